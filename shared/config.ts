@@ -1,0 +1,248 @@
+// The app's settings, read from the environment and validated once; nothing else reads process.env.
+// A missing or malformed setting throws a ConfigError that names it, which stops start-up.
+
+import { ConfigError } from './errors';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Where the call record lives: a connection string, or a table endpoint reached with an Entra identity. */
+export type StorageConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; tableName: string }
+    | { kind: 'identity'; setting: string; tableServiceUri: string; clientId?: string; tableName: string };
+
+/** How `@azure/identity` gets the app's Graph token. */
+export type CredentialConfig =
+    | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string }
+    | { kind: 'managedIdentity'; clientId?: string }
+    | { kind: 'default'; tenantId?: string; clientId?: string; authorityHost?: string };
+
+export interface GraphConfig {
+    /** Graph root without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`. */
+    baseUrl: string;
+    /** Path of one call below `baseUrl`, with a `{callId}` placeholder. */
+    callPathTemplate: string;
+    /** Upper bound for one hang-up, retries included. */
+    timeoutMs: number;
+    credential: CredentialConfig;
+}
+
+export interface CallbackAuthConfig {
+    enabled: boolean;
+    openIdConfigurationUrl: string;
+    issuers: readonly string[];
+    /** Expected `aud`: the bot's app id. Empty only when auth is disabled. */
+    audience: string;
+    /** `null` means any tenant. */
+    allowedTenantIds: ReadonlySet<string> | null;
+}
+
+export interface AppConfig {
+    storage: StorageConfig;
+    graph: GraphConfig;
+    callbackAuth: CallbackAuthConfig;
+    dedupeWindowSeconds: number;
+    /** `WEBSITE_INSTANCE_ID` is set: the app runs in Azure App Service / Functions. */
+    runningInAzure: boolean;
+}
+
+export const DEFAULTS = {
+    tableName: 'CallHistory',
+    graphBaseUrl: 'https://graph.microsoft.com/v1.0',
+    graphCallPathTemplate: '/communications/calls/{callId}',
+    graphTimeoutSeconds: 30,
+    callbackOpenIdConfiguration: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+    callbackIssuers: 'https://graph.microsoft.com,https://api.botframework.com',
+    dedupeWindowSeconds: 600,
+} as const;
+
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+    'login.microsoftonline.com',
+    'login.microsoftonline.us',
+    'login.chinacloudapi.cn',
+    'login.partner.microsoftonline.cn',
+]);
+
+/**
+ * Reads and validates every setting of the app.
+ *
+ * @example
+ * const config = loadConfig({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: '...' });
+ */
+export function loadConfig(env: Environment): AppConfig {
+    const runningInAzure = present(env, 'WEBSITE_INSTANCE_ID') !== undefined;
+    return {
+        storage: loadStorageConfig(env),
+        graph: loadGraphConfig(env, runningInAzure),
+        callbackAuth: loadCallbackAuthConfig(env, runningInAzure),
+        dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
+        runningInAzure,
+    };
+}
+
+let cached: AppConfig | undefined;
+
+/** The process's configuration, read on first use and kept. */
+export function appConfig(): AppConfig {
+    cached ??= loadConfig(process.env);
+    return cached;
+}
+
+/** Storage settings alone: what the command line needs to read the table. */
+export function loadStorageConfig(env: Environment): StorageConfig {
+    const tableName = present(env, 'CALL_HISTORY_TABLE') ?? DEFAULTS.tableName;
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
+        throw new ConfigError('CALL_HISTORY_TABLE', `"${tableName}" is not a valid table name (3-63 letters and digits, starting with a letter).`);
+    }
+    for (const prefix of ['CallHistoryStorage', 'AzureWebJobsStorage']) {
+        const connectionString = present(env, prefix);
+        if (connectionString !== undefined) {
+            validateConnectionString(prefix, connectionString);
+            return { kind: 'connectionString', setting: prefix, connectionString, tableName };
+        }
+        const tableServiceUri = present(env, `${prefix}__tableServiceUri`);
+        if (tableServiceUri !== undefined) {
+            const setting = `${prefix}__tableServiceUri`;
+            httpsUrl(setting, tableServiceUri);
+            const clientId = present(env, `${prefix}__clientId`);
+            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), tableName, ...(clientId ? { clientId } : {}) };
+        }
+    }
+    throw new ConfigError(
+        'CallHistoryStorage',
+        'is missing. Set it (or AzureWebJobsStorage) to a Table Storage connection string, or set CallHistoryStorage__tableServiceUri for an identity-based connection.',
+    );
+}
+
+function loadGraphConfig(env: Environment, runningInAzure: boolean): GraphConfig {
+    const baseUrl = present(env, 'GRAPH_BASE_URL') ?? DEFAULTS.graphBaseUrl;
+    httpsUrl('GRAPH_BASE_URL', baseUrl);
+    const callPathTemplate = present(env, 'GRAPH_CALL_PATH') ?? DEFAULTS.graphCallPathTemplate;
+    if (!callPathTemplate.startsWith('/') || !callPathTemplate.includes('{callId}')) {
+        throw new ConfigError('GRAPH_CALL_PATH', `"${callPathTemplate}" must start with "/" and contain "{callId}".`);
+    }
+    const timeoutSeconds = integerSetting(env, 'GRAPH_TIMEOUT_SECONDS', DEFAULTS.graphTimeoutSeconds, 1, 230);
+    return {
+        baseUrl: baseUrl.replace(/\/+$/, ''),
+        callPathTemplate,
+        timeoutMs: timeoutSeconds * 1000,
+        credential: loadCredentialConfig(env, runningInAzure),
+    };
+}
+
+function loadCredentialConfig(env: Environment, runningInAzure: boolean): CredentialConfig {
+    const tenantId = present(env, 'AZURE_TENANT_ID');
+    const clientId = present(env, 'AZURE_CLIENT_ID');
+    const clientSecret = present(env, 'AZURE_CLIENT_SECRET');
+    const authorityHost = present(env, 'AZURE_AUTHORITY_HOST');
+    if (authorityHost !== undefined) {
+        httpsUrl('AZURE_AUTHORITY_HOST', authorityHost);
+    }
+    if (clientSecret !== undefined) {
+        if (tenantId === undefined) {
+            throw new ConfigError('AZURE_TENANT_ID', 'is required with AZURE_CLIENT_SECRET.');
+        }
+        if (clientId === undefined) {
+            throw new ConfigError('AZURE_CLIENT_ID', 'is required with AZURE_CLIENT_SECRET.');
+        }
+        return { kind: 'clientSecret', tenantId, clientId, clientSecret, ...(authorityHost ? { authorityHost } : {}) };
+    }
+    if (runningInAzure) {
+        return { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+    }
+    return {
+        kind: 'default',
+        ...(tenantId ? { tenantId } : {}),
+        ...(clientId ? { clientId } : {}),
+        ...(authorityHost ? { authorityHost } : {}),
+    };
+}
+
+function loadCallbackAuthConfig(env: Environment, runningInAzure: boolean): CallbackAuthConfig {
+    const mode = (present(env, 'CALLBACK_AUTH') ?? 'enabled').toLowerCase();
+    if (mode !== 'enabled' && mode !== 'disabled') {
+        throw new ConfigError('CALLBACK_AUTH', `"${mode}" must be "enabled" or "disabled".`);
+    }
+    const enabled = mode === 'enabled';
+    if (!enabled && runningInAzure) {
+        throw new ConfigError('CALLBACK_AUTH', '"disabled" is for local debugging only and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set).');
+    }
+    const openIdConfigurationUrl = present(env, 'CALLBACK_OPENID_CONFIGURATION') ?? DEFAULTS.callbackOpenIdConfiguration;
+    httpsUrl('CALLBACK_OPENID_CONFIGURATION', openIdConfigurationUrl);
+    const issuers = list(present(env, 'CALLBACK_ISSUERS') ?? DEFAULTS.callbackIssuers);
+    if (issuers.length === 0) {
+        throw new ConfigError('CALLBACK_ISSUERS', 'must name at least one issuer.');
+    }
+    const audience = present(env, 'BOT_APP_ID') ?? present(env, 'AZURE_CLIENT_ID') ?? '';
+    if (enabled && audience === '') {
+        throw new ConfigError('BOT_APP_ID', 'is missing (and AZURE_CLIENT_ID is not set either): callback tokens cannot be checked without the bot\'s app id.');
+    }
+    const allowed = present(env, 'ALLOWED_TENANT_IDS');
+    const allowedTenantIds = allowed === undefined ? null : new Set(list(allowed).map((t) => t.toLowerCase()));
+    if (allowedTenantIds !== null && allowedTenantIds.size === 0) {
+        throw new ConfigError('ALLOWED_TENANT_IDS', 'is set but names no tenant; remove it to allow any tenant.');
+    }
+    return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
+}
+
+/** True for an authority host that is not one of Microsoft's clouds (a sovereign stand-in or a local one). */
+export function isCustomAuthority(authorityHost: string | undefined): boolean {
+    return authorityHost !== undefined && !MICROSOFT_AUTHORITY_HOSTS.has(new URL(authorityHost).hostname);
+}
+
+function present(env: Environment, name: string): string | undefined {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+
+function list(value: string): string[] {
+    return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+function integerSetting(env: Environment, name: string, fallback: number, min: number, max: number): number {
+    const raw = present(env, name);
+    if (raw === undefined) {
+        return fallback;
+    }
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new ConfigError(name, `"${raw}" must be a whole number from ${min} to ${max}.`);
+    }
+    return Number(raw);
+}
+
+/** An https URL, or http on a loopback host (local stand-ins and Azurite). */
+function httpsUrl(name: string, value: string): URL {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        throw new ConfigError(name, `"${value}" is not a URL.`);
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+        throw new ConfigError(name, `"${value}" must use https (plain http is allowed for localhost only).`);
+    }
+    return url;
+}
+
+function validateConnectionString(name: string, value: string): void {
+    if (/^UseDevelopmentStorage=true;?$/i.test(value)) {
+        return;
+    }
+    const parts = new Map(
+        value
+            .split(';')
+            .filter((part) => part.includes('='))
+            .map((part) => {
+                const at = part.indexOf('=');
+                return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
+            }),
+    );
+    const hasAccount = parts.has('accountname') && parts.has('accountkey');
+    const hasSas = parts.has('sharedaccesssignature') && (parts.has('tableendpoint') || parts.has('accountname'));
+    if (!hasAccount && !hasSas) {
+        throw new ConfigError(name, 'is not a Table Storage connection string (expected AccountName and AccountKey, a SharedAccessSignature, or UseDevelopmentStorage=true).');
+    }
+}
