@@ -1,0 +1,35 @@
+// POST /api/callback: the bot's calling webhook. Graph posts call notifications here; they are stored
+// in the call record before the 202 goes back.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { appConfig } from '../shared/config';
+import { ingestCallback } from '../shared/ingestNotifications';
+import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { callbackVerifier, callStore } from '../shared/services';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+const config = appConfig();
+
+app.http('callNotifications', {
+    methods: ['POST'],
+    route: 'callback',
+    // Graph cannot send a function key; every request must carry a bearer token Graph signed instead.
+    authLevel: 'anonymous',
+    handler: receiveCallNotifications,
+});
+
+export async function receiveCallNotifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    if (!config.callbackAuth.enabled) {
+        context.warn('CALLBACK_AUTH is disabled: this callback was accepted without checking its token. Never run like this in production.');
+    }
+    try {
+        const result = await ingestCallback(
+            { header: (name) => request.headers.get(name), body: request.body },
+            { store: callStore(), verifier: callbackVerifier() },
+        );
+        context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);
+        return jsonAnswer(202, result);
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}

@@ -1,0 +1,83 @@
+// The call record's plain types: what a call's summary and history events hold, independent of storage.
+
+/** Kinds of history event. */
+export const EVENT_KIND = {
+    notification: 'notification',
+    hangupRequest: 'hangupRequest',
+    rejected: 'rejected',
+} as const;
+export type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
+
+/** The partition that keeps notifications no call can be found for. */
+export const UNROUTED_PARTITION = '_unrouted';
+
+/** What part of a call a notification is about; only `call` changes the call's state. */
+export type CallResourceKind = 'call' | 'participants' | 'operation' | 'other';
+
+/** Graph's `resultInfo` (v1.0), with codes as numbers. */
+export interface ResultInfo {
+    code?: number;
+    subcode?: number;
+    message?: string;
+}
+
+/** One history event before it has a sequence number. */
+export interface NewCallEvent {
+    kind: EventKind;
+    receivedAt: Date;
+    changeType?: string;
+    callState?: string;
+    resourceUrl?: string;
+    resourceKind?: CallResourceKind;
+    graphEtag?: string;
+    terminationReason?: string;
+    resultCode?: number;
+    resultSubcode?: number;
+    resultMessage?: string;
+    /** SHA-256 of the canonical notification; events without one are never treated as redeliveries. */
+    dedupeKey?: string;
+    chainId?: string;
+    messageId?: string;
+    scenarioId?: string;
+    tenantId?: string;
+    /** Raw JSON of the notification's `resourceData` (or of the whole notification for a rejected one). */
+    resourceData?: string;
+    /** Why a notification could not be attributed to a call (`rejected` events only). */
+    rejectReason?: string;
+    /** `hangupRequest` events only. */
+    httpStatus?: number;
+    graphRequestId?: string;
+    clientRequestId?: string;
+}
+
+/** A stored history event. */
+export interface CallEvent extends NewCallEvent {
+    callId: string;
+    sequence: number;
+    resourceDataTruncated?: boolean;
+}
+
+/** The summary row of a call. */
+export interface CallSummary {
+    callId: string;
+    callState?: string;
+    terminationReason?: string;
+    resultCode?: number;
+    resultSubcode?: number;
+    resultMessage?: string;
+    graphEtag?: string;
+    lastChangeType?: string;
+    deleted: boolean;
+    eventCount: number;
+    duplicateCount: number;
+    firstEventAt?: Date;
+    lastEventAt?: Date;
+    hangupRequestedAt?: Date;
+    hangupStatus?: number;
+    tenantId?: string;
+}
+
+/** The summary of a call nothing has been stored for yet. */
+export function emptySummary(callId: string): CallSummary {
+    return { callId, deleted: false, eventCount: 0, duplicateCount: 0 };
+}

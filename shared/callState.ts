@@ -1,0 +1,104 @@
+// The state rules: how each stored event changes a call's summary. Pure functions, no I/O.
+
+import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
+
+/** Graph's call states in their camelCase spelling, with their rank (SPEC.md, State rules). */
+const STATE_RANK = {
+    incoming: 0,
+    establishing: 1,
+    ringing: 1,
+    established: 2,
+    hold: 2,
+    transferring: 2,
+    transferAccepted: 2,
+    redirecting: 2,
+    terminating: 3,
+    terminated: 4,
+} as const satisfies Record<string, number>;
+
+/** Rank of any state Graph may add in future: a live call in progress. */
+const UNKNOWN_STATE_RANK = 2;
+const TERMINATED = 'terminated';
+
+const CANONICAL_STATE = new Map(Object.keys(STATE_RANK).map((state) => [state.toLowerCase(), state]));
+
+/**
+ * Graph's spelling of a state whatever case it arrived in; an unknown state keeps its letters with a
+ * lower-case first one, as Graph spells enum members.
+ *
+ * @example
+ * normalizeCallState('Terminated') // 'terminated'
+ * normalizeCallState('TRANSFERACCEPTED') // 'transferAccepted'
+ */
+export function normalizeCallState(raw: string): string {
+    const trimmed = raw.trim();
+    return CANONICAL_STATE.get(trimmed.toLowerCase()) ?? trimmed.charAt(0).toLowerCase() + trimmed.slice(1);
+}
+
+export function stateRank(state: string): number {
+    return (STATE_RANK as Record<string, number>)[state] ?? UNKNOWN_STATE_RANK;
+}
+
+export function isKnownCallState(state: string): boolean {
+    return Object.hasOwn(STATE_RANK, state);
+}
+
+export const KNOWN_CALL_STATES: readonly string[] = Object.keys(STATE_RANK);
+
+/**
+ * The summary after one more stored event. Notifications about the call itself move its state forward
+ * (never back: a lower rank is ignored, equal or higher wins); sub-resources and other kinds only count.
+ */
+export function applyEvent(summary: CallSummary, event: NewCallEvent): CallSummary {
+    const next: CallSummary = {
+        ...summary,
+        eventCount: summary.eventCount + 1,
+        firstEventAt: summary.firstEventAt ?? event.receivedAt,
+        lastEventAt: later(summary.lastEventAt, event.receivedAt),
+    };
+    if (event.kind === EVENT_KIND.hangupRequest) {
+        next.hangupRequestedAt = event.receivedAt;
+        if (event.httpStatus !== undefined) next.hangupStatus = event.httpStatus;
+        return next;
+    }
+    if (event.kind !== EVENT_KIND.notification) {
+        return next;
+    }
+    if (event.tenantId !== undefined) next.tenantId = event.tenantId;
+    if (event.resourceKind !== 'call') {
+        return next;
+    }
+    if (event.changeType !== undefined) next.lastChangeType = event.changeType;
+
+    const regresses = event.callState !== undefined && summary.callState !== undefined && stateRank(event.callState) < stateRank(summary.callState);
+    if (!regresses) {
+        if (event.callState !== undefined) {
+            next.callState = event.callState;
+            next.graphEtag = event.graphEtag;
+        }
+        // Why a call ended travels with the state that ends it; a late, lower state must not overwrite it.
+        if (event.terminationReason !== undefined) next.terminationReason = event.terminationReason;
+        if (event.resultCode !== undefined || event.resultSubcode !== undefined || event.resultMessage !== undefined) {
+            next.resultCode = event.resultCode;
+            next.resultSubcode = event.resultSubcode;
+            next.resultMessage = event.resultMessage;
+        }
+    }
+    if (event.changeType === 'deleted') {
+        next.deleted = true;
+        if (next.callState === undefined || stateRank(next.callState) < stateRank(TERMINATED)) {
+            next.callState = TERMINATED;
+            next.graphEtag = event.graphEtag;
+        }
+    }
+    return next;
+}
+
+/** The summary after a redelivery was recognised and not stored again. */
+export function countDuplicate(summary: CallSummary): CallSummary {
+    return { ...summary, duplicateCount: summary.duplicateCount + 1 };
+}
+
+function later(a: Date | undefined, b: Date): Date {
+    return a !== undefined && a.getTime() > b.getTime() ? a : b;
+}

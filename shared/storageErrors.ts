@@ -1,0 +1,40 @@
+// Named outcomes of Table Storage calls, recognised in one place.
+
+import { ServiceUnavailableError } from './errors';
+
+interface StorageFailure {
+    statusCode?: number;
+    code?: string;
+}
+
+function failure(err: unknown): StorageFailure {
+    return typeof err === 'object' && err !== null ? (err as StorageFailure) : {};
+}
+
+/** Another writer changed the partition first (412), or a row we meant to create exists (409). */
+export function isWriteConflict(err: unknown): boolean {
+    const { statusCode, code } = failure(err);
+    if (statusCode === 412 || statusCode === 409) {
+        return code !== 'TableBeingDeleted';
+    }
+    // The summary row we meant to update is gone (someone cleared the call): re-read and start again.
+    return statusCode === 404 && code !== 'TableNotFound';
+}
+
+export function isTableNotFound(err: unknown): boolean {
+    const { statusCode, code } = failure(err);
+    return statusCode === 404 && code === 'TableNotFound';
+}
+
+export function isNotFound(err: unknown): boolean {
+    return failure(err).statusCode === 404;
+}
+
+/** Anything else from storage: an outage for the caller, who should retry. */
+export class StorageUnavailableError extends ServiceUnavailableError {
+    constructor(cause: unknown) {
+        const { statusCode, code } = failure(cause);
+        const what = [statusCode, code].filter((part) => part !== undefined).join(' ');
+        super(`Call history storage is unavailable${what ? ` (${what})` : ''}; nothing was lost, retry later.`, 5, { cause });
+    }
+}
