@@ -19,20 +19,25 @@ export interface ProblemDetails {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Something that can log an unexpected failure (an `InvocationContext` is one). */
+/** Something that can log failures (an `InvocationContext` is one). */
 export interface ErrorLogger {
+    warn(...args: unknown[]): void;
     error(...args: unknown[]): void;
 }
 
 /**
  * The answer for anything thrown by a handler. Known errors keep their status; anything else is logged
  * in full and answered with a bare 500 that names the invocation, so the caller can quote it.
+ * 5xx answers make Graph (and people) retry, so nothing accepted is lost.
  *
  * @example
  * catch (err) { return problemAnswer(err, context, context.invocationId); }
  */
 export function problemAnswer(err: unknown, logger: ErrorLogger, invocationId?: string): HttpAnswer {
     if (err instanceof CallRecordError) {
+        // Outages are logged with their cause; refusals of bad requests only briefly.
+        if (err.status >= 500) logger.error(`${err.status} ${err.title}: ${err.detail}`, err.cause ?? '');
+        else if (err.status === 401) logger.warn(`401 ${err.detail}`);
         return problemOf(err.status, err.title, err.detail, err.headers);
     }
     const error = ensureError(err);

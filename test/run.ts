@@ -1,12 +1,16 @@
 // `npm test`: starts one in-memory Azurite on a free port, runs every compiled test file with node:test,
 // stops Azurite, and exits with the test run's status. Test files find Azurite through
 // TEST_STORAGE_CONNECTION_STRING and start anything else they need (hosts, HTTPS stand-ins) themselves.
+// It also makes a throw-away certificate authority that every test process (and every process a test
+// starts) trusts through NODE_EXTRA_CA_CERTS, so the HTTPS stand-ins are verified like real servers.
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../dev/azurite';
+import { loadOrCreateTls } from '../dev/tls';
 
 function testFiles(dir: string): string[] {
     return readdirSync(dir)
@@ -25,16 +29,24 @@ async function main(): Promise<number> {
         console.error('No test files matched.');
         return 1;
     }
+    const tlsDir = mkdtempSync(path.join(os.tmpdir(), 'call-record-test-tls-'));
+    const tls = loadOrCreateTls(tlsDir);
     const azurite = await startAzurite({ port: 0 });
     try {
         const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
             stdio: 'inherit',
-            env: { ...process.env, TEST_STORAGE_CONNECTION_STRING: azurite.connectionString },
+            env: {
+                ...process.env,
+                TEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+                TEST_TLS_DIR: tlsDir,
+                NODE_EXTRA_CA_CERTS: tls.caCertPath,
+            },
         });
         const [code] = (await once(child, 'exit')) as [number | null];
         return code ?? 1;
     } finally {
         await azurite.stop();
+        rmSync(tlsDir, { recursive: true, force: true });
     }
 }
 

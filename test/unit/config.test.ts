@@ -1,0 +1,93 @@
+// Settings: defaults, fallbacks, and start-up errors that name the bad setting.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfig, loadStorageConfig } from '../../shared/config';
+import { ConfigError } from '../../shared/errors';
+
+const base = { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'bot-app' };
+
+function failsOn(env: Record<string, string>, setting: string, pattern?: RegExp) {
+    assert.throws(
+        () => loadConfig(env),
+        (err: unknown) => {
+            assert.ok(err instanceof ConfigError, String(err));
+            assert.equal(err.setting, setting);
+            assert.match(err.message, new RegExp(setting));
+            if (pattern) assert.match(err.message, pattern);
+            return true;
+        },
+    );
+}
+
+describe('loadConfig', () => {
+    test('defaults', () => {
+        const config = loadConfig(base);
+        assert.equal(config.storage.tableName, 'CallHistory');
+        assert.equal(config.graph.baseUrl, 'https://graph.microsoft.com/v1.0');
+        assert.equal(config.graph.callPathTemplate, '/communications/calls/{callId}');
+        assert.equal(config.graph.timeoutMs, 30_000);
+        assert.equal(config.graph.credential.kind, 'default');
+        assert.equal(config.callbackAuth.enabled, true);
+        assert.equal(config.callbackAuth.openIdConfigurationUrl, 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration');
+        assert.deepEqual(config.callbackAuth.issuers, ['https://graph.microsoft.com', 'https://api.botframework.com']);
+        assert.equal(config.callbackAuth.allowedTenantIds, null);
+        assert.equal(config.dedupeWindowSeconds, 600);
+        assert.equal(config.runningInAzure, false);
+    });
+
+    test('storage falls back to AzureWebJobsStorage, and identity-based connections are recognised', () => {
+        assert.deepEqual(loadStorageConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }), {
+            kind: 'connectionString',
+            setting: 'AzureWebJobsStorage',
+            connectionString: 'UseDevelopmentStorage=true',
+            tableName: 'CallHistory',
+        });
+        assert.deepEqual(loadStorageConfig({ CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net/', CallHistoryStorage__clientId: 'mi-1', CALL_HISTORY_TABLE: 'Calls' }), {
+            kind: 'identity',
+            setting: 'CallHistoryStorage__tableServiceUri',
+            tableServiceUri: 'https://acct.table.core.windows.net',
+            clientId: 'mi-1',
+            tableName: 'Calls',
+        });
+    });
+
+    test('the audience defaults to AZURE_CLIENT_ID; a client secret selects the secret credential', () => {
+        const config = loadConfig({
+            CallHistoryStorage: 'UseDevelopmentStorage=true',
+            AZURE_TENANT_ID: 't',
+            AZURE_CLIENT_ID: 'app-1',
+            AZURE_CLIENT_SECRET: 's',
+            AZURE_AUTHORITY_HOST: 'https://localhost:7443',
+            ALLOWED_TENANT_IDS: 'A, b ,',
+        });
+        assert.equal(config.callbackAuth.audience, 'app-1');
+        assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: 't', clientId: 'app-1', clientSecret: 's', authorityHost: 'https://localhost:7443' });
+        assert.deepEqual([...config.callbackAuth.allowedTenantIds!], ['a', 'b']);
+    });
+
+    test('in Azure without a secret the managed identity is used', () => {
+        const config = loadConfig({ ...base, WEBSITE_INSTANCE_ID: 'abc', AZURE_CLIENT_ID: 'uami' });
+        assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: 'uami' });
+        assert.equal(config.runningInAzure, true);
+    });
+
+    test('bad or missing settings stop start-up with a message naming them', () => {
+        failsOn({ BOT_APP_ID: 'x' }, 'CallHistoryStorage', /missing/);
+        failsOn({ ...base, CallHistoryStorage: 'nonsense' }, 'CallHistoryStorage');
+        failsOn({ ...base, CALL_HISTORY_TABLE: 'bad-name' }, 'CALL_HISTORY_TABLE');
+        failsOn({ ...base, GRAPH_BASE_URL: 'http://graph.example.com/v1.0' }, 'GRAPH_BASE_URL', /https/);
+        failsOn({ ...base, GRAPH_CALL_PATH: '/calls/x' }, 'GRAPH_CALL_PATH');
+        failsOn({ ...base, DEDUPE_WINDOW_SECONDS: 'ten' }, 'DEDUPE_WINDOW_SECONDS');
+        failsOn({ ...base, CALLBACK_AUTH: 'maybe' }, 'CALLBACK_AUTH');
+        failsOn({ ...base, CALLBACK_AUTH: 'disabled', WEBSITE_INSTANCE_ID: 'prod-1' }, 'CALLBACK_AUTH', /refused/);
+        failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true' }, 'BOT_APP_ID');
+        failsOn({ ...base, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c' }, 'AZURE_TENANT_ID');
+        failsOn({ ...base, ALLOWED_TENANT_IDS: ' , ' }, 'ALLOWED_TENANT_IDS');
+    });
+
+    test('plain http is allowed for loopback stand-ins only', () => {
+        assert.equal(loadConfig({ ...base, GRAPH_BASE_URL: 'http://127.0.0.1:8080/v1.0/' }).graph.baseUrl, 'http://127.0.0.1:8080/v1.0');
+        assert.equal(loadConfig({ ...base, CALLBACK_AUTH: 'disabled', BOT_APP_ID: '' }).callbackAuth.enabled, false);
+    });
+});
