@@ -1,0 +1,109 @@
+// A simulated call from creation to hang-up, and the notifications each step sends to its callbackUri.
+// Shared by the Graph calls API (POST, DELETE) and the control API (calls created for tests).
+
+import { randomUUID } from 'node:crypto';
+import type { SimulatorContext } from './context';
+import { SimulatorInputError } from './errors';
+import { callStateNotification, ENDED_BY_BOT, participantsNotification, type CommsNotification } from './notifications';
+import type { CallDirection, SimulatedCall } from './state';
+
+export interface NewCall {
+    /** Defaults to a new GUID, as Graph assigns. */
+    id?: string;
+    callbackUri: string;
+    direction?: CallDirection;
+    /** The create-call request body (targets, source, mediaConfig, ...), echoed into the call object. */
+    request?: Record<string, unknown>;
+    scenarioId?: string;
+}
+
+/** Registers a call in state `establishing` (or `incoming`) and returns it; notifies nobody yet. */
+export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall {
+    const id = input.id ?? randomUUID();
+    if (ctx.state.calls.has(id)) {
+        throw new SimulatorInputError(`A call with id ${id} already exists.`);
+    }
+    const direction = input.direction ?? 'outgoing';
+    const state = direction === 'incoming' ? 'incoming' : 'establishing';
+    const request = input.request ?? {};
+    const callChainId = randomUUID();
+    const call: SimulatedCall = {
+        id,
+        callbackUri: input.callbackUri,
+        direction,
+        state,
+        callChainId,
+        scenarioId: input.scenarioId ?? randomUUID(),
+        etag: 0,
+        tenantId: ctx.settings.tenantId,
+        resource: {
+            '@odata.type': '#microsoft.graph.call',
+            '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
+            id,
+            state,
+            direction,
+            callbackUri: input.callbackUri,
+            callChainId,
+            source: request.source ?? botParticipant(ctx),
+            targets: request.targets ?? [],
+            requestedModalities: request.requestedModalities ?? ['audio'],
+            mediaConfig: request.mediaConfig ?? { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+            callOptions: request.callOptions ?? null,
+            tenantId: typeof request.tenantId === 'string' ? request.tenantId : ctx.settings.tenantId,
+            myParticipantId: randomUUID(),
+            subject: request.subject ?? null,
+            chatInfo: request.chatInfo ?? null,
+            meetingInfo: request.meetingInfo ?? null,
+            ringingTimeoutInSeconds: null,
+            mediaState: null,
+            resultInfo: null,
+            answeredBy: null,
+            toneInfo: null,
+            transcription: null,
+        },
+    };
+    ctx.state.calls.set(id, call);
+    return call;
+}
+
+/**
+ * Sends what Graph sends after a call is placed: `establishing` then `established` (or one `created` with state
+ * `incoming` for an inbound call), and optionally the roster.
+ */
+export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options: { participants?: boolean; startAfter?: Promise<unknown> } = {}): void {
+    const notifications: CommsNotification[] =
+        call.direction === 'incoming'
+            ? [callStateNotification(call, 'created', 'incoming')]
+            : [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
+    if (options.participants === true && call.direction === 'outgoing') {
+        notifications.push(participantsNotification(call));
+    }
+    ctx.deliveries.send(call, notifications, options.startAfter);
+}
+
+/** True once the call is terminating or gone: Graph no longer knows it as an active call. */
+export function hasEnded(call: SimulatedCall): boolean {
+    return call.state === 'terminating' || call.state === 'terminated';
+}
+
+/** The bot hung up: `updated`/`terminating`, then `deleted`/`terminated` with the "ended by bot" result. */
+export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?: Promise<unknown>): void {
+    const notifications = [
+        callStateNotification(call, 'updated', 'terminating'),
+        callStateNotification(call, 'deleted', 'terminated', {
+            resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...ENDED_BY_BOT },
+        }),
+    ];
+    call.resource.resultInfo = ENDED_BY_BOT;
+    ctx.deliveries.send(call, notifications, startAfter);
+}
+
+function botParticipant(ctx: SimulatorContext): Record<string, unknown> {
+    return {
+        '@odata.type': '#microsoft.graph.participantInfo',
+        identity: {
+            '@odata.type': '#microsoft.graph.identitySet',
+            application: { '@odata.type': '#microsoft.graph.identity', displayName: 'Calling bot (simulated)', id: ctx.settings.botAppId },
+        },
+    };
+}

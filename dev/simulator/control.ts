@@ -1,0 +1,128 @@
+// The control API under /_control/: faults, per-call scripts, test calls, counters and reset, as small JSON
+// requests. It has no authentication: the server listens on loopback addresses only.
+
+import { announceCall, createCall } from './callLifecycle';
+import type { SimulatorContext } from './context';
+import { SIMULATOR_PATHS } from './defaults';
+import { simulatorEndpoints } from './endpoints';
+import { SimulatorInputError } from './errors';
+import { parseFaults, parseScript, NO_FAULTS } from './faults';
+import { readJsonObject, sendEmpty, sendJson, type Exchange } from './http';
+import { cloneFaults, type SimulatedCall } from './state';
+
+/** Answers /_control/...; false for other paths. */
+export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promise<boolean> {
+    const prefix = `${SIMULATOR_PATHS.control}/`;
+    if (!ex.url.pathname.startsWith(prefix)) {
+        return false;
+    }
+    const [resource = '', encodedId, ...extra] = ex.url.pathname.slice(prefix.length).split('/');
+    const route = `${ex.method} ${resource}${encodedId === undefined ? '' : '/:id'}`;
+    if (extra.length > 0) {
+        sendJson(ex.res, 404, { error: `No control endpoint ${ex.method} ${ex.url.pathname}.` });
+        return true;
+    }
+    const id = encodedId === undefined ? undefined : decodeId(encodedId);
+    switch (route) {
+        case 'GET info':
+            sendJson(ex.res, 200, info(ctx));
+            return true;
+        case 'GET stats':
+            sendJson(ex.res, 200, ctx.state.stats());
+            return true;
+        case 'POST settle': {
+            const body = await readJsonObject(ex.req);
+            try {
+                await ctx.deliveries.settled(optionalNumber(body.timeoutMs, 'timeoutMs') ?? 30_000);
+            } catch (err) {
+                sendJson(ex.res, 504, { error: err instanceof Error ? err.message : String(err) });
+                return true;
+            }
+            sendJson(ex.res, 200, ctx.state.stats());
+            return true;
+        }
+        case 'POST reset':
+            resetSimulator(ctx);
+            sendEmpty(ex.res, 204);
+            return true;
+        case 'GET faults':
+            sendJson(ex.res, 200, ctx.state.faults);
+            return true;
+        case 'POST faults':
+            Object.assign(ctx.state.faults, parseFaults(await readJsonObject(ex.req)));
+            sendJson(ex.res, 200, ctx.state.faults);
+            return true;
+        case 'DELETE faults':
+            ctx.state.faults = cloneFaults(NO_FAULTS);
+            sendEmpty(ex.res, 204);
+            return true;
+        case 'PUT scripts/:id':
+            ctx.state.setScript(required(id), parseScript((await readJsonObject(ex.req)).responses));
+            sendEmpty(ex.res, 204);
+            return true;
+        case 'DELETE scripts/:id':
+            sendEmpty(ex.res, ctx.state.deleteScript(required(id)) ? 204 : 404);
+            return true;
+        case 'POST calls':
+            sendJson(ex.res, 201, createTestCall(ctx, await readJsonObject(ex.req)).resource);
+            return true;
+        default:
+            sendJson(ex.res, 404, { error: `No control endpoint ${ex.method} ${ex.url.pathname}.` });
+            return true;
+    }
+}
+
+/** Forgets calls, scripts, faults and counters, and drops callbacks still queued for the forgotten calls. */
+export function resetSimulator(ctx: SimulatorContext): void {
+    ctx.state.reset();
+    ctx.deliveries.cancelQueued();
+}
+
+function info(ctx: SimulatorContext): Record<string, unknown> {
+    const { tenantId, clientId, botAppId } = ctx.settings;
+    return { ...simulatorEndpoints(ctx.settings), tenantId, clientId, botAppId };
+}
+
+/**
+ * `{id?, callbackUri, direction?: "outgoing"|"incoming", notify?: boolean, participants?: boolean}`: a call that
+ * exists without a Graph POST, announced to its callbackUri unless `notify` is false.
+ */
+export function createTestCall(ctx: SimulatorContext, body: Record<string, unknown>): SimulatedCall {
+    const { id, callbackUri, direction, notify, participants } = body;
+    if (id !== undefined && (typeof id !== 'string' || !/^[^/?#\s]{1,256}$/.test(id))) {
+        throw new SimulatorInputError('id must be a string of 1-256 characters without "/", "?", "#" or spaces.');
+    }
+    if (typeof callbackUri !== 'string' || !/^https?:\/\//i.test(callbackUri) || !URL.canParse(callbackUri)) {
+        throw new SimulatorInputError('callbackUri must be an absolute http(s) URL.');
+    }
+    if (direction !== undefined && direction !== 'outgoing' && direction !== 'incoming') {
+        throw new SimulatorInputError('direction must be "outgoing" or "incoming".');
+    }
+    for (const [name, value] of Object.entries({ notify, participants })) {
+        if (value !== undefined && typeof value !== 'boolean') throw new SimulatorInputError(`${name} must be true or false.`);
+    }
+    const call = createCall(ctx, { callbackUri, ...(id !== undefined ? { id } : {}), ...(direction !== undefined ? { direction } : {}) });
+    if (notify !== false) {
+        announceCall(ctx, call, { participants: participants === true });
+    }
+    return call;
+}
+
+function decodeId(encoded: string): string {
+    try {
+        return decodeURIComponent(encoded);
+    } catch {
+        throw new SimulatorInputError(`"${encoded}" is not a valid URL-encoded id.`);
+    }
+}
+
+function required(id: string | undefined): string {
+    if (id === undefined || id === '') throw new SimulatorInputError('The path needs a call id.');
+    return id;
+}
+
+function optionalNumber(value: unknown, name: string): number | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new SimulatorInputError(`${name} must be a non-negative number.`);
+    return value;
+}

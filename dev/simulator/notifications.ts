@@ -1,0 +1,98 @@
+// Graph v1.0 call notifications (`commsNotification`) as the calls API documents them, built from a simulated call.
+// Pure functions: the caller decides when and where they are delivered.
+
+import type { SimulatedCall } from './state';
+
+export type ChangeType = 'created' | 'updated' | 'deleted';
+
+export interface CommsNotification {
+    '@odata.type': '#microsoft.graph.commsNotification';
+    changeType: ChangeType;
+    resourceUrl: string;
+    resourceData: Record<string, unknown> | Record<string, unknown>[];
+}
+
+export interface CommsNotifications {
+    '@odata.type': '#microsoft.graph.commsNotifications';
+    value: CommsNotification[];
+}
+
+export interface ResultInfo {
+    code: number;
+    subcode: number;
+    message: string;
+}
+
+/** Graph's documented call end reason for a call the bot hung up (DELETE /communications/calls/{id}). */
+export const ENDED_BY_BOT: ResultInfo = { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' };
+
+export function callResourceUrl(callId: string): string {
+    return `/communications/calls/${callId}`;
+}
+
+/**
+ * A notification that the call itself changed state; bumps the call's etag and records the new state.
+ *
+ * @example
+ * callStateNotification(call, 'deleted', 'terminated', { resultInfo: ENDED_BY_BOT })
+ */
+export function callStateNotification(
+    call: SimulatedCall,
+    changeType: ChangeType,
+    state: string,
+    extra: Record<string, unknown> = {},
+): CommsNotification {
+    call.etag++;
+    call.state = state;
+    call.resource.state = state;
+    const resourceUrl = callResourceUrl(call.id);
+    return {
+        '@odata.type': '#microsoft.graph.commsNotification',
+        changeType,
+        resourceUrl,
+        resourceData: {
+            '@odata.type': '#microsoft.graph.call',
+            '@odata.id': resourceUrl,
+            '@odata.etag': `W/"${call.etag}"`,
+            id: call.id,
+            state,
+            direction: call.direction,
+            callChainId: call.callChainId,
+            ...extra,
+        },
+    };
+}
+
+/** The roster after the call connected: the bot and the first target, as a `/participants` notification. */
+export function participantsNotification(call: SimulatedCall): CommsNotification {
+    const participants = [call.resource.source, ...(asArray(call.resource.targets).slice(0, 1))]
+        .filter((info): info is Record<string, unknown> => typeof info === 'object' && info !== null)
+        .map((info, index) => ({
+            '@odata.type': '#microsoft.graph.participant',
+            id: `${call.id.slice(0, 8)}-participant-${index + 1}`,
+            info: { '@odata.type': '#microsoft.graph.participantInfo', identity: info.identity ?? null },
+            isMuted: false,
+            isInLobby: false,
+            mediaStreams: [],
+        }));
+    return {
+        '@odata.type': '#microsoft.graph.commsNotification',
+        changeType: 'updated',
+        resourceUrl: `${callResourceUrl(call.id)}/participants`,
+        resourceData: participants,
+    };
+}
+
+export function envelope(notification: CommsNotification): CommsNotifications {
+    return { '@odata.type': '#microsoft.graph.commsNotifications', value: [notification] };
+}
+
+/** The call state a notification carries, for the delivery log; participants notifications carry none. */
+export function notifiedState(notification: CommsNotification): string | undefined {
+    const data = notification.resourceData;
+    return !Array.isArray(data) && typeof data.state === 'string' ? data.state : undefined;
+}
+
+function asArray(value: unknown): unknown[] {
+    return Array.isArray(value) ? value : [];
+}

@@ -1,0 +1,145 @@
+// Everything the simulator remembers between requests: simulated calls, scripts, faults and what it has seen.
+// `reset()` forgets all of it, so tests sharing one simulator start from a clean slate.
+
+import { NO_FAULTS, type Faults, type ScriptedResponse } from './faults';
+
+export type CallDirection = 'outgoing' | 'incoming';
+
+export interface SimulatedCall {
+    id: string;
+    callbackUri: string;
+    direction: CallDirection;
+    /** Graph's camelCase call state as last notified. */
+    state: string;
+    callChainId: string;
+    /** Correlates the callbacks of one call, as Graph's `Scenario-ID` header does. */
+    scenarioId: string;
+    /** Bumped for every notification, so each carries a fresh `@odata.etag`. */
+    etag: number;
+    tenantId: string;
+    /** The call object Graph answered the creation with; `state` is kept current. */
+    resource: Record<string, unknown>;
+}
+
+/** How a Graph request's `Authorization` header fared. */
+export type AuthorizationCheck = 'valid' | 'missing' | 'invalid';
+
+export interface GraphRequestRecord {
+    at: string;
+    method: string;
+    path: string;
+    /** The call the request addressed, when it addressed one. */
+    callId?: string;
+    authorization: AuthorizationCheck;
+    clientRequestId: string | null;
+    requestId: string;
+    /** The answer's status; `reset` when the connection was dropped instead; `null` while unanswered. */
+    status: number | 'reset' | null;
+}
+
+export interface DeliveryRecord {
+    at: string;
+    callId: string;
+    url: string;
+    changeType: string;
+    resourceUrl: string;
+    state?: string;
+    messageId: string;
+    /** 1, or 2 for the second copy under the `duplicate` fault. */
+    copy: number;
+    /** The app's HTTP status; `null` when no answer came (see `error`). */
+    status: number | null;
+    error?: string;
+}
+
+export interface CallStats {
+    state?: string;
+    graphRequests: GraphRequestRecord[];
+    deliveries: DeliveryRecord[];
+}
+
+export interface SimulatorStats {
+    /** Every POST to the token endpoint, granted or refused. */
+    tokenRequests: number;
+    tokensIssued: number;
+    graphRequests: GraphRequestRecord[];
+    deliveries: DeliveryRecord[];
+    /** The same records grouped by call id. */
+    calls: Record<string, CallStats>;
+    faults: Faults;
+}
+
+interface Script {
+    responses: ScriptedResponse[];
+    used: number;
+}
+
+export class SimulatorState {
+    readonly calls = new Map<string, SimulatedCall>();
+    faults: Faults = cloneFaults(NO_FAULTS);
+    tokenRequests = 0;
+    tokensIssued = 0;
+    private readonly scripts = new Map<string, Script>();
+    private graphRequests: GraphRequestRecord[] = [];
+    private deliveries: DeliveryRecord[] = [];
+
+    reset(): void {
+        this.calls.clear();
+        this.scripts.clear();
+        this.faults = cloneFaults(NO_FAULTS);
+        this.tokenRequests = 0;
+        this.tokensIssued = 0;
+        this.graphRequests = [];
+        this.deliveries = [];
+    }
+
+    setScript(callId: string, responses: ScriptedResponse[]): void {
+        this.scripts.set(callId, { responses: [...responses], used: 0 });
+    }
+
+    deleteScript(callId: string): boolean {
+        return this.scripts.delete(callId);
+    }
+
+    /** The call's next scripted answer; once the list is used up, its last entry answers every request. */
+    nextScripted(callId: string): ScriptedResponse | undefined {
+        const script = this.scripts.get(callId);
+        if (script === undefined) {
+            return undefined;
+        }
+        const response = script.responses[Math.min(script.used, script.responses.length - 1)];
+        script.used++;
+        return response;
+    }
+
+    recordGraphRequest(record: GraphRequestRecord): GraphRequestRecord {
+        this.graphRequests.push(record);
+        return record;
+    }
+
+    recordDelivery(record: DeliveryRecord): DeliveryRecord {
+        this.deliveries.push(record);
+        return record;
+    }
+
+    /** A deep copy, so a caller can keep it while the simulator goes on. */
+    stats(): SimulatorStats {
+        const calls: Record<string, CallStats> = {};
+        const entry = (callId: string): CallStats => (calls[callId] ??= { graphRequests: [], deliveries: [] });
+        for (const call of this.calls.values()) entry(call.id).state = call.state;
+        for (const record of this.graphRequests) if (record.callId !== undefined) entry(record.callId).graphRequests.push(record);
+        for (const record of this.deliveries) entry(record.callId).deliveries.push(record);
+        return structuredClone({
+            tokenRequests: this.tokenRequests,
+            tokensIssued: this.tokensIssued,
+            graphRequests: this.graphRequests,
+            deliveries: this.deliveries,
+            calls,
+            faults: this.faults,
+        });
+    }
+}
+
+export function cloneFaults(faults: Readonly<Faults>): Faults {
+    return structuredClone(faults) as Faults;
+}
