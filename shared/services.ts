@@ -1,14 +1,18 @@
 // The process-wide objects the functions share, built once from the configuration on first use:
-// one CallStore per process (its write queues and summary cache only work if they are shared) and one
-// token verifier (its key cache likewise).
+// one CallStore per process (its write queues and summary cache only work if they are shared), one
+// token verifier (its key cache likewise) and one Graph client (its token cache and connections too).
 
+import type { TableClient } from '@azure/data-tables';
 import { CallbackTokenVerifier } from './callbackAuth';
 import { CallStore } from './callStore';
 import { appConfig } from './config';
+import { graphCredential } from './credentials';
+import { GraphCallsClient } from './graphCalls';
 import { createTableClient } from './tableClient';
 
 let store: CallStore | undefined;
 let verifier: CallbackTokenVerifier | undefined;
+let graph: GraphCallsClient | undefined;
 
 export function callStore(): CallStore {
     const config = appConfig();
@@ -16,7 +20,19 @@ export function callStore(): CallStore {
     return store;
 }
 
+/** The call record's table for reads: the store's own client, so one process keeps one connection pool. */
+export function callTable(): TableClient {
+    return callStore().table;
+}
+
 export function callbackVerifier(): CallbackTokenVerifier {
     verifier ??= new CallbackTokenVerifier(appConfig().callbackAuth);
     return verifier;
+}
+
+/** Built on the first hang-up: `@azure/identity` is loaded then, not when the app starts. */
+export function graphCalls(): GraphCallsClient {
+    const config = appConfig();
+    graph ??= new GraphCallsClient(config.graph, graphCredential(config.graph.credential));
+    return graph;
 }

@@ -1,0 +1,29 @@
+// DELETE /api/calls/{callId}: hang up the bot's leg of a call through Microsoft Graph. Answers like
+// Graph does (204) or with a problem that explains the failure; every attempt is kept in the call's history.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { appConfig } from '../shared/config';
+import { endCall } from '../shared/endCall';
+import { problemAnswer } from '../shared/problem';
+import { callStore, graphCalls } from '../shared/services';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+appConfig();
+
+app.http('endCall', {
+    methods: ['DELETE'],
+    // Optional, so that a missing id gets a clear 400 rather than an anonymous 404.
+    route: 'calls/{callId?}',
+    authLevel: 'function',
+    handler: hangUp,
+});
+
+export async function hangUp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        await endCall(request.params.callId, { graph: graphCalls(), store: callStore(), log: context });
+        context.log(`Hung up call ${request.params.callId}.`);
+        return { status: 204 };
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}
