@@ -7,8 +7,19 @@ interface StorageFailure {
     code?: string;
 }
 
+interface RestErrorLike {
+    statusCode?: number;
+    code?: string;
+    details?: { errorCode?: unknown; odataError?: { code?: unknown } };
+}
+
+/** The SDK sets `code` on transaction failures but leaves it in `details` for single operations. */
 function failure(err: unknown): StorageFailure {
-    return typeof err === 'object' && err !== null ? (err as StorageFailure) : {};
+    if (typeof err !== 'object' || err === null) return {};
+    const { statusCode, code, details } = err as RestErrorLike;
+    const detailed = details?.errorCode ?? details?.odataError?.code;
+    const named = code ?? (typeof detailed === 'string' ? detailed : undefined);
+    return { ...(statusCode !== undefined ? { statusCode } : {}), ...(named !== undefined ? { code: named } : {}) };
 }
 
 /** Another writer changed the partition first (412), or a row we meant to create exists (409). */

@@ -1,0 +1,128 @@
+// The command line's grammar: commands, their options, and the help text. Values are checked with the
+// same rules as the HTTP API's query parameters, so both refuse the same inputs with the same words.
+
+import { requireCallId } from '../shared/callId';
+import { BadRequestError } from '../shared/errors';
+import { parseCallListOptions, type CallListOptions } from '../shared/queryOptions';
+import { CliError, EXIT } from './cliError';
+
+export type CallsCommand =
+    | { name: 'help' }
+    | { name: 'show'; callId: string; json: boolean }
+    | { name: 'history'; callId: string; json: boolean }
+    | { name: 'list'; options: CallListOptions; json: boolean }
+    | { name: 'unrouted'; json: boolean };
+
+export const HELP = `Usage: calls <command> [options]
+
+Reads the call record (the CallHistory table) with the app's own settings: local.settings.json "Values"
+in the current directory, overridden by the environment (CallHistoryStorage or AzureWebJobsStorage,
+CALL_HISTORY_TABLE).
+
+Commands:
+  show <callId>       the call's summary: state, reason, result, counts, times
+  history <callId>    the call's whole history as a timeline, in sequence order
+  list                call summaries, in call id order
+      --state S             only calls in state S (e.g. established, terminated)
+      --since T             only calls whose last event is at or after T
+      --until T             only calls whose last event is before T
+                            T: an ISO 8601 date or date-time with zone (2026-11-29, 2026-11-29T10:00:00Z)
+                            or a time back from now (30m, 2h, 7d)
+      --top N               at most N calls (1-1000, default 100)
+      --continuation-token X  go on where a previous list stopped
+  unrouted            notifications no call could be found for (stored as rejected)
+
+Options:
+  --json              print JSON (the HTTP API's shapes) instead of text
+  -h, --help          show this help
+
+Exit codes: 0 done, 1 the query failed (unknown call, storage unreachable), 2 bad arguments or settings.
+`;
+
+const VALUE_OPTIONS = { state: 'state', since: 'since', until: 'until', top: 'top', 'continuation-token': 'continuationToken' } as const;
+type ValueOption = keyof typeof VALUE_OPTIONS;
+const RELATIVE_TIME = /^(\d{1,6})([mhd])$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * @example
+ * parseArguments(['list', '--state', 'terminated', '--since', '1h'], new Date())
+ * // { name: 'list', json: false, options: { state: 'terminated', since: <an hour ago> } }
+ */
+export function parseArguments(args: readonly string[], now: Date): CallsCommand {
+    const positional: string[] = [];
+    const values = new Map<ValueOption, string>();
+    let json = false;
+    let help = false;
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i] ?? '';
+        if (arg === '-h' || arg === '--help') {
+            help = true;
+        } else if (arg === '--json') {
+            json = true;
+        } else if (arg.startsWith('--')) {
+            const at = arg.indexOf('=');
+            const name = arg.slice(2, at === -1 ? undefined : at);
+            if (!Object.hasOwn(VALUE_OPTIONS, name)) throw usage(`Unknown option --${name}.`);
+            const value = at === -1 ? args[++i] : arg.slice(at + 1);
+            if (value === undefined || value === '' || (at === -1 && value.startsWith('--'))) throw usage(`--${name} needs a value.`);
+            values.set(name as ValueOption, value);
+        } else {
+            positional.push(arg);
+        }
+    }
+    const [name, ...operands] = positional;
+    if (help || name === undefined || name === 'help') return { name: 'help' };
+
+    const expect = (count: number, what: string) => {
+        if (operands.length !== count) throw usage(`${name} takes ${what}.`);
+    };
+    const onlyOptions = (...allowed: ValueOption[]) => {
+        const extra = [...values.keys()].find((option) => !allowed.includes(option));
+        if (extra !== undefined) throw usage(`${name} does not take --${extra}.`);
+    };
+    switch (name) {
+        case 'show':
+        case 'history':
+            expect(1, 'one call id');
+            onlyOptions();
+            return { name, callId: checked(() => requireCallId(operands[0])), json };
+        case 'unrouted':
+            expect(0, 'no arguments');
+            onlyOptions();
+            return { name, json };
+        case 'list': {
+            expect(0, 'no arguments, only options');
+            onlyOptions('state', 'since', 'until', 'top', 'continuation-token');
+            const query = new URLSearchParams();
+            for (const [option, value] of values) {
+                query.set(VALUE_OPTIONS[option], option === 'since' || option === 'until' ? absoluteTime(value, now) : value);
+            }
+            return { name, options: checked(() => parseCallListOptions(query)), json };
+        }
+        default:
+            throw usage(`Unknown command ${JSON.stringify(name)}.`);
+    }
+}
+
+/** `2h` back from now as an ISO instant; anything else is left for the ISO 8601 check. */
+function absoluteTime(value: string, now: Date): string {
+    const match = RELATIVE_TIME.exec(value.trim());
+    if (match === null) return value;
+    const unit = match[2] as keyof typeof UNIT_MS;
+    return new Date(now.getTime() - Number(match[1]) * UNIT_MS[unit]).toISOString();
+}
+
+/** The API's 400s are usage errors here. */
+function checked<T>(parse: () => T): T {
+    try {
+        return parse();
+    } catch (err) {
+        if (err instanceof BadRequestError) throw usage(err.message);
+        throw err;
+    }
+}
+
+function usage(message: string): CliError {
+    return new CliError(EXIT.usage, `${message} Run "calls --help" for usage.`);
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// `calls`: the call record from a terminal. Reads the table directly with the app's settings and the
+// same queries as the HTTP API; --json prints the API's shapes for scripts.
+
+import type { TableClient } from '@azure/data-tables';
+import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/callJson';
+import type { CallEvent } from '../shared/callModel';
+import { getCall, listCallHistory, listCalls, listUnroutedNotifications, type CallListPage, type HistoryPage } from '../shared/callQueries';
+import { loadStorageConfig, type StorageConfig } from '../shared/config';
+import { CallRecordError, ConfigError } from '../shared/errors';
+import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/queryOptions';
+import { createTableClient } from '../shared/tableClient';
+import { HELP, parseArguments, type CallsCommand } from './arguments';
+import { CliError, EXIT, type ExitCode } from './cliError';
+import { describeStorage, settingsEnvironment } from './settings';
+import { formatCallList, formatSummary, formatTimeline } from './timeline';
+
+async function main(args: readonly string[]): Promise<ExitCode> {
+    const command = parseArguments(args, new Date());
+    if (command.name === 'help') {
+        process.stdout.write(HELP);
+        return EXIT.ok;
+    }
+    const storage = storageSettings();
+    try {
+        process.stdout.write(await run(command, createTableClient(storage)));
+        return EXIT.ok;
+    } catch (err) {
+        if (err instanceof CallRecordError && err.status >= 500) {
+            throw new CliError(EXIT.failed, `Cannot read ${describeStorage(storage)}: ${causeOf(err) ?? err.message}`);
+        }
+        throw err;
+    }
+}
+
+async function run(command: Exclude<CallsCommand, { name: 'help' }>, table: TableClient): Promise<string> {
+    switch (command.name) {
+        case 'show': {
+            const summary = await getCall(table, command.callId);
+            return command.json ? json(callSummaryJson(summary)) : formatSummary(summary);
+        }
+        case 'history': {
+            if (command.json) {
+                return json(historyPageJson({ callId: command.callId, events: await allEvents((page) => listCallHistory(table, command.callId, page)) }));
+            }
+            const summary = await getCall(table, command.callId);
+            const events = await allEvents((page) => listCallHistory(table, command.callId, page));
+            return `${formatSummary(summary)}\n${formatTimeline(events)}`;
+        }
+        case 'unrouted': {
+            const events = await allEvents((page) => listUnroutedNotifications(table, page));
+            return command.json ? json({ events: events.map(callEventJson) }) : formatTimeline(events);
+        }
+        case 'list': {
+            const page = await callsUpTo(table, command.options);
+            if (command.json) return json(callListPageJson(page));
+            const more = page.continuationToken === undefined ? '' : `\nMore calls: run again with --continuation-token ${page.continuationToken}\n`;
+            return `${formatCallList(page.calls)}${more}`;
+        }
+    }
+}
+
+/** Every page of a partition's history, with the largest pages the table gives. */
+async function allEvents(page: (options: PageOptions) => Promise<HistoryPage>): Promise<CallEvent[]> {
+    const events: CallEvent[] = [];
+    let continuationToken: string | undefined;
+    do {
+        const next = await page({ top: MAX_TOP, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        events.push(...next.events);
+        continuationToken = next.continuationToken;
+    } while (continuationToken !== undefined);
+    return events;
+}
+
+/** Pages until `top` calls are found or none are left; the table may answer with short or empty pages. */
+async function callsUpTo(table: TableClient, options: CallListOptions): Promise<CallListPage> {
+    const top = options.top ?? DEFAULT_TOP;
+    const calls: CallListPage['calls'] = [];
+    let continuationToken = options.continuationToken;
+    do {
+        const page = await listCalls(table, { ...options, top: top - calls.length, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        calls.push(...page.calls);
+        continuationToken = page.continuationToken;
+    } while (continuationToken !== undefined && calls.length < top);
+    return { calls, ...(continuationToken === undefined ? {} : { continuationToken }) };
+}
+
+function storageSettings(): StorageConfig {
+    try {
+        return loadStorageConfig(settingsEnvironment(process.cwd(), process.env));
+    } catch (err) {
+        if (err instanceof ConfigError) {
+            throw new CliError(EXIT.usage, `${err.message} The command line reads the environment and local.settings.json "Values" in ${process.cwd()}.`);
+        }
+        throw err;
+    }
+}
+
+function json(value: unknown): string {
+    return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** The storage failure underneath, on one line: `connect ECONNREFUSED 127.0.0.1:10002`, `403 AuthorizationFailure`. */
+function causeOf(err: Error): string | undefined {
+    if (!(err.cause instanceof Error)) return undefined;
+    const { statusCode, code, details } = err.cause as { statusCode?: number; code?: string; details?: { errorCode?: string; odataError?: { code?: string } } };
+    const name = code ?? details?.errorCode ?? details?.odataError?.code;
+    if (statusCode !== undefined && name !== undefined) return `${statusCode} ${name}`;
+    return err.cause.message.replace(/\s+/g, ' ').slice(0, 300) || undefined;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (err: unknown) => {
+        if (err instanceof CliError) {
+            process.stderr.write(`calls: ${err.message}\n`);
+            process.exitCode = err.exitCode;
+        } else if (err instanceof CallRecordError) {
+            // 404 unknown call, 400 from the queries: the answer the API would give, without a stack.
+            process.stderr.write(`calls: ${err.message}\n`);
+            process.exitCode = err.status === 400 ? EXIT.usage : EXIT.failed;
+        } else {
+            process.stderr.write(`calls: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
+            process.exitCode = EXIT.failed;
+        }
+    },
+);

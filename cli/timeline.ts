@@ -1,0 +1,115 @@
+// Text the command line prints for people: a call's summary as labelled lines, a history as an aligned
+// timeline, a list of calls as a table. Pure functions of the call record's types.
+
+import type { CallEvent, CallSummary } from '../shared/callModel';
+
+const NONE = '-';
+
+/**
+ * @example
+ * formatSummary(summary) // 'Call c1\n  state            terminated (deleted)\n  ...'
+ */
+export function formatSummary(summary: CallSummary): string {
+    const lines: Array<[string, string | undefined]> = [
+        ['state', summary.callState === undefined ? undefined : summary.callState + (summary.deleted ? ' (deleted)' : '')],
+        ['termination', summary.terminationReason],
+        ['result', resultOf(summary)],
+        ['last change', summary.lastChangeType],
+        ['graph etag', summary.graphEtag],
+        ['events', `${summary.eventCount}${summary.duplicateCount > 0 ? ` (${summary.duplicateCount} redeliveries not stored again)` : ''}`],
+        ['first event', summary.firstEventAt?.toISOString()],
+        ['last event', summary.lastEventAt?.toISOString()],
+        [
+            'hang-up requested',
+            summary.hangupRequestedAt === undefined
+                ? undefined
+                : `${summary.hangupRequestedAt.toISOString()}${summary.hangupStatus === undefined ? '' : ` (Graph answered ${summary.hangupStatus})`}`,
+        ],
+        ['tenant', summary.tenantId],
+    ];
+    const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
+    const width = Math.max(...shown.map(([label]) => label.length));
+    return [`Call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n') + '\n';
+}
+
+/**
+ * One line per event: sequence, receive time, kind, resource, change type, state, etag, reason or result.
+ *
+ * @example
+ * formatTimeline(events) // '  SEQ  RECEIVED (UTC)  KIND  RESOURCE  CHANGE  STATE  ETAG  REASON / RESULT\n    1  2026-...'
+ */
+export function formatTimeline(events: readonly CallEvent[]): string {
+    const rows = events.map((event) => [
+        String(event.sequence),
+        event.receivedAt.toISOString(),
+        event.kind,
+        resourceOf(event),
+        event.changeType ?? NONE,
+        event.callState ?? NONE,
+        event.graphEtag ?? NONE,
+        reasonOf(event),
+    ]);
+    return table(['SEQ', 'RECEIVED (UTC)', 'KIND', 'RESOURCE', 'CHANGE', 'STATE', 'ETAG', 'REASON / RESULT'], rows, [0]);
+}
+
+/**
+ * @example
+ * formatCallList(calls) // 'CALL ID  STATE  LAST EVENT (UTC)  EVENTS  REASON / RESULT\nc1  terminated  ...'
+ */
+export function formatCallList(calls: readonly CallSummary[]): string {
+    const rows = calls.map((call) => [
+        call.callId,
+        (call.callState ?? NONE) + (call.deleted ? ' (deleted)' : ''),
+        call.lastEventAt?.toISOString() ?? NONE,
+        String(call.eventCount),
+        [call.terminationReason, labelled('result', resultOf(call))].filter((part) => part !== undefined).join('; ') || NONE,
+    ]);
+    return table(['CALL ID', 'STATE', 'LAST EVENT (UTC)', 'EVENTS', 'REASON / RESULT'], rows, [3]);
+}
+
+/** The part of the resource below the call: `call` itself, `participants`, `operations/{id}`. */
+function resourceOf(event: CallEvent): string {
+    if (event.resourceUrl === undefined) return NONE;
+    const own = `/communications/calls/${event.callId}`;
+    if (event.resourceUrl === own) return 'call';
+    return event.resourceUrl.startsWith(`${own}/`) ? event.resourceUrl.slice(own.length + 1) : event.resourceUrl;
+}
+
+function reasonOf(event: CallEvent): string {
+    const hangup =
+        event.httpStatus === undefined && event.graphRequestId === undefined
+            ? undefined
+            : `Graph ${event.httpStatus ?? 'no answer'}${event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`}`;
+    const parts = [event.terminationReason, labelled('result', resultOf(event)), hangup, event.rejectReason].filter((part) => part !== undefined);
+    return parts.length === 0 ? NONE : parts.join('; ');
+}
+
+function resultOf(fields: Pick<CallSummary, 'resultCode' | 'resultSubcode' | 'resultMessage'>): string | undefined {
+    if (fields.resultCode === undefined && fields.resultSubcode === undefined && fields.resultMessage === undefined) return undefined;
+    const code = `${fields.resultCode ?? '?'}/${fields.resultSubcode ?? '?'}`;
+    return fields.resultMessage === undefined ? code : `${code} ${fields.resultMessage}`;
+}
+
+function labelled(label: string, value: string | undefined): string | undefined {
+    return value === undefined ? undefined : `${label} ${value}`;
+}
+
+/** Columns padded to their widest cell; `rightAligned` for numbers; the last column is never padded. */
+function table(headings: string[], rows: string[][], rightAligned: number[]): string {
+    const cells = rows.map((row) => row.map(printable));
+    const widths = headings.map((heading, column) => Math.max(heading.length, ...cells.map((row) => row[column]?.length ?? 0)));
+    const line = (row: string[]) =>
+        row
+            .map((cell, column) => {
+                if (column === row.length - 1) return cell;
+                const width = widths[column] ?? 0;
+                return rightAligned.includes(column) ? cell.padStart(width) : cell.padEnd(width);
+            })
+            .join('  ');
+    return [headings, ...cells].map(line).join('\n') + '\n';
+}
+
+/** Text from Graph is shown, never obeyed: control characters (newlines, terminal escapes) are spelled out. */
+export function printable(text: string): string {
+    return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

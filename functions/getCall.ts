@@ -1,0 +1,27 @@
+// GET /api/calls/{callId}: one call's summary from the call record.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { callSummaryJson } from '../shared/callJson';
+import { getCall } from '../shared/callQueries';
+import { appConfig } from '../shared/config';
+import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { callTable } from '../shared/services';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+appConfig();
+
+app.http('getCall', {
+    methods: ['GET'],
+    route: 'calls/{callId}',
+    authLevel: 'function',
+    handler: getCallSummary,
+});
+
+export async function getCallSummary(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        const summary = await getCall(callTable(), request.params.callId ?? '');
+        return jsonAnswer(200, callSummaryJson(summary));
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}

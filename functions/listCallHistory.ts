@@ -1,0 +1,28 @@
+// GET /api/calls/{callId}/history?top=&continuationToken=: one page of a call's history, in sequence order.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { historyPageJson } from '../shared/callJson';
+import { listCallHistory } from '../shared/callQueries';
+import { appConfig } from '../shared/config';
+import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { parseHistoryOptions } from '../shared/queryOptions';
+import { callTable } from '../shared/services';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+appConfig();
+
+app.http('listCallHistory', {
+    methods: ['GET'],
+    route: 'calls/{callId}/history',
+    authLevel: 'function',
+    handler: listHistory,
+});
+
+export async function listHistory(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        const page = await listCallHistory(callTable(), request.params.callId ?? '', parseHistoryOptions(request.query));
+        return jsonAnswer(200, historyPageJson(page));
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}

@@ -1,0 +1,28 @@
+// GET /api/calls?state=&since=&until=&top=&continuationToken=: one page of call summaries.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { callListPageJson } from '../shared/callJson';
+import { listCalls } from '../shared/callQueries';
+import { appConfig } from '../shared/config';
+import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { parseCallListOptions } from '../shared/queryOptions';
+import { callTable } from '../shared/services';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+appConfig();
+
+app.http('listCalls', {
+    methods: ['GET'],
+    route: 'calls',
+    authLevel: 'function',
+    handler: listCallSummaries,
+});
+
+export async function listCallSummaries(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        const page = await listCalls(callTable(), parseCallListOptions(request.query));
+        return jsonAnswer(200, callListPageJson(page));
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}

@@ -1,0 +1,127 @@
+// The command line's pure parts: its grammar (with the API's own input checks) and its text output.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseArguments } from '../../cli/arguments';
+import { CliError } from '../../cli/cliError';
+import { describeStorage } from '../../cli/settings';
+import { formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
+import type { CallEvent } from '../../shared/callModel';
+
+const now = new Date('2026-11-29T12:00:00Z');
+const parse = (...args: string[]) => parseArguments(args, now);
+
+function usageError(args: string[], message: RegExp): void {
+    assert.throws(
+        () => parseArguments(args, now),
+        (err: unknown) => err instanceof CliError && err.exitCode === 2 && message.test(err.message),
+        args.join(' '),
+    );
+}
+
+describe('parseArguments', () => {
+    test('commands and their options', () => {
+        assert.deepEqual(parse('show', 'call-1'), { name: 'show', callId: 'call-1', json: false });
+        assert.deepEqual(parse('history', '--json', 'call-1'), { name: 'history', callId: 'call-1', json: true });
+        assert.deepEqual(parse('unrouted'), { name: 'unrouted', json: false });
+        assert.deepEqual(parse('list', '--state', 'Terminated', '--top=5', '--since', '2026-11-29', '--until', '2026-11-29T11:00:00Z'), {
+            name: 'list',
+            json: false,
+            options: { state: 'terminated', top: 5, since: new Date('2026-11-29T00:00:00Z'), until: new Date('2026-11-29T11:00:00Z') },
+        });
+        assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' } });
+    });
+
+    test('times back from now: 30m, 2h, 7d', () => {
+        const since = (value: string) => (parse('list', '--since', value) as { options: { since?: Date } }).options.since?.toISOString();
+        assert.equal(since('30m'), '2026-11-29T11:30:00.000Z');
+        assert.equal(since('2h'), '2026-11-29T10:00:00.000Z');
+        assert.equal(since('7d'), '2026-11-22T12:00:00.000Z');
+    });
+
+    test('help in any position, or no command at all', () => {
+        assert.deepEqual(parse(), { name: 'help' });
+        assert.deepEqual(parse('--help'), { name: 'help' });
+        assert.deepEqual(parse('list', '-h'), { name: 'help' });
+    });
+
+    test('mistakes are usage errors (exit 2) that say what is wrong', () => {
+        usageError(['show'], /show takes one call id/);
+        usageError(['show', 'a', 'b'], /show takes one call id/);
+        usageError(['show', '../x'], /Refused call id/);
+        usageError(['show', 'call-1', '--state', 'terminated'], /show does not take --state/);
+        usageError(['list', 'extra'], /list takes no arguments/);
+        usageError(['list', '--state'], /--state needs a value/);
+        usageError(['list', '--state', '--json'], /--state needs a value/);
+        usageError(['list', '--state', "terminated' or true or 'a' eq 'a"], /is not a call state/);
+        usageError(['list', '--top', '5000'], /top must be a whole number from 1 to 1000/);
+        usageError(['list', '--since', '2h ago'], /not an ISO 8601 date/);
+        usageError(['list', '--nope'], /Unknown option --nope/);
+        usageError(['delete', 'call-1'], /Unknown command "delete"/);
+    });
+});
+
+describe('text output', () => {
+    const call = '/communications/calls/c1';
+    const event = (sequence: number, fields: Partial<CallEvent>): CallEvent => ({
+        callId: 'c1',
+        sequence,
+        kind: 'notification',
+        receivedAt: new Date(Date.UTC(2026, 10, 29, 10, 0, sequence)),
+        ...fields,
+    });
+
+    test('the timeline has one aligned line per event with every column', () => {
+        const text = formatTimeline([
+            event(1, { resourceUrl: call, changeType: 'created', callState: 'establishing', graphEtag: 'W/"1"' }),
+            event(2, { resourceUrl: `${call}/participants`, changeType: 'updated' }),
+            event(10, { kind: 'hangupRequest', httpStatus: 503, graphRequestId: 'r-9' }),
+            event(11, { resourceUrl: call, changeType: 'deleted', callState: 'terminated', terminationReason: 'AppInitiated', resultCode: 0, resultSubcode: 540000 }),
+        ]);
+
+        assert.equal(
+            text,
+            [
+                'SEQ  RECEIVED (UTC)            KIND           RESOURCE      CHANGE   STATE         ETAG   REASON / RESULT',
+                '  1  2026-11-29T10:00:01.000Z  notification   call          created  establishing  W/"1"  -',
+                '  2  2026-11-29T10:00:02.000Z  notification   participants  updated  -             -      -',
+                ' 10  2026-11-29T10:00:10.000Z  hangupRequest  -             -        -             -      Graph 503 request-id r-9',
+                ' 11  2026-11-29T10:00:11.000Z  notification   call          deleted  terminated    -      AppInitiated; result 0/540000',
+                '',
+            ].join('\n'),
+        );
+    });
+
+    test('summary and list show state, reason and counts', () => {
+        const summary = { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 4, duplicateCount: 2, terminationReason: 'AppInitiated', resultCode: 0 };
+
+        assert.match(formatSummary(summary), /^Call c1\n  state        terminated \(deleted\)\n  termination  AppInitiated\n  result       0\/\?\n/);
+        assert.match(formatSummary(summary), /events       4 \(2 redeliveries not stored again\)\n/);
+        assert.equal(formatCallList([summary]).split('\n')[1], 'c1       terminated (deleted)  -                      4  AppInitiated; result 0/?');
+    });
+
+    test('control characters from Graph are spelled out, not sent to the terminal', () => {
+        assert.equal(printable('ok\u001b[2J\nnext\u0007'), 'ok\\x1b[2J\\x0anext\\x07');
+        assert.doesNotMatch(formatTimeline([event(1, { rejectReason: 'evil\u001b]0;title\u0007' })]), /\u001b|\u0007/);
+    });
+});
+
+describe('describeStorage', () => {
+    test('names the endpoint or account, never the key or SAS', () => {
+        const described = describeStorage({
+            kind: 'connectionString',
+            setting: 'CallHistoryStorage',
+            tableName: 'CallHistory',
+            connectionString: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net',
+        });
+        assert.equal(described, 'table CallHistory at account acct (from CallHistoryStorage)');
+        assert.equal(
+            describeStorage({ kind: 'connectionString', setting: 'AzureWebJobsStorage', tableName: 'T1', connectionString: 'UseDevelopmentStorage=true' }),
+            'table T1 at the local storage emulator (from AzureWebJobsStorage)',
+        );
+        assert.doesNotMatch(
+            describeStorage({ kind: 'connectionString', setting: 'S', tableName: 'T', connectionString: 'TableEndpoint=https://a.table.core.windows.net;SharedAccessSignature=sv=1&sig=abc' }),
+            /sig=/,
+        );
+    });
+});
