@@ -68,24 +68,30 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     const exited = once(child, 'exit').then(([code]) => {
         throw new Error(`Azurite exited with code ${String(code)} before it was ready.`);
     });
-    await Promise.race([waitForPort(port, 20_000), exited]);
     exited.catch(() => undefined);
+    try {
+        await Promise.race([waitForPort(port, 20_000), exited]);
+    } catch (err) {
+        await stopChild(child, 1000);
+        throw err;
+    }
     return {
         port,
         tableEndpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
         connectionString: devStorageConnectionString(port),
         process: child,
-        stop: () => stopChild(child),
+        // Azurite's table service saves its data on SIGINT only; SIGTERM would lose the last writes.
+        stop: () => stopChild(child, 5000, 'SIGINT'),
     };
 }
 
 /** Ends a child process politely, then firmly. */
-export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 3000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) {
         return;
     }
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);

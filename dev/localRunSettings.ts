@@ -1,0 +1,109 @@
+// The app's settings for `npm start`: local.settings.json (made from the sample when missing), and the few
+// values that must change so the app talks to this run's Azurite and simulator. The process environment
+// wins over local.settings.json (in the local host and in Core Tools alike), so those go in as variables.
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { devStorageConnectionString } from './azurite';
+import { isPlainObject, parseJsonObject, readOptionalFile } from './host/localSettings';
+import { SIMULATOR_DEFAULTS, simulatorAppSettings, type RunningSimulator } from './simulator';
+
+/** The port `UseDevelopmentStorage=true` stands for (Table service). */
+const DEVELOPMENT_STORAGE_TABLE_PORT = 10002;
+const STORAGE_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage'] as const;
+
+/** One setting `npm start` sets in the app's environment, and what the app would have used otherwise. */
+export interface SettingOverride {
+    name: string;
+    value: string;
+    /** undefined: the setting was not set anywhere. */
+    previous: string | undefined;
+}
+
+/**
+ * Copies the sample to `file` when there is no file yet; true when it did.
+ *
+ * @example
+ * ensureSettingsFile('/repo/local.settings.json', '/repo/local.settings.sample.json') // true on a fresh clone
+ */
+export function ensureSettingsFile(file: string, sampleFile: string): boolean {
+    if (existsSync(file)) return false;
+    mkdirSync(path.dirname(file), { recursive: true });
+    copyFileSync(sampleFile, file);
+    return true;
+}
+
+/** The `Values` of a local.settings.json as strings (an absent file has none). */
+export function readSettingValues(file: string): Record<string, string> {
+    const text = readOptionalFile(file);
+    if (text === undefined) return {};
+    const values = parseJsonObject(text, file)['Values'] ?? {};
+    if (!isPlainObject(values)) {
+        throw new Error(`${file}: "Values" must be an object of setting names to strings.`);
+    }
+    return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)]));
+}
+
+/** What the app needs to use this run's Azurite and simulator. */
+export interface LocalRunWiring {
+    azuritePort: number;
+    simulator: RunningSimulator;
+}
+
+/**
+ * The settings that differ from what the app would otherwise use (`current`: the process environment over the
+ * settings file), set to point at this run's Azurite and simulator. Empty for the sample on the default ports.
+ *
+ * @example
+ * settingOverrides({ ...fileValues, ...process.env }, { azuritePort: 10002, simulator })
+ */
+export function settingOverrides(current: Readonly<Record<string, string | undefined>>, wiring: LocalRunWiring): SettingOverride[] {
+    const { NODE_EXTRA_CA_CERTS: _caFile, ...simulatorSettings } = simulatorAppSettings(wiring.simulator);
+    const storage =
+        wiring.azuritePort === DEVELOPMENT_STORAGE_TABLE_PORT ? 'UseDevelopmentStorage=true' : devStorageConnectionString(wiring.azuritePort);
+    const wanted: Record<string, string> = {
+        ...Object.fromEntries(STORAGE_SETTINGS.map((name) => [name, storage])),
+        ...simulatorSettings,
+    };
+    const overrides: SettingOverride[] = [];
+    for (const [name, value] of Object.entries(wanted)) {
+        if (!sameSetting(name, current[name], value)) overrides.push({ name, value, previous: current[name] });
+    }
+    // Lists that must contain the simulator's values; anything else in them may stay.
+    const issuers = current['CALLBACK_ISSUERS'];
+    const issuer = SIMULATOR_DEFAULTS.callbackIssuer;
+    if (issuers !== undefined && !listOf(issuers).includes(issuer)) {
+        overrides.push({ name: 'CALLBACK_ISSUERS', value: [...listOf(issuers), issuer].join(','), previous: issuers });
+    }
+    const tenants = current['ALLOWED_TENANT_IDS'];
+    if (tenants !== undefined && listOf(tenants).length > 0 && !listOf(tenants).map((t) => t.toLowerCase()).includes(wiring.simulator.tenantId)) {
+        overrides.push({ name: 'ALLOWED_TENANT_IDS', value: [...listOf(tenants), wiring.simulator.tenantId].join(','), previous: tenants });
+    }
+    return overrides;
+}
+
+/** Ids compare without regard to case (the simulator lower-cases them); everything else exactly. */
+function sameSetting(name: string, current: string | undefined, wanted: string): boolean {
+    if (current === undefined) return false;
+    return /_ID$/.test(name) ? current.toLowerCase() === wanted.toLowerCase() : current === wanted;
+}
+
+function listOf(value: string): string[] {
+    return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+/**
+ * The file for the app's `NODE_EXTRA_CA_CERTS`: the simulator's CA, plus the certificates the developer
+ * already trusts that way (Node reads only one such file), bundled next to the CA.
+ */
+export function extraCaCertsFile(simulatorCaFile: string, existing: string | undefined): string {
+    if (existing === undefined || existing === '' || path.resolve(existing) === path.resolve(simulatorCaFile)) {
+        return simulatorCaFile;
+    }
+    const bundle = path.join(path.dirname(simulatorCaFile), 'node-extra-ca-certs.pem');
+    writeFileSync(bundle, `${readFileSync(simulatorCaFile, 'utf8').trimEnd()}\n${readFileSync(existing, 'utf8')}`);
+    return bundle;
+}

@@ -1,0 +1,119 @@
+// `npm start` (and `npm run start:func`): the whole app offline in one terminal. Azurite, the call simulator
+// and the functions, wired together, their logs behind name tags, all stopped by Ctrl-C or when one dies.
+
+import path from 'node:path';
+import { isStopRequested, LocalRun, PortsTakenError, refuseTakenPorts, type LocalRunOutput, type ReadyRun } from './localRun';
+import { LOCAL_RUN_DEFAULTS, parseStartArguments, REPOSITORY_ROOT, START_USAGE, StartUsageError, type LocalRunOptions } from './localRunOptions';
+import type { ChildExit } from './localRunProcesses';
+import { ensureSettingsFile } from './localRunSettings';
+import { CoreToolsMissingError, coreToolsRunner, describeRunner, type FunctionsRunner } from './startFunc';
+
+const output: LocalRunOutput = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+    const options = parseStartArguments(argv);
+    if (options.help) {
+        output.out(`${START_USAGE}\n`);
+        return 0;
+    }
+    const runner: FunctionsRunner = options.useCoreTools ? coreToolsRunner(process.env, REPOSITORY_ROOT, options.settingsFile) : { kind: 'localHost' };
+    await refuseTakenPorts([
+        { port: options.azuritePort, role: 'Azurite, Table Storage' },
+        { port: options.simulatorPort, role: 'the call simulator' },
+        { port: options.functionsPort, role: 'the functions' },
+    ]);
+    const created = ensureSettingsFile(options.settingsFile, path.join(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.sampleSettingsFile));
+    output.out(`Starting Azurite, the call simulator and the ${describeRunner(runner)}...\n`);
+
+    const run = new LocalRun(options, runner, output, (exit) => void stopAfterDeath(exit));
+    const stop = (reason: string, code: number): void => {
+        if (run.stopRequested) return;
+        output.out(`${reason}\n`);
+        run.stop().then(
+            () => {
+                output.out('Everything stopped.\n');
+                process.exit(code);
+            },
+            (err: unknown) => {
+                output.err(`Stopping failed: ${String(err)}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    const stopAfterDeath = (exit: ChildExit): void => {
+        const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+        output.err(`${exit.name} (pid ${exit.pid ?? '?'}) ${how} unexpectedly; stopping everything else.\n`);
+        stop('Stopping.', 1);
+    };
+    process.on('SIGINT', () => stop('SIGINT received: stopping everything.', 0));
+    process.on('SIGTERM', () => stop('SIGTERM received: stopping everything.', 0));
+    // One stray failure in the simulator's requests must not take a developer's whole session down.
+    process.on('unhandledRejection', (reason) => output.err(`Unhandled rejection (carrying on): ${String(reason)}\n`));
+    // A crash of this process must not leave Azurite and the functions running without it.
+    process.on('uncaughtException', (err) => {
+        output.err(`npm start failed: ${err.stack ?? err.message}\n`);
+        stop('Stopping.', 1);
+    });
+
+    try {
+        const ready = await run.start();
+        output.out(readyMessage(options, runner, ready, created));
+        return await new Promise<number>(() => undefined); // runs until a signal or a child's death ends the process
+    } catch (err) {
+        if (isStopRequested(err)) return new Promise<number>(() => undefined); // the signal handler exits
+        output.err(`${err instanceof Error ? err.message : String(err)}\n`);
+        await run.stop();
+        return 1;
+    }
+}
+
+function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: ReadyRun, settingsCreated: boolean): string {
+    const shown = (file: string): string => {
+        const relative = path.relative(REPOSITORY_ROOT, file);
+        return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+    };
+    const api = ready.apiUrl;
+    const sim = ready.simulator;
+    const settings = `${shown(options.settingsFile)}${settingsCreated ? ` (created just now from ${LOCAL_RUN_DEFAULTS.sampleSettingsFile})` : ''}`;
+    const overridden =
+        ready.overrides.length === 0
+            ? []
+            : [`                 set for this run (the environment wins over the file): ${ready.overrides.map((o) => o.name).join(', ')}`];
+    const demoFlags =
+        options.functionsPort === LOCAL_RUN_DEFAULTS.functionsPort &&
+        options.simulatorPort === LOCAL_RUN_DEFAULTS.simulatorPort &&
+        options.tlsDir === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.tlsDir)
+            ? ''
+            : ` -- --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`;
+    return [
+        '',
+        'Ready: the whole app runs offline.',
+        `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
+        `  Table Storage  Azurite on http://127.0.0.1:${ready.azuritePort}, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
+        `  Graph, Entra   call simulator on ${sim.url} (Graph ${sim.graphBaseUrl}, CA ${shown(ready.simulatorCaFile)})   [simulator]`,
+        `  Settings       ${settings}`,
+        ...overridden,
+        '',
+        'Next, in a second terminal:',
+        `  npm run demo${demoFlags}`,
+        '      places a simulated call, hangs it up through the app, prints its summary and timeline',
+        `  curl -s ${api}/calls                       the calls recorded so far`,
+        `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
+        `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
+        '',
+        'Ctrl-C stops everything.',
+        '',
+    ].join('\n');
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+        const expected = err instanceof StartUsageError || err instanceof PortsTakenError || err instanceof CoreToolsMissingError;
+        output.err(`${expected ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,234 @@
+// End to end through `npm start` as a real process: Azurite, the call simulator and the local Functions host
+// on free ports; calls placed and hung up for real, callbacks signed and verified, the record read from the
+// table. Then `npm run demo` against the same run, and Ctrl-C.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { freePort, portInUse } from '../../dev/ports';
+import { eventually, newFolders, removeFolders, runScript, startLocalRun, type LocalRunFolders, type LocalRunProcess } from '../support/e2eLocalRun';
+import { REPOSITORY_ROOT } from '../support/hostProcess';
+import { partitionRows } from '../support/storage';
+
+type Row = Record<string, unknown>;
+
+interface SimulatorStats {
+    calls: Record<string, { deliveries: Array<{ status: number | null; copy: number; state?: string }> }>;
+}
+
+describe('npm start, end to end', () => {
+    let folders: LocalRunFolders;
+    let run: LocalRunProcess;
+
+    before(async () => {
+        folders = newFolders();
+        run = await startLocalRun({ folders });
+    });
+    beforeEach(async () => {
+        assert.equal((await run.simulator('POST', '/_control/reset')).status, 204);
+    });
+    after(async () => {
+        await run?.stop('SIGTERM').catch(() => undefined); // a no-op once the last test has stopped it
+        removeFolders(folders);
+    });
+
+    async function newCall(): Promise<string> {
+        const created = await run.simulator('POST', '/_control/calls', { callbackUri: `${run.apiUrl}/callback` });
+        assert.equal(created.status, 201, created.text);
+        return (created.json as { id: string }).id;
+    }
+
+    async function rows(callId: string): Promise<{ summary: Row | undefined; events: Row[] }> {
+        const all = await partitionRows(run.table(), callId).catch((err: { statusCode?: number }) => {
+            if (err.statusCode === 404) return []; // the table is made on the first write
+            throw err;
+        });
+        return { summary: all.find((row) => row.rowKey === 'state'), events: all.filter((row) => String(row.rowKey).startsWith('event-')) };
+    }
+
+    function recorded(callId: string, done: (summary: Row) => boolean, what: string) {
+        return eventually(() => rows(callId), ({ summary }) => summary !== undefined && done(summary), 5000, what);
+    }
+
+    async function settle(): Promise<SimulatorStats> {
+        const settled = await run.simulator('POST', '/_control/settle', { timeoutMs: 10_000 });
+        assert.equal(settled.status, 200, settled.text);
+        return settled.json as SimulatorStats;
+    }
+
+    const timeline = (events: Row[]) => events.map((event) => [event.kind, event.changeType ?? null, event.callState ?? null]);
+
+    test('created local.settings.json from the sample and wired the app to this run', () => {
+        // assess
+        const sample = readFileSync(path.join(REPOSITORY_ROOT, 'local.settings.sample.json'), 'utf8');
+        assert.equal(readFileSync(folders.settingsFile, 'utf8'), sample);
+        assert.match(run.output(), /created just now from local\.settings\.sample\.json/);
+        assert.match(run.output(), /set for this run \(the environment wins over the file\): .*GRAPH_BASE_URL/);
+    });
+
+    test('a hang-up answers 204, and within seconds the record holds the whole call in order, terminated and deleted', async () => {
+        // prepare
+        const callId = await newCall();
+        await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded as established');
+
+        // act
+        const hangup = await run.app('DELETE', `/calls/${callId}`);
+        const hungUpAt = Date.now();
+        const { summary, events } = await recorded(callId, (s) => s.callState === 'terminated' && s.deleted === true, 'the termination being recorded');
+
+        // assess
+        assert.equal(hangup.status, 204, hangup.text);
+        assert.equal(hangup.text, '');
+        assert.ok(Date.now() - hungUpAt < 5000);
+        assert.deepEqual(timeline(events), [
+            ['notification', 'updated', 'establishing'],
+            ['notification', 'updated', 'established'],
+            ['hangupRequest', null, null],
+            ['notification', 'updated', 'terminating'],
+            ['notification', 'deleted', 'terminated'],
+        ]);
+        assert.deepEqual(events.map((event) => event.sequence), [1, 2, 3, 4, 5]);
+        assert.equal(events[2]?.httpStatus, 204);
+        assert.match(String(events[2]?.graphRequestId), /^[0-9a-f-]{36}$/);
+        assert.equal(summary?.callState, 'terminated');
+        assert.equal(summary?.deleted, true);
+        assert.equal(summary?.resultCode, 200);
+        assert.equal(summary?.resultSubcode, 7000);
+        assert.equal(summary?.hangupStatus, 204);
+        assert.equal(summary?.eventCount, 5);
+        assert.equal(summary?.duplicateCount, 0);
+    });
+
+    test('with every callback delivered twice, each notification is stored once and the redeliveries are counted', async () => {
+        // prepare
+        assert.equal((await run.simulator('POST', '/_control/faults', { duplicate: true })).status, 200);
+        const callId = await newCall();
+        await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded as established');
+
+        // act
+        const hangup = await run.app('DELETE', `/calls/${callId}`);
+        await recorded(callId, (s) => s.callState === 'terminated' && s.deleted === true, 'the termination being recorded');
+        const stats = await settle();
+        const { summary, events } = await rows(callId);
+
+        // assess
+        assert.equal(hangup.status, 204, hangup.text);
+        const deliveries = stats.calls[callId]?.deliveries ?? [];
+        assert.equal(deliveries.length, 8, 'the simulator sent each of the 4 notifications twice');
+        assert.deepEqual(new Set(deliveries.map((delivery) => delivery.status)), new Set([202]));
+        assert.deepEqual(timeline(events), [
+            ['notification', 'updated', 'establishing'],
+            ['notification', 'updated', 'established'],
+            ['hangupRequest', null, null],
+            ['notification', 'updated', 'terminating'],
+            ['notification', 'deleted', 'terminated'],
+        ]);
+        assert.equal(new Set(events.map((event) => event.dedupeKey)).size, events.length);
+        assert.ok(Number(summary?.duplicateCount) > 0, `duplicateCount is ${String(summary?.duplicateCount)}`);
+        assert.equal(summary?.duplicateCount, 4);
+        assert.equal(summary?.eventCount, 5);
+    });
+
+    test('with notifications arriving in reverse order, the call still ends terminated', async () => {
+        // prepare
+        assert.equal((await run.simulator('POST', '/_control/faults', { reverse: true })).status, 200);
+        const callId = await newCall();
+        await settle();
+
+        // act
+        const hangup = await run.app('DELETE', `/calls/${callId}`);
+        await settle();
+        const { summary, events } = await rows(callId);
+
+        // assess
+        assert.equal(hangup.status, 204, hangup.text);
+        assert.deepEqual(timeline(events), [
+            ['notification', 'updated', 'established'],
+            ['notification', 'updated', 'establishing'],
+            ['hangupRequest', null, null],
+            ['notification', 'deleted', 'terminated'],
+            ['notification', 'updated', 'terminating'],
+        ]);
+        assert.equal(summary?.callState, 'terminated');
+        assert.equal(summary?.deleted, true);
+    });
+
+    test('callbacks signed with a key the signer does not publish are refused with 401 and nothing is recorded', async () => {
+        // prepare
+        assert.equal((await run.simulator('POST', '/_control/faults', { signWithWrongKey: true })).status, 200);
+
+        // act
+        const callId = await newCall();
+        const stats = await settle();
+
+        // assess
+        const statuses = (stats.calls[callId]?.deliveries ?? []).map((delivery) => delivery.status);
+        assert.deepEqual(statuses, [401, 401]);
+        const { summary, events } = await rows(callId);
+        assert.equal(summary, undefined);
+        assert.deepEqual(events, []);
+        assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
+    });
+
+    test('npm run demo places a call, hangs it up and prints its complete timeline', async () => {
+        // act
+        const demo = await runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile]);
+
+        // assess
+        assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+        const callId = /call id ([0-9a-f-]{36})\./.exec(demo.stdout)?.[1];
+        assert.ok(callId, demo.stdout);
+        assert.match(demo.stdout, /DELETE http:\/\/localhost:\d+\/api\/calls\/[0-9a-f-]{36} -> 204/);
+        assert.match(demo.stdout, /^ {2}state +terminated \(deleted\)$/m);
+        assert.match(demo.stdout, /^ {2}result +200\/7000 The conversation has ended by bot\.$/m);
+        const rowsPrinted = demo.stdout
+            .slice(demo.stdout.indexOf('Timeline:'))
+            .split('\n')
+            .filter((line) => /^ +\d+ {2}\d{4}-/.test(line))
+            .map((line) => line.trim().split(/ {2,}/).slice(0, 5));
+        assert.deepEqual(
+            rowsPrinted.map(([sequence, , kind, change, state]) => [sequence, kind, change, state]),
+            [
+                ['1', 'notification', 'updated', 'establishing'],
+                ['2', 'notification', 'updated', 'established'],
+                ['3', 'hangupRequest', '-', '-'],
+                ['4', 'notification', 'updated', 'terminating'],
+                ['5', 'notification', 'deleted', 'terminated'],
+            ],
+        );
+        const { events } = await rows(callId);
+        assert.equal(events.length, 5, 'the demo printed what the table holds');
+    });
+
+    test('npm run demo says what to start when the app or the simulator is not running', async () => {
+        // prepare
+        const nowhere = await freePort();
+
+        // act
+        const noApp = await runScript('demo', ['--api', `http://localhost:${nowhere}/api`, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile]);
+        const noSimulator = await runScript('demo', ['--api', run.apiUrl, '--simulator', `https://localhost:${nowhere}`, '--ca', run.simulatorCaFile]);
+
+        // assess
+        assert.equal(noApp.code, 1);
+        assert.match(noApp.stderr, new RegExp(`GET http://localhost:${nowhere}/api/calls\\?top=1 failed: nothing is listening there`));
+        assert.match(noApp.stderr, /`npm start`/);
+        assert.equal(noSimulator.code, 1);
+        assert.match(noSimulator.stderr, new RegExp(`GET https://localhost:${nowhere}/_control/info failed: nothing is listening there`));
+        assert.match(noSimulator.stderr, /`npm start`/);
+    });
+
+    test('Ctrl-C (SIGINT) stops the functions, the simulator and Azurite, and frees their ports', async () => {
+        // act
+        const result = await run.stop('SIGINT');
+
+        // assess
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.match(result.stdout, /SIGINT received: stopping everything\.\n/);
+        assert.match(result.stdout, /Everything stopped\.\n$/);
+        assert.doesNotMatch(result.stderr, /unexpectedly/);
+        for (const port of [run.ports.functions, run.ports.simulator, run.ports.azurite]) {
+            assert.equal(await portInUse(port), false, `port ${port} is free again`);
+        }
+    });
+});

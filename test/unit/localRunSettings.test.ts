@@ -1,0 +1,121 @@
+// Which settings `npm start` sets for the app: none for the sample on the default ports, and exactly those
+// that would otherwise point the app somewhere else than this run's Azurite and simulator.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { devStorageConnectionString } from '../../dev/azurite';
+import { parseStartArguments, StartUsageError } from '../../dev/localRunOptions';
+import { ensureSettingsFile, readSettingValues, settingOverrides } from '../../dev/localRunSettings';
+import { startSimulator, type RunningSimulator } from '../../dev/simulator';
+import { REPOSITORY_ROOT } from '../support/hostProcess';
+
+const SAMPLE = path.join(REPOSITORY_ROOT, 'local.settings.sample.json');
+
+describe('settingOverrides', () => {
+    let sim: RunningSimulator;
+    /** The sample's values, as if the simulator listened on the default port it names. */
+    let sample: Record<string, string>;
+
+    before(async () => {
+        sim = await startSimulator({ port: 0 });
+        sample = Object.fromEntries(
+            Object.entries(readSettingValues(SAMPLE)).map(([name, value]) => [name, value.replace('localhost:7443', `localhost:${sim.port}`)]),
+        );
+    });
+    after(() => sim.stop());
+
+    const names = (overrides: ReturnType<typeof settingOverrides>) => overrides.map((override) => override.name).sort();
+
+    test('the sample needs nothing set when everything runs on its ports', () => {
+        assert.deepEqual(settingOverrides(sample, { azuritePort: 10002, simulator: sim }), []);
+    });
+
+    test('another Azurite port sets both storage settings to that port', () => {
+        // act
+        const overrides = settingOverrides(sample, { azuritePort: 11002, simulator: sim });
+
+        // assess
+        assert.deepEqual(names(overrides), ['AzureWebJobsStorage', 'CallHistoryStorage']);
+        assert.ok(overrides.every((override) => override.value === devStorageConnectionString(11002) && override.previous === 'UseDevelopmentStorage=true'));
+    });
+
+    test('settings pointing at a real tenant are pointed at the simulator, ids compared without case', () => {
+        // prepare
+        const real = {
+            ...sample,
+            AZURE_CLIENT_ID: sample.AZURE_CLIENT_ID?.toUpperCase(),
+            GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0',
+            AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com',
+            CALLBACK_OPENID_CONFIGURATION: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+            AZURE_CLIENT_SECRET: 'a-real-secret',
+            CALLBACK_ISSUERS: 'https://graph.microsoft.com',
+            ALLOWED_TENANT_IDS: 'aaaaaaaa-0000-4000-8000-aaaaaaaaaaaa',
+        };
+
+        // act
+        const overrides = settingOverrides(real, { azuritePort: 10002, simulator: sim });
+
+        // assess
+        assert.deepEqual(names(overrides), [
+            'ALLOWED_TENANT_IDS',
+            'AZURE_AUTHORITY_HOST',
+            'AZURE_CLIENT_SECRET',
+            'CALLBACK_ISSUERS',
+            'CALLBACK_OPENID_CONFIGURATION',
+            'GRAPH_BASE_URL',
+        ]);
+        const value = (name: string) => overrides.find((override) => override.name === name)?.value;
+        assert.equal(value('GRAPH_BASE_URL'), sim.graphBaseUrl);
+        assert.equal(value('CALLBACK_ISSUERS'), 'https://graph.microsoft.com,https://api.botframework.com');
+        assert.equal(value('ALLOWED_TENANT_IDS'), `aaaaaaaa-0000-4000-8000-aaaaaaaaaaaa,${sim.tenantId}`);
+    });
+
+    test('missing settings are set', () => {
+        const overrides = settingOverrides({}, { azuritePort: 10002, simulator: sim });
+        assert.ok(names(overrides).includes('BOT_APP_ID'));
+        assert.ok(names(overrides).includes('CallHistoryStorage'));
+    });
+});
+
+describe('ensureSettingsFile', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'settings-file-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('copies the sample when the file is missing, and leaves an existing file alone', () => {
+        // prepare
+        const file = path.join(dir, 'nested', 'local.settings.json');
+
+        // act
+        const first = ensureSettingsFile(file, SAMPLE);
+        writeFileSync(file, '{"Values":{"MINE":"1"}}');
+        const second = ensureSettingsFile(file, SAMPLE);
+
+        // assess
+        assert.equal(first, true);
+        assert.equal(second, false);
+        assert.equal(readFileSync(file, 'utf8'), '{"Values":{"MINE":"1"}}');
+    });
+});
+
+describe('parseStartArguments', () => {
+    test('defaults to the ports the sample is wired to and the git-ignored folders', () => {
+        const options = parseStartArguments([]);
+        assert.deepEqual(
+            [options.azuritePort, options.simulatorPort, options.functionsPort, options.useCoreTools],
+            [10002, 7443, 7071, false],
+        );
+        assert.equal(options.dataDir, path.join(REPOSITORY_ROOT, '.azurite'));
+        assert.equal(options.tlsDir, path.join(REPOSITORY_ROOT, '.simulator/tls'));
+        assert.equal(options.settingsFile, path.join(REPOSITORY_ROOT, 'local.settings.json'));
+    });
+
+    test('refuses bad and clashing ports', () => {
+        assert.throws(() => parseStartArguments(['--port', '70000']), StartUsageError);
+        assert.throws(() => parseStartArguments(['--port', 'abc']), /--port must be a port number/);
+        assert.throws(() => parseStartArguments(['--port', '7443']), /three different ports/);
+        assert.throws(() => parseStartArguments(['--bogus']), StartUsageError);
+    });
+});
