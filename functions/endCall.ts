@@ -12,8 +12,8 @@ appConfig();
 
 app.http('endCall', {
     methods: ['DELETE'],
-    // Optional, so that a missing id gets a clear 400 rather than an anonymous 404.
-    route: 'calls/{callId?}',
+    // A catch-all, so that a missing id or one with a raw '/' gets a clear 400 rather than an anonymous 404.
+    route: 'calls/{*callId}',
     authLevel: 'function',
     handler: hangUp,
 });

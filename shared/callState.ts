@@ -58,7 +58,8 @@ export function applyEvent(summary: CallSummary, event: NewCallEvent): CallSumma
     };
     if (event.kind === EVENT_KIND.hangupRequest) {
         next.hangupRequestedAt = event.receivedAt;
-        if (event.httpStatus !== undefined) next.hangupStatus = event.httpStatus;
+        // An attempt that got no answer has no status: the previous attempt's must not stand beside it.
+        next.hangupStatus = event.httpStatus;
         return next;
     }
     if (event.kind !== EVENT_KIND.notification) {

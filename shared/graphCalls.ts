@@ -1,7 +1,8 @@
 // Microsoft Graph's calls API, reached through `@azure/core-rest-pipeline`: a bearer-token policy (token
 // cached and refreshed by the policy), throttling retries that honour Retry-After, exponential retries
 // on 5xx/408/network errors, one `client-request-id` per hang-up, keep-alive connections, a user agent,
-// and a deadline for the whole series of attempts.
+// and a deadline for the whole series of attempts. A log of the attempts tells what Graph last said when
+// the deadline ends the series, so that the caller gets Graph's status instead of a bare timeout.
 
 import {
     bearerTokenAuthenticationPolicy,
@@ -11,6 +12,7 @@ import {
     type HttpClient,
     type Pipeline,
     type PipelinePolicy,
+    type PipelineRequest,
     type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
@@ -19,10 +21,36 @@ import type { GraphConfig } from './config';
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const USER_AGENT = 'teams-call-record/0.1';
 
-/** What Graph answered to a hang-up, or why it did not. */
+/** One answer of Graph's, with what it said about itself. */
+export interface GraphAnswer {
+    status: number;
+    graphRequestId?: string;
+    errorCode?: string;
+    errorMessage?: string;
+    retryAfterSeconds?: number;
+}
+
+/** How a hang-up ended: Graph's final answer, or why there was none. */
 export type HangupOutcome =
-    | { kind: 'answered'; status: number; graphRequestId?: string; clientRequestId: string; errorCode?: string; errorMessage?: string; retryAfterSeconds?: number }
-    | { kind: 'unreachable'; clientRequestId: string; reason: string; lastStatus?: number; retryAfterSeconds?: number; tokenFailure: boolean };
+    | {
+          kind: 'answered';
+          clientRequestId: string;
+          /** Requests sent to Graph, retries included. */
+          attempts: number;
+          answer: GraphAnswer;
+          /** An earlier attempt got no answer, so it may have ended the call before this answer (a 404, say). */
+          earlierAttemptUnanswered: boolean;
+      }
+    | {
+          kind: 'unreachable';
+          clientRequestId: string;
+          attempts: number;
+          reason: string;
+          /** No token: the request never left the app. */
+          tokenFailure: boolean;
+          /** Graph's answer to the last attempt, when it answered one and the deadline then cut the retries short. */
+          lastAnswer?: GraphAnswer;
+      };
 
 export class GraphCallsClient {
     private readonly config: GraphConfig;
@@ -35,9 +63,10 @@ export class GraphCallsClient {
             userAgentOptions: { userAgentPrefix: USER_AGENT },
             telemetryOptions: { clientRequestIdHeaderName: 'client-request-id' },
         });
+        // Outside the retry phase: one token per series of attempts, cached across hang-ups.
         this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: GRAPH_SCOPE }));
-        // Closest to the wire, so it sees every attempt's answer, also the ones the retry policies swallow.
-        this.pipeline.addPolicy(lastAnswerPolicy, { afterPhase: 'Retry' });
+        // Inside the retry loop, so it sees every attempt's answer or error, also the ones the retries swallow.
+        this.pipeline.addPolicy(attemptLogPolicy, { afterPhase: 'Retry' });
     }
 
     /** The Graph URL of one call, with the id encoded into the configured path template. */
@@ -55,25 +84,36 @@ export class GraphCallsClient {
         const request = createPipelineRequest({
             url: this.callUrl(callId),
             method: 'DELETE',
+            // The whole series: token, attempts and the waits between them. An attempt cut off by it is not
+            // retried, so the answer comes at the deadline at the latest.
             abortSignal: AbortSignal.timeout(this.config.timeoutMs),
-            // Stops one attempt that hangs, so the retries and the answer still fit in the deadline.
-            timeout: this.config.timeoutMs,
         });
         const clientRequestId = request.requestId;
+        const attempts: Attempt[] = [];
+        attemptLogs.set(request, attempts);
         try {
             const response = await this.pipeline.sendRequest(httpClient(), request);
-            return answered(response, clientRequestId);
+            return {
+                kind: 'answered',
+                clientRequestId,
+                attempts: attempts.length,
+                answer: graphAnswer(response),
+                earlierAttemptUnanswered: attempts.slice(0, -1).some((attempt) => attempt.response === undefined),
+            };
         } catch (err) {
-            const last = lastAnswers.get(request);
+            // What Graph last did before the deadline (or the last network error) says more than the abort itself.
+            const last = attempts.filter((attempt) => !isAbort(attempt.error)).at(-1);
             return {
                 kind: 'unreachable',
                 clientRequestId,
-                reason: describeFailure(err, this.config.timeoutMs),
-                tokenFailure: isTokenFailure(err),
-                ...(last ? { lastStatus: last.status, ...retryAfterOf(last) } : {}),
+                attempts: attempts.length,
+                reason: describeFailure(err, last?.error, attempts.length, this.config.timeoutMs),
+                // Nothing was sent: the bearer policy got no token (refused, no credential, or too slow).
+                tokenFailure: attempts.length === 0,
+                ...(last?.response ? { lastAnswer: graphAnswer(last.response) } : {}),
             };
         } finally {
-            lastAnswers.delete(request);
+            attemptLogs.delete(request);
         }
     }
 }
@@ -85,23 +125,33 @@ function httpClient(): HttpClient {
     return sharedHttpClient;
 }
 
-const lastAnswers = new WeakMap<object, PipelineResponse>();
-const lastAnswerPolicy: PipelinePolicy = {
-    name: 'graphLastAnswerPolicy',
+/** One request that went to Graph: its answer, or the error that stopped it. */
+interface Attempt {
+    response?: PipelineResponse;
+    error?: unknown;
+}
+
+const attemptLogs = new WeakMap<PipelineRequest, Attempt[]>();
+const attemptLogPolicy: PipelinePolicy = {
+    name: 'graphAttemptLogPolicy',
     async sendRequest(request, next) {
-        const response = await next(request);
-        lastAnswers.set(request, response);
-        return response;
+        const attempts = attemptLogs.get(request);
+        try {
+            const response = await next(request);
+            attempts?.push({ response });
+            return response;
+        } catch (err) {
+            attempts?.push({ error: err });
+            throw err;
+        }
     },
 };
 
-function answered(response: PipelineResponse, clientRequestId: string): HangupOutcome {
+function graphAnswer(response: PipelineResponse): GraphAnswer {
     const error = graphError(response.bodyAsText ?? undefined);
     const graphRequestId = response.headers.get('request-id') ?? error?.requestId;
     return {
-        kind: 'answered',
         status: response.status,
-        clientRequestId,
         ...(graphRequestId ? { graphRequestId } : {}),
         ...(error?.code ? { errorCode: error.code } : {}),
         ...(error?.message ? { errorMessage: error.message } : {}),
@@ -133,19 +183,36 @@ function retryAfterOf(response: PipelineResponse): { retryAfterSeconds?: number 
     return Number.isFinite(seconds) ? { retryAfterSeconds: Math.max(1, Math.ceil(seconds)) } : {};
 }
 
-function isTokenFailure(err: unknown): boolean {
-    const name = err instanceof Error ? err.name : '';
-    return name === 'AuthenticationError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError';
+function isAbort(err: unknown): boolean {
+    return err instanceof Error && err.name === 'AbortError';
 }
 
-function describeFailure(err: unknown, timeoutMs: number): string {
-    if (err instanceof Error && (err.name === 'AbortError' || /abort/i.test(err.message))) {
-        return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+/**
+ * @param err what the pipeline threw
+ * @param lastError the error of the last attempt that was not cut off by the deadline
+ */
+function describeFailure(err: unknown, lastError: unknown, attempts: number, timeoutMs: number): string {
+    const seconds = Math.round(timeoutMs / 1000);
+    if (attempts === 0) {
+        return isAbort(err) ? `no token within ${seconds} s` : tokenProblem(err);
     }
-    if (isTokenFailure(err)) {
-        return `no Graph token: ${(err as Error).message.split('\n')[0]}`;
+    if (isAbort(err)) {
+        return lastError === undefined
+            ? `no answer within ${seconds} s`
+            : `${networkProblem(lastError)}; gave up after ${attempts} attempts at the ${seconds} s time bound`;
     }
-    const code = (err as { code?: unknown }).code;
-    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return typeof code === 'string' ? `${code}: ${message}` : message ?? 'unknown network failure';
+    return `${networkProblem(err)} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'})`;
+}
+
+function networkProblem(err: unknown): string {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Entra's reason (`AADSTS7000215: Invalid client secret provided. ...`) when there is one, else the first line. */
+function tokenProblem(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    const entra = /AADSTS\d+:[^\r\n]*/.exec(message)?.[0];
+    return entra ?? `${err instanceof Error ? `${err.name}: ` : ''}${message.split(/\r?\n/)[0] ?? ''}`;
 }

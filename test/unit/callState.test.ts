@@ -67,6 +67,9 @@ describe('applyEvent', () => {
         assert.deepEqual(summary.lastEventAt, at);
         assert.deepEqual(summary.firstEventAt, t0);
         assert.equal(summary.callState, 'established');
+
+        const unanswered = applyEvent(summary, { kind: 'hangupRequest', receivedAt: new Date('2026-11-29T11:01:00Z') });
+        assert.equal(unanswered.hangupStatus, undefined);
     });
 
     test('normalizeCallState', () => {
