@@ -76,11 +76,12 @@ function resourceOf(event: CallEvent): string {
 }
 
 function reasonOf(event: CallEvent): string {
-    const hangup =
-        event.httpStatus === undefined && event.graphRequestId === undefined
-            ? undefined
-            : `Graph ${event.httpStatus ?? 'no answer'}${event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`}`;
-    const parts = [event.terminationReason, labelled('result', resultOf(event)), hangup, event.rejectReason].filter((part) => part !== undefined);
+    if (event.kind === 'hangupRequest') {
+        // A hang-up's message already says what Graph answered; the ids are what an operator quotes.
+        const ids = event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`;
+        return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}`;
+    }
+    const parts = [event.terminationReason, labelled('result', resultOf(event)), event.rejectReason].filter((part) => part !== undefined);
     return parts.length === 0 ? NONE : parts.join('; ');
 }
 
