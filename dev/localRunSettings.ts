@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { devStorageConnectionString } from './azurite';
-import { isPlainObject, parseJsonObject, readOptionalFile } from './host/localSettings';
+import { readLocalSettings } from '../shared/localSettings';
 import { SIMULATOR_DEFAULTS, simulatorAppSettings, type RunningSimulator } from './simulator';
 
 /** The port `UseDevelopmentStorage=true` stands for (Table service). */
@@ -35,13 +35,7 @@ export function ensureSettingsFile(file: string, sampleFile: string): boolean {
 
 /** The `Values` of a local.settings.json as strings (an absent file has none). */
 export function readSettingValues(file: string): Record<string, string> {
-    const text = readOptionalFile(file);
-    if (text === undefined) return {};
-    const values = parseJsonObject(text, file)['Values'] ?? {};
-    if (!isPlainObject(values)) {
-        throw new Error(`${file}: "Values" must be an object of setting names to strings.`);
-    }
-    return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, String(value)]));
+    return readLocalSettings(file).values;
 }
 
 /** What the app needs to use this run's Azurite and simulator. */

@@ -96,3 +96,11 @@ export function ensureError(err: unknown): Error {
     }
     return new Error(typeof err === 'string' ? err : JSON.stringify(err) ?? String(err));
 }
+
+/** local.settings.json cannot be used; named by its path, stops start-up like any bad setting. */
+export class SettingsFileError extends ConfigError {
+    constructor(file: string, problem: string) {
+        super(file, problem);
+        this.message = `${file} ${problem}`;
+    }
+}

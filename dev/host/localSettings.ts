@@ -1,7 +1,8 @@
 // Loads the `Values` of local.settings.json into the process environment, as Core Tools does, except that
-// a variable already set in the process environment always wins.
+// a variable already set in the process environment always wins; and reads the app's other JSON files.
 
 import { readFileSync } from 'node:fs';
+import { readLocalSettings } from '../../shared/localSettings';
 import { HostStartupError } from './errors';
 
 export interface AppliedSettings {
@@ -14,28 +15,13 @@ export interface AppliedSettings {
 }
 
 export function applyLocalSettings(file: string, env: NodeJS.ProcessEnv = process.env): AppliedSettings {
-    const settings: AppliedSettings = { file, found: false, applied: [], keptFromEnvironment: [] };
-    const text = readOptionalFile(file);
-    if (text === undefined) {
-        return settings;
-    }
-    settings.found = true;
-    const document = parseJsonObject(text, file);
-    if (document['IsEncrypted'] === true) {
-        throw new HostStartupError(`${file} is encrypted (IsEncrypted: true); the local host reads plain-text settings only.`);
-    }
-    const values = document['Values'] ?? {};
-    if (!isPlainObject(values)) {
-        throw new HostStartupError(`${file}: "Values" must be an object of setting names to strings.`);
-    }
+    const { found, values } = readLocalSettings(file);
+    const settings: AppliedSettings = { file, found, applied: [], keptFromEnvironment: [] };
     for (const [name, value] of Object.entries(values)) {
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-            throw new HostStartupError(`${file}: the value of "${name}" must be a string.`);
-        }
         if (env[name] !== undefined) {
             settings.keptFromEnvironment.push(name);
         } else {
-            env[name] = String(value);
+            env[name] = value;
             settings.applied.push(name);
         }
     }
