@@ -1,0 +1,173 @@
+// `npm run bench`: starts Azurite (in memory), a callback token signer and the local host, runs every
+// measurement of issue 6 in this one process run, prints the tables and writes bench/results.json.
+
+import { TableClient } from '@azure/data-tables';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startBareWriter } from './bareWriter';
+import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment } from './benchEnvironment';
+import { CallbackLoad } from './callbackLoad';
+import { measureColdStart } from './coldStart';
+import { AppGrowth, LONG_HISTORY, repeatGrowth, StorageGrowth } from './costGrowth';
+import { measureDeploySize } from './deploySize';
+import { createMinimalFunctionApp } from './minimalFunctionApp';
+import { describeMachine } from './machine';
+import { measureLoad, type Series, type Subjects } from './loadPhase';
+import { pairedRatio, summarise, type LoadSample } from './loadSample';
+import { parseBenchOptions, type BenchOptions } from './options';
+import { formatReport } from './report';
+import { progress } from './progress';
+import { check, type BenchResults } from './results';
+import { StorageFloor } from './storageFloor';
+import { measureStorageRequests } from './storageRequests';
+import { measureTokenReuse } from './tokenReuse';
+
+const REPOSITORY_ROOT = path.resolve(__dirname, '../..');
+const FLOOR_TABLE = 'BenchStorageFloor';
+const BARE_WRITER_TABLE = 'BenchBareWriter';
+const MINIMAL_FUNCTION_TABLE = 'BenchMinimalFunction';
+
+/** The app through its host, and the floor's write on a table of its own, each table emptied first. */
+async function measureCostGrowth(options: BenchOptions, subjects: Subjects): Promise<BenchResults['costGrowth']> {
+    const top = Math.max(...options.concurrencies);
+    await subjects.app.reset(options.calls, top);
+    await subjects.floor.reset(options.calls, top);
+    return {
+        app: await repeatGrowth(new AppGrowth(subjects.app), options.growthRepetitions, options.growthWrites),
+        storage: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'floor'), options.growthRepetitions, options.growthWrites),
+        storageAppRows: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'app-rows'), options.growthRepetitions, options.growthWrites),
+    };
+}
+
+type RunningResults = Omit<BenchResults, 'machine' | 'coldStart' | 'deploySize' | 'targets' | 'durationSeconds'>;
+
+async function measureAgainstServices(options: BenchOptions, startedAt: string): Promise<RunningResults> {
+    const env = await startBenchEnvironment();
+    const closers: Array<() => unknown> = [];
+    let stopping: Promise<void> | undefined;
+    const stopAll = () =>
+        (stopping ??= (async () => {
+            progress('stopping Azurite and the hosts');
+            for (const close of closers.reverse()) await close();
+            await env.stop();
+        })());
+    // Interrupted: still stop the child processes, which would otherwise outlive the run.
+    const onSignal = (signal: NodeJS.Signals) => void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+        const top = Math.max(...options.concurrencies);
+        const connectionString = env.azurite.connectionString;
+        const tableClient = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
+        // One token per worker, reused for every POST, as Graph reuses its token.
+        const tokens: string[] = [];
+        for (let i = 0; i < top; i++) tokens.push(await env.issuer.sign({ aud: BENCH_BOT_APP_ID, tid: BENCH_TENANT }));
+
+        const bareWriter = await startBareWriter(connectionString, BARE_WRITER_TABLE);
+        closers.push(() => bareWriter.stop());
+        const minimalAppDir = createMinimalFunctionApp(REPOSITORY_ROOT);
+        closers.push(() => rmSync(minimalAppDir, { recursive: true, force: true }));
+        const minimalHost = await env.startHost({ CALL_HISTORY_TABLE: MINIMAL_FUNCTION_TABLE }, minimalAppDir);
+        closers.push(() => minimalHost.stop());
+
+        const subjects: Subjects = {
+            floor: new StorageFloor(connectionString, FLOOR_TABLE),
+            bare: new CallbackLoad({ baseUrl: bareWriter.baseUrl, table: tableClient(BARE_WRITER_TABLE), tokens }, top),
+            minimal: new CallbackLoad({ baseUrl: minimalHost.baseUrl, table: tableClient(MINIMAL_FUNCTION_TABLE), tokens }, top),
+            app: new CallbackLoad({ baseUrl: env.host.baseUrl, table: tableClient(APP_TABLE), tokens }, top),
+        };
+        closers.push(() => subjects.bare.close(), () => subjects.minimal.close(), () => subjects.app.close());
+
+        const servers = { bare: bareWriter.pid, minimal: minimalHost.process.pid, app: env.host.process.pid };
+        const phases = await measureLoad(env.azurite.process.pid, servers, options, subjects);
+        await bareWriter.stop();
+        await minimalHost.stop();
+
+        progress(`cost growth: building ${LONG_HISTORY}-event histories, then alternating writes`);
+        const costGrowth = await measureCostGrowth(options, subjects);
+
+        progress(`token reuse: ${options.hangUps} hang-ups through a new host wired to the call simulator`);
+        const tokenReuse = await measureTokenReuse(options.hangUps, env.tls, env.startHost);
+
+        progress('storage requests per notification: a new host whose storage goes through a counting proxy');
+        const storageRequests = await measureStorageRequests(env.azurite, tokens, (settings) => env.startHost({ ...env.callbackSettings, ...settings }), 100);
+
+        const ingestTop = summarise(phases.ingest[String(top)] ?? []);
+        const toFloor = (series: Series) =>
+            mapSeries(series, (samples, key) => ({ ...summarise(samples), ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []) }));
+        return {
+            startedAt,
+            settings: withoutOutput(options),
+            storageFloor: mapSeries(phases.floor, (samples) => summarise(samples)),
+            bareWriter: toFloor(phases.bare),
+            minimalFunction: toFloor(phases.minimal),
+            ingest: mapSeries(phases.ingest, (samples, key) => ({
+                ...summarise(samples),
+                ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []),
+                ratioToMinimalFunction: pairedRatio(samples, phases.minimal[key] ?? []),
+            })),
+            batches: mapSeries(phases.batches, (samples, key) => ({ ...summarise(samples), ratioToSingle: pairedRatio(samples, phases.ingest[key] ?? []) })),
+            ackLatencyMs: { concurrency: top, ...ingestTop.latencyMs },
+            costGrowth,
+            storageRequests,
+            tokenReuse: { ...tokenReuse, tokenRequestsPer100: (tokenReuse.tokenRequests * 100) / tokenReuse.hangUps },
+        };
+    } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await stopAll();
+    }
+}
+
+async function main(): Promise<void> {
+    const options = parseBenchOptions(process.argv.slice(2), path.join(REPOSITORY_ROOT, 'bench/results.json'));
+    const started = performance.now();
+    const machine = describeMachine();
+    progress(`${machine.cores} cores, Node.js ${machine.node}; starting Azurite, the callback signer, the hosts and the bare writer`);
+    const measured = await measureAgainstServices(options, new Date().toISOString());
+
+    // On a quiet machine: Azurite and the hosts are gone.
+    progress(`cold start: ${options.coldStartRuns} runs per load set`);
+    const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
+    progress('deployable output: npm ls --omit=dev');
+    const deploySize = await measureDeploySize(REPOSITORY_ROOT);
+
+    const top = String(Math.max(...options.concurrencies));
+    const withRatios = {
+        ...coldStart,
+        appRatio: coldStart.app.loadMs / coldStart.baseline.loadMs,
+        callbackRatio: coldStart.callback.loadMs / coldStart.baseline.loadMs,
+    };
+    const results: BenchResults = {
+        ...measured,
+        machine,
+        durationSeconds: Math.round((performance.now() - started) / 1000),
+        coldStart: withRatios,
+        deploySize,
+        targets: [
+            check('ingestToFloor', measured.ingest[top]?.ratioToFloor ?? Number.NaN, '>=', 0.8),
+            check('batchToSingle', measured.batches[top]?.ratioToSingle ?? Number.NaN, '>=', 3),
+            check('costGrowth', measured.costGrowth.app.ratio, '<=', 1.2),
+            check('coldStart', withRatios.appRatio, '<=', 1.5),
+            check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
+        ],
+    };
+    writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(formatReport(results));
+    console.log(`\nResults written to ${path.relative(process.cwd(), options.output) || options.output} (${results.durationSeconds} s).`);
+}
+
+function mapSeries<T>(series: Series, summary: (samples: LoadSample[], key: string) => T): Record<string, T> {
+    return Object.fromEntries(Object.entries(series).map(([key, samples]) => [key, summary(samples, key)]));
+}
+
+function withoutOutput(options: BenchOptions): BenchResults['settings'] {
+    const { output: _output, ...settings } = options;
+    return settings;
+}
+
+main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+});
