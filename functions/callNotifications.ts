@@ -27,7 +27,10 @@ export async function receiveCallNotifications(request: HttpRequest, context: In
             { header: (name) => request.headers.get(name), body: request.body },
             { store: callStore(), verifier: callbackVerifier() },
         );
-        context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);
+        // Every invocation is logged by the host already; say more only when something was out of the ordinary.
+        if (result.duplicates > 0 || result.rejected > 0) {
+            context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);
+        }
         return jsonAnswer(202, result);
     } catch (err) {
         return problemAnswer(err, context, context.invocationId);

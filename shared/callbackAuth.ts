@@ -2,7 +2,7 @@
 // OpenID configuration (cached; fetched again when a token names a key we do not know), issuer, audience,
 // lifetime with 5 minutes of clock skew, and the tenant.
 
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { CallbackAuthConfig } from './config';
 import { ServiceUnavailableError, UnauthorizedError } from './errors';
 
@@ -16,11 +16,26 @@ const CLOCK_SKEW_SECONDS = 300;
 /** Re-read the OpenID configuration daily: it names the JWKS location, which changes rarely. */
 const OPENID_CONFIGURATION_MAX_AGE_MS = 24 * 3600 * 1000;
 const FETCH_TIMEOUT_MS = 5000;
+const JWKS_MAX_AGE_MS = 3600 * 1000;
+/** Graph reuses one token for many callbacks; remember this many verified tokens. */
+const VERIFIED_TOKENS = 1000;
+/** A cached verdict is trusted this long at most (and never past the token's expiry). */
+const VERIFIED_TOKEN_MAX_AGE_MS = 5 * 60 * 1000;
+
+type Jose = typeof import('jose');
+
+/** jose is loaded on the first callback, not when the app starts: it is a tenth of the cold start. */
+function jose(): Jose {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('jose') as Jose;
+}
 
 export class CallbackTokenVerifier {
     private readonly config: CallbackAuthConfig;
     private keySet: { getKey: JWTVerifyGetKey; fetchedAt: number } | undefined;
     private keySetLoading: Promise<JWTVerifyGetKey> | undefined;
+    /** Token -> who sent it, and until when that verdict holds (token expiry or max age, whichever is first). */
+    private readonly verified = new Map<string, { caller: CallbackCaller; validUntil: number }>();
 
     constructor(config: CallbackAuthConfig) {
         this.config = config;
@@ -42,10 +57,14 @@ export class CallbackTokenVerifier {
             return {};
         }
         const token = bearerToken(authorization);
+        const known = this.verified.get(token);
+        if (known !== undefined && Date.now() < known.validUntil) {
+            return known.caller;
+        }
         const getKey = await this.keys();
         let payload;
         try {
-            ({ payload } = await jwtVerify(token, getKey, {
+            ({ payload } = await jose().jwtVerify(token, getKey, {
                 algorithms: ['RS256'],
                 issuer: [...this.config.issuers],
                 audience: this.config.audience,
@@ -62,7 +81,19 @@ export class CallbackTokenVerifier {
         if (this.config.allowedTenantIds !== null && !this.config.allowedTenantIds.has(tenantId.toLowerCase())) {
             throw new UnauthorizedError(`Tenant ${tenantId} is not in ALLOWED_TENANT_IDS.`);
         }
-        return { tenantId, ...(payload.iss ? { issuer: payload.iss } : {}) };
+        const caller: CallbackCaller = { tenantId, ...(payload.iss ? { issuer: payload.iss } : {}) };
+        this.remember(token, caller, (payload.exp ?? 0) * 1000);
+        return caller;
+    }
+
+    /** Graph sends one token with many callbacks: its RS256 check is done once, not per request. */
+    private remember(token: string, caller: CallbackCaller, expiresAt: number): void {
+        this.verified.delete(token);
+        this.verified.set(token, { caller, validUntil: Math.min(expiresAt, Date.now() + VERIFIED_TOKEN_MAX_AGE_MS) });
+        if (this.verified.size > VERIFIED_TOKENS) {
+            const oldest = this.verified.keys().next().value;
+            if (oldest !== undefined) this.verified.delete(oldest);
+        }
     }
 
     private async keys(): Promise<JWTVerifyGetKey> {
@@ -90,12 +121,13 @@ export class CallbackTokenVerifier {
         if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
             throw keysUnavailable(`the OpenID configuration ${url} has no valid jwks_uri`);
         }
-        const getKey = createRemoteJWKSet(new URL(jwksUri), {
+        const getKey = jose().createRemoteJWKSet(new URL(jwksUri), {
             timeoutDuration: FETCH_TIMEOUT_MS,
             // An unknown kid makes jose fetch the JWKS again, at most once a second: new keys are picked up
             // at once, and a flood of made-up kids cannot turn into a flood of fetches.
             cooldownDuration: 1000,
-            cacheMaxAge: OPENID_CONFIGURATION_MAX_AGE_MS,
+            // Keys withdrawn from the JWKS stop being trusted within the hour.
+            cacheMaxAge: JWKS_MAX_AGE_MS,
         });
         this.keySet = { getKey, fetchedAt: Date.now() };
         return getKey;
@@ -112,6 +144,7 @@ function bearerToken(authorization: string | null | undefined): string {
 
 /** Which verification failures mean "bad token" (401) and which mean "cannot check now" (503). */
 function tokenFailure(err: unknown): Error {
+    const joseErrors = jose().errors;
     if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || isFetchFailure(err)) {
         return keysUnavailable('the signing keys (JWKS) could not be fetched', err);
     }

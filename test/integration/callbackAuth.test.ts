@@ -95,6 +95,21 @@ describe('CallbackTokenVerifier', () => {
         assert.equal(issuer.jwksFetches(), fetchesBefore + 1);
     });
 
+    test('a token already verified is not checked again; other tokens still are', async () => {
+        const verifier = new CallbackTokenVerifier(config);
+        const oldKey = issuer.key;
+        const reused = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`;
+        await verifier.verify(reused);
+
+        await issuer.rotate(); // withdraws the key that signed `reused`
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        // A token with the new key makes the verifier fetch the keys again: the old key is gone from them.
+        await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
+
+        assert.equal((await verifier.verify(reused)).tenantId, TENANT);
+        await rejects(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, { key: oldKey })}`, /unknown key/);
+    });
+
     test('an unreachable OpenID configuration is a 503, not a 401', async () => {
         const verifier = new CallbackTokenVerifier({ ...config, openIdConfigurationUrl: 'https://localhost:1/.well-known/openid-configuration' });
         await assert.rejects(verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`), ServiceUnavailableError);
