@@ -1,14 +1,16 @@
 // The least storage work one notification needs, done straight with @azure/data-tables: one entity-group
 // transaction that replaces the call's summary row under If-Match and inserts one event row. The rows
 // have the app's own shapes (shared/tableEntities), so the floor differs from the app only in the work
-// the app adds around them. With markers, each event also gets a `dedupe-` marker row: the storage work
-// the app itself does per notification, for comparisons that need it.
+// the app adds around them. With markers, each transaction also writes the redelivery marker rows its
+// events fall in (`dedupe-0` ... `dedupe-f`, see shared/appendPlan.ts): the storage work the app itself
+// does per notification, for comparisons that need it.
 
 import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { CallSummary, NewCallEvent } from '../shared/callModel';
 import { parseNotification } from '../shared/notifications';
-import { dedupeToEntity, eventToEntity, summaryToEntity } from '../shared/tableEntities';
+import { MARKER_BUCKETS, markerBucket } from '../shared/appendPlan';
+import { eventToEntity, markersToEntity, summaryToEntity } from '../shared/tableEntities';
 import { callUpdate } from './notificationBodies';
 
 /** One call's partition as the floor writer knows it. */
@@ -17,8 +19,10 @@ export interface FloorPartition {
     etag: string;
     /** The event row's content, made once: parsing and hashing are the app's work, not the storage's. */
     event: NewCallEvent;
-    /** Whether every event also gets a redelivery marker row, as the app writes. */
+    /** Whether the writes keep redelivery marker rows, as the app does. */
     withMarkers: boolean;
+    /** The marker rows written so far, by bucket. */
+    markers: Map<string, Map<string, number>>;
 }
 
 const TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
@@ -32,13 +36,13 @@ function typicalEvent(callId: string): NewCallEvent {
 export async function createFloorPartition(table: TableClient, callId: string, options: { withMarkers?: boolean } = {}): Promise<FloorPartition> {
     const summary: CallSummary = { callId, deleted: false, eventCount: 0, duplicateCount: 0, callState: 'established', tenantId: TENANT };
     const created = await table.createEntity(summaryToEntity(summary));
-    return { summary, etag: requireEtag(created.etag), event: typicalEvent(callId), withMarkers: options.withMarkers ?? false };
+    return { summary, etag: requireEtag(created.etag), event: typicalEvent(callId), withMarkers: options.withMarkers ?? false, markers: new Map() };
 }
 
 /** Appends `count` events to the partition, as many per transaction as fit; for building long histories fast. */
 export async function fillFloorPartition(table: TableClient, partition: FloorPartition, count: number): Promise<void> {
     // A transaction holds at most 100 operations, the summary's included.
-    const perTransaction = partition.withMarkers ? 49 : 99;
+    const perTransaction = partition.withMarkers ? 99 - MARKER_BUCKETS.length : 99;
     for (let done = 0; done < count; ) {
         const chunk = Math.min(perTransaction, count - done);
         await writeEvents(table, partition, chunk);
@@ -57,12 +61,23 @@ async function writeEvents(table: TableClient, partition: FloorPartition, count:
     const first = partition.summary.eventCount + 1;
     const summary: CallSummary = { ...partition.summary, eventCount: partition.summary.eventCount + count, lastEventAt: now, firstEventAt: partition.summary.firstEventAt ?? now };
     const template = { ...partition.event, receivedAt: now };
-    const rows = Array.from({ length: count }, (_, i): TransactionAction[] => {
-        const event: TransactionAction = ['create', eventToEntity(callId, first + i, template)];
-        if (!partition.withMarkers) return [event];
-        return [event, ['create', dedupeToEntity(callId, randomBytes(32).toString('hex'), first + i, now)]];
-    });
-    const response = await table.submitTransaction([['update', summaryToEntity(summary), 'Replace', { etag: partition.etag }], ...rows.flat()]);
+    const rows = Array.from({ length: count }, (_, i): TransactionAction => ['create', eventToEntity(callId, first + i, template)]);
+    const markerRows: TransactionAction[] = [];
+    if (partition.withMarkers) {
+        const touched = new Set<string>();
+        for (let i = 0; i < count; i++) {
+            const key = randomBytes(16).toString('hex');
+            const bucket = markerBucket(key);
+            const entries = partition.markers.get(bucket) ?? new Map<string, number>();
+            touched.add(bucket);
+            entries.set(key, now.getTime());
+            partition.markers.set(bucket, entries);
+        }
+        for (const bucket of touched) {
+            markerRows.push(['upsert', markersToEntity(callId, bucket, partition.markers.get(bucket) ?? new Map()), 'Replace']);
+        }
+    }
+    const response = await table.submitTransaction([['update', summaryToEntity(summary), 'Replace', { etag: partition.etag }], ...rows, ...markerRows]);
     partition.summary = summary;
     partition.etag = requireEtag(response.subResponses[0]?.etag);
 }

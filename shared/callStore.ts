@@ -3,21 +3,22 @@
 // sequences stay gapless under any number of writers.
 //
 // Cost per write does not depend on the call's history: the usual write is a single transaction, built
-// from the summary this process wrote last (or, for a call it has not seen, on the guess that the call
-// is new). Redelivery markers are created in the same transaction, so a redelivered notification makes
-// the transaction fail with a conflict; only then are the summary and the markers read (point reads)
-// and the write planned again. Within one process, writes to a call queue up and share transactions.
+// from the summary and redelivery markers this process wrote last (or, for a call it has not seen, on the
+// guess that the call is new). Redelivery markers (see appendPlan.ts) are written in the same transaction;
+// a marker row this process does not know is created, so if it exists the transaction fails with a
+// conflict, and only then are the summary and the marker rows read (point reads) and the write planned
+// again. Within one process, writes to a call queue up and share transactions.
 
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { emptySummary, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
-import { planAppend, type EventOutcome, type KnownMarker } from './appendPlan';
+import { MARKER_BUCKETS, markerBucket, markerKeyOf, planAppend, type EventOutcome, type KnownMarkers } from './appendPlan';
 import { ServiceUnavailableError } from './errors';
 import { isNotFound, isTableNotFound, isWriteConflict, StorageUnavailableError } from './storageErrors';
 import {
-    dedupeReceivedAt,
-    dedupeRowKey,
-    dedupeToEntity,
     eventToEntity,
+    markerRowKey,
+    markersFromEntity,
+    markersToEntity,
     RESOURCE_DATA_LIMIT,
     SUMMARY_ROW_KEY,
     summaryFromEntity,
@@ -46,6 +47,11 @@ interface KnownSummary {
     etag: string;
 }
 
+/** What this process knows of a call: its summary as last written or read, and marker rows by bucket. */
+interface KnownCall extends KnownSummary {
+    markers: Map<string, KnownMarkers>;
+}
+
 interface Submission {
     remaining: number;
     outcomes: EventOutcome[];
@@ -61,8 +67,9 @@ interface QueuedEvent {
     submission: Submission;
 }
 
-/** At most 100 operations per transaction: the summary plus up to two rows per event. */
+/** At most 100 operations per transaction: the summary, up to 16 marker rows, one row per event. */
 const MAX_OPERATIONS = 100;
+const MAX_EVENTS = MAX_OPERATIONS - 1 - MARKER_BUCKETS.length;
 /** Keep a transaction well under its 4 MiB limit (resourceData is UTF-16 and JSON-escaped on the wire). */
 const MAX_RESOURCE_CHARS = 1_200_000;
 
@@ -71,7 +78,7 @@ export class CallStore {
     private readonly windowSeconds: number;
     private readonly maxAttempts: number;
     private readonly cachedCalls: number;
-    private readonly known = new Map<string, KnownSummary>();
+    private readonly known = new Map<string, KnownCall>();
     private readonly queues = new Map<string, QueuedEvent[]>();
     private tableReady: Promise<void> | undefined;
 
@@ -142,8 +149,8 @@ export class CallStore {
     /** One transaction for a batch of events of one call, re-planned after every conflict. */
     private async commit(callId: string, events: NewCallEvent[]): Promise<EventOutcome[]> {
         await this.ensureTable();
-        let current = this.known.get(callId);
-        let markers: ReadonlyMap<string, KnownMarker> = new Map();
+        let current: KnownSummary | undefined = this.known.get(callId);
+        let markers: ReadonlyMap<string, KnownMarkers> = this.known.get(callId)?.markers ?? new Map();
         for (let attempt = 1; ; attempt++) {
             const plan = planAppend(current?.summary ?? emptySummary(callId), events, markers, this.windowSeconds);
             const actions: TransactionAction[] = [
@@ -151,17 +158,21 @@ export class CallStore {
                     ? ['create', summaryToEntity(plan.summary)]
                     : ['update', summaryToEntity(plan.summary), 'Replace', { etag: current.etag }],
                 ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
-                ...plan.markers.map(
-                    (marker): TransactionAction => [
-                        marker.replace ? 'upsert' : 'create',
-                        dedupeToEntity(callId, marker.dedupeKey, marker.sequence, marker.receivedAt),
-                        ...(marker.replace ? (['Replace'] as const) : []),
-                    ] as TransactionAction,
-                ),
+                ...plan.markers.map(({ bucket, entries, exists }): TransactionAction => {
+                    const entity = markersToEntity(callId, bucket, entries);
+                    // Replacing without If-Match is safe: the summary's ETag already serialises every write.
+                    return exists ? ['upsert', entity, 'Replace'] : ['create', entity];
+                }),
             ];
             try {
                 const response = await this.table.submitTransaction(actions);
-                this.remember(callId, plan.summary, response.subResponses[0]?.etag);
+                const known = new Map(markers);
+                if (current === undefined) {
+                    // This transaction created the call: none of its other marker rows exist.
+                    for (const bucket of MARKER_BUCKETS) if (!known.has(bucket)) known.set(bucket, { entries: new Map(), exists: false });
+                }
+                for (const { bucket, entries } of plan.markers) known.set(bucket, { entries, exists: true });
+                this.remember(callId, plan.summary, response.subResponses[0]?.etag, known);
                 return plan.outcomes;
             } catch (err) {
                 this.known.delete(callId);
@@ -190,28 +201,27 @@ export class CallStore {
         }
     }
 
-    /** Point reads of the markers of this batch: the cost depends on the batch, never on the history. */
-    private async readMarkers(callId: string, events: readonly NewCallEvent[]): Promise<Map<string, KnownMarker>> {
-        const keys = this.windowSeconds > 0 ? [...new Set(events.flatMap((event) => (event.dedupeKey ? [event.dedupeKey] : [])))] : [];
+    /** Point reads of the marker rows this batch needs: at most 16, whatever the history. */
+    private async readMarkers(callId: string, events: readonly NewCallEvent[]): Promise<Map<string, KnownMarkers>> {
+        const buckets = this.windowSeconds > 0 ? [...new Set(events.flatMap((event) => (event.dedupeKey ? [markerBucket(markerKeyOf(event.dedupeKey))] : [])))] : [];
         const found = await Promise.all(
-            keys.map(async (key) => {
+            buckets.map(async (bucket): Promise<[string, KnownMarkers]> => {
                 try {
-                    const entity = await this.table.getEntity<Record<string, unknown>>(callId, dedupeRowKey(key));
-                    const receivedAt = dedupeReceivedAt(entity);
-                    return receivedAt === undefined ? undefined : ([key, { receivedAt }] as const);
+                    const entity = await this.table.getEntity<Record<string, unknown>>(callId, markerRowKey(bucket));
+                    return [bucket, { entries: markersFromEntity(entity), exists: true }];
                 } catch (err) {
-                    if (isNotFound(err)) return undefined;
+                    if (isNotFound(err)) return [bucket, { entries: new Map(), exists: false }];
                     throw new StorageUnavailableError(err);
                 }
             }),
         );
-        return new Map(found.filter((entry) => entry !== undefined));
+        return new Map(found);
     }
 
-    private remember(callId: string, summary: CallSummary, etag: string | undefined): void {
+    private remember(callId: string, summary: CallSummary, etag: string | undefined, markers: Map<string, KnownMarkers>): void {
         this.known.delete(callId);
         if (etag === undefined) return;
-        this.known.set(callId, { summary, etag });
+        this.known.set(callId, { summary, etag, markers });
         if (this.known.size > this.cachedCalls) {
             const oldest = this.known.keys().next().value;
             if (oldest !== undefined) this.known.delete(oldest);
@@ -221,14 +231,11 @@ export class CallStore {
 
 /** How many queued events fit in one transaction. */
 function batchSize(queue: readonly QueuedEvent[]): number {
-    let operations = 1;
     let chars = 0;
     let count = 0;
     for (const { event } of queue) {
-        const needed = event.dedupeKey ? 2 : 1;
         const size = Math.min(event.resourceData?.length ?? 0, RESOURCE_DATA_LIMIT);
-        if (count > 0 && (operations + needed > MAX_OPERATIONS || chars + size > MAX_RESOURCE_CHARS)) break;
-        operations += needed;
+        if (count > 0 && (count === MAX_EVENTS || chars + size > MAX_RESOURCE_CHARS)) break;
         chars += size;
         count++;
     }

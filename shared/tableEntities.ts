@@ -7,8 +7,10 @@ import { defined } from './defined';
 
 export const SUMMARY_ROW_KEY = 'state';
 export const EVENT_ROW_PREFIX = 'event-';
-/** Marker rows for redelivery checks: `dedupe-<sha256>`; never start with `event-`. */
+/** Redelivery marker rows, `dedupe-0` ... `dedupe-f`; never start with `event-`. */
 export const DEDUPE_ROW_PREFIX = 'dedupe-';
+/** A marker key (32 hex characters) followed by its receive time in ms, base 36 (8 characters until 2059). */
+const MARKER_KEY_LENGTH = 32;
 /** `resourceData` longer than this is cut (a table string property holds at most 32K UTF-16 units). */
 export const RESOURCE_DATA_LIMIT = 30_000;
 const SEQUENCE_DIGITS = 10;
@@ -21,8 +23,8 @@ export function eventRowKey(sequence: number): string {
     return EVENT_ROW_PREFIX + String(sequence).padStart(SEQUENCE_DIGITS, '0');
 }
 
-export function dedupeRowKey(dedupeKey: string): string {
-    return DEDUPE_ROW_PREFIX + dedupeKey;
+export function markerRowKey(bucket: string): string {
+    return DEDUPE_ROW_PREFIX + bucket;
 }
 
 export function summaryToEntity(summary: CallSummary): Entity {
@@ -134,13 +136,19 @@ export function eventFromEntity(entity: TableEntityResult<Record<string, unknown
     };
 }
 
-/** The marker that says "this notification was stored as event N at time T". */
-export function dedupeToEntity(callId: string, dedupeKey: string, sequence: number, receivedAt: Date): Entity {
-    return { partitionKey: callId, rowKey: dedupeRowKey(dedupeKey), sequence, receivedAt };
+/** A marker row: the recent notifications of one bucket, as `keys` = "<key><time>,<key><time>,...". */
+export function markersToEntity(callId: string, bucket: string, entries: ReadonlyMap<string, number>): Entity {
+    const keys = [...entries].map(([key, at]) => key + at.toString(36)).join(',');
+    return { partitionKey: callId, rowKey: markerRowKey(bucket), keys };
 }
 
-export function dedupeReceivedAt(entity: TableEntityResult<Record<string, unknown>>): Date | undefined {
-    return dateOf(entity.receivedAt);
+export function markersFromEntity(entity: TableEntityResult<Record<string, unknown>>): Map<string, number> {
+    const entries = new Map<string, number>();
+    for (const entry of stringOf(entity.keys)?.split(',') ?? []) {
+        const at = parseInt(entry.slice(MARKER_KEY_LENGTH), 36);
+        if (entry.length > MARKER_KEY_LENGTH && Number.isFinite(at)) entries.set(entry.slice(0, MARKER_KEY_LENGTH), at);
+    }
+    return entries;
 }
 
 /** Int32 when it fits, Int64 otherwise, so no code Graph sends is refused by the table. */

@@ -37,7 +37,10 @@ describe('CallStore against Azurite', () => {
         const rows = await partitionRows(testTableClient(tableName), 'call-a');
         const keys = rows.map((r) => r.rowKey);
         assert.deepEqual(keys.filter((k) => String(k).startsWith('event-')), [eventRowKey(1), eventRowKey(2)]);
-        assert.equal(keys.filter((k) => String(k).startsWith('dedupe-')).length, 2);
+        const markerRows = rows.filter((r) => String(r.rowKey).startsWith('dedupe-'));
+        const markedKeys = markerRows.flatMap((r) => String(r.keys).split(',').map((entry) => entry.slice(0, 32)));
+        assert.deepEqual(markedKeys.sort(), [notification(1).dedupeKey!.slice(0, 32), notification(2).dedupeKey!.slice(0, 32)].sort());
+        assert.ok(markerRows.every((r) => /^dedupe-[0-9a-f]$/.test(String(r.rowKey))));
         const summary = rows.find((r) => r.rowKey === 'state')!;
         assert.equal(summary.callState, 'terminated');
         assert.equal(summary.deleted, true);
@@ -105,6 +108,20 @@ describe('CallStore against Azurite', () => {
         await store.ensureTable();
         assert.equal(await store.getCallSummary('nobody'), undefined);
         assert.deepEqual(emptySummary('x'), { callId: 'x', deleted: false, eventCount: 0, duplicateCount: 0 });
+    });
+
+    test('a long history adds one row per event: marker rows stay at most 16', async () => {
+        const tableName = uniqueTableName('rows');
+        const store = storeOn(tableName);
+
+        await store.appendCallEvents('call-g', Array.from({ length: 300 }, (_, n) => notification(n)));
+        const again = await storeOn(tableName).appendCallEvents('call-g', [notification(7), notification(300)]);
+
+        assert.deepEqual(again.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 301 }]);
+        const rows = await partitionRows(testTableClient(tableName), 'call-g');
+        assert.equal(rows.filter((r) => String(r.rowKey).startsWith('event-')).length, 301);
+        assert.ok(rows.filter((r) => String(r.rowKey).startsWith('dedupe-')).length <= 16);
+        assert.equal(rows.length, 301 + 1 + rows.filter((r) => String(r.rowKey).startsWith('dedupe-')).length);
     });
 
     test('resourceData over 30,000 characters is cut and flagged', async () => {

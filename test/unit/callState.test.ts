@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planAppend } from '../../shared/appendPlan';
+import { MAX_MARKERS_PER_BUCKET, planAppend } from '../../shared/appendPlan';
 import { emptySummary, type NewCallEvent } from '../../shared/callModel';
 import { applyEvent, normalizeCallState } from '../../shared/callState';
 
@@ -80,41 +80,71 @@ describe('applyEvent', () => {
 });
 
 describe('planAppend', () => {
-    test('new events get consecutive sequences after the stored ones', () => {
+    // Dedupe keys are SHA-256 hex; these stand-ins differ in their first 128 bits and pick their marker row.
+    const key = (bucket: string, n: number) => `${bucket}${String(n).padStart(31, '0')}${'0'.repeat(32)}`;
+    const marker = (k: string) => k.slice(0, 32);
+
+    test('new events get consecutive sequences after the stored ones, and marker rows by first hex digit', () => {
         const summary = { ...emptySummary('c1'), eventCount: 7 };
-        const plan = planAppend(summary, [callEvent('established', { dedupeKey: 'a' }), callEvent('hold', { dedupeKey: 'b' })], new Map(), 600);
+        const plan = planAppend(summary, [callEvent('established', { dedupeKey: key('a', 1) }), callEvent('hold', { dedupeKey: key('b', 2) })], new Map(), 600);
         assert.deepEqual(plan.outcomes, [
             { outcome: 'stored', sequence: 8 },
             { outcome: 'stored', sequence: 9 },
         ]);
         assert.equal(plan.summary.eventCount, 9);
-        assert.deepEqual(plan.markers.map((m) => [m.dedupeKey, m.sequence, m.replace]), [
-            ['a', 8, false],
-            ['b', 9, false],
-        ]);
+        assert.deepEqual(
+            plan.markers.map((m) => [m.bucket, [...m.entries.keys()], m.exists]),
+            [
+                ['a', [marker(key('a', 1))], false],
+                ['b', [marker(key('b', 2))], false],
+            ],
+        );
     });
 
     test('a known marker inside the window makes a redelivery; outside it, a new event', () => {
-        const markers = new Map([
-            ['recent', { receivedAt: new Date(t0.getTime() - 599_000) }],
-            ['old', { receivedAt: new Date(t0.getTime() - 601_000) }],
-        ]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: 'recent' }), callEvent('hold', { dedupeKey: 'old' })], markers, 600);
+        const recent = key('c', 1);
+        const old = key('c', 2);
+        const markers = new Map([['c', { exists: true, entries: new Map([[marker(recent), t0.getTime() - 599_000], [marker(old), t0.getTime() - 601_000]]) }]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: recent }), callEvent('hold', { dedupeKey: old })], markers, 600);
         assert.deepEqual(plan.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 1 }]);
         assert.equal(plan.summary.duplicateCount, 1);
         assert.equal(plan.summary.callState, 'hold');
-        assert.deepEqual(plan.markers.map((m) => [m.dedupeKey, m.replace]), [['old', true]]);
+        assert.equal(plan.markers.length, 1);
+        assert.equal(plan.markers[0]!.exists, true);
+        // The row keeps what is still inside the window and the new arrival.
+        assert.deepEqual([...plan.markers[0]!.entries], [
+            [marker(recent), t0.getTime() - 599_000],
+            [marker(old), t0.getTime()],
+        ]);
+    });
+
+    test('keys older than the window leave the row when it is written', () => {
+        const expired = key('d', 1);
+        const markers = new Map([['d', { exists: true, entries: new Map([[marker(expired), t0.getTime() - 700_000]]) }]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: key('d', 2) })], markers, 600);
+        assert.deepEqual([...plan.markers[0]!.entries.keys()], [marker(key('d', 2))]);
+    });
+
+    test('a marker row keeps at most MAX_MARKERS_PER_BUCKET keys, dropping the oldest', () => {
+        const entries = new Map(Array.from({ length: MAX_MARKERS_PER_BUCKET }, (_, n) => [marker(key('e', n)), t0.getTime() - 1000 + n] as [string, number]));
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: key('e', 99_999) })], new Map([['e', { exists: true, entries }]]), 600);
+        const kept = plan.markers[0]!.entries;
+        assert.equal(kept.size, MAX_MARKERS_PER_BUCKET);
+        assert.equal(kept.has(marker(key('e', 0))), false);
+        assert.equal(kept.has(marker(key('e', 99_999))), true);
     });
 
     test('the same notification twice in one batch is stored once', () => {
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: 'k' }), callEvent('established', { dedupeKey: 'k' })], new Map(), 600);
+        const k = key('f', 1);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], new Map(), 600);
         assert.deepEqual(plan.outcomes, [{ outcome: 'stored', sequence: 1 }, { outcome: 'duplicate' }]);
         assert.equal(plan.markers.length, 1);
     });
 
     test('a window of 0 turns redelivery checks off', () => {
-        const markers = new Map([['k', { receivedAt: t0 }]]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: 'k' }), callEvent('established', { dedupeKey: 'k' })], markers, 0);
+        const k = key('0', 1);
+        const markers = new Map([['0', { exists: true, entries: new Map([[marker(k), t0.getTime()]]) }]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], markers, 0);
         assert.deepEqual(plan.outcomes, [
             { outcome: 'stored', sequence: 1 },
             { outcome: 'stored', sequence: 2 },
