@@ -2,6 +2,7 @@
 // with correlation headers and a signed bearer token, bent by the callback faults (duplicate, reverse, delay).
 
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -33,6 +34,8 @@ export class CallbackDelivery {
 
     constructor(options: CallbackDeliveryOptions) {
         this.options = options;
+        // Every delivery in flight listens on this one signal; bursts of hundreds are normal, not a leak.
+        setMaxListeners(0, this.stopping.signal);
     }
 
     /**
