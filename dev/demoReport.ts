@@ -1,42 +1,13 @@
 // How the demo prints a call: its summary and its timeline as the query API returns them. Typed by the API's
 // JSON (the public contract), not by the app's internal model, because the demo is just another client.
 
-/** The fields of `GET /api/calls/{callId}` the demo shows. */
-export interface CallSummaryView {
-    callId: string;
-    callState?: string;
-    terminationReason?: string;
-    resultCode?: number;
-    resultSubcode?: number;
-    resultMessage?: string;
-    lastChangeType?: string;
-    deleted: boolean;
-    eventCount: number;
-    duplicateCount: number;
-    firstEventAt?: string;
-    lastEventAt?: string;
-    hangupRequestedAt?: string;
-    hangupStatus?: number;
-    tenantId?: string;
-}
+import type { CallEventJson, CallSummaryJson } from '../shared/callJson';
 
-/** The fields of one event of `GET /api/calls/{callId}/history` the demo shows. */
-export interface CallEventView {
-    sequence: number;
-    kind: string;
-    receivedAt: string;
-    changeType?: string;
-    callState?: string;
-    resourceUrl?: string;
-    graphEtag?: string;
-    terminationReason?: string;
-    resultCode?: number;
-    resultSubcode?: number;
-    resultMessage?: string;
-    httpStatus?: number;
-    graphRequestId?: string;
-    rejectReason?: string;
-}
+/** `GET /api/calls/{callId}`, as the API defines it. */
+export type CallSummaryView = CallSummaryJson;
+
+/** One event of `GET /api/calls/{callId}/history`, as the API defines it. */
+export type CallEventView = CallEventJson;
 
 const NONE = '-';
 

@@ -6,50 +6,16 @@ import type { CallEvent, CallSummary } from './callModel';
 import type { CallListPage, HistoryPage } from './callQueries';
 import { defined } from './defined';
 
-export interface CallSummaryJson {
-    callId: string;
-    callState?: string;
-    terminationReason?: string;
-    resultCode?: number;
-    resultSubcode?: number;
-    resultMessage?: string;
-    graphEtag?: string;
-    lastChangeType?: string;
-    deleted: boolean;
-    eventCount: number;
-    duplicateCount: number;
-    firstEventAt?: string;
-    lastEventAt?: string;
-    hangupRequestedAt?: string;
-    hangupStatus?: number;
-    tenantId?: string;
-}
+/** The model's fields, with times as ISO 8601 strings. */
+type WithIsoTimes<T> = { [K in keyof T]: Exclude<T[K], undefined> extends Date ? string : T[K] };
 
-export interface CallEventJson {
-    sequence: number;
-    kind: string;
-    receivedAt: string;
-    changeType?: string;
-    callState?: string;
-    resourceUrl?: string;
-    graphEtag?: string;
-    terminationReason?: string;
-    resultCode?: number;
-    resultSubcode?: number;
-    resultMessage?: string;
-    dedupeKey?: string;
-    chainId?: string;
-    messageId?: string;
-    scenarioId?: string;
-    tenantId?: string;
+export type CallSummaryJson = WithIsoTimes<CallSummary>;
+
+export type CallEventJson = Omit<WithIsoTimes<CallEvent>, 'callId' | 'resourceKind' | 'resourceData' | 'resourceDataTruncated'> & {
     /** The stored JSON parsed back; the raw (cut) text when `resourceDataTruncated` and it no longer parses. */
     resourceData?: unknown;
     resourceDataTruncated?: true;
-    rejectReason?: string;
-    httpStatus?: number;
-    graphRequestId?: string;
-    clientRequestId?: string;
-}
+};
 
 export interface HistoryPageJson {
     callId: string;
