@@ -2,6 +2,7 @@
 // Graph does (204) or with a problem that explains the failure; every attempt is kept in the call's history.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { requireCallId } from '../shared/callId';
 import { appConfig } from '../shared/config';
 import { endCall } from '../shared/endCall';
 import { problemAnswer } from '../shared/problem';
@@ -20,8 +21,10 @@ app.http('endCall', {
 
 export async function hangUp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        await endCall(request.params.callId, { graph: graphCalls(), store: callStore(), log: context });
-        context.log(`Hung up call ${request.params.callId}.`);
+        // Checked before the Graph client is built, so a bad id costs nothing (not even loading @azure/identity).
+        const callId = requireCallId(request.params.callId);
+        await endCall(callId, { graph: graphCalls(), store: callStore(), log: context });
+        context.log(`Hung up call ${callId}.`);
         return { status: 204 };
     } catch (err) {
         return problemAnswer(err, context, context.invocationId);

@@ -149,8 +149,9 @@ export class CallStore {
     /** One transaction for a batch of events of one call, re-planned after every conflict. */
     private async commit(callId: string, events: NewCallEvent[]): Promise<EventOutcome[]> {
         await this.ensureTable();
-        let current: KnownSummary | undefined = this.known.get(callId);
-        let markers: ReadonlyMap<string, KnownMarkers> = this.known.get(callId)?.markers ?? new Map();
+        const known = this.known.get(callId);
+        let current: KnownSummary | undefined = known;
+        let markers: ReadonlyMap<string, KnownMarkers> = known?.markers ?? new Map();
         for (let attempt = 1; ; attempt++) {
             const plan = planAppend(current?.summary ?? emptySummary(callId), events, markers, this.windowSeconds);
             const actions: TransactionAction[] = [
@@ -166,13 +167,13 @@ export class CallStore {
             ];
             try {
                 const response = await this.table.submitTransaction(actions);
-                const known = new Map(markers);
+                const written = new Map(markers);
                 if (current === undefined) {
                     // This transaction created the call: none of its other marker rows exist.
-                    for (const bucket of MARKER_BUCKETS) if (!known.has(bucket)) known.set(bucket, { entries: new Map(), exists: false });
+                    for (const bucket of MARKER_BUCKETS) if (!written.has(bucket)) written.set(bucket, { entries: new Map(), exists: false });
                 }
-                for (const { bucket, entries } of plan.markers) known.set(bucket, { entries, exists: true });
-                this.remember(callId, plan.summary, response.subResponses[0]?.etag, known);
+                for (const { bucket, entries } of plan.markers) written.set(bucket, { entries, exists: true });
+                this.remember(callId, plan.summary, response.subResponses[0]?.etag, written);
                 return plan.outcomes;
             } catch (err) {
                 this.known.delete(callId);
