@@ -2,6 +2,7 @@
 // JWKS that `jose` in the app really fetches, with keys made in the test and rotatable at run time.
 
 import { createHmac, createPublicKey, randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -18,6 +19,11 @@ export interface CallbackIssuer {
     openIdConfigurationUrl: string;
     /** How many times the JWKS was fetched. */
     jwksFetches(): number;
+    /**
+     * What the JWKS endpoint answers from now on: the published keys (`ok`, the default), an HTTP error
+     * status, a body that is not JSON, a key set without keys, or no answer at all within `hangMs`.
+     */
+    setJwksAnswer(answer: JwksAnswer): void;
     /** A key that is published in the JWKS. */
     key: SigningKey;
     /** Publishes a new key (and, unless told otherwise, withdraws the old ones). */
@@ -25,6 +31,8 @@ export interface CallbackIssuer {
     sign(claims: JWTPayload, options?: { key?: SigningKey; kid?: string }): Promise<string>;
     stop(): Promise<void>;
 }
+
+export type JwksAnswer = 'ok' | 'not-json' | 'no-keys' | { status: number } | { hangMs: number };
 
 export const CALLBACK_ISSUER = 'https://api.botframework.com';
 
@@ -47,6 +55,7 @@ export async function startCallbackIssuer(): Promise<CallbackIssuer> {
     const tls = testTls();
     let published: SigningKey[] = [await newSigningKey()];
     let fetches = 0;
+    let jwksAnswer: JwksAnswer = 'ok';
     const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
         const base = `https://localhost:${(server.address() as AddressInfo).port}`;
         response.setHeader('Content-Type', 'application/json');
@@ -54,7 +63,7 @@ export async function startCallbackIssuer(): Promise<CallbackIssuer> {
             response.end(JSON.stringify({ issuer: CALLBACK_ISSUER, jwks_uri: `${base}/keys`, id_token_signing_alg_values_supported: ['RS256'] }));
         } else if (request.url === '/keys') {
             fetches += 1;
-            response.end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+            answerJwks(response, jwksAnswer, published);
         } else {
             response.statusCode = 404;
             response.end('{}');
@@ -67,6 +76,9 @@ export async function startCallbackIssuer(): Promise<CallbackIssuer> {
     const issuer: CallbackIssuer = {
         openIdConfigurationUrl: `https://localhost:${port}/.well-known/openid-configuration`,
         jwksFetches: () => fetches,
+        setJwksAnswer(answer) {
+            jwksAnswer = answer;
+        },
         key: published[0]!,
         async rotate(options = {}) {
             const key = await newSigningKey();
@@ -88,6 +100,22 @@ export async function startCallbackIssuer(): Promise<CallbackIssuer> {
             }),
     };
     return issuer;
+}
+
+function answerJwks(response: ServerResponse, answer: JwksAnswer, published: readonly SigningKey[]): void {
+    if (answer === 'ok') {
+        response.end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+    } else if (answer === 'not-json') {
+        response.setHeader('Content-Type', 'text/html');
+        response.end('<html><body>Service Unavailable</body></html>');
+    } else if (answer === 'no-keys') {
+        response.end(JSON.stringify({ keys: [] }));
+    } else if ('status' in answer) {
+        response.statusCode = answer.status;
+        response.end(JSON.stringify({ error: 'unavailable' }));
+    } else {
+        setTimeout(() => response.end(JSON.stringify({ keys: published.map((k) => k.publicJwk) })), answer.hangMs).unref();
+    }
 }
 
 /** A token with `alg: none` (no signature at all). */
