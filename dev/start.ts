@@ -100,7 +100,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         'Next, in a second terminal:',
         `  npm run demo${demoFlags}`,
         '      places a simulated call, hangs it up through the app, prints its summary and timeline',
-        `  a browser on ${api}/console        the operator console: calls, timelines, hang-up`,
+        `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
         `  curl -s ${api}/calls                       the calls recorded so far`,
         `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
         `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
