@@ -19,6 +19,7 @@ import { OpenApiChecker } from '../support/openApi';
 const FUNCTION_KEY = 'console-test-key-Zx81';
 const LONG_CALL = 'console-long-call';
 const LONG_CALL_EVENTS = 2500;
+const HOSTILE_CALL = 'console-hostile-call';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
 /** The list and an active call refresh every 5 s; twice that and some for a loaded machine. */
 const REFRESH_WAIT_MS = 15_000;
@@ -297,6 +298,39 @@ describe('operator console in Chromium', () => {
         await page.keyboard.press('Enter');
         assert.equal(await page.locator('table.events tr.highlighted').getAttribute('data-sequence'), String(LONG_CALL_EVENTS));
         assert.match(await page.locator('tr.json pre').innerText(), new RegExp(`"sequence": ${LONG_CALL_EVENTS}`));
+        assert.deepEqual(await unexpectedErrors(observed), []);
+        await assertStayedInApp(observed);
+    });
+
+    test('outside input (notification JSON, Graph\'s messages, correlation ids) shows as text, never as markup', async () => {
+        // prepare: what a hostile or broken sender could put into a notification, stored as the callback would
+        const markup = '<img src="/api/console/assets/injected.png" onerror="document.title=1">';
+        const store = new CallStore(run.table(), { dedupeWindowSeconds: 600 });
+        await store.appendCallEvents(HOSTILE_CALL, [
+            {
+                kind: 'notification',
+                resourceKind: 'call',
+                resourceUrl: `/communications/calls/${HOSTILE_CALL}`,
+                changeType: 'updated',
+                callState: `established${markup}`,
+                resultMessage: `<b>bold</b>${markup}`,
+                chainId: markup,
+                receivedAt: new Date(),
+                resourceData: JSON.stringify({ state: 'established', displayName: markup, '<script>': '</pre><script>document.title=2</script>' }),
+            },
+        ]);
+        const observed = await open(`#/calls/${HOSTILE_CALL}`);
+        const { page } = observed;
+        await page.locator('table.events tr[data-sequence="1"] button').click();
+
+        // assess
+        const json = await page.locator('tr.json pre').innerText();
+        assert.ok(json.includes('"displayName": "<img src=\\"/api/console/assets/injected.png\\" onerror=\\"document.title=1\\">"'), json);
+        assert.ok((await rowText(page, 'table.events tr[data-sequence="1"]')).includes('<b>bold</b><img src='), 'the message as text');
+        assert.equal(await page.locator('main img, main b, main script').count(), 0, 'no element made from data');
+        assert.equal(await page.title(), `Call ${HOSTILE_CALL} · Calls`);
+        await observed.settled();
+        assert.deepEqual(observed.requests.filter((request) => request.url.includes('injected')), [], 'nothing was loaded from the markup');
         assert.deepEqual(await unexpectedErrors(observed), []);
         await assertStayedInApp(observed);
     });

@@ -27,14 +27,14 @@ const CHROMIUM_ARGS = [
  * const browser = await launchChromium();
  * try { const page = await browser.newPage(); } finally { await browser.close(); }
  */
-export async function launchChromium(): Promise<Browser> {
-    if (!existsSync(CHROMIUM_PATH)) {
+export async function launchChromium(executablePath: string = CHROMIUM_PATH): Promise<Browser> {
+    if (!existsSync(executablePath)) {
         throw new Error(
-            `Chromium is not installed at ${CHROMIUM_PATH}, so the console's browser tests cannot run. ` +
+            `Chromium is not installed at ${executablePath}, so the console's browser tests cannot run. ` +
                 'Install it with `apt-get update && apt-get install -y chromium` (as root), or set CHROMIUM_PATH to a Chromium or Chrome binary.',
         );
     }
-    return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true, timeout: LAUNCH_TIMEOUT_MS });
+    return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true, timeout: LAUNCH_TIMEOUT_MS });
 }
 
 export interface ObservedPage {
