@@ -1,24 +1,19 @@
-// The operator console's built files (dist/console-assets, written by console/build.ts), read once per
-// process and answered with their content type, caching, a Content-Security-Policy that allows only the
-// app's own origin, and the best compressed copy the browser accepts.
+// The operator console's built files (written by console/build.ts into dist/console-assets/console.json),
+// read once per process and answered with their content type, caching, a Content-Security-Policy that
+// allows only the app's own origin, and the best compressed copy the browser accepts.
 
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import Negotiator from 'negotiator';
 import { CallRecordError } from './errors';
 import { problemOf } from './problem';
 
-/** Where the build puts the console (dist/shared -> dist/console-assets). */
-export const CONSOLE_ASSETS_DIR = path.resolve(__dirname, '../console-assets');
-export const CONSOLE_MANIFEST = 'manifest.json';
-
-/** What console/build.ts wrote: the page and the hashed asset names (each with a `.br` and a `.gz` copy). */
-export interface ConsoleManifest {
+/** What console/build.ts writes: the page, and each hashed asset as it is and compressed (base64). */
+export interface ConsoleBundle {
     page: string;
     /** Replaced in the page by the assets' path, which depends on the route prefix the page was reached under. */
     assetsPlaceholder: string;
-    assets: string[];
+    assets: Record<string, { identity: string; br: string; gzip: string }>;
 }
 
 /** An answer with a binary body; structurally an `HttpResponseInit` of `@azure/functions`. */
@@ -65,34 +60,31 @@ export class ConsoleAssets {
     readonly #assets = new Map<string, { contentType: string; encoded: Encoded }>();
     readonly #pages = new Map<string, Encoded>();
 
-    private constructor(dir: string, manifest: ConsoleManifest) {
-        this.#pageTemplate = readFileSync(path.join(dir, manifest.page), 'utf8');
-        this.#placeholder = manifest.assetsPlaceholder;
-        for (const name of manifest.assets) {
-            const file = path.join(dir, name);
+    private constructor(bundle: ConsoleBundle) {
+        this.#pageTemplate = bundle.page;
+        this.#placeholder = bundle.assetsPlaceholder;
+        for (const [name, copies] of Object.entries(bundle.assets)) {
             this.#assets.set(name, {
                 contentType: contentTypeOf(name),
-                encoded: { identity: readFileSync(file), br: readFileSync(`${file}.br`), gzip: readFileSync(`${file}.gz`) },
+                encoded: { identity: Buffer.from(copies.identity, 'base64'), br: Buffer.from(copies.br, 'base64'), gzip: Buffer.from(copies.gzip, 'base64') },
             });
         }
     }
 
     /**
-     * Reads the built console; a deployment without it is a defect that names what is missing.
+     * The built console; a deployment without it is a defect that names what is missing.
      *
      * @example
      * const assets = ConsoleAssets.load();
      */
-    static load(dir: string = CONSOLE_ASSETS_DIR): ConsoleAssets {
-        let manifest: ConsoleManifest;
+    static load(bundle: () => ConsoleBundle = readBuiltBundle): ConsoleAssets {
         try {
-            manifest = JSON.parse(readFileSync(path.join(dir, CONSOLE_MANIFEST), 'utf8')) as ConsoleManifest;
-            return new ConsoleAssets(dir, manifest);
+            return new ConsoleAssets(bundle());
         } catch (err) {
             throw new CallRecordError(
                 500,
                 'Console not built',
-                `The operator console's files are missing from this deployment (${path.basename(dir)}/${CONSOLE_MANIFEST}). Build with npm run build and deploy dist/ with them.`,
+                "The operator console's files are missing from this deployment (console-assets/console.json). Build with npm run build, then deploy or package.",
                 { cause: err },
             );
         }
@@ -140,6 +132,14 @@ export class ConsoleAssets {
             'Content-Security-Policy': "default-src 'none'",
         });
     }
+}
+
+/**
+ * A literal require, relative to the compiled file (dist/shared -> dist/console-assets), so that the esbuild
+ * bundle of `npm run package` carries the console inside the app and the local host reads it from dist/.
+ */
+function readBuiltBundle(): ConsoleBundle {
+    return require('../console-assets/console.json') as ConsoleBundle;
 }
 
 let loaded: ConsoleAssets | undefined;

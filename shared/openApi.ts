@@ -2,8 +2,6 @@
 // constants the app checks requests with (call id rule, page size, states, body limit), so the rules it
 // states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { CALL_ID_PATTERN } from './callId';
 import { KNOWN_CALL_STATES } from './callState';
 import { PROBLEM_CONTENT_TYPE } from './problem';
@@ -326,11 +324,12 @@ function schemas(): Record<string, unknown> {
     };
 }
 
-let version: string | undefined;
-
+/**
+ * The app's version from package.json: a literal require relative to the compiled file (dist/shared), so the
+ * esbuild bundle of `npm run package` carries it too.
+ */
 function appVersion(): string {
-    version ??= (JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
-    return version;
+    return (require('../../package.json') as { version?: string }).version ?? '0.0.0';
 }
 
 /**

@@ -64,13 +64,17 @@ export async function observedPage(browser: Browser, viewport = { width: 1280, h
     });
     page.on('pageerror', (error: Error) => errors.push(`uncaught: ${error.message}`));
     context.on('request', (request: Request) => requests.push({ method: request.method(), url: request.url(), headers: request.headers() }));
+    let closed = false;
     page.on('response', (response: Response) => {
+        const request = response.request();
         reading.push(
             (async () => {
-                const request = response.request();
-                const body = request.method() === 'HEAD' || response.status() === 204 ? '' : await response.text().catch(() => '');
+                const body = request.method() === 'HEAD' || response.status() === 204 ? '' : await response.text();
                 answers.push({ method: request.method(), url: response.url(), status: response.status(), headers: await response.allHeaders(), body });
-            })(),
+            })().catch((err: unknown) => {
+                // An answer still arriving while the context closes (a refresh in flight) cannot be read any more.
+                if (!closed) errors.push(`could not read the answer to ${request.method()} ${response.url()}: ${String(err)}`);
+            }),
         );
     });
     return {
@@ -82,6 +86,9 @@ export async function observedPage(browser: Browser, viewport = { width: 1280, h
         settled: async () => {
             await Promise.all(reading);
         },
-        close: () => context.close(),
+        close: async () => {
+            closed = true;
+            await context.close();
+        },
     };
 }
