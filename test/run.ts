@@ -1,6 +1,7 @@
-// `npm test`: starts one in-memory Azurite on a free port, runs every compiled test file with node:test,
-// stops Azurite, and exits with the test run's status. Test files find Azurite through
-// TEST_STORAGE_CONNECTION_STRING and start anything else they need (hosts, HTTPS stand-ins) themselves.
+// `npm test`: starts one in-memory Azurite (Blob, Queue and Table, on free ports), runs every compiled test file
+// with node:test, stops Azurite, and exits with the test run's status. Test files find Azurite through
+// TEST_STORAGE_CONNECTION_STRING (with BlobEndpoint, QueueEndpoint and TableEndpoint) and start anything else
+// they need (hosts, HTTPS stand-ins) themselves.
 // It also makes a throw-away certificate authority that every test process (and every process a test
 // starts) trusts through NODE_EXTRA_CA_CERTS, so the HTTPS stand-ins are verified like real servers.
 
