@@ -3,7 +3,8 @@
 // table. Then `npm run demo` against the same run, and Ctrl-C.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { freePort, portInUse } from '../../dev/ports';
@@ -55,6 +56,15 @@ describe('npm start, end to end', () => {
         const settled = await run.simulator('POST', '/_control/settle', { timeoutMs: 10_000 });
         assert.equal(settled.status, 200, settled.text);
         return settled.json as SimulatorStats;
+    }
+
+    /** The calls CLI with no storage settings of its own, as a developer runs it in a second terminal. */
+    function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+        return new Promise((resolve) => {
+            execFile(process.execPath, [path.join(REPOSITORY_ROOT, 'dist/cli/calls.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 }, (err, stdout, stderr) =>
+                resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }),
+            );
+        });
     }
 
     const timeline = (events: Row[]) => events.map((event) => [event.kind, event.changeType ?? null, event.callState ?? null]);
@@ -218,6 +228,63 @@ describe('npm start, end to end', () => {
         assert.match(noSimulator.stderr, /`npm start`/);
     });
 
+    test('the Ready block lists Azurite\'s Blob, Queue and Table services, each answering, and the admin API', async () => {
+        // act
+        const answers = await Promise.all(
+            [run.ports.azuriteBlob, run.ports.azuriteQueue, run.ports.azurite].map((port) => fetch(`http://127.0.0.1:${port}/devstoreaccount1?comp=list`)),
+        );
+
+        // assess
+        const output = run.output();
+        assert.match(output, new RegExp(`^    Blob Storage   http://127\\.0\\.0\\.1:${run.ports.azuriteBlob} `, 'm'));
+        assert.match(output, new RegExp(`^    Queue Storage  http://127\\.0\\.0\\.1:${run.ports.azuriteQueue} `, 'm'));
+        assert.match(output, new RegExp(`^    Table Storage  http://127\\.0\\.0\\.1:${run.ports.azurite} `, 'm'));
+        assert.match(output, new RegExp(`POST http://localhost:${run.ports.functions}/admin/functions/<name>`));
+        assert.deepEqual(
+            answers.map((answer) => /^Azurite-(Blob|Queue|Table)/.exec(answer.headers.get('server') ?? '')?.[1]),
+            ['Blob', 'Queue', 'Table'],
+        );
+    });
+
+    test('the calls CLI started next to the settings finds this run\'s Azurite through the run file', async () => {
+        // prepare: a call in the record; the settings file there still names Azurite's default ports
+        const callId = await newCall();
+        await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded');
+        const settingsFolder = path.dirname(folders.settingsFile);
+        const runFile = JSON.parse(readFileSync(path.join(settingsFolder, '.local-run.json'), 'utf8')) as { settings: Record<string, string> };
+
+        // act
+        const listed = await runCli(['show', callId], settingsFolder);
+
+        // assess
+        assert.match(runFile.settings['CallHistoryStorage'] ?? '', new RegExp(`TableEndpoint=http://127\\.0\\.0\\.1:${run.ports.azurite}/`));
+        assert.equal(listed.code, 0, listed.stderr);
+        assert.match(listed.stdout, new RegExp(`^Call ${callId}\n\\s+state\\s+established`));
+        assert.match(listed.stderr, /^calls: reading the storage of the npm start running here \(pid \d+, \.local-run\.json\)\.$/m);
+    });
+
+    test('a call told to drop its last notifications stays established after its hang-up, while Graph answers 404 for it', async () => {
+        // prepare
+        const created = await run.simulator('POST', '/_control/calls', { callbackUri: `${run.apiUrl}/callback`, dropLastNotifications: 2 });
+        const callId = (created.json as { id: string }).id;
+        await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded as established');
+
+        // act
+        const hangup = await run.app('DELETE', `/calls/${callId}`);
+        await settle();
+        const { summary, events } = await rows(callId);
+
+        // assess
+        assert.equal(hangup.status, 204, hangup.text);
+        assert.deepEqual(timeline(events), [
+            ['notification', 'updated', 'establishing'],
+            ['notification', 'updated', 'established'],
+            ['hangupRequest', null, null],
+        ]);
+        assert.equal(summary?.callState, 'established', 'stuck: the end never arrived');
+        assert.match(run.output(), new RegExp(`\\[simulator\\] callback deleted terminated for call ${callId} dropped`));
+    });
+
     test('Ctrl-C (SIGINT) stops the functions, the simulator and Azurite, and frees their ports', async () => {
         // act
         const result = await run.stop('SIGINT');
@@ -227,8 +294,9 @@ describe('npm start, end to end', () => {
         assert.match(result.stdout, /SIGINT received: stopping everything\.\n/);
         assert.match(result.stdout, /Everything stopped\.\n$/);
         assert.doesNotMatch(result.stderr, /unexpectedly/);
-        for (const port of [run.ports.functions, run.ports.simulator, run.ports.azurite]) {
+        for (const port of Object.values(run.ports)) {
             assert.equal(await portInUse(port), false, `port ${port} is free again`);
         }
+        assert.equal(existsSync(path.join(path.dirname(folders.settingsFile), '.local-run.json')), false, 'the run file is removed');
     });
 });

@@ -28,8 +28,14 @@ describe('parseArguments', () => {
             name: 'list',
             json: false,
             options: { state: 'terminated', top: 5, since: new Date('2026-11-29T00:00:00Z'), until: new Date('2026-11-29T11:00:00Z') },
+            filters: [
+                ['--state', 'Terminated'],
+                ['--top', '5'],
+                ['--since', '2026-11-29'],
+                ['--until', '2026-11-29T11:00:00Z'],
+            ],
         });
-        assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' } });
+        assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' }, filters: [] });
     });
 
     test('times back from now: 30m, 2h, 7d', () => {
@@ -39,10 +45,19 @@ describe('parseArguments', () => {
         assert.equal(since('7d'), '2026-11-22T12:00:00.000Z');
     });
 
-    test('help in any position, or no command at all', () => {
-        assert.deepEqual(parse(), { name: 'help' });
-        assert.deepEqual(parse('--help'), { name: 'help' });
-        assert.deepEqual(parse('list', '-h'), { name: 'help' });
+    test('a relative time is fixed once: the filters to repeat for the next page hold the instant', () => {
+        const command = parse('list', '--since', '1h', '--state', 'established', '--continuation-token', 'tok');
+        assert.deepEqual((command as { filters: unknown }).filters, [
+            ['--since', '2026-11-29T11:00:00.000Z'],
+            ['--state', 'established'],
+        ]);
+    });
+
+    test('help in any position; no command at all is help that was not asked for', () => {
+        assert.deepEqual(parse(), { name: 'help', asked: false });
+        assert.deepEqual(parse('--help'), { name: 'help', asked: true });
+        assert.deepEqual(parse('help'), { name: 'help', asked: true });
+        assert.deepEqual(parse('list', '-h'), { name: 'help', asked: true });
     });
 
     test('mistakes are usage errors (exit 2) that say what is wrong', () => {
