@@ -9,7 +9,8 @@ import { problemOf, type HttpAnswer } from '../../shared/problem';
 import type { FunctionAppRegistry, RegisteredFunction } from './coreApi';
 import type { RpcTypedData } from './coreTypes';
 import { HOST_CALL_REASON } from './hostLog';
-import { invokeFunction, triggerOf } from './invocation';
+import { invokeFunction } from './invocation';
+import { httpTriggerOf } from './routeTable';
 import { traceContextOf } from './rpcRequest';
 import { timerTriggerData } from './timerInfo';
 import type { TimerListener } from './timerListener';
@@ -54,7 +55,7 @@ export class AdminApi {
         if (fn === undefined) {
             return problemOf(404, 'Not found', `There is no function named "${name ?? encodedName}". The host runs: ${this.#names()}.`);
         }
-        if (triggerOf(fn)?.type?.toLowerCase() === 'httptrigger') {
+        if (httpTriggerOf(fn) !== undefined) {
             return problemOf(
                 400,
                 'Bad request',

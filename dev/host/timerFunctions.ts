@@ -13,7 +13,7 @@ export interface TimerFunction extends TimerDefinition {
     declaredSchedule: string;
 }
 
-export function isTimerFunction(fn: RegisteredFunction): boolean {
+function isTimerFunction(fn: RegisteredFunction): boolean {
     return triggerOf(fn)?.type?.toLowerCase() === 'timertrigger';
 }
 
