@@ -26,7 +26,9 @@
 // planned (valueLimits.ts) and a transaction is sized by all its rows, so the storage should never refuse
 // content; if it does (400 or 413), the batch is halved until the refused event is alone, and that event
 // is stored as `rejected` with the storage's reason, so no POST fails for another's content and nothing
-// is answered "retry" for ever. Outages (5xx, timeouts, network) stay errors that ask the sender to retry.
+// is answered "retry" for ever. Only when even a bare `rejected` event is refused (the storage refuses
+// the call itself, not a value) is the answer "retry". Outages (5xx, timeouts, network) stay errors that
+// ask the sender to retry.
 // Within one process, writes to a call queue up and share transactions.
 
 import type { TableClient, TransactionAction } from '@azure/data-tables';
@@ -216,7 +218,12 @@ export class CallStore {
                         refusal = { reason: storageReason(err), bare: refusal !== undefined };
                         pending = [refusedStandIn(events[0]!, refusal.reason, refusal.bare)];
                     } else {
-                        throw new StorageUnavailableError(err);
+                        // Not this event's content, then: the storage refuses the call itself. Nothing was stored.
+                        throw new ServiceUnavailableError(
+                            `Table Storage refuses every write for call ${callId} (${refusal.reason}), even a bare record of the notification; nothing was stored.`,
+                            60,
+                            { cause: err },
+                        );
                     }
                     continue;
                 }

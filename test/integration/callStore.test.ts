@@ -367,4 +367,30 @@ describe('CallStore against Azurite', () => {
         assert.equal(event.kind, 'rejected');
         assert.equal((JSON.parse(String(event.resourceData)) as { resultMessage: string }).resultMessage, 'snow \u2603 man');
     });
+
+    test('a batch whose rows together pass 4 MiB is split into transactions that fit, all stored in order', async () => {
+        const tableName = uniqueTableName('bytes');
+        // Quotes double in JSON: each event row is about 120 KB on the wire, 99 of them about 12 MB.
+        const heavy = '"'.repeat(30_000);
+        const events = Array.from({ length: 99 }, (_, n) => notification(n, { resultMessage: heavy, resourceData: JSON.stringify({ n, heavy: heavy.slice(0, 29_000) }) }));
+
+        const result = await storeOn(tableName).appendCallEvents('call-bytes', events);
+
+        assert.deepEqual(result.stored.map((e) => e.sequence), Array.from({ length: 99 }, (_, i) => i + 1));
+        const rows = await partitionRows(testTableClient(tableName), 'call-bytes');
+        assert.equal(rows.filter((r) => String(r.rowKey).startsWith('event-')).length, 99);
+    });
+
+    test('a storage that refuses even the bare rejected event is a 503, never a loop', async () => {
+        const tableName = uniqueTableName('hopeless');
+        // The partition key is in every operation: every transaction for this call is refused.
+        const store = storeWithPolicies(tableName, refuseTransactionsContaining('call-hopeless'));
+
+        await assert.rejects(store.appendCallEvents('call-hopeless', [notification(1), notification(2)]), (err: Error & { status?: number }) => {
+            assert.equal(err.status, 503);
+            assert.match(err.message, /refuses every write for call call-hopeless \(400/);
+            return true;
+        });
+    });
 });
+
