@@ -9,7 +9,7 @@ import { startBareWriter } from './bareWriter';
 import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment } from './benchEnvironment';
 import { CallbackLoad } from './callbackLoad';
 import { measureColdStart } from './coldStart';
-import { AppGrowth, LONG_HISTORY, repeatGrowth, StorageGrowth } from './costGrowth';
+import { AppGrowth, LONG_HISTORY, measureMarkerWeight, repeatGrowth, StorageGrowth } from './costGrowth';
 import { measureDeploySize } from './deploySize';
 import { createMinimalFunctionApp } from './minimalFunctionApp';
 import { describeMachine } from './machine';
@@ -33,8 +33,13 @@ async function measureCostGrowth(options: BenchOptions, subjects: Subjects): Pro
     const top = Math.max(...options.concurrencies);
     await subjects.app.reset(options.calls, top);
     await subjects.floor.reset(options.calls, top);
+    const appGrowth = new AppGrowth(subjects.app);
+    const app = await repeatGrowth(appGrowth, options.growthRepetitions, options.growthWrites);
+    // Right after the writes, so every long call's events are still inside the (default, 600 s) window.
+    const markerWeight = await measureMarkerWeight(subjects.app.table, appGrowth.longCalls, 600);
     return {
-        app: await repeatGrowth(new AppGrowth(subjects.app), options.growthRepetitions, options.growthWrites),
+        app,
+        markerWeight,
         storage: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'floor'), options.growthRepetitions, options.growthWrites),
         storageAppRows: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'app-rows'), options.growthRepetitions, options.growthWrites),
     };
@@ -149,6 +154,7 @@ async function main(): Promise<void> {
             check('ingestToFloor', measured.ingest[top]?.ratioToFloor ?? Number.NaN, '>=', 0.8),
             check('batchToSingle', measured.batches[top]?.ratioToSingle ?? Number.NaN, '>=', 3),
             check('costGrowth', measured.costGrowth.app.ratio, '<=', 1.2),
+            check('markerKeysDropped', measured.costGrowth.markerWeight.keysInWindow - measured.costGrowth.markerWeight.keysFound, '==', 0),
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
         ],
