@@ -55,6 +55,9 @@ export const DEFAULTS = {
     dedupeWindowSeconds: 600,
 } as const;
 
+/** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
     'login.microsoftonline.com',
     'login.microsoftonline.us',
@@ -180,6 +183,14 @@ function loadCallbackAuthConfig(env: Environment, runningInAzure: boolean): Call
     const allowedTenantIds = allowed === undefined ? null : new Set(list(allowed).map((t) => t.toLowerCase()));
     if (allowedTenantIds !== null && allowedTenantIds.size === 0) {
         throw new ConfigError('ALLOWED_TENANT_IDS', 'is set but names no tenant; remove it to allow any tenant.');
+    }
+    // A token's `tid` is always the tenant's GUID: a domain here would be accepted now and refuse every callback later.
+    const notTenantId = [...(allowedTenantIds ?? [])].find((tenant) => !TENANT_ID.test(tenant));
+    if (notTenantId !== undefined) {
+        throw new ConfigError(
+            'ALLOWED_TENANT_IDS',
+            `"${notTenantId}" is not a tenant id. Callback tokens name their tenant by its id, so use the tenant id (GUID), shown as "Tenant ID" on the Overview page of the Microsoft Entra admin center, not a domain name.`,
+        );
     }
     return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
 }

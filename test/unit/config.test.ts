@@ -59,11 +59,11 @@ describe('loadConfig', () => {
             AZURE_CLIENT_ID: 'app-1',
             AZURE_CLIENT_SECRET: 's',
             AZURE_AUTHORITY_HOST: 'https://localhost:7443',
-            ALLOWED_TENANT_IDS: 'A, b ,',
+            ALLOWED_TENANT_IDS: 'AAAAAAAA-1111-4111-8111-AAAAAAAAAAAA, bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb ,',
         });
         assert.equal(config.callbackAuth.audience, 'app-1');
         assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: 't', clientId: 'app-1', clientSecret: 's', authorityHost: 'https://localhost:7443' });
-        assert.deepEqual([...config.callbackAuth.allowedTenantIds!], ['a', 'b']);
+        assert.deepEqual([...config.callbackAuth.allowedTenantIds!], ['aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa', 'bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb']);
     });
 
     test('in Azure without a secret the managed identity is used', () => {
@@ -84,6 +84,12 @@ describe('loadConfig', () => {
         failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true' }, 'BOT_APP_ID');
         failsOn({ ...base, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c' }, 'AZURE_TENANT_ID');
         failsOn({ ...base, ALLOWED_TENANT_IDS: ' , ' }, 'ALLOWED_TENANT_IDS');
+    });
+
+    test('ALLOWED_TENANT_IDS=contoso.onmicrosoft.com stops start-up: tokens name their tenant by id, so a domain would refuse every callback', () => {
+        failsOn({ ...base, ALLOWED_TENANT_IDS: 'contoso.onmicrosoft.com' }, 'ALLOWED_TENANT_IDS', /"contoso\.onmicrosoft\.com".*tenant id \(GUID\)/);
+        failsOn({ ...base, ALLOWED_TENANT_IDS: 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa,contoso.com' }, 'ALLOWED_TENANT_IDS', /"contoso\.com"/);
+        failsOn({ ...base, ALLOWED_TENANT_IDS: '{aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa}' }, 'ALLOWED_TENANT_IDS');
     });
 
     test('plain http is allowed for loopback stand-ins only', () => {
