@@ -1,13 +1,14 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
+import { tableEndpointOf } from './connectionString';
 import { ConfigError } from './errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Where the call record lives: a connection string, or a table endpoint reached with an Entra identity. */
 export type StorageConfig =
-    | { kind: 'connectionString'; setting: string; connectionString: string; tableName: string }
+    | { kind: 'connectionString'; setting: string; connectionString: string; tableEndpoint: string; tableName: string }
     | { kind: 'identity'; setting: string; tableServiceUri: string; clientId?: string; tableName: string };
 
 /** How `@azure/identity` gets the app's Graph token. */
@@ -99,8 +100,14 @@ export function loadStorageConfig(env: Environment): StorageConfig {
     for (const prefix of ['CallHistoryStorage', 'AzureWebJobsStorage']) {
         const connectionString = present(env, prefix);
         if (connectionString !== undefined) {
-            validateConnectionString(prefix, connectionString);
-            return { kind: 'connectionString', setting: prefix, connectionString, tableName };
+            const tableEndpoint = tableEndpointOf(connectionString);
+            if (tableEndpoint === undefined) {
+                throw new ConfigError(
+                    prefix,
+                    'is not a Table Storage connection string (expected DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix or TableEndpoint; TableEndpoint and SharedAccessSignature; or UseDevelopmentStorage=true).',
+                );
+            }
+            return { kind: 'connectionString', setting: prefix, connectionString, tableEndpoint, tableName };
         }
         const tableServiceUri = present(env, `${prefix}__tableServiceUri`);
         if (tableServiceUri !== undefined) {
@@ -236,24 +243,4 @@ function httpsUrl(name: string, value: string): URL {
         throw new ConfigError(name, `"${value}" must use https (plain http is allowed for localhost only).`);
     }
     return url;
-}
-
-function validateConnectionString(name: string, value: string): void {
-    if (/^UseDevelopmentStorage=true;?$/i.test(value)) {
-        return;
-    }
-    const parts = new Map(
-        value
-            .split(';')
-            .filter((part) => part.includes('='))
-            .map((part) => {
-                const at = part.indexOf('=');
-                return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
-            }),
-    );
-    const hasAccount = parts.has('accountname') && parts.has('accountkey');
-    const hasSas = parts.has('sharedaccesssignature') && (parts.has('tableendpoint') || parts.has('accountname'));
-    if (!hasAccount && !hasSas) {
-        throw new ConfigError(name, 'is not a Table Storage connection string (expected AccountName and AccountKey, a SharedAccessSignature, or UseDevelopmentStorage=true).');
-    }
 }

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
             kind: 'connectionString',
             setting: 'AzureWebJobsStorage',
             connectionString: 'UseDevelopmentStorage=true',
+            tableEndpoint: 'http://127.0.0.1:10002/devstoreaccount1',
             tableName: 'CallHistory',
         });
         assert.deepEqual(loadStorageConfig({ CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net/', CallHistoryStorage__clientId: 'mi-1', CALL_HISTORY_TABLE: 'Calls' }), {
