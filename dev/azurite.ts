@@ -11,6 +11,11 @@ export interface AzuriteOptions {
     location?: string;
     /** Called with each line Azurite prints. */
     onLog?: (line: string) => void;
+    /**
+     * Serve HTTPS with this certificate and check Entra bearer tokens (`--oauth basic`: format, lifetime, issuer
+     * and audience, not the signature), as storage reached by identity needs; shared keys keep working.
+     */
+    oauth?: { certFile: string; keyFile: string };
 }
 
 export interface RunningAzurite {
@@ -25,10 +30,10 @@ export interface RunningAzurite {
 /** The well-known key of Azurite's development account (public, documented by Microsoft). */
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function devStorageConnectionString(port: number): string {
+export function devStorageConnectionString(port: number, protocol: 'http' | 'https' = 'http'): string {
     return (
-        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-        `AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
+        `DefaultEndpointsProtocol=${protocol};AccountName=devstoreaccount1;` +
+        `AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=${protocol}://127.0.0.1:${port}/devstoreaccount1;`
     );
 }
 
@@ -54,7 +59,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
         '--disableTelemetry',
         '--loose',
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+        ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certFile, '--key', options.oauth.keyFile] : []),
     ];
+    const protocol = options.oauth ? 'https' : 'http';
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = options.onLog;
     for (const stream of [child.stdout, child.stderr]) {
@@ -77,8 +84,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     }
     return {
         port,
-        tableEndpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
-        connectionString: devStorageConnectionString(port),
+        tableEndpoint: `${protocol}://127.0.0.1:${port}/devstoreaccount1`,
+        connectionString: devStorageConnectionString(port, protocol),
         process: child,
         // Azurite's table service saves its data on SIGINT only; SIGTERM would lose the last writes.
         stop: () => stopChild(child, 5000, 'SIGINT'),

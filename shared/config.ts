@@ -9,7 +9,14 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Where the call record lives: a connection string, or a table endpoint reached with an Entra identity. */
 export type StorageConfig =
     | { kind: 'connectionString'; setting: string; connectionString: string; tableEndpoint: string; tableName: string }
-    | { kind: 'identity'; setting: string; tableServiceUri: string; clientId?: string; tableName: string };
+    | { kind: 'identity'; setting: string; tableServiceUri: string; credential: StorageCredentialConfig; tableName: string };
+
+/**
+ * Who storage reached by identity (tables, queues) signs in as: the app's managed identity in Azure (the
+ * user-assigned one named by `<connection>__clientId`, else the system-assigned one), the developer's own
+ * login elsewhere. Never the Graph app's client secret, whose app registration has no storage roles.
+ */
+export type StorageCredentialConfig = { kind: 'managedIdentity'; clientId?: string } | { kind: 'developer' };
 
 /** How `@azure/identity` gets the app's Graph token. */
 export type CredentialConfig =
@@ -42,7 +49,7 @@ export interface AppConfig {
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     dedupeWindowSeconds: number;
-    /** `WEBSITE_INSTANCE_ID` is set: the app runs in Azure App Service / Functions. */
+    /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
 }
 
@@ -73,11 +80,11 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set([
  * const config = loadConfig({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: '...' });
  */
 export function loadConfig(env: Environment): AppConfig {
-    const runningInAzure = present(env, 'WEBSITE_INSTANCE_ID') !== undefined;
+    const runningInAzure = azureMarker(env) !== undefined;
     return {
         storage: loadStorageConfig(env),
         graph: loadGraphConfig(env, runningInAzure),
-        callbackAuth: loadCallbackAuthConfig(env, runningInAzure),
+        callbackAuth: loadCallbackAuthConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         runningInAzure,
     };
@@ -113,14 +120,39 @@ export function loadStorageConfig(env: Environment): StorageConfig {
         if (tableServiceUri !== undefined) {
             const setting = `${prefix}__tableServiceUri`;
             httpsUrl(setting, tableServiceUri);
-            const clientId = present(env, `${prefix}__clientId`);
-            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), tableName, ...(clientId ? { clientId } : {}) };
+            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix), tableName };
         }
     }
     throw new ConfigError(
         'CallHistoryStorage',
         'is missing. Set it (or AzureWebJobsStorage) to a Table Storage connection string, or set CallHistoryStorage__tableServiceUri for an identity-based connection.',
     );
+}
+
+/**
+ * The credential of an identity-based storage connection named `connection` (`CallHistoryStorage`,
+ * `CallEventsStorage`, ...): its `__clientId` matters in Azure only, where the managed identity exists.
+ *
+ * @example
+ * storageCredentialConfig({ IDENTITY_ENDPOINT: '...', CallHistoryStorage__clientId: 'c1' }, 'CallHistoryStorage')
+ * // { kind: 'managedIdentity', clientId: 'c1' }
+ */
+export function storageCredentialConfig(env: Environment, connection: string): StorageCredentialConfig {
+    if (azureMarker(env) === undefined) {
+        return { kind: 'developer' };
+    }
+    const clientId = present(env, `${connection}__clientId`);
+    return { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+}
+
+/**
+ * The setting that shows the app runs in Azure: App Service and Functions set `WEBSITE_INSTANCE_ID`, and
+ * `IDENTITY_ENDPOINT` wherever a managed identity is offered.
+ */
+function azureMarker(env: Environment): 'WEBSITE_INSTANCE_ID' | 'IDENTITY_ENDPOINT' | undefined {
+    if (present(env, 'WEBSITE_INSTANCE_ID') !== undefined) return 'WEBSITE_INSTANCE_ID';
+    if (present(env, 'IDENTITY_ENDPOINT') !== undefined) return 'IDENTITY_ENDPOINT';
+    return undefined;
 }
 
 function loadGraphConfig(env: Environment, runningInAzure: boolean): GraphConfig {
@@ -167,14 +199,15 @@ function loadCredentialConfig(env: Environment, runningInAzure: boolean): Creden
     };
 }
 
-function loadCallbackAuthConfig(env: Environment, runningInAzure: boolean): CallbackAuthConfig {
+function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
     const mode = (present(env, 'CALLBACK_AUTH') ?? 'enabled').toLowerCase();
     if (mode !== 'enabled' && mode !== 'disabled') {
         throw new ConfigError('CALLBACK_AUTH', `"${mode}" must be "enabled" or "disabled".`);
     }
     const enabled = mode === 'enabled';
-    if (!enabled && runningInAzure) {
-        throw new ConfigError('CALLBACK_AUTH', '"disabled" is for local debugging only and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set).');
+    const azure = azureMarker(env);
+    if (!enabled && azure !== undefined) {
+        throw new ConfigError('CALLBACK_AUTH', `"disabled" is for local debugging only and is refused when the app runs in Azure (${azure} is set).`);
     }
     const openIdConfigurationUrl = present(env, 'CALLBACK_OPENID_CONFIGURATION') ?? DEFAULTS.callbackOpenIdConfiguration;
     httpsUrl('CALLBACK_OPENID_CONFIGURATION', openIdConfigurationUrl);

@@ -19,5 +19,5 @@ export function createTableClient(storage: StorageConfig): TableClient {
             allowInsecureConnection: storage.tableEndpoint.startsWith('http:'),
         });
     }
-    return new TableClient(storage.tableServiceUri, storage.tableName, storageCredential(storage.clientId), CLIENT_OPTIONS);
+    return new TableClient(storage.tableServiceUri, storage.tableName, storageCredential(storage.credential), CLIENT_OPTIONS);
 }
