@@ -38,13 +38,6 @@ export function settingsEnvironment(cwd: string, env: Environment): CliSettings 
 
 /** Where the table is, for messages; never the key or the SAS. */
 export function describeStorage(storage: StorageConfig): string {
-    if (storage.kind === 'identity') return `table ${storage.tableName} at ${storage.tableServiceUri}`;
-    const parts = new Map(
-        storage.connectionString.split(';').map((part) => {
-            const at = part.indexOf('=');
-            return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
-        }),
-    );
-    const where = parts.get('tableendpoint') ?? (parts.has('accountname') ? `account ${parts.get('accountname')}` : 'the local storage emulator');
+    const where = storage.kind === 'identity' ? storage.tableServiceUri : storage.tableEndpoint;
     return `table ${storage.tableName} at ${where} (from ${storage.setting})`;
 }

@@ -26,6 +26,11 @@ export interface AzuriteOptions {
     location?: string;
     /** Called with each line Azurite prints. */
     onLog?: (line: string) => void;
+    /**
+     * Serve HTTPS with this certificate and check Entra bearer tokens (`--oauth basic`: format, lifetime, issuer
+     * and audience, not the signature), as storage reached by identity needs; shared keys keep working.
+     */
+    oauth?: { certFile: string; keyFile: string };
 }
 
 export interface RunningAzurite {
@@ -45,8 +50,8 @@ export interface RunningAzurite {
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const SERVICES = ['blob', 'queue', 'table'] as const;
 
-export function devStorageEndpoint(port: number): string {
-    return `http://127.0.0.1:${port}/devstoreaccount1`;
+export function devStorageEndpoint(port: number, protocol: 'http' | 'https' = 'http'): string {
+    return `${protocol}://127.0.0.1:${port}/devstoreaccount1`;
 }
 
 /**
@@ -56,12 +61,12 @@ export function devStorageEndpoint(port: number): string {
  * devStorageConnectionString({ blob: 10010, queue: 10011, table: 10012 })
  * // 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=...;BlobEndpoint=http://127.0.0.1:10010/devstoreaccount1;...'
  */
-export function devStorageConnectionString(ports: number | Partial<AzuritePorts>): string {
+export function devStorageConnectionString(ports: number | Partial<AzuritePorts>, protocol: 'http' | 'https' = 'http'): string {
     const byService: Partial<AzuritePorts> = typeof ports === 'number' ? { table: ports } : ports;
     const endpoints = SERVICES.filter((service) => byService[service] !== undefined).map(
-        (service) => `${service[0]?.toUpperCase()}${service.slice(1)}Endpoint=${devStorageEndpoint(byService[service] as number)};`,
+        (service) => `${service[0]?.toUpperCase()}${service.slice(1)}Endpoint=${devStorageEndpoint(byService[service] as number, protocol)};`,
     );
-    return `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${DEV_ACCOUNT_KEY};${endpoints.join('')}`;
+    return `DefaultEndpointsProtocol=${protocol};AccountName=devstoreaccount1;AccountKey=${DEV_ACCOUNT_KEY};${endpoints.join('')}`;
 }
 
 /** True for Azurite's default ports, where `UseDevelopmentStorage=true` reaches every service. */
@@ -90,7 +95,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
         '--disableTelemetry',
         '--loose',
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+        ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certFile, '--key', options.oauth.keyFile] : []),
     ];
+    const protocol = options.oauth ? 'https' : 'http';
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = options.onLog;
     for (const stream of [child.stdout, child.stderr]) {
@@ -114,10 +121,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     return {
         port: ports.table,
         ports,
-        tableEndpoint: devStorageEndpoint(ports.table),
-        queueEndpoint: devStorageEndpoint(ports.queue),
-        blobEndpoint: devStorageEndpoint(ports.blob),
-        connectionString: devStorageConnectionString(ports),
+        tableEndpoint: devStorageEndpoint(ports.table, protocol),
+        queueEndpoint: devStorageEndpoint(ports.queue, protocol),
+        blobEndpoint: devStorageEndpoint(ports.blob, protocol),
+        connectionString: devStorageConnectionString(ports, protocol),
         process: child,
         // Azurite saves its data on SIGINT only; SIGTERM would lose the last writes.
         stop: () => stopChild(child, 5000, 'SIGINT'),

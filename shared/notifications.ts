@@ -27,8 +27,9 @@ export interface RoutedEvent {
 }
 
 // `/communications/calls/{id}` (v1.0), `/app/calls/{id}` (beta), `/applications/{appId}/calls/{id}`,
-// optionally absolute and with a version segment, then an optional sub-resource path.
-const CALLS_RESOURCE = /^(?:https?:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(?:communications|app|applications\/[^/]+)\/calls\/([^/?#]*)(?:\/([^?#]*))?/i;
+// optionally absolute and with a version segment, then an optional sub-resource path. The leading slash
+// may be missing: Graph's own examples send `communications/calls/{id}/operations/{id}` for hold music.
+const CALLS_RESOURCE = /^(?:https?:\/\/[^/]+\/|\/)?(?:(?:v1\.0|beta)\/)?(?:communications|app|applications\/[^/]+)\/calls\/([^/?#]*)(?:\/([^?#]*))?/i;
 
 /**
  * Turns a parsed callback body into events, in the order Graph sent them.

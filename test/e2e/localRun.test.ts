@@ -7,7 +7,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { formatSummary, formatTimeline } from '../../cli/timeline';
 import { freePort, portInUse } from '../../dev/ports';
+import { getCall, listCallHistory } from '../../shared/callQueries';
 import { eventually, newFolders, removeFolders, runScript, startLocalRun, type LocalRunFolders, type LocalRunProcess } from '../support/e2eLocalRun';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 import { partitionRows } from '../support/storage';
@@ -174,14 +176,18 @@ describe('npm start, end to end', () => {
 
         // assess
         const statuses = (stats.calls[callId]?.deliveries ?? []).map((delivery) => delivery.status);
-        assert.deepEqual(statuses, [401, 401]);
+        // The first makes the app fetch the keys again and is refused; one within the refetch cooldown after it
+        // cannot be proven wrong yet and is a 503 (Graph would deliver it again, and it would be refused then).
+        assert.equal(statuses.length, 2, String(statuses));
+        assert.equal(statuses[0], 401, String(statuses));
+        assert.ok(statuses.every((status) => status === 401 || status === 503), String(statuses));
         const { summary, events } = await rows(callId);
         assert.equal(summary, undefined);
         assert.deepEqual(events, []);
         assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
     });
 
-    test('npm run demo places a call, hangs it up and prints its complete timeline', async () => {
+    test('npm run demo places a call, hangs it up and prints its complete timeline with the command line\'s printer', async () => {
         // act
         const demo = await runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile]);
 
@@ -196,19 +202,24 @@ describe('npm start, end to end', () => {
             .slice(demo.stdout.indexOf('Timeline:'))
             .split('\n')
             .filter((line) => /^ +\d+ {2}\d{4}-/.test(line))
-            .map((line) => line.trim().split(/ {2,}/).slice(0, 5));
+            .map((line) => line.trim().split(/ {2,}/).slice(0, 6));
         assert.deepEqual(
-            rowsPrinted.map(([sequence, , kind, change, state]) => [sequence, kind, change, state]),
+            rowsPrinted.map(([sequence, , kind, resource, change, state]) => [sequence, kind, resource, change, state]),
             [
-                ['1', 'notification', 'updated', 'establishing'],
-                ['2', 'notification', 'updated', 'established'],
-                ['3', 'hangupRequest', '-', '-'],
-                ['4', 'notification', 'updated', 'terminating'],
-                ['5', 'notification', 'deleted', 'terminated'],
+                ['1', 'notification', 'call', 'updated', 'establishing'],
+                ['2', 'notification', 'call', 'updated', 'established'],
+                ['3', 'hangupRequest', 'call', '-', '-'],
+                ['4', 'notification', 'call', 'updated', 'terminating'],
+                ['5', 'notification', 'call', 'deleted', 'terminated'],
             ],
         );
         const { events } = await rows(callId);
         assert.equal(events.length, 5, 'the demo printed what the table holds');
+        // The demo reuses the command line's printer: the call reads exactly as `calls history` prints it.
+        const summary = await getCall(run.table(), callId);
+        const history = await listCallHistory(run.table(), callId, { top: 1000 });
+        assert.ok(demo.stdout.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${demo.stdout}`);
+        assert.ok(demo.stdout.includes(formatTimeline(history.events)), `the timeline as the command line prints it:\n${formatTimeline(history.events)}\nin:\n${demo.stdout}`);
     });
 
     test('npm run demo says what to start when the app or the simulator is not running', async () => {

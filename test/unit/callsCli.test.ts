@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseArguments } from '../../cli/arguments';
 import { CliError } from '../../cli/cliError';
-import { describeStorage } from '../../cli/settings';
 import { formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
 import type { CallEvent } from '../../shared/callModel';
 
@@ -118,25 +117,5 @@ describe('text output', () => {
     test('control characters from Graph are spelled out, not sent to the terminal', () => {
         assert.equal(printable('ok\u001b[2J\nnext\u0007'), 'ok\\x1b[2J\\x0anext\\x07');
         assert.doesNotMatch(formatTimeline([event(1, { rejectReason: 'evil\u001b]0;title\u0007' })]), /\u001b|\u0007/);
-    });
-});
-
-describe('describeStorage', () => {
-    test('names the endpoint or account, never the key or SAS', () => {
-        const described = describeStorage({
-            kind: 'connectionString',
-            setting: 'CallHistoryStorage',
-            tableName: 'CallHistory',
-            connectionString: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net',
-        });
-        assert.equal(described, 'table CallHistory at account acct (from CallHistoryStorage)');
-        assert.equal(
-            describeStorage({ kind: 'connectionString', setting: 'AzureWebJobsStorage', tableName: 'T1', connectionString: 'UseDevelopmentStorage=true' }),
-            'table T1 at the local storage emulator (from AzureWebJobsStorage)',
-        );
-        assert.doesNotMatch(
-            describeStorage({ kind: 'connectionString', setting: 'S', tableName: 'T', connectionString: 'TableEndpoint=https://a.table.core.windows.net;SharedAccessSignature=sv=1&sig=abc' }),
-            /sig=/,
-        );
     });
 });
