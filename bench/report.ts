@@ -73,9 +73,9 @@ function targetTable(results: BenchResults, top: string): string {
                 verdict('coldStart'),
             ],
             [
-                'deployable output (.funcignore applied)',
-                `${megabytes(deploySize.totalBytes)}, ${whole(deploySize.files)} files (app ${megabytes(deploySize.appBytes)}, ${deploySize.packages} packages; ` +
-                    `${megabytes(deploySize.installedBytes)} as installed)`,
+                'deployable zip (npm run package)',
+                `${megabytes(deploySize.zipBytes)}, ${whole(deploySize.files)} files (${megabytes(deploySize.unpackedBytes)} unpacked; ` +
+                    `bundle ${megabytes(deploySize.bundleBytes)} with ${deploySize.packages} packages)`,
                 '',
             ],
             ['Graph token requests per 100 hang-ups', `${fixed(tokenReuse.tokenRequestsPer100, 0)} (${tokenReuse.tokenRequests} for ${tokenReuse.hangUps})`, verdict('tokenReuse')],

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     // On a quiet machine: Azurite and the hosts are gone.
     progress(`cold start: ${options.coldStartRuns} runs per load set`);
     const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
-    progress('deployable output: npm ls --omit=dev');
+    progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
 
     const top = String(Math.max(...options.concurrencies));
