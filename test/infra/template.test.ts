@@ -417,7 +417,8 @@ describe('the app settings, held against the app', () => {
                 kind: 'identity',
                 setting: 'CallHistoryStorage__tableServiceUri',
                 tableServiceUri: `https://${storage}.table.core.windows.net`,
-                clientId: identity.clientId,
+                // The user-assigned identity, never the Graph client secret the same settings carry.
+                credential: { kind: 'managedIdentity', clientId: identity.clientId },
                 tableName: 'CallHistory',
             });
             assert.equal(config.callbackAuth.enabled, true);
