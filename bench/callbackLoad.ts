@@ -29,6 +29,11 @@ export class CallbackLoad {
         this.client = new BenchHttpClient(maxConcurrency);
     }
 
+    /** The table the target writes to. */
+    get table(): TableClient {
+        return this.target.table;
+    }
+
     /** Empties the table and starts `calls` new calls with one notification each, `concurrency` at a time. */
     async reset(calls: number, concurrency: number): Promise<void> {
         await recreateTable(this.target.table);

@@ -3,8 +3,10 @@
 // calls afresh, then writes to them alternately, one at a time, so drift (a warming JIT, a growing table,
 // other load on the machine) hits both alike and the long call stays near 1,000 events.
 
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { performance } from 'node:perf_hooks';
+import { markerKeyOf } from '../shared/appendPlan';
+import { DEDUPE_ROW_PREFIX, EVENT_ROW_PREFIX, markersFromEntity } from '../shared/tableEntities';
 import type { CallbackLoad } from './callbackLoad';
 import { createFloorPartition, fillFloorPartition, writeOneEvent } from './minimalWrite';
 import { benchCallIds } from './notificationBodies';
@@ -56,6 +58,8 @@ export async function measureGrowth(subject: GrowthSubject, writesPerCall: numbe
 /** Through POST /api/callback of the host: the app's whole ingest path. The history is built through the app too. */
 export class AppGrowth implements GrowthSubject {
     private readonly load: CallbackLoad;
+    /** The calls started with a long history, for `measureMarkerWeight`. */
+    readonly longCalls: string[] = [];
 
     constructor(load: CallbackLoad) {
         this.load = load;
@@ -63,6 +67,7 @@ export class AppGrowth implements GrowthSubject {
 
     async startCall(events: number): Promise<() => Promise<void>> {
         const callId = benchCallIds('growth', 1)[0] ?? 'growth';
+        if (events > 1) this.longCalls.push(callId);
         for (let stored = 0; stored < events; stored += 10) {
             await this.load.post(0, callId, Math.min(10, events - stored));
         }
@@ -102,3 +107,63 @@ export async function repeatGrowth(subject: GrowthSubject, repetitions: number, 
         ratios: samples.map((s) => s.ratio),
     };
 }
+
+/** What the redelivery markers of the long calls hold and weigh, read back from the table after the measurement. */
+export interface MarkerWeight {
+    /** Stored events received within the window (all of them here), and how many of their keys the marker rows hold. */
+    keysInWindow: number;
+    keysFound: number;
+    /** Marker rows per call, and the keys one holds (mean). */
+    markerRowsPerCall: number;
+    keysPerRow: number;
+    /** A write replaces one marker row: its size (mean over the rows that take keys), beside the event row it adds. */
+    markerBytesPerWrite: number;
+    eventBytesPerWrite: number;
+}
+
+/**
+ * @example
+ * const weight = await measureMarkerWeight(table, growth.longCalls, 600); // { keysInWindow: 1100, keysFound: 1100, ... }
+ */
+export async function measureMarkerWeight(table: TableClient, callIds: readonly string[], windowSeconds: number): Promise<MarkerWeight> {
+    const since = Date.now() - windowSeconds * 1000;
+    let keysInWindow = 0;
+    let keysFound = 0;
+    const markerRowSizes: number[] = [];
+    const eventRowSizes: number[] = [];
+    let markerRows = 0;
+    let keysInRows = 0;
+    for (const callId of callIds) {
+        const held = new Set<string>();
+        const events: Array<{ key: string; at: number }> = [];
+        for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${callId}` } })) {
+            const rowKey = String(row.rowKey);
+            if (rowKey.startsWith(DEDUPE_ROW_PREFIX)) {
+                const marker = markersFromEntity(row);
+                markerRows += 1;
+                keysInRows += marker.entries.size;
+                for (const key of marker.entries.keys()) held.add(key);
+                if (marker.splitAt === undefined) markerRowSizes.push(String(row.keys ?? '').length);
+            } else if (rowKey.startsWith(EVENT_ROW_PREFIX)) {
+                eventRowSizes.push(Buffer.byteLength(JSON.stringify(row)));
+                if (typeof row.dedupeKey === 'string' && row.receivedAt instanceof Date) events.push({ key: markerKeyOf(row.dedupeKey), at: row.receivedAt.getTime() });
+            }
+        }
+        const inWindow = events.filter((event) => event.at >= since);
+        keysInWindow += inWindow.length;
+        keysFound += inWindow.filter((event) => held.has(event.key)).length;
+    }
+    return {
+        keysInWindow,
+        keysFound,
+        markerRowsPerCall: markerRows / Math.max(1, callIds.length),
+        keysPerRow: keysInRows / Math.max(1, markerRows),
+        markerBytesPerWrite: mean(markerRowSizes),
+        eventBytesPerWrite: mean(eventRowSizes),
+    };
+}
+
+function mean(values: readonly number[]): number {
+    return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+

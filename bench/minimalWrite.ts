@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { CallSummary, NewCallEvent } from '../shared/callModel';
 import { parseNotification } from '../shared/notifications';
-import { MARKER_BUCKETS, markerBucket } from '../shared/appendPlan';
 import { eventToEntity, markersToEntity, summaryToEntity } from '../shared/tableEntities';
 import { callUpdate } from './notificationBodies';
 
@@ -26,6 +25,8 @@ export interface FloorPartition {
 }
 
 const TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
+/** The first level of marker rows, `dedupe-0` ... `dedupe-f` (see shared/appendPlan.ts). */
+const MARKER_ROWS = 16;
 
 /** The event the app would make of a typical notification, for rows of realistic size. */
 function typicalEvent(callId: string): NewCallEvent {
@@ -42,7 +43,7 @@ export async function createFloorPartition(table: TableClient, callId: string, o
 /** Appends `count` events to the partition, as many per transaction as fit; for building long histories fast. */
 export async function fillFloorPartition(table: TableClient, partition: FloorPartition, count: number): Promise<void> {
     // A transaction holds at most 100 operations, the summary's included.
-    const perTransaction = partition.withMarkers ? 99 - MARKER_BUCKETS.length : 99;
+    const perTransaction = partition.withMarkers ? 99 - MARKER_ROWS : 99;
     for (let done = 0; done < count; ) {
         const chunk = Math.min(perTransaction, count - done);
         await writeEvents(table, partition, chunk);
@@ -67,14 +68,14 @@ async function writeEvents(table: TableClient, partition: FloorPartition, count:
         const touched = new Set<string>();
         for (let i = 0; i < count; i++) {
             const key = randomBytes(16).toString('hex');
-            const bucket = markerBucket(key);
+            const bucket = key.charAt(0);
             const entries = partition.markers.get(bucket) ?? new Map<string, number>();
             touched.add(bucket);
             entries.set(key, now.getTime());
             partition.markers.set(bucket, entries);
         }
         for (const bucket of touched) {
-            markerRows.push(['upsert', markersToEntity(callId, bucket, partition.markers.get(bucket) ?? new Map()), 'Replace']);
+            markerRows.push(['upsert', markersToEntity(callId, bucket, { entries: partition.markers.get(bucket) ?? new Map() }), 'Replace']);
         }
     }
     const response = await table.submitTransaction([['update', summaryToEntity(summary), 'Replace', { etag: partition.etag }], ...rows, ...markerRows]);

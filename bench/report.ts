@@ -56,6 +56,13 @@ function targetTable(results: BenchResults, top: string): string {
                 verdict('costGrowth'),
             ],
             [
+                'redelivery markers of the 1,000-event calls',
+                `${whole(costGrowth.markerWeight.keysFound)} of ${whole(costGrowth.markerWeight.keysInWindow)} keys inside the window held; ` +
+                    `${fixed(costGrowth.markerWeight.markerRowsPerCall, 1)} rows per call, ${fixed(costGrowth.markerWeight.keysPerRow, 1)} keys per row; ` +
+                    `a write replaces a ${whole(costGrowth.markerWeight.markerBytesPerWrite)}-byte marker row beside its ${whole(costGrowth.markerWeight.eventBytesPerWrite)}-byte event row`,
+                verdict('markerKeysDropped'),
+            ],
+            [
                 'storage requests per notification',
                 `${fixed(results.storageRequests.perPost)}; to a ${whole(LONG_HISTORY)}-event call ${fixed(results.storageRequests.perPostLongCall)}`,
                 '',
@@ -66,9 +73,9 @@ function targetTable(results: BenchResults, top: string): string {
                 verdict('coldStart'),
             ],
             [
-                'deployable output (.funcignore applied)',
-                `${megabytes(deploySize.totalBytes)}, ${whole(deploySize.files)} files (app ${megabytes(deploySize.appBytes)}, ${deploySize.packages} packages; ` +
-                    `${megabytes(deploySize.installedBytes)} as installed)`,
+                'deployable zip (npm run package)',
+                `${megabytes(deploySize.zipBytes)}, ${whole(deploySize.files)} files (${megabytes(deploySize.unpackedBytes)} unpacked; ` +
+                    `bundle ${megabytes(deploySize.bundleBytes)} with ${deploySize.packages} packages)`,
                 '',
             ],
             ['Graph token requests per 100 hang-ups', `${fixed(tokenReuse.tokenRequestsPer100, 0)} (${tokenReuse.tokenRequests} for ${tokenReuse.hangUps})`, verdict('tokenReuse')],

@@ -2,7 +2,7 @@
 
 import type { ColdStartResult } from './coldStart';
 import type { ConsoleBenchResult } from './consoleLoad';
-import type { GrowthSample } from './costGrowth';
+import type { GrowthSample, MarkerWeight } from './costGrowth';
 import type { DeploySize } from './deploySize';
 import type { LoadSummary } from './loadSample';
 import type { MachineInfo } from './machine';
@@ -41,7 +41,7 @@ export interface BenchResults {
      * `storage`: the floor's write on a partition with as many events; `storageAppRows`: the app's rows per
      * notification (summary, event, marker) written directly, on a partition with an event and a marker per notification.
      */
-    costGrowth: { app: GrowthSummary; storage: GrowthSummary; storageAppRows: GrowthSummary };
+    costGrowth: { app: GrowthSummary; storage: GrowthSummary; storageAppRows: GrowthSummary; markerWeight: MarkerWeight };
     /** Storage requests the app sends per notification (a counting proxy in front of Azurite). */
     storageRequests: StorageRequestsResult;
     coldStart: ColdStartResult & { appRatio: number; callbackRatio: number };

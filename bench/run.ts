@@ -10,7 +10,7 @@ import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment } from
 import { CallbackLoad } from './callbackLoad';
 import { measureColdStart } from './coldStart';
 import { CONSOLE_LONG_CALL_EVENTS, measureConsole } from './consoleLoad';
-import { AppGrowth, LONG_HISTORY, repeatGrowth, StorageGrowth } from './costGrowth';
+import { AppGrowth, LONG_HISTORY, measureMarkerWeight, repeatGrowth, StorageGrowth } from './costGrowth';
 import { measureDeploySize } from './deploySize';
 import { createMinimalFunctionApp } from './minimalFunctionApp';
 import { describeMachine } from './machine';
@@ -34,8 +34,13 @@ async function measureCostGrowth(options: BenchOptions, subjects: Subjects): Pro
     const top = Math.max(...options.concurrencies);
     await subjects.app.reset(options.calls, top);
     await subjects.floor.reset(options.calls, top);
+    const appGrowth = new AppGrowth(subjects.app);
+    const app = await repeatGrowth(appGrowth, options.growthRepetitions, options.growthWrites);
+    // Right after the writes, so every long call's events are still inside the (default, 600 s) window.
+    const markerWeight = await measureMarkerWeight(subjects.app.table, appGrowth.longCalls, 600);
     return {
-        app: await repeatGrowth(new AppGrowth(subjects.app), options.growthRepetitions, options.growthWrites),
+        app,
+        markerWeight,
         storage: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'floor'), options.growthRepetitions, options.growthWrites),
         storageAppRows: await repeatGrowth(new StorageGrowth(subjects.floor.table, 'app-rows'), options.growthRepetitions, options.growthWrites),
     };
@@ -131,7 +136,7 @@ async function main(): Promise<void> {
     // On a quiet machine: Azurite and the hosts are gone.
     progress(`cold start: ${options.coldStartRuns} runs per load set`);
     const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
-    progress('deployable output: npm ls --omit=dev');
+    progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
     progress(`console: headless Chromium, 100 calls and a ${CONSOLE_LONG_CALL_EVENTS}-event call, ${options.consoleRuns} runs`);
     const consoleLoad = await measureConsole(options.consoleRuns);
@@ -153,6 +158,7 @@ async function main(): Promise<void> {
             check('ingestToFloor', measured.ingest[top]?.ratioToFloor ?? Number.NaN, '>=', 0.8),
             check('batchToSingle', measured.batches[top]?.ratioToSingle ?? Number.NaN, '>=', 3),
             check('costGrowth', measured.costGrowth.app.ratio, '<=', 1.2),
+            check('markerKeysDropped', measured.costGrowth.markerWeight.keysInWindow - measured.costGrowth.markerWeight.keysFound, '==', 0),
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
             check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),

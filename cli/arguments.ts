@@ -7,17 +7,25 @@ import { parseCallListOptions, type CallListOptions } from '../shared/queryOptio
 import { CliError, EXIT } from './cliError';
 
 export type CallsCommand =
-    | { name: 'help' }
+    /** `asked`: --help or `help`; otherwise no command was given, which is a usage error. */
+    | { name: 'help'; asked: boolean }
     | { name: 'show'; callId: string; json: boolean }
     | { name: 'history'; callId: string; json: boolean }
-    | { name: 'list'; options: CallListOptions; json: boolean }
+    | {
+          name: 'list';
+          options: CallListOptions;
+          json: boolean;
+          /** The filters as options to repeat, times made absolute, so a next page asks exactly the same query. */
+          filters: Array<[option: string, value: string]>;
+      }
     | { name: 'unrouted'; json: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
 Reads the call record (the CallHistory table) with the app's own settings: local.settings.json "Values"
 in the current directory, overridden by the environment (CallHistoryStorage or AzureWebJobsStorage,
-CALL_HISTORY_TABLE).
+CALL_HISTORY_TABLE). While \`npm start\` runs from this directory, the storage it gave the app (say, with
+--azurite-port) is read from its run file, .local-run.json, between the two.
 
 Commands:
   show <callId>       the call's summary: state, reason, result, counts, times
@@ -29,7 +37,7 @@ Commands:
                             T: an ISO 8601 date or date-time with zone (2026-11-29, 2026-11-29T10:00:00Z)
                             or a time back from now (30m, 2h, 7d)
       --top N               at most N calls (1-1000, default 100)
-      --continuation-token X  go on where a previous list stopped
+      --continuation-token X  go on where a previous list stopped (the list prints the whole command)
   unrouted            notifications no call could be found for (stored as rejected)
 
 Options:
@@ -72,7 +80,8 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
         }
     }
     const [name, ...operands] = positional;
-    if (help || name === undefined || name === 'help') return { name: 'help' };
+    if (help || name === 'help') return { name: 'help', asked: true };
+    if (name === undefined) return { name: 'help', asked: false };
 
     const expect = (count: number, what: string) => {
         if (operands.length !== count) throw usage(`${name} takes ${what}.`);
@@ -94,11 +103,11 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
         case 'list': {
             expect(0, 'no arguments, only options');
             onlyOptions('state', 'since', 'until', 'top', 'continuation-token');
-            const query = new URLSearchParams();
-            for (const [option, value] of values) {
-                query.set(VALUE_OPTIONS[option], option === 'since' || option === 'until' ? absoluteTime(value, now) : value);
-            }
-            return { name, options: checked(() => parseCallListOptions(query)), json };
+            // Times back from now are fixed once, here: the next page's command repeats the instants, not "1h".
+            const given = [...values].map(([option, value]) => [option, option === 'since' || option === 'until' ? absoluteTime(value, now) : value] as const);
+            const query = new URLSearchParams(given.map(([option, value]): [string, string] => [VALUE_OPTIONS[option], value]));
+            const filters = given.filter(([option]) => option !== 'continuation-token').map(([option, value]): [string, string] => [`--${option}`, value]);
+            return { name, options: checked(() => parseCallListOptions(query)), json, filters };
         }
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);

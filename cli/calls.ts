@@ -2,6 +2,7 @@
 // `calls`: the call record from a terminal. Reads the table directly with the app's settings and the
 // same queries as the HTTP API; --json prints the API's shapes for scripts.
 
+import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
 import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/callJson';
 import type { CallEvent } from '../shared/callModel';
@@ -18,8 +19,9 @@ import { formatCallList, formatSummary, formatTimeline } from './timeline';
 async function main(args: readonly string[]): Promise<ExitCode> {
     const command = parseArguments(args, new Date());
     if (command.name === 'help') {
-        process.stdout.write(HELP);
-        return EXIT.ok;
+        // Without a command there is nothing to do: that is a mistake, like any other usage error.
+        (command.asked ? process.stdout : process.stderr).write(HELP);
+        return command.asked ? EXIT.ok : EXIT.usage;
     }
     const storage = storageSettings();
     try {
@@ -54,8 +56,12 @@ async function run(command: Exclude<CallsCommand, { name: 'help' }>, table: Tabl
         case 'list': {
             const page = await callsUpTo(table, command.options);
             if (command.json) return json(callListPageJson(page));
-            const more = page.continuationToken === undefined ? '' : `\nMore calls: run again with --continuation-token ${page.continuationToken}\n`;
-            return `${formatCallList(page.calls)}${more}`;
+            if (page.calls.length === 0 && page.continuationToken === undefined) {
+                return command.filters.length === 0 && command.options.continuationToken === undefined ? 'No calls are recorded.\n' : 'No calls match.\n';
+            }
+            const next = [...command.filters, ['--continuation-token', page.continuationToken ?? '']] as Array<[string, string]>;
+            const more = page.continuationToken === undefined ? '' : `\nMore calls:\n  ${invokedAs()} list ${next.map(([option, value]) => `${option} ${shellWord(value)}`).join(' ')}\n`;
+            return `${page.calls.length === 0 ? 'No calls on this page.\n' : formatCallList(page.calls)}${more}`;
         }
     }
 }
@@ -87,13 +93,30 @@ async function callsUpTo(table: TableClient, options: CallListOptions): Promise<
 
 function storageSettings(): StorageConfig {
     try {
-        return loadStorageConfig(settingsEnvironment(process.cwd(), process.env));
+        const { environment, localRun } = settingsEnvironment(process.cwd(), process.env);
+        const storage = loadStorageConfig(environment);
+        if (localRun !== undefined && storage.kind === 'connectionString' && localRun.settings[storage.setting] === storage.connectionString) {
+            process.stderr.write(`calls: reading the storage of the npm start running here (pid ${localRun.pid}, ${path.basename(localRun.file)}).\n`);
+        }
+        return storage;
     } catch (err) {
         if (err instanceof ConfigError) {
             throw new CliError(EXIT.usage, `${err.message} The command line reads the environment and local.settings.json "Values" in ${process.cwd()}.`);
         }
         throw err;
     }
+}
+
+/** How to run this command again, as the user ran it: through npm, as the installed `calls`, or with node. */
+function invokedAs(): string {
+    if (process.env.npm_lifecycle_event === 'calls') return 'npm run calls --';
+    const script = process.argv[1] ?? 'calls';
+    return path.basename(script) === 'calls' ? 'calls' : `node ${shellWord(path.relative(process.cwd(), script) || script)}`;
+}
+
+/** A value as one shell word: quoted unless it is plain. */
+function shellWord(value: string): string {
+    return /^[\w.:+=/@%,-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
 
 function json(value: unknown): string {

@@ -1,22 +1,46 @@
-// Starts Azurite's Table service as a child process, for `npm start`, the tests and the benchmarks.
+// Starts Azurite as a child process, for `npm start`, the tests and the benchmarks: its Blob, Queue and Table
+// services in one process (`azurite`), as the Functions host needs all three (blob: timer status and leases;
+// queue: the call-ended events; table: the call record).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort, waitForPort, portInUse } from './ports';
 
+/** Azurite's own defaults, which `UseDevelopmentStorage=true` stands for. */
+export const DEVELOPMENT_STORAGE_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
+
+export interface AzuritePorts {
+    blob: number;
+    queue: number;
+    table: number;
+}
+
 export interface AzuriteOptions {
-    /** 0 picks a free port. Default 10002, the port `UseDevelopmentStorage=true` means. */
+    /** The Table port; 0 picks a free port. Default 10002, the port `UseDevelopmentStorage=true` means. */
     port?: number;
+    /** Default: 10000 when the Table port is 10002 (Azurite's defaults), otherwise a free port. 0 picks a free port. */
+    blobPort?: number;
+    /** Default: 10001 when the Table port is 10002 (Azurite's defaults), otherwise a free port. 0 picks a free port. */
+    queuePort?: number;
     /** A folder to keep the data in; without it the data lives in memory and dies with the process. */
     location?: string;
     /** Called with each line Azurite prints. */
     onLog?: (line: string) => void;
+    /**
+     * Serve HTTPS with this certificate and check Entra bearer tokens (`--oauth basic`: format, lifetime, issuer
+     * and audience, not the signature), as storage reached by identity needs; shared keys keep working.
+     */
+    oauth?: { certFile: string; keyFile: string };
 }
 
 export interface RunningAzurite {
+    /** The Table port (kept under this name: most callers only use tables). */
     port: number;
+    ports: AzuritePorts;
     tableEndpoint: string;
-    /** The explicit devstoreaccount1 connection string for this port. */
+    queueEndpoint: string;
+    blobEndpoint: string;
+    /** The explicit devstoreaccount1 connection string with all three endpoints. */
     connectionString: string;
     process: ChildProcess;
     stop(): Promise<void>;
@@ -24,37 +48,56 @@ export interface RunningAzurite {
 
 /** The well-known key of Azurite's development account (public, documented by Microsoft). */
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const SERVICES = ['blob', 'queue', 'table'] as const;
 
-export function devStorageConnectionString(port: number): string {
-    return (
-        'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-        `AccountKey=${DEV_ACCOUNT_KEY};TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
-    );
+export function devStorageEndpoint(port: number, protocol: 'http' | 'https' = 'http'): string {
+    return `${protocol}://127.0.0.1:${port}/devstoreaccount1`;
 }
 
 /**
- * Starts `azurite-table` and resolves once it accepts connections.
+ * The devstoreaccount1 connection string for these ports; a number alone is a Table-only string.
+ *
+ * @example
+ * devStorageConnectionString({ blob: 10010, queue: 10011, table: 10012 })
+ * // 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=...;BlobEndpoint=http://127.0.0.1:10010/devstoreaccount1;...'
+ */
+export function devStorageConnectionString(ports: number | Partial<AzuritePorts>, protocol: 'http' | 'https' = 'http'): string {
+    const byService: Partial<AzuritePorts> = typeof ports === 'number' ? { table: ports } : ports;
+    const endpoints = SERVICES.filter((service) => byService[service] !== undefined).map(
+        (service) => `${service[0]?.toUpperCase()}${service.slice(1)}Endpoint=${devStorageEndpoint(byService[service] as number, protocol)};`,
+    );
+    return `DefaultEndpointsProtocol=${protocol};AccountName=devstoreaccount1;AccountKey=${DEV_ACCOUNT_KEY};${endpoints.join('')}`;
+}
+
+/** True for Azurite's default ports, where `UseDevelopmentStorage=true` reaches every service. */
+export function isDevelopmentStorage(ports: AzuritePorts): boolean {
+    return SERVICES.every((service) => ports[service] === DEVELOPMENT_STORAGE_PORTS[service]);
+}
+
+/**
+ * Starts `azurite` (Blob, Queue and Table) and resolves once all three accept connections.
  *
  * @example
  * const azurite = await startAzurite({ port: 0 });
  * try { ... azurite.connectionString ... } finally { await azurite.stop(); }
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
-    const port = options.port === 0 ? await freePort() : (options.port ?? 10002);
-    if (await portInUse(port)) {
-        throw new Error(`Port ${port} is already in use; Azurite cannot start there. Stop whatever uses it, or free the port.`);
+    const ports = await choosePorts(options);
+    for (const service of SERVICES) {
+        if (await portInUse(ports[service])) {
+            throw new Error(`Port ${ports[service]} (Azurite ${service}) is already in use; Azurite cannot start there. Stop whatever uses it, or free the port.`);
+        }
     }
     const args = [
-        require.resolve('azurite/dist/src/table/main.js'),
-        '--tableHost',
-        '127.0.0.1',
-        '--tablePort',
-        String(port),
+        require.resolve('azurite/dist/src/azurite.js'),
+        ...SERVICES.flatMap((service) => [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(ports[service])]),
         '--skipApiVersionCheck',
         '--disableTelemetry',
         '--loose',
         ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+        ...(options.oauth ? ['--oauth', 'basic', '--cert', options.oauth.certFile, '--key', options.oauth.keyFile] : []),
     ];
+    const protocol = options.oauth ? 'https' : 'http';
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const log = options.onLog;
     for (const stream of [child.stdout, child.stderr]) {
@@ -70,19 +113,37 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     });
     exited.catch(() => undefined);
     try {
-        await Promise.race([waitForPort(port, 20_000), exited]);
+        await Promise.race([Promise.all(SERVICES.map((service) => waitForPort(ports[service], 20_000))), exited]);
     } catch (err) {
         await stopChild(child, 1000);
         throw err;
     }
     return {
-        port,
-        tableEndpoint: `http://127.0.0.1:${port}/devstoreaccount1`,
-        connectionString: devStorageConnectionString(port),
+        port: ports.table,
+        ports,
+        tableEndpoint: devStorageEndpoint(ports.table, protocol),
+        queueEndpoint: devStorageEndpoint(ports.queue, protocol),
+        blobEndpoint: devStorageEndpoint(ports.blob, protocol),
+        connectionString: devStorageConnectionString(ports, protocol),
         process: child,
-        // Azurite's table service saves its data on SIGINT only; SIGTERM would lose the last writes.
+        // Azurite saves its data on SIGINT only; SIGTERM would lose the last writes.
         stop: () => stopChild(child, 5000, 'SIGINT'),
     };
+}
+
+async function choosePorts(options: AzuriteOptions): Promise<AzuritePorts> {
+    const table = options.port === 0 ? await freePort() : (options.port ?? DEVELOPMENT_STORAGE_PORTS.table);
+    const defaults = table === DEVELOPMENT_STORAGE_PORTS.table;
+    const pick = async (port: number | undefined, developmentDefault: number): Promise<number> => {
+        if (port === undefined) return defaults ? developmentDefault : freePort();
+        return port === 0 ? freePort() : port;
+    };
+    const blob = await pick(options.blobPort, DEVELOPMENT_STORAGE_PORTS.blob);
+    const queue = await pick(options.queuePort, DEVELOPMENT_STORAGE_PORTS.queue);
+    if (new Set([blob, queue, table]).size !== 3) {
+        throw new Error(`Azurite's Blob, Queue and Table services need three different ports, not ${blob}, ${queue}, ${table}.`);
+    }
+    return { blob, queue, table };
 }
 
 /** Ends a child process politely, then firmly. */

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DemoError, describeAnswer, jsonRequest, type JsonResponse } from './demoClient';
-import { formatCallSummary, formatCallTimeline, type CallEventView, type CallSummaryView } from './demoReport';
+import type { CallEventJson, CallSummaryJson } from '../shared/callJson';
+import { formatCallSummary, formatCallTimeline } from './demoReport';
 import { SIMULATOR_DEFAULTS } from './simulator';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../..');
@@ -103,7 +104,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     process.stdout.write(formatCallSummary(summary));
     say();
     say(`Timeline: GET ${options.api}/calls/${callId}/history`);
-    process.stdout.write(formatCallTimeline(await history(options, callId)));
+    process.stdout.write(formatCallTimeline(callId, await history(options, callId)));
     say();
     say(`Try: curl -s ${options.api}/calls/${callId}/history`);
 }
@@ -190,19 +191,19 @@ async function waitForCall(
     ca: string,
     callId: string,
     goal: string,
-    done: (summary: CallSummaryView) => boolean,
-): Promise<CallSummaryView> {
+    done: (summary: CallSummaryJson) => boolean,
+): Promise<CallSummaryJson> {
     const deadline = Date.now() + options.timeoutMs;
     let last: JsonResponse | undefined;
     while (Date.now() < deadline) {
         last = await jsonRequest('GET', `${options.api}/calls/${encodeURIComponent(callId)}`, { whenUnreachable: START_HINT });
-        if (last.status === 200 && done(last.json as CallSummaryView)) return last.json as CallSummaryView;
+        if (last.status === 200 && done(last.json as CallSummaryJson)) return last.json as CallSummaryJson;
         if (last.status !== 200 && last.status !== 404) {
             throw new DemoError(`GET ${options.api}/calls/${callId} answered ${describeAnswer(last)}`);
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    const state = last?.status === 200 ? `its state is ${(last.json as CallSummaryView).callState ?? 'unknown'}` : 'nothing is recorded for it';
+    const state = last?.status === 200 ? `its state is ${(last.json as CallSummaryJson).callState ?? 'unknown'}` : 'nothing is recorded for it';
     throw new DemoError(
         `The app did not record the call as ${goal} within ${options.timeoutMs / 1000} s: ${state}. ${await deliveryDiagnosis(sim, ca, callId)}`,
     );
@@ -223,13 +224,13 @@ async function deliveryDiagnosis(sim: SimulatorInfo, ca: string, callId: string)
     return `The simulator's notification POSTs to the app were answered: ${outcomes.join(', ')}.${hint}`;
 }
 
-async function history(options: DemoOptions, callId: string): Promise<CallEventView[]> {
-    const events: CallEventView[] = [];
+async function history(options: DemoOptions, callId: string): Promise<CallEventJson[]> {
+    const events: CallEventJson[] = [];
     let token: string | undefined;
     do {
         const query = new URLSearchParams({ top: '1000', ...(token === undefined ? {} : { continuationToken: token }) });
         const answer = await jsonRequest('GET', `${options.api}/calls/${encodeURIComponent(callId)}/history?${query}`, { whenUnreachable: START_HINT });
-        const page = answer.json as { events?: CallEventView[]; continuationToken?: string } | undefined;
+        const page = answer.json as { events?: CallEventJson[]; continuationToken?: string } | undefined;
         if (answer.status !== 200 || !Array.isArray(page?.events)) {
             throw new DemoError(`GET ${options.api}/calls/${callId}/history answered ${describeAnswer(answer)}`);
         }
@@ -239,7 +240,7 @@ async function history(options: DemoOptions, callId: string): Promise<CallEventV
     return events;
 }
 
-function isEnded(summary: CallSummaryView): boolean {
+function isEnded(summary: CallSummaryJson): boolean {
     return summary.callState === 'terminated' && summary.deleted;
 }
 

@@ -1,18 +1,29 @@
-// `node dist/dev/host.js [--port 7071] [--settings <local.settings.json>] [--app <dir>]`: a small local
-// Azure Functions host (Core Tools cannot be installed everywhere) that runs the compiled function files
-// through the real `@azure/functions`, by providing the `@azure/functions-core` module the worker provides.
+// `node dist/dev/host.js [--port 7071] [--settings <local.settings.json>] [--app <dir>] [--timer-status-dir <dir>]`:
+// a small local Azure Functions host (Core Tools cannot be installed everywhere) that runs the compiled function
+// files through the real `@azure/functions`, by providing the `@azure/functions-core` module the worker provides.
+// It serves the HTTP functions, runs the timer functions on their schedules and serves the admin API that runs
+// any non-HTTP function on demand.
 
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCoreApi, FunctionAppRegistry, provideCoreModule } from './host/coreApi';
+import { AdminApi } from './host/adminApi';
+import { createCoreApi, FunctionAppRegistry, provideCoreModule, type RegisteredFunction } from './host/coreApi';
 import { findEntryPoints, loadEntryPoints } from './host/entryPoints';
 import { describeStartupFailure, HostStartupError } from './host/errors';
 import { readRoutePrefix } from './host/hostJson';
 import { logLine, logSystemMessage } from './host/hostLog';
+import { hostIdOf } from './host/hostId';
+import { invokeFunction, triggerOf } from './host/invocation';
 import { applyLocalSettings, type AppliedSettings } from './host/localSettings';
 import { httpRoutesOf, RouteTable } from './host/routeTable';
-import { WORKER_CAPABILITIES } from './host/rpcRequest';
+import { traceContextOf, WORKER_CAPABILITIES } from './host/rpcRequest';
+import { ScheduleMonitor } from './host/scheduleMonitor';
 import { FunctionHostServer } from './host/server';
+import { timerFunctionsOf, type TimerFunction } from './host/timerFunctions';
+import { jsonDate, timerTriggerData } from './host/timerInfo';
+import { TimerListener, type TimerRun } from './host/timerListener';
 
 const HOST_VERSION = '4.0.0-local';
 const DEFAULT_PORT = 7071;
@@ -23,17 +34,21 @@ interface HostOptions {
     port: number;
     settingsFile: string;
     appDir: string;
+    /** Where timers' schedule status is kept; default a folder per host id in the temp folder. */
+    timerStatusDir: string | undefined;
 }
 
 function parseHostArguments(argv: string[]): HostOptions {
-    let values: { port?: string; settings?: string; app?: string };
+    let values: { port?: string; settings?: string; app?: string; 'timer-status-dir'?: string };
     try {
         ({ values } = parseArgs({
             args: argv,
-            options: { port: { type: 'string' }, settings: { type: 'string' }, app: { type: 'string' } },
+            options: { port: { type: 'string' }, settings: { type: 'string' }, app: { type: 'string' }, 'timer-status-dir': { type: 'string' } },
         }));
     } catch (err) {
-        throw new HostStartupError(`${(err as Error).message} Usage: node dist/dev/host.js [--port 7071] [--settings <file>] [--app <dir>]`);
+        throw new HostStartupError(
+            `${(err as Error).message} Usage: node dist/dev/host.js [--port 7071] [--settings <file>] [--app <dir>] [--timer-status-dir <dir>]`,
+        );
     }
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -42,7 +57,8 @@ function parseHostArguments(argv: string[]): HostOptions {
     const appDir = path.resolve(values.app ?? '.');
     // Core Tools reads local.settings.json from the app's folder.
     const settingsFile = values.settings === undefined ? path.join(appDir, 'local.settings.json') : path.resolve(values.settings);
-    return { port, settingsFile, appDir };
+    const timerStatusDir = values['timer-status-dir'] === undefined ? undefined : path.resolve(values['timer-status-dir']);
+    return { port, settingsFile, appDir, timerStatusDir };
 }
 
 async function startHost(options: HostOptions): Promise<void> {
@@ -57,14 +73,31 @@ async function startHost(options: HostOptions): Promise<void> {
     await negotiateCapabilities(registry);
 
     const routes = new RouteTable(httpRoutesOf(registry.functions.values(), routePrefix));
+    const timers = timerFunctionsOf(registry.functions.values(), process.env);
     await runAppHooks(registry, 'appStart', { functionAppDirectory: options.appDir });
 
     const server = new FunctionHostServer(registry, routes);
+    const statusDir = options.timerStatusDir ?? path.join(os.tmpdir(), 'azure-functions-local-host', 'timers', hostIdOf(process.env, options.appDir));
+    const monitor = new ScheduleMonitor(statusDir);
+    const listeners = timers.map((timer) => new TimerListener(timer, monitor, (run) => invokeTimer(registry, timer, run)));
+    server.useAdminApi(new AdminApi(registry, listeners, (run) => server.track(run)));
     const port = await server.listen(options.port);
     const baseUrl = `http://localhost:${port}${routePrefix === '' ? '' : `/${routePrefix}`}`;
-    printStartupSummary(registry, routes, settings, baseUrl);
+    // Like the host, timers start once everything else has: a start-up run never delays serving requests.
+    listeners.forEach((listener) => listener.start());
+    printStartupSummary(registry, routes, timers, listeners, settings, baseUrl);
     logLine(`Host is listening on ${baseUrl}`);
-    stopOnSignals(server, registry);
+    stopOnSignals(server, listeners, registry);
+}
+
+function invokeTimer(registry: FunctionAppRegistry, timer: TimerFunction, run: TimerRun) {
+    return invokeFunction(registry, timer.fn, {
+        invocationId: randomUUID(),
+        reason: run.reason,
+        triggerData: timerTriggerData(run.status, run.isPastDue),
+        traceContext: traceContextOf(),
+        triggerDetails: run.triggerDetails,
+    });
 }
 
 /** Lets the package settle its setup (as the worker's init does) and refuses what the host cannot serve. */
@@ -93,7 +126,14 @@ async function runAppHooks(registry: FunctionAppRegistry, hookName: 'appStart' |
     }
 }
 
-function printStartupSummary(registry: FunctionAppRegistry, routes: RouteTable, settings: AppliedSettings, baseUrl: string): void {
+function printStartupSummary(
+    registry: FunctionAppRegistry,
+    routes: RouteTable,
+    timers: readonly TimerFunction[],
+    listeners: readonly TimerListener[],
+    settings: AppliedSettings,
+    baseUrl: string,
+): void {
     const model = registry.programmingModel;
     const modelName = model ? `${model.name} ${model.version}` : 'no programming model';
     logLine(`Local Functions host ${HOST_VERSION} (Core Tools stand-in), ${modelName}, Node.js ${process.version}`);
@@ -107,13 +147,15 @@ function printStartupSummary(registry: FunctionAppRegistry, routes: RouteTable, 
     const origin = new URL(baseUrl).origin;
     const lines = [...registry.functions.values()].map((fn) => {
         const route = routes.routes.find((r) => r.function === fn);
-        if (route === undefined) {
-            const trigger = Object.values(fn.metadata.bindings).find((b) => b.direction === 'in')?.type ?? 'unknown';
-            return `  ${fn.metadata.name}: ${trigger} (not run by the local host)`;
-        }
-        return `  ${fn.metadata.name}: [${route.methods?.join(',') ?? 'ALL'}] ${origin}/${route.template.text}`;
+        if (route !== undefined) return `  ${fn.metadata.name}: [${route.methods?.join(',') ?? 'ALL'}] ${origin}/${route.template.text}`;
+        const index = timers.findIndex((timer) => timer.fn === fn);
+        const [timer, listener] = [timers[index], listeners[index]];
+        return timer !== undefined && listener !== undefined ? describeTimer(timer, listener) : describeOtherTrigger(fn, origin);
     });
-    logLine(lines.length > 0 ? `Functions:\n\n${lines.join('\n')}\n` : 'No functions found. Do the entry points call app.http(...)?');
+    logLine(lines.length > 0 ? `Functions:\n\n${lines.join('\n')}\n` : 'No functions found. Do the entry points call app.http(...) or app.timer(...)?');
+    if (listeners.length > 0 || lines.length > routes.routes.length) {
+        logLine(`Run a non-HTTP function now: POST ${origin}/admin/functions/<name> with {"input": ""} (Content-Type: application/json).`);
+    }
     for (const route of routes.routes) {
         for (const constraint of route.template.unknownConstraints) {
             logLine(`[Warning] ${route.function.metadata.name}: the local host ignores the unknown route constraint "${constraint}".`);
@@ -126,13 +168,27 @@ function printStartupSummary(registry: FunctionAppRegistry, routes: RouteTable, 
     }
 }
 
-function stopOnSignals(server: FunctionHostServer, registry: FunctionAppRegistry): void {
+function describeTimer({ name, schedule, declaredSchedule }: TimerFunction, listener: TimerListener): string {
+    const source = declaredSchedule.trim() === schedule.expression ? '' : ` (from ${declaredSchedule})`;
+    const first = listener.startupRun === 'pastDue' ? 'now (past due), then ' : listener.startupRun === 'runOnStartup' ? 'now (runOnStartup), then ' : '';
+    const monitor = listener.monitored ? '' : ', not monitored';
+    return `  ${name}: timerTrigger, schedule ${schedule.expression}${source}${monitor}, next run ${first}${jsonDate(listener.nextOccurrence)}`;
+}
+
+function describeOtherTrigger(fn: RegisteredFunction, origin: string): string {
+    const trigger = triggerOf(fn)?.type ?? 'unknown trigger';
+    return `  ${fn.metadata.name}: ${trigger} (not triggered by the local host; run it with POST ${origin}/admin/functions/${fn.metadata.name})`;
+}
+
+function stopOnSignals(server: FunctionHostServer, listeners: readonly TimerListener[], registry: FunctionAppRegistry): void {
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
-        logLine(`${signal} received: stopping; ${server.inFlightCount} request(s) in flight.`);
+        logLine(`${signal} received: stopping; ${server.inFlightCount} request(s) and run(s) in flight.`);
+        // No timer fires from now on; a run in progress counts as in flight, like a request.
+        server.track(Promise.all(listeners.map((listener) => listener.stop())));
         const drained = await server.close(SHUTDOWN_GRACE_MS);
         if (!drained) {
-            logLine(`[Warning] Requests still running after ${SHUTDOWN_GRACE_MS} ms were cut off.`);
+            logLine(`[Warning] Requests or runs still going after ${SHUTDOWN_GRACE_MS} ms were cut off.`);
         }
         await runAppHooks(registry, 'appTerminate');
         logLine('Host stopped.');

@@ -1,14 +1,15 @@
-// One offline run of the whole app: Azurite (Table Storage), the call simulator (Entra, Graph's calls API,
-// signed callbacks) and the functions, wired to each other, started in that order and stopped in reverse.
+// One offline run of the whole app: Azurite (Blob, Queue and Table Storage), the call simulator (Entra, Graph's
+// calls API, signed callbacks) and the functions, wired to each other, started in that order and stopped in reverse.
 
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
-import { startAzurite } from './azurite';
+import { startAzurite, type AzuritePorts } from './azurite';
 import { followSimulatorActivity } from './localRunActivity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './localRunOptions';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './localRunProcesses';
-import { extraCaCertsFile, readSettingValues, settingOverrides, type SettingOverride } from './localRunSettings';
+import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from './localRunFile';
+import { extraCaCertsFile, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './localRunSettings';
 import { portInUse, waitForPort } from './ports';
 import { startSimulator, type RunningSimulator } from './simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -48,8 +49,12 @@ export interface LocalRunOutput {
 
 export interface ReadyRun {
     apiUrl: string;
+    /** Where the host's admin API is (`POST {adminUrl}/functions/{name}` runs a function). */
+    adminUrl: string;
     simulator: RunningSimulator;
-    azuritePort: number;
+    azurite: AzuritePorts;
+    /** The run file the `calls` CLI reads. */
+    runFile: string;
     /** The simulator's CA certificate: what clients of the simulator must trust. */
     simulatorCaFile: string;
     overrides: SettingOverride[];
@@ -88,6 +93,7 @@ export class LocalRun {
     readonly #processes: LocalRunProcesses;
     #simulator: RunningSimulator | undefined;
     #stopActivity: (() => void) | undefined;
+    #runFile: string | undefined;
     #stopRequested = false;
     #stopped: Promise<void> | undefined;
 
@@ -100,8 +106,14 @@ export class LocalRun {
 
     /** Starts Azurite, the simulator and the functions, and resolves once the functions accept requests. */
     async start(): Promise<ReadyRun> {
-        const { azuritePort, simulatorPort, functionsPort, dataDir, tlsDir, settingsFile } = this.#options;
-        const azurite = await startAzurite({ port: azuritePort, location: dataDir, onLog: (line) => this.#azuriteLog(line) });
+        const { azuritePort, azuriteBlobPort, azuriteQueuePort, simulatorPort, functionsPort, dataDir, tlsDir, settingsFile } = this.#options;
+        const azurite = await startAzurite({
+            port: azuritePort,
+            blobPort: azuriteBlobPort,
+            queuePort: azuriteQueuePort,
+            location: dataDir,
+            onLog: (line) => this.#azuriteLog(line),
+        });
         // Azurite saves its tables on SIGINT only; SIGTERM would lose the last seconds of history.
         this.#processes.adopt('Azurite', azurite.process, { signal: 'SIGINT', graceMs: AZURITE_STOP_GRACE_MS });
         this.#checkNotStopping();
@@ -112,24 +124,46 @@ export class LocalRun {
         this.#checkNotStopping();
 
         const current = { ...readSettingValues(settingsFile), ...process.env };
-        const overrides = settingOverrides(current, { azuritePort: azurite.port, simulator: this.#simulator });
+        const overrides = settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator });
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
         const env = {
             ...process.env,
             ...Object.fromEntries(overrides.map(({ name, value }) => [name, value])),
             NODE_EXTRA_CA_CERTS: extraCaCertsFile(simulatorCaFile, process.env.NODE_EXTRA_CA_CERTS),
         };
-        const functions = spawnFunctions({ runner: this.#runner, port: functionsPort, appDir: REPOSITORY_ROOT, settingsFile, env });
+        const functions = spawnFunctions({
+            runner: this.#runner,
+            port: functionsPort,
+            appDir: REPOSITORY_ROOT,
+            settingsFile,
+            env,
+            // Timer status next to the data, so a restart knows which runs it missed (isPastDue).
+            timerStatusDir: path.join(dataDir, 'timers'),
+        });
         prefixLines(functions.stdout, '[functions]', this.#output.out);
         prefixLines(functions.stderr, '[functions]', this.#output.err);
         this.#processes.adopt(this.#functionsName, functions, { graceMs: FUNCTIONS_STOP_GRACE_MS });
         await this.#functionsReady(functions, functionsPort);
         this.#checkNotStopping();
 
+        const apiUrl = `http://localhost:${functionsPort}/api`;
+        this.#runFile = localRunFilePath(settingsFile);
+        writeLocalRunFile(this.#runFile, {
+            pid: process.pid,
+            startedAt: new Date().toISOString(),
+            apiUrl,
+            simulatorUrl: this.#simulator.url,
+            azurite: azurite.ports,
+            settings: Object.fromEntries(
+                overrides.filter(({ name }) => (STORAGE_SETTINGS as readonly string[]).includes(name)).map(({ name, value }) => [name, value]),
+            ),
+        });
         return {
-            apiUrl: `http://localhost:${functionsPort}/api`,
+            apiUrl,
+            adminUrl: `http://localhost:${functionsPort}/admin`,
             simulator: this.#simulator,
-            azuritePort: azurite.port,
+            azurite: azurite.ports,
+            runFile: this.#runFile,
             simulatorCaFile,
             overrides,
             pids: { azurite: azurite.process.pid, functions: functions.pid },
@@ -142,6 +176,7 @@ export class LocalRun {
         this.#stopped ??= (async () => {
             this.#processes.markStopping();
             this.#stopActivity?.();
+            if (this.#runFile !== undefined) removeLocalRunFile(this.#runFile);
             // The app first, so no request of it is cut off by a vanished simulator or store; then what it used.
             await this.#processes.stop(this.#functionsName);
             await this.#simulator?.stop();

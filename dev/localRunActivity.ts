@@ -33,7 +33,7 @@ export function followSimulatorActivity(sim: RunningSimulator, log: (line: strin
         }
         for (; deliveriesSeen < stats.deliveries.length; deliveriesSeen++) {
             const delivery = stats.deliveries[deliveriesSeen];
-            if (delivery === undefined || (delivery.status === null && delivery.error === undefined)) break;
+            if (delivery === undefined || (delivery.status === null && delivery.error === undefined && delivery.dropped !== true)) break;
             log(describeDelivery(delivery));
         }
     };
@@ -49,6 +49,7 @@ function describeGraphRequest(request: GraphRequestRecord): string {
 
 function describeDelivery(delivery: DeliveryRecord): string {
     const what = `${delivery.changeType} ${delivery.state ?? delivery.resourceUrl}`;
+    if (delivery.dropped === true) return `callback ${what} for call ${delivery.callId} dropped, as the call was told (never sent)`;
     const copy = delivery.copy > 1 ? ' (redelivered)' : '';
     const outcome = delivery.status !== null ? String(delivery.status) : `failed: ${delivery.error ?? 'no answer'}`;
     return `callback ${what}${copy} for call ${delivery.callId} -> ${outcome}`;

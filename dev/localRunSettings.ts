@@ -4,13 +4,12 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { devStorageConnectionString } from './azurite';
+import { devStorageConnectionString, isDevelopmentStorage, type AzuritePorts } from './azurite';
 import { readLocalSettings } from '../shared/localSettings';
 import { SIMULATOR_DEFAULTS, simulatorAppSettings, type RunningSimulator } from './simulator';
 
-/** The port `UseDevelopmentStorage=true` stands for (Table service). */
-const DEVELOPMENT_STORAGE_TABLE_PORT = 10002;
-const STORAGE_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage'] as const;
+/** The settings that name the app's storage: `npm start` points them at its Azurite, and so does the run file. */
+export const STORAGE_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage'] as const;
 
 /** One setting `npm start` sets in the app's environment, and what the app would have used otherwise. */
 export interface SettingOverride {
@@ -40,7 +39,7 @@ export function readSettingValues(file: string): Record<string, string> {
 
 /** What the app needs to use this run's Azurite and simulator. */
 export interface LocalRunWiring {
-    azuritePort: number;
+    azurite: AzuritePorts;
     simulator: RunningSimulator;
 }
 
@@ -49,12 +48,11 @@ export interface LocalRunWiring {
  * settings file), set to point at this run's Azurite and simulator. Empty for the sample on the default ports.
  *
  * @example
- * settingOverrides({ ...fileValues, ...process.env }, { azuritePort: 10002, simulator })
+ * settingOverrides({ ...fileValues, ...process.env }, { azurite: { blob: 10000, queue: 10001, table: 10002 }, simulator })
  */
 export function settingOverrides(current: Readonly<Record<string, string | undefined>>, wiring: LocalRunWiring): SettingOverride[] {
     const { NODE_EXTRA_CA_CERTS: _caFile, ...simulatorSettings } = simulatorAppSettings(wiring.simulator);
-    const storage =
-        wiring.azuritePort === DEVELOPMENT_STORAGE_TABLE_PORT ? 'UseDevelopmentStorage=true' : devStorageConnectionString(wiring.azuritePort);
+    const storage = isDevelopmentStorage(wiring.azurite) ? 'UseDevelopmentStorage=true' : devStorageConnectionString(wiring.azurite);
     const wanted: Record<string, string> = {
         ...Object.fromEntries(STORAGE_SETTINGS.map((name) => [name, storage])),
         ...simulatorSettings,

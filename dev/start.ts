@@ -21,6 +21,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const runner: FunctionsRunner = options.useCoreTools ? coreToolsRunner(process.env, REPOSITORY_ROOT, options.settingsFile) : { kind: 'localHost' };
     await refuseTakenPorts([
+        { port: options.azuriteBlobPort, role: 'Azurite, Blob Storage' },
+        { port: options.azuriteQueuePort, role: 'Azurite, Queue Storage' },
         { port: options.azuritePort, role: 'Azurite, Table Storage' },
         { port: options.simulatorPort, role: 'the call simulator' },
         { port: options.functionsPort, role: 'the functions' },
@@ -88,22 +90,33 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         options.tlsDir === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.tlsDir)
             ? ''
             : ` -- --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`;
+    const azurite = ready.azurite;
+    const runFileFolder = path.dirname(ready.runFile);
+    const callsCommand = runFileFolder === REPOSITORY_ROOT ? 'npm run calls --' : `(cd ${runFileFolder} && node ${path.join(REPOSITORY_ROOT, 'dist/cli/calls.js')})`;
     return [
         '',
         'Ready: the whole app runs offline.',
         `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
-        `  Table Storage  Azurite on http://127.0.0.1:${ready.azuritePort}, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
+        `  Timers         the host runs them on their schedules; run one now: POST ${ready.adminUrl}/functions/<name>`,
+        `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
+        `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools)`,
+        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events`,
+        `    Table Storage  http://127.0.0.1:${azurite.table}    the call record`,
         `  Graph, Entra   call simulator on ${sim.url} (Graph ${sim.graphBaseUrl}, CA ${shown(ready.simulatorCaFile)})   [simulator]`,
         `  Settings       ${settings}`,
         ...overridden,
+        `  Run file       ${shown(ready.runFile)}: the calls CLI started in ${runFileFolder === REPOSITORY_ROOT ? 'this folder' : runFileFolder} reads this run's storage from it`,
         '',
         'Next, in a second terminal:',
         `  npm run demo${demoFlags}`,
         '      places a simulated call, hangs it up through the app, prints its summary and timeline',
+        `  ${callsCommand} list          the calls recorded so far, read from the table`,
+        `  curl -s ${api}/calls                       the same over HTTP`,
         `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
-        `  curl -s ${api}/calls                       the calls recorded so far`,
         `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
         `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
+        `  curl -s -X POST ${ready.adminUrl}/functions/<name> -H 'content-type: application/json' -d '{"input":""}'`,
+        '      runs a timer (or any non-HTTP function) now; the host answers 202 and logs the run',
         '',
         'Ctrl-C stops everything.',
         '',

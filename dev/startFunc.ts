@@ -63,6 +63,8 @@ export interface FunctionsProcessOptions {
     appDir: string;
     settingsFile: string;
     env: NodeJS.ProcessEnv;
+    /** Where the local host keeps its timers' schedule status (Core Tools keeps it in AzureWebJobsStorage). */
+    timerStatusDir: string;
 }
 
 /** Spawns the functions' process; its output is piped for the caller to show. */
@@ -74,7 +76,8 @@ export function spawnFunctions(options: FunctionsProcessOptions): ChildProcess {
         return spawn(runner.func, ['start', '--port', String(port)], { cwd: appDir, env, stdio, shell: process.platform === 'win32' });
     }
     const hostScript = path.join(appDir, 'dist/dev/host.js');
-    return spawn(process.execPath, [hostScript, '--port', String(port), '--app', appDir, '--settings', options.settingsFile], { cwd: appDir, env, stdio });
+    const args = [hostScript, '--port', String(port), '--app', appDir, '--settings', options.settingsFile, '--timer-status-dir', options.timerStatusDir];
+    return spawn(process.execPath, args, { cwd: appDir, env, stdio });
 }
 
 export function describeRunner(runner: FunctionsRunner): string {

@@ -5,6 +5,7 @@ import { callSummaryJson } from '../shared/callJson';
 import { getCall } from '../shared/callQueries';
 import { appConfig } from '../shared/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { checkSummaryQuery, requestQuery } from '../shared/queryOptions';
 import { callTable } from '../shared/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
@@ -19,6 +20,7 @@ app.http('getCall', {
 
 export async function getCallSummary(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
+        checkSummaryQuery(requestQuery(request.url));
         const summary = await getCall(callTable(), request.params.callId ?? '');
         return jsonAnswer(200, callSummaryJson(summary));
     } catch (err) {

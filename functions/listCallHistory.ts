@@ -5,7 +5,7 @@ import { historyPageJson } from '../shared/callJson';
 import { listCallHistory } from '../shared/callQueries';
 import { appConfig } from '../shared/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { parseHistoryOptions } from '../shared/queryOptions';
+import { parseHistoryOptions, requestQuery } from '../shared/queryOptions';
 import { callTable } from '../shared/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
@@ -20,7 +20,7 @@ app.http('listCallHistory', {
 
 export async function listHistory(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        const page = await listCallHistory(callTable(), request.params.callId ?? '', parseHistoryOptions(request.query));
+        const page = await listCallHistory(callTable(), request.params.callId ?? '', parseHistoryOptions(requestQuery(request.url)));
         return jsonAnswer(200, historyPageJson(page));
     } catch (err) {
         return problemAnswer(err, context, context.invocationId);

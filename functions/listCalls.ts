@@ -5,7 +5,7 @@ import { callListPageJson } from '../shared/callJson';
 import { listCalls } from '../shared/callQueries';
 import { appConfig } from '../shared/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { parseCallListOptions } from '../shared/queryOptions';
+import { parseCallListOptions, requestQuery } from '../shared/queryOptions';
 import { callTable } from '../shared/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
@@ -20,7 +20,7 @@ app.http('listCalls', {
 
 export async function listCallSummaries(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        const page = await listCalls(callTable(), parseCallListOptions(request.query));
+        const page = await listCalls(callTable(), parseCallListOptions(requestQuery(request.url)));
         return jsonAnswer(200, callListPageJson(page));
     } catch (err) {
         return problemAnswer(err, context, context.invocationId);

@@ -1,29 +1,38 @@
 // Decides what one write to a call's partition does: which events are new and get which sequence, which
 // are redeliveries, what the summary becomes, and how the redelivery markers change. Pure, no I/O.
 //
-// Redelivery markers live in at most 16 rows per call, one per first hex digit of the dedupe key
-// (`dedupe-0` ... `dedupe-f`). Each holds the keys stored within the window with their receive times, so
-// a call's partition grows by one row per event, not two, and a write touches a marker row whose size
-// depends on the recent traffic of the call, never on the length of its history.
+// Redelivery markers: the key of every notification stored within the window (the first 128 bits of its
+// dedupe key) is kept, with its receive time, in a marker row `dedupe-<prefix>`, the prefix being the
+// key's first hex digit: 16 rows per call. A row takes at most `rowCapacity` keys inside the window. A
+// full row splits: it gets `splitAt`, keeps the keys it has until they leave the window, and takes no new
+// ones; new keys of its prefix go one hex digit deeper (`dedupe-a` -> `dedupe-a0` ... `dedupe-af`), and
+// a full row there splits the same way. So
+// - no key inside the window is ever dropped;
+// - a write replaces one row per stored event, of at most `rowCapacity` keys, whatever the history;
+// - a partition grows by one row per event, plus at most 16 rows per split, which happens only when a
+//   prefix gets more than `rowCapacity` new keys within one window (the `_unrouted` partition under a
+//   flood of unattributable notifications, for example);
+// - at 32 digits (the whole key) a row can only ever hold its one key, so no row needs a deeper split.
+// Splits are kept: a prefix that split once keeps going one digit deeper, which costs the same per write.
 
 import type { CallSummary, NewCallEvent } from './callModel';
 import { applyEvent, countDuplicate } from './callState';
-
-/** The keys of one marker row: marker key (see `markerKeyOf`) -> receive time (ms). */
-export type MarkerEntries = ReadonlyMap<string, number>;
+import type { MarkerRowContent } from './tableEntities';
 
 /** What the writer knows of one marker row. */
-export interface KnownMarkers {
-    entries: MarkerEntries;
+export interface KnownMarkerRow extends MarkerRowContent {
     /** The row exists in the table (so it is replaced, not created). */
     exists: boolean;
 }
 
-export type EventOutcome = { outcome: 'stored'; sequence: number } | { outcome: 'duplicate' };
+/** Known marker rows by prefix; a prefix missing here is taken for a row that does not exist. */
+export type KnownMarkers = ReadonlyMap<string, KnownMarkerRow>;
+
+export type PlannedOutcome = { outcome: 'stored'; sequence: number } | { outcome: 'duplicate' };
 
 export interface MarkerWrite {
-    bucket: string;
-    entries: MarkerEntries;
+    prefix: string;
+    row: MarkerRowContent;
     exists: boolean;
 }
 
@@ -32,51 +41,67 @@ export interface AppendPlan {
     stored: Array<{ sequence: number; event: NewCallEvent }>;
     markers: MarkerWrite[];
     /** One per input event, in input order. */
-    outcomes: EventOutcome[];
+    outcomes: PlannedOutcome[];
 }
 
-/** Marker rows per call: one per first hex digit of the key. */
-export const MARKER_BUCKETS = [...'0123456789abcdef'];
-/** Keys kept per marker row; with 41 characters each this stays under the 32K-character property limit. */
-export const MAX_MARKERS_PER_BUCKET = 700;
+export interface PlanOptions {
+    /** `DEDUPE_WINDOW_SECONDS`; 0 turns redelivery checks off. */
+    windowSeconds: number;
+    /** Keys inside the window one marker row takes before it splits. */
+    rowCapacity: number;
+}
+
+/** Keys per marker row: 41 characters each (key and time), so a full row stays under a string property's 32K. */
+export const DEFAULT_MARKER_ROW_CAPACITY = 700;
+export const MAX_MARKER_ROW_CAPACITY = 780;
 
 /** How a dedupe key is kept in a marker row: its first 128 bits, plenty to tell notifications apart. */
 export function markerKeyOf(dedupeKey: string): string {
     return dedupeKey.slice(0, 32).toLowerCase();
 }
 
-/** The marker row a marker key belongs to. */
-export function markerBucket(markerKey: string): string {
-    return markerKey.charAt(0);
+/** The marker key of an event, or undefined when redelivery checks do not apply to it. */
+export function eventMarkerKey(event: NewCallEvent, windowSeconds: number): string | undefined {
+    return windowSeconds > 0 && event.dedupeKey ? markerKeyOf(event.dedupeKey) : undefined;
+}
+
+interface WorkingRow {
+    entries: Map<string, number>;
+    splitAt?: number;
+    exists: boolean;
+    changed: boolean;
 }
 
 /**
  * @param summary the call's summary as last read (or an empty one for a new call)
  * @param events events to append, in arrival order
- * @param markers what is known of the call's marker rows, by bucket; a bucket not in the map is assumed
- *   not to exist (the optimistic first try: if it does, the write conflicts and is planned again)
- * @param windowSeconds `DEDUPE_WINDOW_SECONDS`; 0 turns redelivery checks off
+ * @param markers what is known of the marker rows on the paths of these events' keys (the optimistic
+ *   first try may know none: a row that exists then makes the write conflict, and it is planned again)
  *
  * @example
- * const plan = planAppend(emptySummary('c1'), [event, event], new Map(), 600);
+ * const plan = planAppend(emptySummary('c1'), [event, event], new Map(), { windowSeconds: 600, rowCapacity: 700 });
  * plan.outcomes // [{ outcome: 'stored', sequence: 1 }, { outcome: 'duplicate' }]
  */
-export function planAppend(
-    summary: CallSummary,
-    events: readonly NewCallEvent[],
-    markers: ReadonlyMap<string, KnownMarkers>,
-    windowSeconds: number,
-): AppendPlan {
-    const windowMs = windowSeconds * 1000;
-    const touched = new Map<string, { entries: Map<string, number>; exists: boolean }>();
-    const plan: AppendPlan = { summary, stored: [], markers: [], outcomes: [] };
+export function planAppend(summary: CallSummary, events: readonly NewCallEvent[], markers: KnownMarkers, options: PlanOptions): AppendPlan {
+    const windowMs = options.windowSeconds * 1000;
+    // Rows keep what is inside the window of the newest event they are written with.
+    const oldestKept = Math.max(0, ...events.map((event) => event.receivedAt.getTime())) - windowMs;
+    const rows = new Map<string, WorkingRow>();
+    const row = (prefix: string): WorkingRow => {
+        let working = rows.get(prefix);
+        if (working === undefined) {
+            const known = markers.get(prefix);
+            working = { entries: new Map(known?.entries ?? []), exists: known?.exists ?? false, changed: false, ...(known?.splitAt === undefined ? {} : { splitAt: known.splitAt }) };
+            rows.set(prefix, working);
+        }
+        return working;
+    };
 
+    const plan: AppendPlan = { summary, stored: [], markers: [], outcomes: [] };
     for (const event of events) {
-        const key = windowMs > 0 && event.dedupeKey ? markerKeyOf(event.dedupeKey) : undefined;
-        const bucket = key === undefined ? undefined : touchBucket(touched, markers, markerBucket(key));
-        const previous = key === undefined ? undefined : bucket?.entries.get(key);
-        // A marker newer than this arrival (clocks of two instances) counts as inside the window too.
-        if (previous !== undefined && event.receivedAt.getTime() - previous <= windowMs) {
+        const key = eventMarkerKey(event, options.windowSeconds);
+        const at = event.receivedAt.getTime();
+        if (key !== undefined && isRedelivery(row, key, at, windowMs)) {
             plan.summary = countDuplicate(plan.summary);
             plan.outcomes.push({ outcome: 'duplicate' });
             continue;
@@ -85,33 +110,55 @@ export function planAppend(
         plan.summary = applyEvent(plan.summary, event);
         plan.stored.push({ sequence, event });
         plan.outcomes.push({ outcome: 'stored', sequence });
-        if (key !== undefined && bucket !== undefined) {
-            bucket.entries.delete(key);
-            bucket.entries.set(key, event.receivedAt.getTime());
-        }
+        if (key !== undefined) record(row, key, at, oldestKept, options.rowCapacity);
     }
 
-    const newest = Math.max(0, ...events.map((event) => event.receivedAt.getTime()));
-    plan.markers = [...touched].map(([bucket, { entries, exists }]) => ({ bucket, entries: prune(entries, newest - windowMs), exists }));
+    for (const [prefix, { entries, splitAt, exists, changed }] of rows) {
+        if (!changed) continue;
+        const kept = new Map([...entries].filter(([, time]) => time >= oldestKept));
+        plan.markers.push({ prefix, row: splitAt === undefined ? { entries: kept } : { entries: kept, splitAt }, exists });
+    }
     return plan;
 }
 
-function touchBucket(
-    touched: Map<string, { entries: Map<string, number>; exists: boolean }>,
-    known: ReadonlyMap<string, KnownMarkers>,
-    bucket: string,
-): { entries: Map<string, number> } {
-    let state = touched.get(bucket);
-    if (state === undefined) {
-        const before = known.get(bucket);
-        state = { entries: new Map(before?.entries ?? []), exists: before?.exists ?? false };
-        touched.set(bucket, state);
+/**
+ * The prefixes a key's marker may be in, as far as the known rows tell: the first digit's row, and one
+ * digit deeper for every row on the way that split. The store reads these rows level by level.
+ */
+export function markerPath(key: string, markers: KnownMarkers): string[] {
+    const path: string[] = [];
+    for (let depth = 1; depth <= key.length; depth++) {
+        const prefix = key.slice(0, depth);
+        path.push(prefix);
+        if (markers.get(prefix)?.splitAt === undefined) break;
     }
-    return state;
+    return path;
 }
 
-/** Drops keys older than the window, then the oldest beyond the row's capacity. */
-function prune(entries: Map<string, number>, oldestKept: number): Map<string, number> {
-    const kept = [...entries].filter(([, at]) => at >= oldestKept).sort((a, b) => a[1] - b[1]);
-    return new Map(kept.slice(Math.max(0, kept.length - MAX_MARKERS_PER_BUCKET)));
+/** A marker of the key inside the window on its path; a marker newer than this arrival (clocks of two instances) counts too. */
+function isRedelivery(row: (prefix: string) => WorkingRow, key: string, at: number, windowMs: number): boolean {
+    for (let depth = 1; depth <= key.length; depth++) {
+        const working = row(key.slice(0, depth));
+        const previous = working.entries.get(key);
+        if (previous !== undefined && at - previous <= windowMs) return true;
+        if (working.splitAt === undefined) return false;
+    }
+    return false;
+}
+
+/** Adds the key to the first row on its path that did not split, splitting that row when it is full. */
+function record(row: (prefix: string) => WorkingRow, key: string, at: number, oldestKept: number, capacity: number): void {
+    for (let depth = 1; depth <= key.length; depth++) {
+        const working = row(key.slice(0, depth));
+        if (working.splitAt !== undefined && depth < key.length) continue;
+        working.entries.delete(key);
+        let inWindow = 0;
+        for (const time of working.entries.values()) if (time >= oldestKept) inWindow++;
+        working.changed = true;
+        if (inWindow < capacity || depth === key.length) {
+            working.entries.set(key, at);
+            return;
+        }
+        working.splitAt = at;
+    }
 }

@@ -1,7 +1,8 @@
 // The JSON the read API answers with (and the command line prints with --json): the camelCase fields of
-// the table layout, times as ISO 8601, integers as numbers (tableEntities turns Int64 bigints into
-// numbers on the way in), `resourceData` as the JSON it was.
+// the table layout as callFields.ts describes them, times as ISO 8601, integers as numbers
+// (tableEntities turns Int64 bigints into numbers on the way in), `resourceData` as the JSON it was.
 
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from './callFields';
 import type { CallEvent, CallSummary } from './callModel';
 import type { CallListPage, HistoryPage } from './callQueries';
 import { defined } from './defined';
@@ -11,10 +12,9 @@ type WithIsoTimes<T> = { [K in keyof T]: Exclude<T[K], undefined> extends Date ?
 
 export type CallSummaryJson = WithIsoTimes<CallSummary>;
 
-export type CallEventJson = Omit<WithIsoTimes<CallEvent>, 'callId' | 'resourceKind' | 'resourceData' | 'resourceDataTruncated'> & {
+export type CallEventJson = Omit<WithIsoTimes<CallEvent>, 'callId' | 'resourceKind' | 'resourceData'> & {
     /** The stored JSON parsed back; the raw (cut) text when `resourceDataTruncated` and it no longer parses. */
     resourceData?: unknown;
-    resourceDataTruncated?: true;
 };
 
 export interface HistoryPageJson {
@@ -41,28 +41,7 @@ export function callListPageJson(page: CallListPage): CallListPageJson {
  * callSummaryJson(summary) // { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 4, ..., lastEventAt: '2026-11-29T10:00:04.000Z' }
  */
 export function callSummaryJson(summary: CallSummary): CallSummaryJson {
-    return {
-        callId: summary.callId,
-        ...defined({
-            callState: summary.callState,
-            terminationReason: summary.terminationReason,
-            resultCode: summary.resultCode,
-            resultSubcode: summary.resultSubcode,
-            resultMessage: summary.resultMessage,
-            graphEtag: summary.graphEtag,
-            lastChangeType: summary.lastChangeType,
-        }),
-        deleted: summary.deleted,
-        eventCount: summary.eventCount,
-        duplicateCount: summary.duplicateCount,
-        ...defined({
-            firstEventAt: iso(summary.firstEventAt),
-            lastEventAt: iso(summary.lastEventAt),
-            hangupRequestedAt: iso(summary.hangupRequestedAt),
-            hangupStatus: summary.hangupStatus,
-            tenantId: summary.tenantId,
-        }),
-    };
+    return { callId: summary.callId, ...fieldsJson(SUMMARY_FIELDS, summary) } as CallSummaryJson;
 }
 
 /**
@@ -70,50 +49,38 @@ export function callSummaryJson(summary: CallSummary): CallSummaryJson {
  * callEventJson(event) // { sequence: 3, kind: 'notification', receivedAt: '2026-...Z', ..., resourceData: { state: 'terminated' } }
  */
 export function callEventJson(event: CallEvent): CallEventJson {
-    return {
-        sequence: event.sequence,
-        kind: event.kind,
-        receivedAt: iso(event.receivedAt) ?? '',
-        ...defined({
-            changeType: event.changeType,
-            callState: event.callState,
-            resourceUrl: event.resourceUrl,
-            graphEtag: event.graphEtag,
-            terminationReason: event.terminationReason,
-            resultCode: event.resultCode,
-            resultSubcode: event.resultSubcode,
-            resultMessage: event.resultMessage,
-            dedupeKey: event.dedupeKey,
-            chainId: event.chainId,
-            messageId: event.messageId,
-            scenarioId: event.scenarioId,
-            tenantId: event.tenantId,
-        }),
-        ...resourceDataJson(event.resourceData, event.resourceDataTruncated === true),
-        ...defined({
-            rejectReason: event.rejectReason,
-            httpStatus: event.httpStatus,
-            graphRequestId: event.graphRequestId,
-            clientRequestId: event.clientRequestId,
-        }),
-    };
+    return fieldsJson(EVENT_FIELDS, event) as CallEventJson;
+}
+
+/** Every known field of the value, in the description's order, as its `json` says. */
+function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
+    const json: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (value as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (field instanceof Date) {
+            const text = iso(field);
+            if (text !== undefined) json[name] = text;
+        } else {
+            json[name] = spec.json === 'parsed' && typeof field === 'string' ? parsedOrRaw(field) : field;
+        }
+    }
+    return json;
 }
 
 /**
- * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is, flagged; a text
- * that is not JSON although it was not cut (not written by this app) is kept as it is too.
+ * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
+ * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is
+ * kept as it is too.
  */
-function resourceDataJson(text: string | undefined, truncated: boolean): Pick<CallEventJson, 'resourceData' | 'resourceDataTruncated'> {
-    if (text === undefined) return truncated ? { resourceDataTruncated: true } : {};
-    let resourceData: unknown = text;
+function parsedOrRaw(text: string): unknown {
     try {
-        resourceData = JSON.parse(text) as unknown;
+        return JSON.parse(text) as unknown;
     } catch {
-        // keep the raw text
+        return text;
     }
-    return truncated ? { resourceData, resourceDataTruncated: true } : { resourceData };
 }
 
-function iso(date: Date | undefined): string | undefined {
-    return date === undefined || Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+function iso(date: Date): string | undefined {
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

@@ -14,6 +14,26 @@ export const UNROUTED_PARTITION = '_unrouted';
 /** What part of a call a notification is about; only `call` changes the call's state. */
 export type CallResourceKind = 'call' | 'participants' | 'operation' | 'other';
 
+/** Where every notification of a call is stored, whatever path Graph used (`resourceUrl` of an event). */
+export function callResourceUrl(callId: string): string {
+    return `/communications/calls/${callId}`;
+}
+
+/**
+ * What a path below a call is about.
+ *
+ * @example
+ * resourceKindOf('') // 'call'
+ * resourceKindOf('operations/op-1') // 'operation'
+ */
+export function resourceKindOf(subPath: string): CallResourceKind {
+    if (subPath === '') return 'call';
+    const first = subPath.split('/')[0]?.toLowerCase();
+    if (first === 'participants') return 'participants';
+    if (first === 'operations') return 'operation';
+    return 'other';
+}
+
 /** Graph's `resultInfo` (v1.0), with codes as numbers. */
 export interface ResultInfo {
     code?: number;
@@ -48,13 +68,16 @@ export interface NewCallEvent {
     httpStatus?: number;
     graphRequestId?: string;
     clientRequestId?: string;
+    /** `resourceData` was cut to fit the table (also named in `truncatedFields`). */
+    resourceDataTruncated?: boolean;
+    /** The fields whose values were cut to fit the table (see callFields.ts for each field's limit). */
+    truncatedFields?: string[];
 }
 
 /** A stored history event. */
 export interface CallEvent extends NewCallEvent {
     callId: string;
     sequence: number;
-    resourceDataTruncated?: boolean;
 }
 
 /** The summary row of a call. */
@@ -75,6 +98,8 @@ export interface CallSummary {
     hangupRequestedAt?: Date;
     hangupStatus?: number;
     tenantId?: string;
+    /** The fields whose values are cut: they came cut from the event that set them. */
+    truncatedFields?: string[];
 }
 
 /** The summary of a call nothing has been stored for yet. */

@@ -9,10 +9,7 @@ import { openContinuationToken, sealContinuationToken } from './continuationToke
 import { NotFoundError } from './errors';
 import { checkCallListOptions, checkPageOptions, DEFAULT_TOP, type CallListOptions, type PageOptions } from './queryOptions';
 import { isNotFound, StorageUnavailableError } from './storageErrors';
-import { EVENT_ROW_PREFIX, eventFromEntity, SUMMARY_ROW_KEY, summaryFromEntity } from './tableEntities';
-
-/** Upper bound of the history rows: '.' is the character after '-', so the range holds exactly the `event-` rows. */
-const EVENT_ROW_END = 'event.';
+import { EVENT_ROW_END, EVENT_ROW_PREFIX, eventFromEntity, SUMMARY_ROW_KEY, summaryFromEntity } from './tableEntities';
 
 export interface HistoryPage {
     callId: string;

@@ -1,6 +1,6 @@
 // The state rules: how each stored event changes a call's summary. Pure functions, no I/O.
 
-import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
+import { callResourceUrl, emptySummary, EVENT_KIND, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
 
 /** Graph's call states in their camelCase spelling, with their rank (SPEC.md, State rules). */
 const STATE_RANK = {
@@ -39,10 +39,6 @@ export function stateRank(state: string): number {
     return (STATE_RANK as Record<string, number>)[state] ?? UNKNOWN_STATE_RANK;
 }
 
-export function isKnownCallState(state: string): boolean {
-    return Object.hasOwn(STATE_RANK, state);
-}
-
 export const KNOWN_CALL_STATES: readonly string[] = Object.keys(STATE_RANK);
 
 /**
@@ -50,6 +46,30 @@ export const KNOWN_CALL_STATES: readonly string[] = Object.keys(STATE_RANK);
  * (never back: a lower rank is ignored, equal or higher wins); sub-resources and other kinds only count.
  */
 export function applyEvent(summary: CallSummary, event: NewCallEvent): CallSummary {
+    return withTruncation(summary, event, nextSummary(summary, event));
+}
+
+/**
+ * The summary a call's history gives: the state rules over every stored event, in sequence order. For a
+ * summary row that is gone (deleted by hand); redeliveries are not in the history, so `duplicateCount`
+ * starts again from 0.
+ *
+ * @example
+ * summaryFromHistory('c1', events).eventCount // the highest sequence
+ */
+export function summaryFromHistory(callId: string, events: readonly CallEvent[]): CallSummary {
+    let summary = emptySummary(callId);
+    const prefix = callResourceUrl(callId);
+    for (const event of events) {
+        // Only the call's own notifications move its state; which ones those are follows from the stored path.
+        const url = event.resourceUrl ?? '';
+        const resourceKind = url === prefix ? 'call' : resourceKindOf(url.startsWith(`${prefix}/`) ? url.slice(prefix.length + 1) : url);
+        summary = { ...applyEvent(summary, { ...event, resourceKind }), eventCount: Math.max(summary.eventCount + 1, event.sequence) };
+    }
+    return summary;
+}
+
+function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
     const next: CallSummary = {
         ...summary,
         eventCount: summary.eventCount + 1,
@@ -93,6 +113,24 @@ export function applyEvent(summary: CallSummary, event: NewCallEvent): CallSumma
         }
     }
     return next;
+}
+
+/**
+ * A summary value is cut when it equals the cut value of the event that brought it, or is the cut value
+ * the summary already had: a cut value has exactly its field's limit, so equality tells them apart.
+ */
+function withTruncation(before: CallSummary, event: NewCallEvent, next: CallSummary): CallSummary {
+    const candidates = new Set([...(before.truncatedFields ?? []), ...(event.truncatedFields ?? [])]);
+    if (candidates.size === 0) return next;
+    const field = (value: object, name: string) => (value as Record<string, unknown>)[name];
+    const cut = [...candidates].filter(
+        (name) =>
+            field(next, name) !== undefined &&
+            ((event.truncatedFields?.includes(name) === true && field(next, name) === field(event, name)) ||
+                (before.truncatedFields?.includes(name) === true && field(next, name) === field(before, name))),
+    );
+    const { truncatedFields: _previous, ...rest } = next;
+    return cut.length === 0 ? rest : { ...rest, truncatedFields: cut };
 }
 
 /** The summary after a redelivery was recognised and not stored again. */

@@ -1,32 +1,71 @@
 // The call record's writer: appends events to a call's partition and updates its summary in one
-// entity-group transaction guarded by the summary row's ETag, so history and state never disagree and
-// sequences stay gapless under any number of writers.
+// entity-group transaction, so history and state never disagree and sequences stay gapless under any
+// number of writers.
 //
-// Cost per write does not depend on the call's history: the usual write is a single transaction, built
-// from the summary and redelivery markers this process wrote last (or, for a call it has not seen, on the
-// guess that the call is new). Redelivery markers (see appendPlan.ts) are written in the same transaction;
-// a marker row this process does not know is created, so if it exists the transaction fails with a
-// conflict, and only then are the summary and the marker rows read (point reads) and the write planned
-// again. Within one process, writes to a call queue up and share transactions.
+// How writers are serialised. Every transaction on a call's partition writes its summary row: created
+// when the call is new, else replaced under the ETag (If-Match) its plan was made from, so it commits
+// only if nothing else committed to the partition since that summary was read. Marker rows (see
+// appendPlan.ts) change only in such transactions. A plan is made from one of two sources:
+// - what this process itself committed last (the cache): if the transaction commits, nobody committed in
+//   between, so the cached marker rows were exact;
+// - after a conflict, from reads in this order: the summary first, the marker rows strictly after it. A
+//   marker row read after the summary is at least as new as that summary; if it is newer, someone
+//   committed in between, the summary's ETag is stale, and the transaction fails with 412 and is planned
+//   again. So a plan never pairs a summary ETag with older markers, and a marker row the plan read may be
+//   replaced without If-Match: the summary's If-Match proves it is still the row that was read.
+// A marker row the plan does not know is created, never replaced, so if it exists the transaction fails
+// with 409 and is planned again from reads.
+//
+// Cost per write does not depend on the call's history: the usual write is one transaction, planned from
+// the cache (or, for a call this process has not seen, on the guess that it is new), with no read. Reads
+// happen only after a conflict: the summary, then the marker rows on the paths of the batch's keys, and
+// the history only when the summary row is missing although the call has events (deleted by hand): then
+// the summary is rebuilt from the history and the write appends after its last event.
+//
+// Permanent and transient failures differ. Every string is cut to what the table holds before it is
+// planned (valueLimits.ts) and a transaction is sized by all its rows, so the storage should never refuse
+// content; if it does (400 or 413), the batch is halved until the refused event is alone, and that event
+// is stored as `rejected` with the storage's reason, so no POST fails for another's content and nothing
+// is answered "retry" for ever. Only when even a bare `rejected` event is refused (the storage refuses
+// the call itself, not a value) is the answer "retry". Outages (5xx, timeouts, network) stay errors that
+// ask the sender to retry.
+// Within one process, writes to a call queue up and share transactions.
 
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { emptySummary, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
-import { MARKER_BUCKETS, markerBucket, markerKeyOf, planAppend, type EventOutcome, type KnownMarkers } from './appendPlan';
-import { ServiceUnavailableError } from './errors';
-import { isNotFound, isTableNotFound, isWriteConflict, StorageUnavailableError } from './storageErrors';
+import { odata } from '@azure/data-tables';
+import { LRUCache } from 'lru-cache';
 import {
+    DEFAULT_MARKER_ROW_CAPACITY,
+    eventMarkerKey,
+    MAX_MARKER_ROW_CAPACITY,
+    planAppend,
+    type AppendPlan,
+    type KnownMarkerRow,
+    type PlannedOutcome,
+} from './appendPlan';
+import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
+import { summaryFromHistory } from './callState';
+import { ServiceUnavailableError } from './errors';
+import { isContentRefused, isNotFound, isTableNotFound, isWriteConflict, storageReason, StorageUnavailableError } from './storageErrors';
+import {
+    EVENT_ROW_END,
+    EVENT_ROW_PREFIX,
+    eventFromEntity,
     eventToEntity,
     markerRowKey,
     markersFromEntity,
     markersToEntity,
-    RESOURCE_DATA_LIMIT,
     SUMMARY_ROW_KEY,
     summaryFromEntity,
     summaryToEntity,
 } from './tableEntities';
+import { fitToTable, MAX_OPERATIONS, transactionFits } from './valueLimits';
+
+/** An event stored as `rejected` instead, because the storage refused it as it was. */
+export type EventOutcome = PlannedOutcome | { outcome: 'rejected'; sequence: number; reason: string };
 
 export interface AppendResult {
-    /** The events stored, with their sequence numbers, in input order. */
+    /** The events stored (as stored: cut, or the `rejected` stand-in), with their sequence numbers. */
     stored: CallEvent[];
     /** Events recognised as redeliveries and not stored again. */
     duplicates: number;
@@ -38,18 +77,17 @@ export interface CallStoreOptions {
     dedupeWindowSeconds: number;
     /** Attempts per transaction when other writers keep winning. */
     maxAttempts?: number;
-    /** How many calls' last written summaries this process remembers. */
+    /** How many calls' last written summaries and marker rows this process remembers. */
     cachedCalls?: number;
+    /** Keys inside the window a marker row takes before it splits (appendPlan.ts): 1 to 780, default 700. */
+    markerRowCapacity?: number;
 }
 
-interface KnownSummary {
+/** What this process knows of a call: its summary (no ETag: the row does not exist) and marker rows by prefix. */
+interface KnownCall {
     summary: CallSummary;
-    etag: string;
-}
-
-/** What this process knows of a call: its summary as last written or read, and marker rows by bucket. */
-interface KnownCall extends KnownSummary {
-    markers: Map<string, KnownMarkers>;
+    etag?: string;
+    markers: Map<string, KnownMarkerRow>;
 }
 
 interface Submission {
@@ -67,18 +105,21 @@ interface QueuedEvent {
     submission: Submission;
 }
 
-/** At most 100 operations per transaction: the summary, up to 16 marker rows, one row per event. */
-const MAX_OPERATIONS = 100;
-const MAX_EVENTS = MAX_OPERATIONS - 1 - MARKER_BUCKETS.length;
-/** Keep a transaction well under its 4 MiB limit (resourceData is UTF-16 and JSON-escaped on the wire). */
-const MAX_RESOURCE_CHARS = 1_200_000;
+/** What became of one event of a commit, and the event as stored. */
+interface Committed {
+    outcome: EventOutcome;
+    event: NewCallEvent;
+}
+
+/** A transaction holds the summary and at least one row per stored event. */
+const MAX_EVENTS = MAX_OPERATIONS - 1;
 
 export class CallStore {
     readonly table: TableClient;
     private readonly windowSeconds: number;
     private readonly maxAttempts: number;
-    private readonly cachedCalls: number;
-    private readonly known = new Map<string, KnownCall>();
+    private readonly rowCapacity: number;
+    private readonly known: LRUCache<string, KnownCall>;
     private readonly queues = new Map<string, QueuedEvent[]>();
     private tableReady: Promise<void> | undefined;
 
@@ -86,7 +127,11 @@ export class CallStore {
         this.table = table;
         this.windowSeconds = options.dedupeWindowSeconds;
         this.maxAttempts = options.maxAttempts ?? 20;
-        this.cachedCalls = options.cachedCalls ?? 10_000;
+        this.rowCapacity = options.markerRowCapacity ?? DEFAULT_MARKER_ROW_CAPACITY;
+        if (!Number.isInteger(this.rowCapacity) || this.rowCapacity < 1 || this.rowCapacity > MAX_MARKER_ROW_CAPACITY) {
+            throw new RangeError(`markerRowCapacity must be a whole number from 1 to ${MAX_MARKER_ROW_CAPACITY} (a marker row is one string property).`);
+        }
+        this.known = new LRUCache({ max: options.cachedCalls ?? 10_000 });
     }
 
     /**
@@ -101,7 +146,7 @@ export class CallStore {
         }
         return new Promise<AppendResult>((resolve, reject) => {
             const submission: Submission = { remaining: events.length, outcomes: [], stored: [], failed: false, resolve, reject };
-            const queued = events.map((event, index) => ({ event, index, submission }));
+            const queued = events.map((event, index) => ({ event: fitToTable(event), index, submission }));
             const queue = this.queues.get(callId);
             if (queue !== undefined) {
                 queue.push(...queued);
@@ -129,10 +174,12 @@ export class CallStore {
     private async drain(callId: string, queue: QueuedEvent[]): Promise<void> {
         try {
             while (queue.length > 0) {
-                const batch = queue.splice(0, batchSize(queue));
+                const batch = queue.slice(0, MAX_EVENTS);
                 try {
-                    const outcomes = await this.commit(callId, batch.map((item) => item.event));
-                    batch.forEach((item, i) => settle(callId, item, outcomes[i] ?? { outcome: 'duplicate' }));
+                    // A commit stores a prefix of the batch (what fits one transaction); the rest goes again.
+                    const committed = await this.commit(callId, batch.map((item) => item.event));
+                    queue.splice(0, committed.length);
+                    committed.forEach((done, i) => settle(callId, batch[i]!, done));
                 } catch (err) {
                     for (const item of batch) fail(item.submission, err);
                     // The rest of a failed submission would only be redelivered anyway; drop it from the queue.
@@ -146,36 +193,40 @@ export class CallStore {
         }
     }
 
-    /** One transaction for a batch of events of one call, re-planned after every conflict. */
-    private async commit(callId: string, events: NewCallEvent[]): Promise<EventOutcome[]> {
+    /**
+     * One transaction for the first events of a batch of one call (as many as fit), planned again after
+     * every conflict; resolves with what became of each of them.
+     */
+    private async commit(callId: string, events: readonly NewCallEvent[]): Promise<Committed[]> {
         await this.ensureTable();
-        const known = this.known.get(callId);
-        let current: KnownSummary | undefined = known;
-        let markers: ReadonlyMap<string, KnownMarkers> = known?.markers ?? new Map();
-        for (let attempt = 1; ; attempt++) {
-            const plan = planAppend(current?.summary ?? emptySummary(callId), events, markers, this.windowSeconds);
-            const actions: TransactionAction[] = [
-                current === undefined
-                    ? ['create', summaryToEntity(plan.summary)]
-                    : ['update', summaryToEntity(plan.summary), 'Replace', { etag: current.etag }],
-                ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
-                ...plan.markers.map(({ bucket, entries, exists }): TransactionAction => {
-                    const entity = markersToEntity(callId, bucket, entries);
-                    // Replacing without If-Match is safe: the summary's ETag already serialises every write.
-                    return exists ? ['upsert', entity, 'Replace'] : ['create', entity];
-                }),
-            ];
+        let call = this.known.get(callId) ?? { summary: emptySummary(callId), markers: new Map() };
+        let pending = events;
+        /** Set when pending[0] stands in for an event the storage refused. */
+        let refusal: { reason: string; bare: boolean } | undefined;
+        for (let attempt = 1; ; ) {
+            const { plan, actions } = this.fittingPlan(callId, call, pending);
             try {
                 const response = await this.table.submitTransaction(actions);
-                const written = new Map(markers);
-                if (current === undefined) {
-                    // This transaction created the call: none of its other marker rows exist.
-                    for (const bucket of MARKER_BUCKETS) if (!written.has(bucket)) written.set(bucket, { entries: new Map(), exists: false });
-                }
-                for (const { bucket, entries } of plan.markers) written.set(bucket, { entries, exists: true });
-                this.remember(callId, plan.summary, response.subResponses[0]?.etag, written);
-                return plan.outcomes;
+                this.remember(callId, call, plan, response.subResponses[0]?.etag);
+                return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, refusal?.reason));
             } catch (err) {
+                if (isContentRefused(err)) {
+                    // Nothing was written. Halve the batch until the refused event is alone, then store a stand-in.
+                    if (pending.length > 1) {
+                        pending = pending.slice(0, Math.ceil(pending.length / 2));
+                    } else if (refusal?.bare !== true) {
+                        refusal = { reason: storageReason(err), bare: refusal !== undefined };
+                        pending = [refusedStandIn(events[0]!, refusal.reason, refusal.bare)];
+                    } else {
+                        // Not this event's content, then: the storage refuses the call itself. Nothing was stored.
+                        throw new ServiceUnavailableError(
+                            `Table Storage refuses every write for call ${callId} (${refusal.reason}), even a bare record of the notification; nothing was stored.`,
+                            60,
+                            { cause: err },
+                        );
+                    }
+                    continue;
+                }
                 this.known.delete(callId);
                 if (isTableNotFound(err)) {
                     this.tableReady = undefined;
@@ -186,13 +237,38 @@ export class CallStore {
                 if (attempt >= this.maxAttempts) {
                     throw new ServiceUnavailableError(`Call ${callId} is being written by too many writers at once; retry.`, 1, { cause: err });
                 }
-                await pause(attempt);
-                [current, markers] = await Promise.all([this.readSummary(callId), this.readMarkers(callId, events)]);
+                await pause(attempt++);
+                call = await this.readCall(callId, pending);
             }
         }
     }
 
-    private async readSummary(callId: string): Promise<KnownSummary | undefined> {
+    /** The plan for the longest prefix of `events` whose transaction fits the storage's limits (at least one event). */
+    private fittingPlan(callId: string, call: KnownCall, events: readonly NewCallEvent[]): { plan: AppendPlan; actions: TransactionAction[] } {
+        for (let count = events.length; ; ) {
+            const plan = planAppend(call.summary, events.slice(0, count), call.markers, { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity });
+            const actions: TransactionAction[] = [
+                call.etag === undefined ? ['create', summaryToEntity(plan.summary)] : ['update', summaryToEntity(plan.summary), 'Replace', { etag: call.etag }],
+                ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
+                ...plan.markers.map(({ prefix, row, exists }): TransactionAction => {
+                    const entity = markersToEntity(callId, prefix, row);
+                    // Without If-Match: the summary's If-Match already proves this is the row the plan read (see above).
+                    return exists ? ['upsert', entity, 'Replace'] : ['create', entity];
+                }),
+            ];
+            if (count === 1 || transactionFits(actions)) return { plan, actions };
+            count = actions.length > MAX_OPERATIONS ? count - Math.min(count - 1, actions.length - MAX_OPERATIONS) : Math.ceil(count / 2);
+        }
+    }
+
+    /** After a conflict: the summary first, then the marker rows, strictly after it (see the top of this file). */
+    private async readCall(callId: string, events: readonly NewCallEvent[]): Promise<KnownCall> {
+        const read = await this.readSummary(callId);
+        const summary = read?.summary ?? (await this.summaryFromStoredHistory(callId));
+        return { summary, ...(read === undefined ? {} : { etag: read.etag }), markers: await this.readMarkers(callId, events) };
+    }
+
+    private async readSummary(callId: string): Promise<{ summary: CallSummary; etag: string } | undefined> {
         try {
             const entity = await this.table.getEntity<Record<string, unknown>>(callId, SUMMARY_ROW_KEY);
             return { summary: summaryFromEntity(entity), etag: entity.etag };
@@ -202,53 +278,94 @@ export class CallStore {
         }
     }
 
-    /** Point reads of the marker rows this batch needs: at most 16, whatever the history. */
-    private async readMarkers(callId: string, events: readonly NewCallEvent[]): Promise<Map<string, KnownMarkers>> {
-        const buckets = this.windowSeconds > 0 ? [...new Set(events.flatMap((event) => (event.dedupeKey ? [markerBucket(markerKeyOf(event.dedupeKey))] : [])))] : [];
-        const found = await Promise.all(
-            buckets.map(async (bucket): Promise<[string, KnownMarkers]> => {
-                try {
-                    const entity = await this.table.getEntity<Record<string, unknown>>(callId, markerRowKey(bucket));
-                    return [bucket, { entries: markersFromEntity(entity), exists: true }];
-                } catch (err) {
-                    if (isNotFound(err)) return [bucket, { entries: new Map(), exists: false }];
-                    throw new StorageUnavailableError(err);
-                }
-            }),
-        );
-        return new Map(found);
+    /**
+     * A call without a summary row: new (no history), or its summary was deleted by hand. Then the
+     * summary is rebuilt from the history, read once, and created again by the next transaction; two
+     * writers doing this at once both try to create it, and one is told to read again.
+     */
+    private async summaryFromStoredHistory(callId: string): Promise<CallSummary> {
+        const events: CallEvent[] = [];
+        try {
+            const filter = odata`PartitionKey eq ${callId} and RowKey ge ${EVENT_ROW_PREFIX} and RowKey lt ${EVENT_ROW_END}`;
+            for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+                events.push(eventFromEntity(entity));
+            }
+        } catch (err) {
+            throw new StorageUnavailableError(err);
+        }
+        return summaryFromHistory(callId, events);
     }
 
-    private remember(callId: string, summary: CallSummary, etag: string | undefined, markers: Map<string, KnownMarkers>): void {
-        this.known.delete(callId);
-        if (etag === undefined) return;
-        this.known.set(callId, { summary, etag, markers });
-        if (this.known.size > this.cachedCalls) {
-            const oldest = this.known.keys().next().value;
-            if (oldest !== undefined) this.known.delete(oldest);
+    /**
+     * Point reads of the marker rows on the paths of this batch's keys, one level at a time (a row that
+     * split sends its keys one digit deeper): 16 rows at most at the first level, whatever the history.
+     */
+    private async readMarkers(callId: string, events: readonly NewCallEvent[]): Promise<Map<string, KnownMarkerRow>> {
+        const rows = new Map<string, KnownMarkerRow>();
+        let keys = [...new Set(events.flatMap((event) => eventMarkerKey(event, this.windowSeconds) ?? []))];
+        for (let depth = 1; keys.length > 0; depth++) {
+            const prefixes = [...new Set(keys.map((key) => key.slice(0, depth)))].filter((prefix) => !rows.has(prefix));
+            const found = await Promise.all(prefixes.map(async (prefix) => [prefix, await this.readMarkerRow(callId, prefix)] as const));
+            for (const [prefix, row] of found) rows.set(prefix, row);
+            keys = keys.filter((key) => depth < key.length && rows.get(key.slice(0, depth))?.splitAt !== undefined);
+        }
+        return rows;
+    }
+
+    private async readMarkerRow(callId: string, prefix: string): Promise<KnownMarkerRow> {
+        try {
+            return { ...markersFromEntity(await this.table.getEntity<Record<string, unknown>>(callId, markerRowKey(prefix))), exists: true };
+        } catch (err) {
+            if (isNotFound(err)) return { entries: new Map(), exists: false };
+            throw new StorageUnavailableError(err);
         }
     }
-}
 
-/** How many queued events fit in one transaction. */
-function batchSize(queue: readonly QueuedEvent[]): number {
-    let chars = 0;
-    let count = 0;
-    for (const { event } of queue) {
-        const size = Math.min(event.resourceData?.length ?? 0, RESOURCE_DATA_LIMIT);
-        if (count > 0 && (count === MAX_EVENTS || chars + size > MAX_RESOURCE_CHARS)) break;
-        chars += size;
-        count++;
+    /** The call as this transaction left it: what the plan started from, with the rows it wrote. */
+    private remember(callId: string, call: KnownCall, plan: AppendPlan, etag: string | undefined): void {
+        if (etag === undefined) {
+            this.known.delete(callId);
+            return;
+        }
+        const markers = new Map(call.markers);
+        for (const { prefix, row } of plan.markers) markers.set(prefix, { ...row, exists: true });
+        this.known.set(callId, { summary: plan.summary, etag, markers });
     }
-    return count;
 }
 
-function settle(callId: string, item: QueuedEvent, outcome: EventOutcome): void {
+function committed(outcome: PlannedOutcome, event: NewCallEvent, refusedReason: string | undefined): Committed {
+    if (outcome.outcome === 'stored' && refusedReason !== undefined) {
+        return { outcome: { outcome: 'rejected', sequence: outcome.sequence, reason: refusedReason }, event };
+    }
+    return { outcome, event };
+}
+
+/**
+ * What is stored for an event the storage refused: a `rejected` event with the storage's reason and the
+ * event's identity (so its redelivery is recognised), and, unless `bare`, the event itself as ASCII-only
+ * JSON in `resourceData` (no character the storage could object to). `bare` is the last resort.
+ */
+function refusedStandIn(event: NewCallEvent, reason: string, bare: boolean): NewCallEvent {
+    const kept = bare ? 'Only its receive time and dedupe key are kept.' : 'resourceData holds the event as it arrived, as ASCII-only JSON.';
+    return fitToTable({
+        kind: EVENT_KIND.rejected,
+        receivedAt: event.receivedAt,
+        ...(event.dedupeKey === undefined ? {} : { dedupeKey: event.dedupeKey }),
+        rejectReason: `Table Storage refused to store this ${event.kind} event (${reason}). ${kept}`,
+        ...(bare ? {} : { resourceData: asciiJson(event) }),
+    });
+}
+
+function asciiJson(value: unknown): string {
+    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed): void {
     const { submission } = item;
     if (submission.failed) return;
     submission.outcomes[item.index] = outcome;
-    if (outcome.outcome === 'stored') {
-        submission.stored.push({ ...item.event, callId, sequence: outcome.sequence });
+    if (outcome.outcome !== 'duplicate') {
+        submission.stored.push({ ...event, callId, sequence: outcome.sequence });
     }
     submission.remaining -= 1;
     if (submission.remaining === 0) {

@@ -1,10 +1,14 @@
 // Verifies the bearer token Graph puts on every callback: RS256 only, keys from the JWKS named by the
-// OpenID configuration (cached; fetched again when a token names a key we do not know), issuer, audience,
-// lifetime with 5 minutes of clock skew, and the tenant.
+// OpenID configuration (see callbackKeys.ts), issuer, audience, lifetime with 5 minutes of clock skew, and
+// the tenant. A token is refused (401) only when it is proven wrong; keys that cannot be had are a 503, so
+// Graph delivers the notification again instead of dropping it.
 
-import type { JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { CallbackSigningKeys, keysUnavailable, type CallbackKeyOptions, type CallbackKeySet } from './callbackKeys';
 import type { CallbackAuthConfig } from './config';
-import { ServiceUnavailableError, UnauthorizedError } from './errors';
+import { UnauthorizedError } from './errors';
+import { loadJose } from './loadJose';
 
 export interface CallbackCaller {
     /** `tid` of the token; undefined only when callback auth is disabled. */
@@ -13,41 +17,25 @@ export interface CallbackCaller {
 }
 
 const CLOCK_SKEW_SECONDS = 300;
-/** Re-read the OpenID configuration daily: it names the JWKS location, which changes rarely. */
-const OPENID_CONFIGURATION_MAX_AGE_MS = 24 * 3600 * 1000;
-const FETCH_TIMEOUT_MS = 5000;
-const JWKS_MAX_AGE_MS = 3600 * 1000;
 /** Graph reuses one token for many callbacks; remember this many verified tokens. */
 const VERIFIED_TOKENS = 1000;
 /** A cached verdict is trusted this long at most (and never past the token's expiry). */
 const VERIFIED_TOKEN_MAX_AGE_MS = 5 * 60 * 1000;
 
-type Jose = typeof import('jose');
-
-/** jose is loaded on the first callback, not when the app starts: it is a tenth of the cold start. */
-function jose(): Jose {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('jose') as Jose;
-}
-
 export class CallbackTokenVerifier {
     private readonly config: CallbackAuthConfig;
-    private keySet: { getKey: JWTVerifyGetKey; fetchedAt: number } | undefined;
-    private keySetLoading: Promise<JWTVerifyGetKey> | undefined;
-    /** Token -> who sent it, and until when that verdict holds (token expiry or max age, whichever is first). */
-    private readonly verified = new Map<string, { caller: CallbackCaller; validUntil: number }>();
+    private readonly keys: CallbackSigningKeys;
+    /** Token -> who sent it; each entry lives until the token expires or for the max age, whichever is first. */
+    private readonly verified = new LRUCache<string, CallbackCaller>({ max: VERIFIED_TOKENS, ttl: VERIFIED_TOKEN_MAX_AGE_MS });
 
-    constructor(config: CallbackAuthConfig) {
+    constructor(config: CallbackAuthConfig, options: CallbackKeyOptions = {}) {
         this.config = config;
-    }
-
-    get enabled(): boolean {
-        return this.config.enabled;
+        this.keys = new CallbackSigningKeys(config.openIdConfigurationUrl, options);
     }
 
     /**
-     * Checks the `Authorization` header of a callback. Throws a 401 for a missing or invalid token, and a
-     * 503 when the signing keys cannot be fetched (Graph will deliver again).
+     * Checks the `Authorization` header of a callback. Throws a 401 for a missing token or one proven invalid,
+     * and a 503 when the signing keys needed to decide cannot be fetched (Graph will deliver again).
      *
      * @example
      * const caller = await verifier.verify(request.headers.get('authorization'));
@@ -56,24 +44,13 @@ export class CallbackTokenVerifier {
         if (!this.config.enabled) {
             return {};
         }
+        const arrivedAt = performance.now();
         const token = bearerToken(authorization);
         const known = this.verified.get(token);
-        if (known !== undefined && Date.now() < known.validUntil) {
-            return known.caller;
+        if (known !== undefined) {
+            return known;
         }
-        const getKey = await this.keys();
-        let payload;
-        try {
-            ({ payload } = await jose().jwtVerify(token, getKey, {
-                algorithms: ['RS256'],
-                issuer: [...this.config.issuers],
-                audience: this.config.audience,
-                clockTolerance: CLOCK_SKEW_SECONDS,
-                requiredClaims: ['exp'],
-            }));
-        } catch (err) {
-            throw tokenFailure(err);
-        }
+        const payload = await this.verifiedPayload(token, arrivedAt);
         const tenantId = typeof payload.tid === 'string' && payload.tid.trim() !== '' ? payload.tid : undefined;
         if (tenantId === undefined) {
             throw new UnauthorizedError('The callback token has no "tid" (tenant) claim.');
@@ -82,55 +59,36 @@ export class CallbackTokenVerifier {
             throw new UnauthorizedError(`Tenant ${tenantId} is not in ALLOWED_TENANT_IDS.`);
         }
         const caller: CallbackCaller = { tenantId, ...(payload.iss ? { issuer: payload.iss } : {}) };
-        this.remember(token, caller, (payload.exp ?? 0) * 1000);
+        // Graph sends one token with many callbacks: its RS256 check is done once, not per request.
+        const ttl = Math.min((payload.exp ?? 0) * 1000 - Date.now(), VERIFIED_TOKEN_MAX_AGE_MS);
+        if (ttl > 0) this.verified.set(token, caller, { ttl });
         return caller;
     }
 
-    /** Graph sends one token with many callbacks: its RS256 check is done once, not per request. */
-    private remember(token: string, caller: CallbackCaller, expiresAt: number): void {
-        this.verified.delete(token);
-        this.verified.set(token, { caller, validUntil: Math.min(expiresAt, Date.now() + VERIFIED_TOKEN_MAX_AGE_MS) });
-        if (this.verified.size > VERIFIED_TOKENS) {
-            const oldest = this.verified.keys().next().value;
-            if (oldest !== undefined) this.verified.delete(oldest);
-        }
-    }
-
-    private async keys(): Promise<JWTVerifyGetKey> {
-        if (this.keySet !== undefined && Date.now() - this.keySet.fetchedAt < OPENID_CONFIGURATION_MAX_AGE_MS) {
-            return this.keySet.getKey;
-        }
-        this.keySetLoading ??= this.loadKeySet().finally(() => {
-            this.keySetLoading = undefined;
-        });
-        return this.keySetLoading;
-    }
-
-    private async loadKeySet(): Promise<JWTVerifyGetKey> {
-        const url = this.config.openIdConfigurationUrl;
-        let jwksUri: unknown;
-        try {
-            const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
-            if (!response.ok) {
-                throw new Error(`HTTP ${response.status}`);
+    /**
+     * The token's claims, checked against the kept keys. A key id they do not know proves nothing until the
+     * keys have been fetched after the token arrived: then it is a 401, and a fetch that fails is a 503.
+     */
+    private async verifiedPayload(token: string, arrivedAt: number): Promise<JWTPayload> {
+        const { jwtVerify, errors } = loadJose();
+        let keySet: CallbackKeySet = await this.keys.keys();
+        for (;;) {
+            try {
+                const { payload } = await jwtVerify(token, keySet.getKey, {
+                    algorithms: ['RS256'],
+                    issuer: [...this.config.issuers],
+                    audience: this.config.audience,
+                    clockTolerance: CLOCK_SKEW_SECONDS,
+                    requiredClaims: ['exp'],
+                });
+                return payload;
+            } catch (err) {
+                if (!(err instanceof errors.JWKSNoMatchingKey) || keySet.fetchStartedAt >= arrivedAt) {
+                    throw tokenFailure(err);
+                }
             }
-            jwksUri = ((await response.json()) as { jwks_uri?: unknown }).jwks_uri;
-        } catch (err) {
-            throw keysUnavailable(`the OpenID configuration ${url} could not be read`, err);
+            keySet = await this.keys.newerThan(keySet);
         }
-        if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
-            throw keysUnavailable(`the OpenID configuration ${url} has no valid jwks_uri`);
-        }
-        const getKey = jose().createRemoteJWKSet(new URL(jwksUri), {
-            timeoutDuration: FETCH_TIMEOUT_MS,
-            // An unknown kid makes jose fetch the JWKS again, at most once a second: new keys are picked up
-            // at once, and a flood of made-up kids cannot turn into a flood of fetches.
-            cooldownDuration: 1000,
-            // Keys withdrawn from the JWKS stop being trusted within the hour.
-            cacheMaxAge: JWKS_MAX_AGE_MS,
-        });
-        this.keySet = { getKey, fetchedAt: Date.now() };
-        return getKey;
     }
 }
 
@@ -142,26 +100,16 @@ function bearerToken(authorization: string | null | undefined): string {
     return match[1];
 }
 
-/** Which verification failures mean "bad token" (401) and which mean "cannot check now" (503). */
+/** Which verification failures prove the token bad (401) and which mean "cannot check now" (503). */
 function tokenFailure(err: unknown): Error {
-    const joseErrors = jose().errors;
-    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || isFetchFailure(err)) {
-        return keysUnavailable('the signing keys (JWKS) could not be fetched', err);
-    }
-    if (err instanceof joseErrors.JWTExpired) return new UnauthorizedError('The callback token has expired.', { cause: err });
-    if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const { errors } = loadJose();
+    if (err instanceof errors.JWKSInvalid) return keysUnavailable('the signing keys (JWKS) hold a key that cannot be used', err);
+    if (err instanceof errors.JWTExpired) return new UnauthorizedError('The callback token has expired.', { cause: err });
+    if (err instanceof errors.JWTClaimValidationFailed) {
         return new UnauthorizedError(`The callback token's "${err.claim}" claim is not acceptable: ${err.message}`, { cause: err });
     }
-    if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthorizedError('The callback token is not signed with RS256.', { cause: err });
-    if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthorizedError('The callback token is signed with an unknown key.', { cause: err });
-    if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthorizedError('The callback token signature is invalid.', { cause: err });
+    if (err instanceof errors.JOSEAlgNotAllowed) return new UnauthorizedError('The callback token is not signed with RS256.', { cause: err });
+    if (err instanceof errors.JWKSNoMatchingKey) return new UnauthorizedError('The callback token is signed with an unknown key.', { cause: err });
+    if (err instanceof errors.JWSSignatureVerificationFailed) return new UnauthorizedError('The callback token signature is invalid.', { cause: err });
     return new UnauthorizedError('The callback token is malformed or invalid.', { cause: err });
-}
-
-function isFetchFailure(err: unknown): boolean {
-    return err instanceof TypeError || (err instanceof Error && err.name === 'AbortError');
-}
-
-function keysUnavailable(what: string, cause?: unknown): ServiceUnavailableError {
-    return new ServiceUnavailableError(`Callback tokens cannot be checked now: ${what}.`, 10, { cause });
 }

@@ -1,14 +1,22 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
+import { tableEndpointOf } from './connectionString';
 import { ConfigError } from './errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Where the call record lives: a connection string, or a table endpoint reached with an Entra identity. */
 export type StorageConfig =
-    | { kind: 'connectionString'; setting: string; connectionString: string; tableName: string }
-    | { kind: 'identity'; setting: string; tableServiceUri: string; clientId?: string; tableName: string };
+    | { kind: 'connectionString'; setting: string; connectionString: string; tableEndpoint: string; tableName: string }
+    | { kind: 'identity'; setting: string; tableServiceUri: string; credential: StorageCredentialConfig; tableName: string };
+
+/**
+ * Who storage reached by identity (tables, queues) signs in as: the app's managed identity in Azure (the
+ * user-assigned one named by `<connection>__clientId`, else the system-assigned one), the developer's own
+ * login elsewhere. Never the Graph app's client secret, whose app registration has no storage roles.
+ */
+export type StorageCredentialConfig = { kind: 'managedIdentity'; clientId?: string } | { kind: 'developer' };
 
 /** How `@azure/identity` gets the app's Graph token. */
 export type CredentialConfig =
@@ -41,7 +49,7 @@ export interface AppConfig {
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     dedupeWindowSeconds: number;
-    /** `WEBSITE_INSTANCE_ID` is set: the app runs in Azure App Service / Functions. */
+    /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
 }
 
@@ -54,6 +62,9 @@ export const DEFAULTS = {
     callbackIssuers: 'https://graph.microsoft.com,https://api.botframework.com',
     dedupeWindowSeconds: 600,
 } as const;
+
+/** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
     'login.microsoftonline.com',
@@ -69,11 +80,11 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set([
  * const config = loadConfig({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: '...' });
  */
 export function loadConfig(env: Environment): AppConfig {
-    const runningInAzure = present(env, 'WEBSITE_INSTANCE_ID') !== undefined;
+    const runningInAzure = azureMarker(env) !== undefined;
     return {
         storage: loadStorageConfig(env),
         graph: loadGraphConfig(env, runningInAzure),
-        callbackAuth: loadCallbackAuthConfig(env, runningInAzure),
+        callbackAuth: loadCallbackAuthConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         runningInAzure,
     };
@@ -96,21 +107,52 @@ export function loadStorageConfig(env: Environment): StorageConfig {
     for (const prefix of ['CallHistoryStorage', 'AzureWebJobsStorage']) {
         const connectionString = present(env, prefix);
         if (connectionString !== undefined) {
-            validateConnectionString(prefix, connectionString);
-            return { kind: 'connectionString', setting: prefix, connectionString, tableName };
+            const tableEndpoint = tableEndpointOf(connectionString);
+            if (tableEndpoint === undefined) {
+                throw new ConfigError(
+                    prefix,
+                    'is not a Table Storage connection string (expected DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix or TableEndpoint; TableEndpoint and SharedAccessSignature; or UseDevelopmentStorage=true).',
+                );
+            }
+            return { kind: 'connectionString', setting: prefix, connectionString, tableEndpoint, tableName };
         }
         const tableServiceUri = present(env, `${prefix}__tableServiceUri`);
         if (tableServiceUri !== undefined) {
             const setting = `${prefix}__tableServiceUri`;
             httpsUrl(setting, tableServiceUri);
-            const clientId = present(env, `${prefix}__clientId`);
-            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), tableName, ...(clientId ? { clientId } : {}) };
+            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix), tableName };
         }
     }
     throw new ConfigError(
         'CallHistoryStorage',
         'is missing. Set it (or AzureWebJobsStorage) to a Table Storage connection string, or set CallHistoryStorage__tableServiceUri for an identity-based connection.',
     );
+}
+
+/**
+ * The credential of an identity-based storage connection named `connection` (`CallHistoryStorage`,
+ * `CallEventsStorage`, ...): its `__clientId` matters in Azure only, where the managed identity exists.
+ *
+ * @example
+ * storageCredentialConfig({ IDENTITY_ENDPOINT: '...', CallHistoryStorage__clientId: 'c1' }, 'CallHistoryStorage')
+ * // { kind: 'managedIdentity', clientId: 'c1' }
+ */
+export function storageCredentialConfig(env: Environment, connection: string): StorageCredentialConfig {
+    if (azureMarker(env) === undefined) {
+        return { kind: 'developer' };
+    }
+    const clientId = present(env, `${connection}__clientId`);
+    return { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+}
+
+/**
+ * The setting that shows the app runs in Azure: App Service and Functions set `WEBSITE_INSTANCE_ID`, and
+ * `IDENTITY_ENDPOINT` wherever a managed identity is offered.
+ */
+function azureMarker(env: Environment): 'WEBSITE_INSTANCE_ID' | 'IDENTITY_ENDPOINT' | undefined {
+    if (present(env, 'WEBSITE_INSTANCE_ID') !== undefined) return 'WEBSITE_INSTANCE_ID';
+    if (present(env, 'IDENTITY_ENDPOINT') !== undefined) return 'IDENTITY_ENDPOINT';
+    return undefined;
 }
 
 function loadGraphConfig(env: Environment, runningInAzure: boolean): GraphConfig {
@@ -157,14 +199,15 @@ function loadCredentialConfig(env: Environment, runningInAzure: boolean): Creden
     };
 }
 
-function loadCallbackAuthConfig(env: Environment, runningInAzure: boolean): CallbackAuthConfig {
+function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
     const mode = (present(env, 'CALLBACK_AUTH') ?? 'enabled').toLowerCase();
     if (mode !== 'enabled' && mode !== 'disabled') {
         throw new ConfigError('CALLBACK_AUTH', `"${mode}" must be "enabled" or "disabled".`);
     }
     const enabled = mode === 'enabled';
-    if (!enabled && runningInAzure) {
-        throw new ConfigError('CALLBACK_AUTH', '"disabled" is for local debugging only and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set).');
+    const azure = azureMarker(env);
+    if (!enabled && azure !== undefined) {
+        throw new ConfigError('CALLBACK_AUTH', `"disabled" is for local debugging only and is refused when the app runs in Azure (${azure} is set).`);
     }
     const openIdConfigurationUrl = present(env, 'CALLBACK_OPENID_CONFIGURATION') ?? DEFAULTS.callbackOpenIdConfiguration;
     httpsUrl('CALLBACK_OPENID_CONFIGURATION', openIdConfigurationUrl);
@@ -180,6 +223,14 @@ function loadCallbackAuthConfig(env: Environment, runningInAzure: boolean): Call
     const allowedTenantIds = allowed === undefined ? null : new Set(list(allowed).map((t) => t.toLowerCase()));
     if (allowedTenantIds !== null && allowedTenantIds.size === 0) {
         throw new ConfigError('ALLOWED_TENANT_IDS', 'is set but names no tenant; remove it to allow any tenant.');
+    }
+    // A token's `tid` is always the tenant's GUID: a domain here would be accepted now and refuse every callback later.
+    const notTenantId = [...(allowedTenantIds ?? [])].find((tenant) => !TENANT_ID.test(tenant));
+    if (notTenantId !== undefined) {
+        throw new ConfigError(
+            'ALLOWED_TENANT_IDS',
+            `"${notTenantId}" is not a tenant id. Callback tokens name their tenant by its id, so use the tenant id (GUID), shown as "Tenant ID" on the Overview page of the Microsoft Entra admin center, not a domain name.`,
+        );
     }
     return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
 }
@@ -225,24 +276,4 @@ function httpsUrl(name: string, value: string): URL {
         throw new ConfigError(name, `"${value}" must use https (plain http is allowed for localhost only).`);
     }
     return url;
-}
-
-function validateConnectionString(name: string, value: string): void {
-    if (/^UseDevelopmentStorage=true;?$/i.test(value)) {
-        return;
-    }
-    const parts = new Map(
-        value
-            .split(';')
-            .filter((part) => part.includes('='))
-            .map((part) => {
-                const at = part.indexOf('=');
-                return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
-            }),
-    );
-    const hasAccount = parts.has('accountname') && parts.has('accountkey');
-    const hasSas = parts.has('sharedaccesssignature') && (parts.has('tableendpoint') || parts.has('accountname'));
-    if (!hasAccount && !hasSas) {
-        throw new ConfigError(name, 'is not a Table Storage connection string (expected AccountName and AccountKey, a SharedAccessSignature, or UseDevelopmentStorage=true).');
-    }
 }

@@ -1,8 +1,9 @@
 // Entra credentials for Graph and for identity-based storage, built from configuration with
 // `@azure/identity`. The package is required on first use only: the callback path never needs it.
+// Graph and storage are kept apart on purpose: the bot's client secret is for Graph alone.
 
 import type { TokenCredential } from '@azure/identity';
-import { isCustomAuthority, type CredentialConfig } from './config';
+import { isCustomAuthority, type CredentialConfig, type StorageCredentialConfig } from './config';
 
 type Identity = typeof import('@azure/identity');
 
@@ -16,7 +17,7 @@ function identity(): Identity {
  * identity in Azure, otherwise `DefaultAzureCredential` (environment, workload identity, Azure CLI, ...).
  */
 export function graphCredential(config: CredentialConfig): TokenCredential {
-    const { ClientSecretCredential, ManagedIdentityCredential, DefaultAzureCredential } = identity();
+    const { ClientSecretCredential, DefaultAzureCredential } = identity();
     switch (config.kind) {
         case 'clientSecret':
             return new ClientSecretCredential(config.tenantId, config.clientId, config.clientSecret, {
@@ -26,7 +27,7 @@ export function graphCredential(config: CredentialConfig): TokenCredential {
                 disableInstanceDiscovery: isCustomAuthority(config.authorityHost),
             });
         case 'managedIdentity':
-            return config.clientId ? new ManagedIdentityCredential({ clientId: config.clientId }) : new ManagedIdentityCredential();
+            return managedIdentity(config.clientId);
         case 'default':
             return new DefaultAzureCredential({
                 ...(config.tenantId ? { tenantId: config.tenantId } : {}),
@@ -36,8 +37,27 @@ export function graphCredential(config: CredentialConfig): TokenCredential {
     }
 }
 
-/** The credential for an identity-based table connection (`CallHistoryStorage__tableServiceUri`). */
-export function storageCredential(clientId: string | undefined): TokenCredential {
-    const { DefaultAzureCredential } = identity();
-    return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+/**
+ * The credential for storage reached by identity (the call record's table, the call-events queue): the app's
+ * managed identity in Azure, the developer's Azure CLI, Azure Developer CLI or Azure PowerShell login elsewhere.
+ * Not DefaultAzureCredential: its chain starts with the environment, where AZURE_CLIENT_SECRET is the Graph
+ * app's secret, and would sign storage requests as the bot's app registration instead.
+ *
+ * @example
+ * new TableClient(tableServiceUri, tableName, storageCredential(storage.credential));
+ */
+export function storageCredential(config: StorageCredentialConfig): TokenCredential {
+    const { ChainedTokenCredential, AzureCliCredential, AzureDeveloperCliCredential, AzurePowerShellCredential } = identity();
+    switch (config.kind) {
+        case 'managedIdentity':
+            return managedIdentity(config.clientId);
+        case 'developer':
+            return new ChainedTokenCredential(new AzureCliCredential(), new AzureDeveloperCliCredential(), new AzurePowerShellCredential());
+    }
+}
+
+/** The user-assigned managed identity named by `clientId`, or the system-assigned one. */
+function managedIdentity(clientId: string | undefined): TokenCredential {
+    const { ManagedIdentityCredential } = identity();
+    return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
 }

@@ -18,7 +18,10 @@ export interface IngestResult {
     accepted: number;
     /** Redeliveries recognised and not stored again. */
     duplicates: number;
-    /** Notifications no call could be found for, stored in `_unrouted`. */
+    /**
+     * Notifications stored as `rejected` events: those no call could be found for (in `_unrouted`), and
+     * those the storage refused as sent (in their call's history, with the storage's reason).
+     */
     rejected: number;
 }
 
@@ -39,7 +42,7 @@ export async function ingestCallback(request: CallbackRequest, deps: IngestDepen
     requireJsonContentType(request.header('content-type'));
     const routed = parseNotifications(parseJson(bytes), {
         receivedAt,
-        ...present({
+        ...nonEmptyHeaders({
             tenantId: caller.tenantId,
             chainId: request.header('x-microsoft-skype-chain-id'),
             messageId: request.header('x-microsoft-skype-message-id'),
@@ -68,14 +71,16 @@ export async function ingestCallback(request: CallbackRequest, deps: IngestDepen
         const { events, result: appended } = outcome.value;
         appended.outcomes.forEach((eventOutcome, i) => {
             if (eventOutcome.outcome === 'duplicate') result.duplicates += 1;
-            else if (events[i]?.kind === EVENT_KIND.rejected) result.rejected += 1;
+            // Unattributable, or refused by the storage and kept as a rejected event of its call.
+            else if (eventOutcome.outcome === 'rejected' || events[i]?.kind === EVENT_KIND.rejected) result.rejected += 1;
             else result.accepted += 1;
         });
     }
     return result;
 }
 
-function present<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
+/** The header values that were sent and are not empty. */
+function nonEmptyHeaders<T extends Record<string, string | null | undefined>>(fields: T): { [K in keyof T]?: string } {
     return Object.fromEntries(Object.entries(fields).filter(([, value]) => typeof value === 'string' && value !== '')) as {
         [K in keyof T]?: string;
     };

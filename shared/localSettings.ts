@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { SettingsFileError } from './errors';
+import { isObject } from './isObject';
 
 export interface LocalSettings {
     file: string;
@@ -47,8 +48,4 @@ export function readLocalSettings(file: string): LocalSettings {
         strings[name] = String(value);
     }
     return { file, found: true, values: strings };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -2,11 +2,12 @@
 // Accepts the v1.0 `commsNotifications` shape and the older beta shape; pure, no I/O.
 
 import { isValidCallId } from './callId';
-import { EVENT_KIND, UNROUTED_PARTITION, type CallResourceKind, type NewCallEvent } from './callModel';
+import { EVENT_KIND, resourceKindOf, UNROUTED_PARTITION, type NewCallEvent } from './callModel';
 import { normalizeCallState } from './callState';
 import { dedupeKeyOf } from './dedupeKey';
 import { defined } from './defined';
 import { BadRequestError } from './errors';
+import { isObject } from './isObject';
 
 /** What the HTTP request says about the delivery, beside its body. */
 export interface DeliveryContext {
@@ -26,8 +27,9 @@ export interface RoutedEvent {
 }
 
 // `/communications/calls/{id}` (v1.0), `/app/calls/{id}` (beta), `/applications/{appId}/calls/{id}`,
-// optionally absolute and with a version segment, then an optional sub-resource path.
-const CALLS_RESOURCE = /^(?:https?:\/\/[^/]+)?(?:\/(?:v1\.0|beta))?\/(?:communications|app|applications\/[^/]+)\/calls\/([^/?#]*)(?:\/([^?#]*))?/i;
+// optionally absolute and with a version segment, then an optional sub-resource path. The leading slash
+// may be missing: Graph's own examples send `communications/calls/{id}/operations/{id}` for hold music.
+const CALLS_RESOURCE = /^(?:https?:\/\/[^/]+\/|\/)?(?:(?:v1\.0|beta)\/)?(?:communications|app|applications\/[^/]+)\/calls\/([^/?#]*)(?:\/([^?#]*))?/i;
 
 /**
  * Turns a parsed callback body into events, in the order Graph sent them.
@@ -122,14 +124,6 @@ function rejected(
     return { partition: UNROUTED_PARTITION, event };
 }
 
-function resourceKindOf(subPath: string): CallResourceKind {
-    if (subPath === '') return 'call';
-    const first = subPath.split('/')[0]?.toLowerCase();
-    if (first === 'participants') return 'participants';
-    if (first === 'operations') return 'operation';
-    return 'other';
-}
-
 /** `resultInfo` codes arrive as numbers or as strings; keep integers, drop anything else. */
 function resultInfoOf(value: unknown): { resultCode?: number; resultSubcode?: number; resultMessage?: string } {
     if (!isObject(value)) {
@@ -149,10 +143,6 @@ function integerOf(value: unknown): number | undefined {
 
 function stringOf(value: unknown): string | undefined {
     return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function safeDecode(segment: string): string {

@@ -2,12 +2,13 @@
 // constants the app checks requests with (call id rule, page size, states, body limit), so the rules it
 // states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
 
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from './callFields';
 import { CALL_ID_PATTERN } from './callId';
+import { EVENT_KIND } from './callModel';
 import { KNOWN_CALL_STATES } from './callState';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import { DEFAULT_TOP, MAX_TOP } from './queryOptions';
 import { CALLBACK_BODY_LIMIT } from './requestBody';
-import { RESOURCE_DATA_LIMIT } from './tableEntities';
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
@@ -203,10 +204,61 @@ function paths(): Record<string, Record<string, unknown>> {
     };
 }
 
+/** What a field says beyond its type, in the document. */
+const FIELD_DESCRIPTIONS: Record<string, string> = {
+    callState: "Latest state by the state rules, in Graph's camelCase spelling.",
+    duplicateCount: 'Redeliveries recognised and not stored again.',
+    hangupStatus: "Graph's status for the last hang-up attempt; absent when Graph did not answer it.",
+    kind: 'notification, hangupRequest, rejected or reconciliation.',
+    resultMessage: "For hangupRequest and reconciliation events: Graph's answer in words.",
+    resourceData: "The notification's resourceData as Graph sent it (outside input); the raw text when it was cut (resourceDataTruncated).",
+    httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
+    truncatedFields: 'Fields stored cut because they were longer than the table holds.',
+    closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+};
+
+/**
+ * The call lifecycle's summary fields (SPEC.md, Call lifecycle), described until callFields.ts lists them;
+ * a field callFields.ts has is taken from there.
+ */
+const LIFECYCLE_SUMMARY_FIELDS: Record<string, unknown> = {
+    closedBy: { enum: ['graph', 'reconciler'] },
+    reconciledAt: { type: 'string', format: 'date-time' },
+    reconcileStatus: { type: 'integer' },
+};
+
+/** A field's JSON schema from its description in callFields.ts. */
+function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
+    const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
+    if (name === 'kind') return { ...described, enum: [...new Set([...Object.values(EVENT_KIND), 'reconciliation'])] };
+    if (spec.json === 'parsed') return described;
+    switch (spec.column) {
+        case 'int':
+            return { ...described, type: 'integer' };
+        case 'boolean':
+            return { ...described, type: 'boolean' };
+        case 'datetime':
+            return { ...described, type: 'string', format: 'date-time' };
+        case 'names':
+            return { ...described, type: 'array', items: { type: 'string' } };
+        default:
+            return { ...described, type: 'string', ...(spec.limit === undefined ? {} : { maxLength: spec.limit }) };
+    }
+}
+
+/** An object of the listed fields and no others; those with a fallback are always there. */
+function recordSchema(description: string, keys: Record<string, unknown>, fields: FieldList, additions: Record<string, unknown>): Record<string, unknown> {
+    const properties: Record<string, unknown> = { ...keys };
+    for (const [name, spec] of Object.entries(fields)) properties[name] = fieldSchema(name, spec);
+    for (const [name, schema] of Object.entries(additions)) {
+        if (!(name in properties)) properties[name] = { ...(FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] }), ...(schema as object) };
+    }
+    const required = [...Object.keys(keys), ...Object.entries(fields).filter(([, spec]) => spec.fallback !== undefined).map(([name]) => name)];
+    return { type: 'object', description, required, additionalProperties: false, properties };
+}
+
 function schemas(): Record<string, unknown> {
-    const dateTime = { type: 'string', format: 'date-time' };
     const text = { type: 'string' };
-    const integer = { type: 'integer' };
     return {
         Problem: {
             type: 'object',
@@ -221,65 +273,13 @@ function schemas(): Record<string, unknown> {
                 instance: text,
             },
         },
-        CallSummary: {
-            type: 'object',
-            description: 'The summary row of a call (README, table layout). A call is ended when callState is terminated or deleted is true.',
-            required: ['callId', 'deleted', 'eventCount', 'duplicateCount'],
-            additionalProperties: false,
-            properties: {
-                callId: { type: 'string', pattern: CALL_ID_PATTERN.source },
-                callState: { ...text, description: "Latest state by the state rules, in Graph's camelCase spelling." },
-                terminationReason: text,
-                resultCode: integer,
-                resultSubcode: integer,
-                resultMessage: text,
-                graphEtag: text,
-                lastChangeType: { ...text, examples: ['created', 'updated', 'deleted'] },
-                deleted: { type: 'boolean' },
-                eventCount: { type: 'integer', minimum: 0 },
-                duplicateCount: { type: 'integer', minimum: 0, description: 'Redeliveries recognised and not stored again.' },
-                firstEventAt: dateTime,
-                lastEventAt: dateTime,
-                hangupRequestedAt: dateTime,
-                hangupStatus: { ...integer, description: "Graph's status for the last hang-up attempt; absent when Graph did not answer it." },
-                tenantId: text,
-                closedBy: { enum: ['graph', 'reconciler'], description: 'Who ended the call: a Graph notification or the reconciler.' },
-                reconciledAt: dateTime,
-                reconcileStatus: integer,
-            },
-        },
-        CallEvent: {
-            type: 'object',
-            description: 'One history event, in sequence order (1, 2, 3, ... without gaps).',
-            required: ['sequence', 'kind', 'receivedAt'],
-            additionalProperties: false,
-            properties: {
-                sequence: { type: 'integer', minimum: 1 },
-                kind: { enum: ['notification', 'hangupRequest', 'rejected', 'reconciliation'] },
-                receivedAt: dateTime,
-                changeType: text,
-                callState: text,
-                resourceUrl: text,
-                graphEtag: text,
-                terminationReason: text,
-                resultCode: integer,
-                resultSubcode: integer,
-                resultMessage: { ...text, description: "For hangupRequest and reconciliation events: Graph's answer in words." },
-                dedupeKey: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-                chainId: text,
-                messageId: text,
-                scenarioId: text,
-                tenantId: text,
-                resourceData: {
-                    description: `The notification's resourceData as Graph sent it (outside input). Cut to ${RESOURCE_DATA_LIMIT} characters, and then the raw text, when resourceDataTruncated is set.`,
-                },
-                resourceDataTruncated: { const: true },
-                rejectReason: text,
-                httpStatus: { ...integer, description: "hangupRequest and reconciliation events: Graph's HTTP status." },
-                graphRequestId: text,
-                clientRequestId: text,
-            },
-        },
+        CallSummary: recordSchema(
+            'The summary row of a call (README, table layout). A call is ended when callState is terminated or deleted is true.',
+            { callId: { type: 'string', pattern: CALL_ID_PATTERN.source } },
+            SUMMARY_FIELDS,
+            LIFECYCLE_SUMMARY_FIELDS,
+        ),
+        CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS, {}),
         CallListPage: {
             type: 'object',
             required: ['calls'],

@@ -23,10 +23,33 @@ export interface CallListOptions extends PageOptions {
     until?: Date;
 }
 
+const SUMMARY_PARAMETERS = [] as const;
 const HISTORY_PARAMETERS = ['top', 'continuationToken'] as const;
 const CALL_LIST_PARAMETERS = ['state', 'since', 'until', 'top', 'continuationToken'] as const;
 /** The Functions host reads the function key from `code`; it is not ours to refuse. */
 const HOST_PARAMETERS = ['code'];
+
+/**
+ * The query string as the caller sent it. The Functions host hands the worker a dictionary that joins a repeated
+ * parameter's values with "," (`?top=1&top=2` arrives in `request.query` as `top=1,2`, see
+ * azure-functions-nodejs-library#168), so a repeat can only be seen, and refused, in the request's URL.
+ *
+ * @example
+ * parseCallListOptions(requestQuery(request.url))
+ */
+export function requestQuery(url: string): URLSearchParams {
+    return new URL(url).searchParams;
+}
+
+/**
+ * A call's summary takes no parameters: `?foo=bar` is refused rather than silently ignored.
+ *
+ * @example
+ * checkSummaryQuery(new URLSearchParams('code=function-key')) // fine
+ */
+export function checkSummaryQuery(query: URLSearchParams): void {
+    singleValues(query, SUMMARY_PARAMETERS);
+}
 
 /**
  * @example
@@ -148,7 +171,8 @@ function singleValues<Name extends string>(query: URLSearchParams, allowed: read
     for (const name of new Set(query.keys())) {
         if (HOST_PARAMETERS.includes(name)) continue;
         if (!(allowed as readonly string[]).includes(name)) {
-            throw new BadRequestError(`Unknown query parameter ${JSON.stringify(name.slice(0, 100))}; this endpoint takes ${allowed.join(', ')}.`);
+            const takes = allowed.length === 0 ? 'takes no query parameters' : `takes ${allowed.join(', ')}`;
+            throw new BadRequestError(`Unknown query parameter ${JSON.stringify(name.slice(0, 100))}; this endpoint ${takes}.`);
         }
         if (query.getAll(name).length > 1) {
             throw new BadRequestError(`Query parameter ${name} is given more than once.`);

@@ -41,6 +41,22 @@ export function isNotFound(err: unknown): boolean {
     return failure(err).statusCode === 404;
 }
 
+/**
+ * The storage refused what a transaction carries (400, or 413 for its size): the same request will be
+ * refused again however often it is sent, so it must change, never be answered with "retry later".
+ */
+export function isContentRefused(err: unknown): boolean {
+    const { statusCode } = failure(err);
+    return statusCode === 400 || statusCode === 413;
+}
+
+/** The storage's own words for a failure, short enough to keep in a row. */
+export function storageReason(err: unknown): string {
+    const { statusCode, code } = failure(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/^\d+:/, '').slice(0, 500) : '';
+    return [statusCode, code].filter((part) => part !== undefined).join(' ') + (message ? `: ${message}` : '');
+}
+
 /** Anything else from storage: an outage for the caller, who should retry. */
 export class StorageUnavailableError extends ServiceUnavailableError {
     constructor(cause: unknown) {

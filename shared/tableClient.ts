@@ -13,12 +13,11 @@ const CLIENT_OPTIONS: TableServiceClientOptions = {
 
 export function createTableClient(storage: StorageConfig): TableClient {
     if (storage.kind === 'connectionString') {
-        // Azurite and other local emulators speak plain http; the SDK wants that said explicitly.
-        const insecure = /UseDevelopmentStorage=true|TableEndpoint=http:\/\//i.test(storage.connectionString);
         return TableClient.fromConnectionString(storage.connectionString, storage.tableName, {
             ...CLIENT_OPTIONS,
-            allowInsecureConnection: insecure,
+            // Azurite and other local emulators speak plain http; the SDK wants that said explicitly.
+            allowInsecureConnection: storage.tableEndpoint.startsWith('http:'),
         });
     }
-    return new TableClient(storage.tableServiceUri, storage.tableName, storageCredential(storage.clientId), CLIENT_OPTIONS);
+    return new TableClient(storage.tableServiceUri, storage.tableName, storageCredential(storage.credential), CLIENT_OPTIONS);
 }

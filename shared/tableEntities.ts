@@ -1,21 +1,23 @@
-// The table layout (a public interface, see README "Table layout"): row keys and the mapping between
-// the call record's plain types and table entities, both ways.
+// The table layout (a public interface, see docs/table-layout.md): row keys, and the mapping between the
+// call record's plain types and table entities both ways, derived from the field description in
+// callFields.ts.
 
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
-import type { CallEvent, CallSummary, EventKind, NewCallEvent } from './callModel';
-import { defined } from './defined';
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from './callFields';
+import type { CallEvent, CallSummary, NewCallEvent } from './callModel';
 
 export const SUMMARY_ROW_KEY = 'state';
 export const EVENT_ROW_PREFIX = 'event-';
-/** Redelivery marker rows, `dedupe-0` ... `dedupe-f`; never start with `event-`. */
+/** Upper bound of the history rows: '.' is the character after '-', so the range holds exactly the `event-` rows. */
+export const EVENT_ROW_END = 'event.';
+/** Redelivery marker rows, `dedupe-` + a hex prefix of the dedupe key (see appendPlan.ts); never `event-`. */
 export const DEDUPE_ROW_PREFIX = 'dedupe-';
 /** A marker key (32 hex characters) followed by its receive time in ms, base 36 (8 characters until 2059). */
 const MARKER_KEY_LENGTH = 32;
-/** `resourceData` longer than this is cut (a table string property holds at most 32K UTF-16 units). */
-export const RESOURCE_DATA_LIMIT = 30_000;
 const SEQUENCE_DIGITS = 10;
 
 type Entity = TableEntity<Record<string, unknown>>;
+type StoredEntity = TableEntityResult<Record<string, unknown>>;
 type Int = number | { type: 'Int64'; value: string };
 
 /** `event-0000000042`: zero-padded, so a range scan of the partition returns the history in order. */
@@ -23,160 +25,105 @@ export function eventRowKey(sequence: number): string {
     return EVENT_ROW_PREFIX + String(sequence).padStart(SEQUENCE_DIGITS, '0');
 }
 
-export function markerRowKey(bucket: string): string {
-    return DEDUPE_ROW_PREFIX + bucket;
+export function markerRowKey(prefix: string): string {
+    return DEDUPE_ROW_PREFIX + prefix;
 }
 
 export function summaryToEntity(summary: CallSummary): Entity {
-    return {
-        partitionKey: summary.callId,
-        rowKey: SUMMARY_ROW_KEY,
-        deleted: summary.deleted,
-        eventCount: summary.eventCount,
-        duplicateCount: summary.duplicateCount,
-        ...defined({
-            callState: summary.callState,
-            terminationReason: summary.terminationReason,
-            resultCode: int(summary.resultCode),
-            resultSubcode: int(summary.resultSubcode),
-            resultMessage: summary.resultMessage,
-            graphEtag: summary.graphEtag,
-            lastChangeType: summary.lastChangeType,
-            firstEventAt: summary.firstEventAt,
-            lastEventAt: summary.lastEventAt,
-            hangupRequestedAt: summary.hangupRequestedAt,
-            hangupStatus: int(summary.hangupStatus),
-            tenantId: summary.tenantId,
-        }),
-    };
+    return { partitionKey: summary.callId, rowKey: SUMMARY_ROW_KEY, ...columnsOf(SUMMARY_FIELDS, summary) };
 }
 
-export function summaryFromEntity(entity: TableEntityResult<Record<string, unknown>>): CallSummary {
-    return {
-        callId: entity.partitionKey ?? '',
-        deleted: entity.deleted === true,
-        eventCount: numberOf(entity.eventCount) ?? 0,
-        duplicateCount: numberOf(entity.duplicateCount) ?? 0,
-        ...defined({
-            callState: stringOf(entity.callState),
-            terminationReason: stringOf(entity.terminationReason),
-            resultCode: numberOf(entity.resultCode),
-            resultSubcode: numberOf(entity.resultSubcode),
-            resultMessage: stringOf(entity.resultMessage),
-            graphEtag: stringOf(entity.graphEtag),
-            lastChangeType: stringOf(entity.lastChangeType),
-            firstEventAt: dateOf(entity.firstEventAt),
-            lastEventAt: dateOf(entity.lastEventAt),
-            hangupRequestedAt: dateOf(entity.hangupRequestedAt),
-            hangupStatus: numberOf(entity.hangupStatus),
-            tenantId: stringOf(entity.tenantId),
-        }),
-    };
+export function summaryFromEntity(entity: StoredEntity): CallSummary {
+    return { callId: entity.partitionKey ?? '', ...(fieldsOf(SUMMARY_FIELDS, entity) as Omit<CallSummary, 'callId'>) };
 }
 
 export function eventToEntity(callId: string, sequence: number, event: NewCallEvent): Entity {
-    const resourceData = cut(event.resourceData);
-    return {
-        partitionKey: callId,
-        rowKey: eventRowKey(sequence),
-        sequence,
-        kind: event.kind,
-        receivedAt: event.receivedAt,
-        ...defined({
-            changeType: event.changeType,
-            callState: event.callState,
-            resourceUrl: event.resourceUrl,
-            graphEtag: event.graphEtag,
-            terminationReason: event.terminationReason,
-            resultCode: int(event.resultCode),
-            resultSubcode: int(event.resultSubcode),
-            resultMessage: event.resultMessage,
-            dedupeKey: event.dedupeKey,
-            chainId: event.chainId,
-            messageId: event.messageId,
-            scenarioId: event.scenarioId,
-            tenantId: event.tenantId,
-            resourceData: resourceData?.text,
-            resourceDataTruncated: resourceData?.truncated ? true : undefined,
-            rejectReason: event.rejectReason,
-            httpStatus: int(event.httpStatus),
-            graphRequestId: event.graphRequestId,
-            clientRequestId: event.clientRequestId,
-        }),
-    };
+    return { partitionKey: callId, rowKey: eventRowKey(sequence), ...columnsOf(EVENT_FIELDS, { ...event, sequence }) };
 }
 
-export function eventFromEntity(entity: TableEntityResult<Record<string, unknown>>): CallEvent {
-    return {
-        callId: entity.partitionKey ?? '',
-        sequence: numberOf(entity.sequence) ?? 0,
-        kind: (stringOf(entity.kind) ?? 'notification') as EventKind,
-        receivedAt: dateOf(entity.receivedAt) ?? new Date(0),
-        ...defined({
-            changeType: stringOf(entity.changeType),
-            callState: stringOf(entity.callState),
-            resourceUrl: stringOf(entity.resourceUrl),
-            graphEtag: stringOf(entity.graphEtag),
-            terminationReason: stringOf(entity.terminationReason),
-            resultCode: numberOf(entity.resultCode),
-            resultSubcode: numberOf(entity.resultSubcode),
-            resultMessage: stringOf(entity.resultMessage),
-            dedupeKey: stringOf(entity.dedupeKey),
-            chainId: stringOf(entity.chainId),
-            messageId: stringOf(entity.messageId),
-            scenarioId: stringOf(entity.scenarioId),
-            tenantId: stringOf(entity.tenantId),
-            resourceData: stringOf(entity.resourceData),
-            resourceDataTruncated: entity.resourceDataTruncated === true ? true : undefined,
-            rejectReason: stringOf(entity.rejectReason),
-            httpStatus: numberOf(entity.httpStatus),
-            graphRequestId: stringOf(entity.graphRequestId),
-            clientRequestId: stringOf(entity.clientRequestId),
-        }),
-    };
+export function eventFromEntity(entity: StoredEntity): CallEvent {
+    return { callId: entity.partitionKey ?? '', ...(fieldsOf(EVENT_FIELDS, entity) as Omit<CallEvent, 'callId'>) };
 }
 
-/** A marker row: the recent notifications of one bucket, as `keys` = "<key><time>,<key><time>,...". */
-export function markersToEntity(callId: string, bucket: string, entries: ReadonlyMap<string, number>): Entity {
-    const keys = [...entries].map(([key, at]) => key + at.toString(36)).join(',');
-    return { partitionKey: callId, rowKey: markerRowKey(bucket), keys };
+/** A marker row as stored: its keys with their receive times (ms), and when it split, if it did. */
+export interface MarkerRowContent {
+    entries: ReadonlyMap<string, number>;
+    splitAt?: number;
 }
 
-export function markersFromEntity(entity: TableEntityResult<Record<string, unknown>>): Map<string, number> {
+/** `keys` = "<key><time>,<key><time>,..."; `splitAt` only on a row that split (see appendPlan.ts). */
+export function markersToEntity(callId: string, prefix: string, row: MarkerRowContent): Entity {
+    const keys = [...row.entries].map(([key, at]) => key + at.toString(36)).join(',');
+    return { partitionKey: callId, rowKey: markerRowKey(prefix), keys, ...(row.splitAt === undefined ? {} : { splitAt: new Date(row.splitAt) }) };
+}
+
+export function markersFromEntity(entity: StoredEntity): MarkerRowContent {
     const entries = new Map<string, number>();
-    for (const entry of stringOf(entity.keys)?.split(',') ?? []) {
+    for (const entry of typeof entity.keys === 'string' && entity.keys !== '' ? entity.keys.split(',') : []) {
         const at = parseInt(entry.slice(MARKER_KEY_LENGTH), 36);
         if (entry.length > MARKER_KEY_LENGTH && Number.isFinite(at)) entries.set(entry.slice(0, MARKER_KEY_LENGTH), at);
     }
-    return entries;
+    const splitAt = dateOf(entity.splitAt)?.getTime();
+    return splitAt === undefined ? { entries } : { entries, splitAt };
+}
+
+/** The table columns of a model value: every known field, as its column type wants it. */
+function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
+    const columns: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (value as Record<string, unknown>)[name];
+        if (field !== undefined) columns[name] = toColumn(spec, field);
+    }
+    return columns;
+}
+
+/** The model fields of an entity; a column of the wrong type counts as missing. */
+function fieldsOf(fields: FieldList, entity: StoredEntity): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const value = fromColumn(spec, entity[name]) ?? (spec.fallback instanceof Date ? new Date(spec.fallback) : spec.fallback);
+        if (value !== undefined) values[name] = value;
+    }
+    return values;
+}
+
+function toColumn(spec: FieldSpec, value: unknown): unknown {
+    switch (spec.column) {
+        case 'int':
+            return int(value as number);
+        case 'names':
+            return (value as string[]).join(',');
+        default:
+            return value;
+    }
+}
+
+function fromColumn(spec: FieldSpec, value: unknown): unknown {
+    switch (spec.column) {
+        case 'string':
+            return typeof value === 'string' ? value : undefined;
+        case 'int':
+            return numberOf(value);
+        case 'boolean':
+            return typeof value === 'boolean' ? value : undefined;
+        case 'datetime':
+            return dateOf(value);
+        case 'names':
+            return typeof value === 'string' && value !== '' ? value.split(',') : undefined;
+    }
 }
 
 /** Int32 when it fits, Int64 otherwise, so no code Graph sends is refused by the table. */
-function int(value: number | undefined): Int | undefined {
-    if (value === undefined) return undefined;
+function int(value: number): Int {
     return value >= -2147483648 && value <= 2147483647 ? value : { type: 'Int64', value: String(value) };
 }
 
-function cut(text: string | undefined): { text: string; truncated: boolean } | undefined {
-    if (text === undefined) return undefined;
-    if (text.length <= RESOURCE_DATA_LIMIT) return { text, truncated: false };
-    let end = RESOURCE_DATA_LIMIT;
-    // Do not split a surrogate pair.
-    const last = text.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-    return { text: text.slice(0, end), truncated: true };
-}
-
-/** Table integers come back as numbers (Int32) or bigints (Int64); JSON wants numbers. */
-export function numberOf(value: unknown): number | undefined {
+/** Table integers come back as numbers (Int32) or bigints (Int64); the model wants numbers. */
+function numberOf(value: unknown): number | undefined {
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return Number(value);
     if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
     return undefined;
-}
-
-function stringOf(value: unknown): string | undefined {
-    return typeof value === 'string' ? value : undefined;
 }
 
 function dateOf(value: unknown): Date | undefined {

@@ -28,11 +28,17 @@ export function logSystemMessage(level: LogLevel, message: string): void {
     logLine(`[${LEVEL_NAMES[level]}] ${message}`);
 }
 
-export function logExecuting(functionName: string, invocationId: string): void {
-    logLine(
-        `Executing 'Functions.${functionName}' ` +
-            `(Reason='This function was programmatically called via the host APIs.', Id=${invocationId})`,
-    );
+/** The reason the host gives for an invocation it was asked for: an HTTP request, or the admin API. */
+export const HOST_CALL_REASON = 'This function was programmatically called via the host APIs.';
+
+export function logExecuting(functionName: string, invocationId: string, reason: string): void {
+    logLine(`Executing 'Functions.${functionName}' (Reason='${reason}', Id=${invocationId})`);
+}
+
+/** What made a trigger fire off its usual course (`UnscheduledInvocationReason: IsPastDue, ...`). */
+export function logTriggerDetails(details: Readonly<Record<string, string>>): void {
+    const entries = Object.entries(details);
+    if (entries.length > 0) logLine(`Trigger Details: ${entries.map(([key, value]) => `${key}: ${value}`).join(', ')}`);
 }
 
 export function logExecuted(functionName: string, invocationId: string, succeeded: boolean, durationMs: number): void {

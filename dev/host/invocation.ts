@@ -1,5 +1,5 @@
-// Runs one HTTP invocation the way the Node.js worker does: the package's programming model builds the
-// request and context, hooks run around the handler, and the package turns the result into the RPC response.
+// Runs one invocation the way the Node.js worker does: the package's programming model builds the trigger's value
+// and the context, hooks run around the handler, and the package turns the result into the RPC response.
 
 import { performance } from 'node:perf_hooks';
 import type { FunctionAppRegistry, RegisteredFunction } from './coreApi';
@@ -10,32 +10,33 @@ import type {
     LogLevel,
     RpcHttpData,
     RpcInvocationResponse,
+    RpcBindingInfo,
     RpcTraceContext,
+    RpcTypedData,
 } from './coreTypes';
-import { logExecuted, logExecuting, logInvocationMessage } from './hostLog';
-import { httpTriggerOf } from './routeTable';
+import { logExecuted, logExecuting, logInvocationMessage, logTriggerDetails } from './hostLog';
 
-export interface HttpInvocation {
+export interface FunctionInvocation {
     invocationId: string;
-    request: RpcHttpData;
+    /** Why it runs, as the `Executing` line says (`Timer fired at ...`, or the host-call reason). */
+    reason: string;
+    /** The trigger binding's value: `{http}` for a request, `{json}` for a timer, `{string}` for an admin call. */
+    triggerData: RpcTypedData;
     traceContext: RpcTraceContext;
+    /** Logged after `Executing` when not empty (`UnscheduledInvocationReason: RunOnStartup`). */
+    triggerDetails?: Readonly<Record<string, string>>;
 }
 
-export type InvocationOutcome =
-    | { succeeded: true; response: RpcHttpData | undefined }
-    | { succeeded: false };
+export type InvocationOutcome = { succeeded: true; response: RpcInvocationResponse } | { succeeded: false };
 
 type HookData = Record<string, unknown>;
 
 /** Invokes `fn`, logging `Executing`/`Executed` lines like Core Tools; never throws. */
-export async function invokeHttpFunction(
-    registry: FunctionAppRegistry,
-    fn: RegisteredFunction,
-    invocation: HttpInvocation,
-): Promise<InvocationOutcome> {
+export async function invokeFunction(registry: FunctionAppRegistry, fn: RegisteredFunction, invocation: FunctionInvocation): Promise<InvocationOutcome> {
     const name = fn.metadata.name;
     const started = performance.now();
-    logExecuting(name, invocation.invocationId);
+    logExecuting(name, invocation.invocationId, invocation.reason);
+    logTriggerDetails(invocation.triggerDetails ?? {});
     try {
         const response = await runThroughProgrammingModel(registry, fn, invocation);
         logExecuted(name, invocation.invocationId, true, performance.now() - started);
@@ -51,8 +52,8 @@ export async function invokeHttpFunction(
 async function runThroughProgrammingModel(
     registry: FunctionAppRegistry,
     fn: RegisteredFunction,
-    invocation: HttpInvocation,
-): Promise<RpcHttpData | undefined> {
+    invocation: FunctionInvocation,
+): Promise<RpcInvocationResponse> {
     const model = registry.programmingModel;
     if (model === undefined) {
         throw new Error('No programming model was registered; is "@azure/functions" installed?');
@@ -64,7 +65,7 @@ async function runThroughProgrammingModel(
         request: {
             invocationId: invocation.invocationId,
             functionId: fn.metadata.functionId,
-            inputData: [{ name: triggerBindingName(fn), data: { http: invocation.request } }],
+            inputData: [{ name: triggerBindingName(fn), data: invocation.triggerData }],
             traceContext: invocation.traceContext,
         },
         metadata: fn.metadata,
@@ -117,7 +118,7 @@ async function runThroughProgrammingModel(
     if (postInvocation.error !== null && postInvocation.error !== undefined) {
         throw postInvocation.error;
     }
-    return httpOutputOf(fn, await invocationModel.getResponse(context, postInvocation.result));
+    return invocationModel.getResponse(context, postInvocation.result);
 }
 
 async function runInvocationHooks(
@@ -161,15 +162,20 @@ function writeInvocationLog(
 }
 
 function triggerBindingName(fn: RegisteredFunction): string {
-    const [name] = Object.entries(fn.metadata.bindings).find(([, binding]) => binding === httpTriggerOf(fn)) ?? [];
+    const [name] = Object.entries(fn.metadata.bindings).find(([, binding]) => binding === triggerOf(fn)) ?? [];
     if (name === undefined) {
-        throw new Error(`Function "${fn.metadata.name}" has no HTTP trigger.`);
+        throw new Error(`Function "${fn.metadata.name}" has no trigger.`);
     }
     return name;
 }
 
+/** The function's trigger binding: the input binding whose type ends in "Trigger", as the package decides. */
+export function triggerOf(fn: RegisteredFunction): RpcBindingInfo | undefined {
+    return Object.values(fn.metadata.bindings).find((binding) => binding.direction === 'in' && /trigger$/i.test(binding.type ?? ''));
+}
+
 /** The function's HTTP output: the `$return` binding's value, or a named `http` output binding's. */
-function httpOutputOf(fn: RegisteredFunction, response: RpcInvocationResponse): RpcHttpData | undefined {
+export function httpOutputOf(fn: RegisteredFunction, response: RpcInvocationResponse): RpcHttpData | undefined {
     const [name] = Object.entries(fn.metadata.bindings).find(([, b]) => b.direction === 'out' && b.type?.toLowerCase() === 'http') ?? [];
     if (name === undefined) return undefined;
     const data = name === '$return' ? response.returnValue : response.outputData?.find((output) => output.name === name)?.data;

@@ -1,5 +1,5 @@
 // Which registered function answers a request: the HTTP triggers' routes below the route prefix, tried in
-// ASP.NET precedence order with the method as a constraint; 404 or 405 (with `Allow`) when nothing fits.
+// ASP.NET precedence order with the method as a constraint, as the Azure host's router does; nothing when none fits.
 
 import type { RegisteredFunction } from './coreApi';
 import type { RpcBindingInfo } from './coreTypes';
@@ -18,10 +18,10 @@ export interface HttpRoute {
     template: RouteTemplate;
 }
 
-export type RouteResolution =
-    | { kind: 'matched'; route: HttpRoute; params: RouteValues }
-    | { kind: 'methodNotAllowed'; allow: string[] }
-    | { kind: 'notFound' };
+export interface RouteResolution {
+    route: HttpRoute;
+    params: RouteValues;
+}
 
 /** The HTTP-triggered functions among the registered ones, with their full route templates. */
 export function httpRoutesOf(functions: Iterable<RegisteredFunction>, routePrefix: string): HttpRoute[] {
@@ -60,19 +60,20 @@ export class RouteTable {
         rejectConflicts(this.routes);
     }
 
-    /** `rawPath` is the request path as sent, still percent-encoded, without the query. */
-    resolve(method: string, rawPath: string): RouteResolution {
+    /**
+     * The first route whose template and method both match: a method is a route constraint like any other, so a
+     * route with other methods does not match and the next one is tried (as ASP.NET's RouteCollection does).
+     *
+     * @param rawPath the request path as sent, still percent-encoded, without the query
+     */
+    resolve(method: string, rawPath: string): RouteResolution | undefined {
         const segments = splitRawPath(rawPath);
-        const allow = new Set<string>();
         for (const route of this.routes) {
+            if (route.methods !== null && !route.methods.includes(method.toUpperCase())) continue;
             const params = matchRouteTemplate(route.template, segments);
-            if (params === undefined) continue;
-            if (route.methods === null || route.methods.includes(method.toUpperCase())) {
-                return { kind: 'matched', route, params };
-            }
-            route.methods.forEach((allowed) => allow.add(allowed));
+            if (params !== undefined) return { route, params };
         }
-        return allow.size > 0 ? { kind: 'methodNotAllowed', allow: [...allow].sort() } : { kind: 'notFound' };
+        return undefined;
     }
 }
 

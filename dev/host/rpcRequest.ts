@@ -53,13 +53,13 @@ export function requestUrl(request: IncomingMessage, port: number): URL {
 }
 
 /** A W3C trace context for the invocation, continuing the caller's trace when it sent `traceparent`. */
-export function traceContextOf(request: IncomingMessage): RpcTraceContext {
-    const incoming = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-([\da-f]{2})$/.exec(String(request.headers.traceparent ?? ''));
+export function traceContextOf(request?: IncomingMessage): RpcTraceContext {
+    const incoming = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-([\da-f]{2})$/.exec(String(request?.headers.traceparent ?? ''));
     const traceId = incoming?.[1] ?? randomBytes(16).toString('hex');
     const flags = incoming?.[2] ?? '00';
     return {
         traceParent: `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`,
-        traceState: String(request.headers.tracestate ?? ''),
+        traceState: String(request?.headers.tracestate ?? ''),
         attributes: {},
     };
 }

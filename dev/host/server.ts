@@ -1,14 +1,15 @@
-// The HTTP side of the local host: reads each request, finds its function by route and method, invokes it
-// through the package, writes the answer back, and on shutdown lets in-flight requests finish.
+// The HTTP side of the local host: reads each request, finds its function by route and method (or the admin API),
+// invokes it through the package, writes the answer back, and on shutdown lets in-flight requests and runs finish.
 
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { problemOf, type HttpAnswer } from '../../shared/problem';
+import type { AdminApi } from './adminApi';
 import type { FunctionAppRegistry } from './coreApi';
 import { HostStartupError } from './errors';
-import { logLine } from './hostLog';
-import { invokeHttpFunction } from './invocation';
+import { HOST_CALL_REASON, logLine } from './hostLog';
+import { httpOutputOf, invokeFunction } from './invocation';
 import type { RouteTable } from './routeTable';
 import { requestUrl, toRpcHttpRequest, traceContextOf } from './rpcRequest';
 import { writeRpcHttpResponse } from './rpcResponse';
@@ -20,17 +21,27 @@ export class FunctionHostServer {
     readonly #server: http.Server;
     readonly #registry: FunctionAppRegistry;
     readonly #routes: RouteTable;
-    readonly #inFlight = new Set<Promise<void>>();
+    #admin: AdminApi | undefined;
+    /** Requests being answered, and functions the admin API started. */
+    readonly #inFlight = new Set<Promise<unknown>>();
     #port = 0;
     #closing = false;
 
     constructor(registry: FunctionAppRegistry, routes: RouteTable) {
         this.#registry = registry;
         this.#routes = routes;
-        this.#server = http.createServer((request, response) => {
-            const handled = this.#handle(request, response).finally(() => this.#inFlight.delete(handled));
-            this.#inFlight.add(handled);
-        });
+        this.#server = http.createServer((request, response) => this.track(this.#handle(request, response)));
+    }
+
+    /** Serves `/admin/functions/{name}` with this API from now on. */
+    useAdminApi(admin: AdminApi): void {
+        this.#admin = admin;
+    }
+
+    /** Counts `work` as in flight until it settles, so that `close` waits for it. */
+    track(work: Promise<unknown>): void {
+        const tracked = work.finally(() => this.#inFlight.delete(tracked));
+        this.#inFlight.add(tracked);
     }
 
     get inFlightCount(): number {
@@ -72,28 +83,31 @@ export class FunctionHostServer {
             const method = request.method ?? 'GET';
             // The raw path, still percent-encoded: routes match segments first and decode values after.
             const rawPath = (request.url ?? '/').split('?')[0] ?? '/';
-            const resolution = this.#routes.resolve(method, rawPath);
             const body = await readBody(request);
-            if (resolution.kind === 'notFound') {
-                return writeAnswer(response, problemOf(404, 'Not found', `No function answers ${method} ${url.pathname}.`));
-            }
-            if (resolution.kind === 'methodNotAllowed') {
-                const allow = resolution.allow.join(', ');
-                const detail = `${url.pathname} accepts ${allow}, not ${method}.`;
-                return writeAnswer(response, problemOf(405, 'Method not allowed', detail, { Allow: allow }));
-            }
             if (body === undefined) {
                 const detail = `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes.`;
                 return writeAnswer(response, problemOf(413, 'Payload too large', detail));
             }
+            if (this.#admin?.handles(rawPath)) {
+                const contentType = request.headers['content-type'];
+                return writeAnswer(response, this.#admin.answer({ method, rawPath, contentType, body }));
+            }
+            const resolution = this.#routes.resolve(method, rawPath);
+            if (resolution === undefined) {
+                // Also when a route matches with another method: the Azure host's routes take the method as a
+                // constraint, so a route that fails it does not match (Azure/azure-functions-host#10098).
+                return writeAnswer(response, problemOf(404, 'Not found', `No function answers ${method} ${url.pathname}.`));
+            }
+            const fn = resolution.route.function;
             const invocationId = randomUUID();
-            const outcome = await invokeHttpFunction(this.#registry, resolution.route.function, {
+            const outcome = await invokeFunction(this.#registry, fn, {
                 invocationId,
-                request: toRpcHttpRequest(request, url, body, resolution.params),
+                reason: HOST_CALL_REASON,
+                triggerData: { http: toRpcHttpRequest(request, url, body, resolution.params) },
                 traceContext: traceContextOf(request),
             });
             if (outcome.succeeded) {
-                return writeRpcHttpResponse(response, outcome.response);
+                return writeRpcHttpResponse(response, httpOutputOf(fn, outcome.response));
             }
             const detail = `The function failed. Quote invocation id ${invocationId} when reporting it; the host log has the details.`;
             writeAnswer(response, problemOf(500, 'Internal error', detail));

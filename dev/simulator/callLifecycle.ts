@@ -15,6 +15,8 @@ export interface NewCall {
     /** The create-call request body (targets, source, mediaConfig, ...), echoed into the call object. */
     request?: Record<string, unknown>;
     scenarioId?: string;
+    /** See SimulatedCall.dropLastNotifications. */
+    dropLastNotifications?: number;
 }
 
 /** Registers a call in state `establishing` (or `incoming`) and returns it; notifies nobody yet. */
@@ -36,6 +38,7 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
         scenarioId: input.scenarioId ?? randomUUID(),
         etag: 0,
         tenantId: ctx.settings.tenantId,
+        dropLastNotifications: input.dropLastNotifications ?? 0,
         resource: {
             '@odata.type': '#microsoft.graph.call',
             '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
@@ -47,6 +50,10 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
             source: request.source ?? botParticipant(ctx),
             targets: request.targets ?? [],
             requestedModalities: request.requestedModalities ?? ['audio'],
+            activeModalities: [],
+            callRoutes: [],
+            routingPolicies: [],
+            incomingContext: null,
             mediaConfig: request.mediaConfig ?? { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
             callOptions: request.callOptions ?? null,
             tenantId: typeof request.tenantId === 'string' ? request.tenantId : ctx.settings.tenantId,
@@ -86,7 +93,15 @@ export function hasEnded(call: SimulatedCall): boolean {
     return call.state === 'terminating' || call.state === 'terminated';
 }
 
-/** The bot hung up: `updated`/`terminating`, then `deleted`/`terminated` with the "ended by bot" result. */
+/** True once the call is over: Graph answers 404 for it from then on, as for a call it never had. */
+export function isGone(call: SimulatedCall): boolean {
+    return call.state === 'terminated';
+}
+
+/**
+ * The bot hung up: `updated`/`terminating`, then `deleted`/`terminated` with the "ended by bot" result; the last
+ * `dropLastNotifications` of them are recorded as dropped instead of sent.
+ */
 export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?: Promise<unknown>): void {
     const notifications = [
         callStateNotification(call, 'updated', 'terminating'),
@@ -95,7 +110,9 @@ export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?:
         }),
     ];
     call.resource.resultInfo = ENDED_BY_BOT;
-    ctx.deliveries.send(call, notifications, startAfter);
+    const kept = notifications.length - Math.min(call.dropLastNotifications, notifications.length);
+    ctx.deliveries.send(call, notifications.slice(0, kept), startAfter);
+    ctx.deliveries.drop(call, notifications.slice(kept));
 }
 
 function botParticipant(ctx: SimulatorContext): Record<string, unknown> {

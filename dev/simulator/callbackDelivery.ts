@@ -63,6 +63,25 @@ export class CallbackDelivery {
         this.queues.set(call.id, tail);
     }
 
+    /** Records notifications that Graph never sends, so stats and the activity log show what the app missed. */
+    drop(call: SimulatedCall, notifications: CommsNotification[]): void {
+        for (const notification of notifications) {
+            const state = notifiedState(notification);
+            this.options.state.recordDelivery({
+                at: new Date().toISOString(),
+                callId: call.id,
+                url: call.callbackUri,
+                changeType: notification.changeType,
+                resourceUrl: notification.resourceUrl,
+                ...(state !== undefined ? { state } : {}),
+                messageId: randomUUID(),
+                copy: 1,
+                status: null,
+                dropped: true,
+            });
+        }
+    }
+
     /** Resolves once nothing is queued or in flight; rejects after timeoutMs. */
     async settled(timeoutMs = 30_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;

@@ -66,6 +66,16 @@ export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promis
         case 'POST calls':
             sendJson(ex.res, 201, createTestCall(ctx, await readJsonObject(ex.req)).resource);
             return true;
+        case 'PUT drops/:id': {
+            const call = ctx.state.calls.get(required(id));
+            if (call === undefined) {
+                sendJson(ex.res, 404, { error: `The simulator has no call ${required(id)}.` });
+                return true;
+            }
+            call.dropLastNotifications = dropCount((await readJsonObject(ex.req)).last, 'last');
+            sendEmpty(ex.res, 204);
+            return true;
+        }
         default:
             sendJson(ex.res, 404, { error: `No control endpoint ${ex.method} ${ex.url.pathname}.` });
             return true;
@@ -84,11 +94,13 @@ function info(ctx: SimulatorContext): Record<string, unknown> {
 }
 
 /**
- * `{id?, callbackUri, direction?: "outgoing"|"incoming", notify?: boolean, participants?: boolean}`: a call that
- * exists without a Graph POST, announced to its callbackUri unless `notify` is false.
+ * `{id?, callbackUri, direction?: "outgoing"|"incoming", notify?: boolean, participants?: boolean,
+ * dropLastNotifications?: number}`: a call that exists without a Graph POST, announced to its callbackUri unless
+ * `notify` is false.
  */
 export function createTestCall(ctx: SimulatorContext, body: Record<string, unknown>): SimulatedCall {
     const { id, callbackUri, direction, notify, participants } = body;
+    const dropLastNotifications = body.dropLastNotifications === undefined ? undefined : dropCount(body.dropLastNotifications, 'dropLastNotifications');
     if (id !== undefined && (typeof id !== 'string' || !/^[^/?#\s]{1,256}$/.test(id))) {
         throw new SimulatorInputError('id must be a string of 1-256 characters without "/", "?", "#" or spaces.');
     }
@@ -101,11 +113,24 @@ export function createTestCall(ctx: SimulatorContext, body: Record<string, unkno
     for (const [name, value] of Object.entries({ notify, participants })) {
         if (value !== undefined && typeof value !== 'boolean') throw new SimulatorInputError(`${name} must be true or false.`);
     }
-    const call = createCall(ctx, { callbackUri, ...(id !== undefined ? { id } : {}), ...(direction !== undefined ? { direction } : {}) });
+    const call = createCall(ctx, {
+        callbackUri,
+        ...(id !== undefined ? { id } : {}),
+        ...(direction !== undefined ? { direction } : {}),
+        ...(dropLastNotifications !== undefined ? { dropLastNotifications } : {}),
+    });
     if (notify !== false) {
         announceCall(ctx, call, { participants: participants === true });
     }
     return call;
+}
+
+/** How many of a call's last notifications to drop: 0 (none) to 2 (its end sends terminating, then terminated). */
+export function dropCount(value: unknown, name: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2) {
+        throw new SimulatorInputError(`${name} must be 0, 1 or 2: how many of the call's last notifications (terminating, terminated) are never sent.`);
+    }
+    return value;
 }
 
 function decodeId(encoded: string): string {

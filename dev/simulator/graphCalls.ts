@@ -2,7 +2,7 @@
 // for a valid bearer token and recorded; per-call scripts and global faults can answer in its place.
 
 import type { SimulatorContext } from './context';
-import { announceCall, createCall, endCall, hasEnded } from './callLifecycle';
+import { announceCall, createCall, endCall, hasEnded, isGone } from './callLifecycle';
 import { checkAccessToken, type AccessTokenCheck } from './entra';
 import { takeGraphFault, type ScriptedResponse } from './faults';
 import {
@@ -14,6 +14,7 @@ import {
     type GraphErrorDetails,
 } from './graphResponses';
 import { header, isObject, readBody, sleep, type Exchange } from './http';
+import type { SimulatedCall } from './state';
 
 /** Which calls resource a Graph path names. */
 type GraphRoute =
@@ -74,8 +75,9 @@ async function serveGraph(ctx: SimulatorContext, ex: Exchange, route: GraphRoute
     const call = ctx.state.calls.get(route.callId);
     switch (ex.method) {
         case 'GET':
-            if (call === undefined) return answer(ex, correlation, 404);
-            sendGraphJson(ex, correlation, 200, call.resource);
+            // Graph forgets a call once it has ended: from then on it answers as for a call it never had.
+            if (call === undefined || isGone(call)) return answer(ex, correlation, 404);
+            sendGraphJson(ex, correlation, 200, callResource(ctx, call, route.version));
             return 200;
         case 'DELETE':
             return hangUp(ctx, ex, correlation, route.callId);
@@ -108,7 +110,7 @@ async function playScripted(ctx: SimulatorContext, ex: Exchange, correlation: Gr
         endCall(ctx, call, answered(ex));
     }
     if (status < 300 && ex.method === 'GET' && call !== undefined) {
-        sendGraphJson(ex, correlation, status, call.resource);
+        sendGraphJson(ex, correlation, status, callResource(ctx, call, 'v1.0'));
         return status;
     }
     return answer(ex, correlation, status, {
@@ -158,6 +160,11 @@ function createCallProblem(body: Record<string, unknown>): string | undefined {
         return 'A call needs targets, or meetingInfo/chatInfo to join a meeting.';
     }
     return undefined;
+}
+
+/** The call as Graph's `GET` answers it, described by the metadata of the version asked for. */
+function callResource(ctx: SimulatorContext, call: SimulatedCall, version: string): Record<string, unknown> {
+    return { ...call.resource, '@odata.context': `${ctx.settings.url}/${version}/$metadata#communications/calls/$entity` };
 }
 
 /** Settles once the response has been sent (or the connection has gone). */

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
             `  Graph calls API:        ${sim.graphBaseUrl}/communications/calls`,
             `  Callback signer OpenID: ${sim.callbackOpenIdConfigurationUrl}`,
             `  Callback signer JWKS:   ${sim.callbackJwksUrl}`,
-            `  Control API:            ${sim.controlUrl}/ (stats, reset, faults, scripts/{id}, calls, settle, info)`,
+            `  Control API:            ${sim.controlUrl}/ (stats, reset, faults, scripts/{id}, calls, drops/{id}, settle, info)`,
             `  CA certificate:         ${sim.caCertPath ?? '(in memory)'}`,
             'App settings for this simulator:',
             ...Object.entries(simulatorAppSettings(sim)).map(([name, value]) => `  ${name}=${value}`),

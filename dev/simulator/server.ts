@@ -9,7 +9,7 @@ import { loadOrCreateTls, type TlsMaterial } from '../tls';
 import { CallbackDelivery } from './callbackDelivery';
 import { handleCallbackSigner, signCallbackToken } from './callbackSigner';
 import type { SimulatorContext, SimulatorKeys, SimulatorSettings } from './context';
-import { createTestCall, handleControl, resetSimulator } from './control';
+import { createTestCall, dropCount, handleControl, resetSimulator } from './control';
 import { SIMULATOR_DEFAULTS } from './defaults';
 import { simulatorEndpoints, type SimulatorEndpoints } from './endpoints';
 import { handleEntra } from './entra';
@@ -44,6 +44,8 @@ export interface TestCallInput {
     notify?: boolean;
     /** Also send a `/participants` notification once connected. */
     participants?: boolean;
+    /** Never send the last N (0-2) notifications of the call's end, so the app never hears it ended. */
+    dropLastNotifications?: number;
 }
 
 export interface RunningSimulator extends SimulatorEndpoints {
@@ -63,6 +65,11 @@ export interface RunningSimulator extends SimulatorEndpoints {
     clearFaults(): void;
     /** A call that exists without a Graph POST; returns its Graph call object. */
     createCall(input: TestCallInput): Record<string, unknown> & { id: string };
+    /**
+     * From now on the call's last `count` (0-2) notifications, those of its end, are never sent: the app keeps it
+     * "established" while Graph answers 404 for it. Throws for an unknown call.
+     */
+    dropLastNotifications(callId: string, count: number): void;
     /** Resolves once every queued callback has been delivered (or has failed). */
     settled(timeoutMs?: number): Promise<void>;
     /** Forgets calls, scripts, faults and counters. */
@@ -129,6 +136,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         createCall: (input) => {
             const call = createTestCall(ctx, { ...input });
             return { ...structuredClone(call.resource), id: call.id };
+        },
+        dropLastNotifications: (callId, count) => {
+            const call = state.calls.get(callId);
+            if (call === undefined) throw new SimulatorInputError(`The simulator has no call ${callId}.`);
+            call.dropLastNotifications = dropCount(count, 'count');
         },
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),

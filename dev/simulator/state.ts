@@ -19,6 +19,8 @@ export interface SimulatedCall {
     tenantId: string;
     /** The call object Graph answered the creation with; `state` is kept current. */
     resource: Record<string, unknown>;
+    /** How many of the notifications that end the call are never sent (0: all are), to show a call stuck "established". */
+    dropLastNotifications: number;
 }
 
 /** How a Graph request's `Authorization` header fared. */
@@ -47,9 +49,11 @@ export interface DeliveryRecord {
     messageId: string;
     /** 1, or 2 for the second copy under the `duplicate` fault. */
     copy: number;
-    /** The app's HTTP status; `null` when no answer came (see `error`). */
+    /** The app's HTTP status; `null` when no answer came (see `error`) or it was never sent (see `dropped`). */
     status: number | null;
     error?: string;
+    /** Never sent: the call was told to drop its last notifications. */
+    dropped?: true;
 }
 
 export interface CallStats {

@@ -32,6 +32,8 @@ describe('npm start refuses to start', () => {
     after(() => removeFolders(folders));
 
     const roles: Array<[keyof LocalRunPorts, string]> = [
+        ['azuriteBlob', 'Azurite, Blob Storage'],
+        ['azuriteQueue', 'Azurite, Queue Storage'],
         ['azurite', 'Azurite, Table Storage'],
         ['simulator', 'the call simulator'],
         ['functions', 'the functions'],
@@ -59,9 +61,9 @@ describe('npm start refuses to start', () => {
         });
     }
 
-    test('on its default ports 10002, 7443 and 7071 when they are taken', async () => {
+    test('on its default ports 10000-10002, 7443 and 7071 when they are taken', async () => {
         // prepare: hold each default port, unless something (say, a running npm start) holds it already
-        const defaults = [10002, 7443, 7071];
+        const defaults = [10000, 10001, 10002, 7443, 7071];
         const blockers = await Promise.all(defaults.map(occupy));
 
         // act: no port flags; folders of the test only
@@ -71,6 +73,8 @@ describe('npm start refuses to start', () => {
 
         // assess
         assert.equal(result.code, 1, result.stdout + result.stderr);
+        assert.match(result.stderr, /^Port 10000 \(Azurite, Blob Storage\) is already in use\.$/m);
+        assert.match(result.stderr, /^Port 10001 \(Azurite, Queue Storage\) is already in use\.$/m);
         assert.match(result.stderr, /^Port 10002 \(Azurite, Table Storage\) is already in use\.$/m);
         assert.match(result.stderr, /^Port 7443 \(the call simulator\) is already in use\.$/m);
         assert.match(result.stderr, /^Port 7071 \(the functions\) is already in use\.$/m);

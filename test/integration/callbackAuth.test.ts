@@ -1,15 +1,28 @@
-// Callback token verification with real RS256 signatures and a JWKS that jose fetches over HTTPS.
+// Callback token verification with real RS256 signatures and a JWKS fetched over HTTPS, first on its own, then
+// through the local host: a JWKS that cannot be fetched is a 503 (Graph delivers again), never a 401.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CallbackTokenVerifier } from '../../shared/callbackAuth';
 import type { CallbackAuthConfig } from '../../shared/config';
 import { ServiceUnavailableError, UnauthorizedError } from '../../shared/errors';
-import { hmacWithPublicKey, newSigningKey, startCallbackIssuer, unsignedToken, type CallbackIssuer } from '../support/callbackIssuer';
+import { v1Notification } from '../fixtures/notifications';
+import { hmacWithPublicKey, newSigningKey, startCallbackIssuer, unsignedToken, type CallbackIssuer, type JwksAnswer } from '../support/callbackIssuer';
+import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const BOT_APP_ID = '9ecd52e5-6592-42b7-b562-093f37f13bde';
 const TENANT = 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa';
 const now = () => Math.floor(Date.now() / 1000);
+/** A refetch whenever a token names an unknown key, and a short wait for a JWKS that hangs. */
+const EAGER = { keyRefetchCooldownMs: 0, keyFetchTimeoutMs: 500 };
+/** Every way a JWKS can fail to give keys, with what the 503 says about it. */
+const JWKS_OUTAGES: Array<[string, JwksAnswer, RegExp]> = [
+    ['non-200', { status: 503 }, /answered HTTP 503/],
+    ['timeout', { hangMs: 3000 }, /no answer within 500 ms/],
+    ['not JSON', 'not-json', /not JSON/],
+    ['no keys', 'no-keys', /no keys/],
+];
 
 describe('CallbackTokenVerifier', () => {
     let issuer: CallbackIssuer;
@@ -82,13 +95,12 @@ describe('CallbackTokenVerifier', () => {
     });
 
     test('a rotated key is picked up without a restart; keys are cached between requests', async () => {
-        const verifier = new CallbackTokenVerifier(config);
+        const verifier = new CallbackTokenVerifier(config, EAGER);
         await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
         await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
         const fetchesBefore = issuer.jwksFetches();
 
         await issuer.rotate();
-        await new Promise((resolve) => setTimeout(resolve, 1100)); // past the refetch cooldown
         const caller = await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
 
         assert.equal(caller.tenantId, TENANT);
@@ -96,18 +108,106 @@ describe('CallbackTokenVerifier', () => {
     });
 
     test('a token already verified is not checked again; other tokens still are', async () => {
-        const verifier = new CallbackTokenVerifier(config);
+        const verifier = new CallbackTokenVerifier(config, EAGER);
         const oldKey = issuer.key;
         const reused = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`;
         await verifier.verify(reused);
 
         await issuer.rotate(); // withdraws the key that signed `reused`
-        await new Promise((resolve) => setTimeout(resolve, 1100));
         // A token with the new key makes the verifier fetch the keys again: the old key is gone from them.
         await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
 
         assert.equal((await verifier.verify(reused)).tenantId, TENANT);
-        await rejects(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, { key: oldKey })}`, /unknown key/);
+        await rejects(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT, jti: 'not-the-reused-one' }, { key: oldKey })}`, /unknown key/);
+    });
+
+    async function unavailable(verifier: CallbackTokenVerifier, authorization: string, pattern: RegExp) {
+        await assert.rejects(verifier.verify(authorization), (err: unknown) => {
+            assert.ok(err instanceof ServiceUnavailableError, `expected a 503, got ${String(err)}`);
+            assert.ok(Number(err.headers['Retry-After']) >= 1, 'Retry-After');
+            assert.match(err.detail, pattern);
+            return true;
+        });
+    }
+
+    test('a JWKS outage during a key rotation is a 503 with Retry-After, not a 401: non-200, timeout, not JSON, no keys', async () => {
+        for (const [name, answer, pattern] of JWKS_OUTAGES) {
+            // prepare
+            const verifier = new CallbackTokenVerifier(config, EAGER);
+            await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
+            await issuer.rotate();
+            const rotated = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`;
+            issuer.setJwksAnswer(answer);
+            try {
+                // act, assess
+                await unavailable(verifier, rotated, pattern);
+            } finally {
+                issuer.setJwksAnswer('ok');
+            }
+            // The redelivery, once the JWKS answers again, is accepted.
+            assert.equal((await verifier.verify(rotated)).tenantId, TENANT, name);
+        }
+    });
+
+    test('signing keys that were never fetched and cannot be are a 503: non-200, timeout, not JSON, no keys', async () => {
+        for (const [, answer, pattern] of JWKS_OUTAGES) {
+            const verifier = new CallbackTokenVerifier(config, EAGER);
+            issuer.setJwksAnswer(answer);
+            try {
+                await unavailable(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`, pattern);
+            } finally {
+                issuer.setJwksAnswer('ok');
+            }
+        }
+    });
+
+    test('an unknown kid while the refetch is refused by the cooldown is a 503, whoever signed it; after it a fresh fetch decides', async () => {
+        // prepare: keys made before the keys are fetched, so the cooldown is not spent making them
+        const [next, stranger] = await Promise.all([newSigningKey(), newSigningKey()]);
+        const verifier = new CallbackTokenVerifier(config, { keyRefetchCooldownMs: 1000 });
+        await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
+        await issuer.rotate({ key: next });
+        const rotated = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`;
+        const forged = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, { key: stranger })}`;
+        const fetches = issuer.jwksFetches();
+
+        // act, assess: nothing fetched after these tokens arrived proves them wrong, and nothing is fetched
+        await unavailable(verifier, rotated, /cooldown/);
+        await unavailable(verifier, forged, /cooldown/);
+        assert.equal(issuer.jwksFetches(), fetches);
+
+        // Past the cooldown the keys are fetched again: the rotated key is found, the forged one is refused.
+        assert.equal((await eventually(() => verifier.verify(rotated))).tenantId, TENANT);
+        assert.equal(issuer.jwksFetches(), fetches + 1);
+        await assert.rejects(eventually(() => verifier.verify(forged)), (err: unknown) => err instanceof UnauthorizedError && /unknown key/.test(err.detail));
+        assert.equal(issuer.jwksFetches(), fetches + 2);
+    });
+
+    test('an unknown kid is a 401 only after a key set fetched after the token arrived', async () => {
+        const verifier = new CallbackTokenVerifier(config, EAGER);
+        await verifier.verify(`Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`);
+        const fetches = issuer.jwksFetches();
+
+        await rejects(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, { key: await newSigningKey() })}`, /unknown key/);
+
+        assert.equal(issuer.jwksFetches(), fetches + 1, 'the keys were fetched again before the token was refused');
+    });
+
+    test('keys past their age are fetched again; while the JWKS is down the kept keys still verify, a new kid is a 503', async () => {
+        const verifier = new CallbackTokenVerifier(config, { ...EAGER, keyMaxAgeMs: 0 });
+        const known = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT, jti: 'known-1' })}`;
+        await verifier.verify(known);
+        const fetches = issuer.jwksFetches();
+        issuer.setJwksAnswer({ status: 500 });
+        try {
+            const again = `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT, jti: 'known-2' })}`;
+            assert.equal((await verifier.verify(again)).tenantId, TENANT);
+            assert.equal(issuer.jwksFetches(), fetches + 1, 'the old keys were due and fetched again');
+            await issuer.rotate({ keepOld: true });
+            await unavailable(verifier, `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}`, /answered HTTP 500/);
+        } finally {
+            issuer.setJwksAnswer('ok');
+        }
     });
 
     test('an unreachable OpenID configuration is a 503, not a 401', async () => {
@@ -120,3 +220,101 @@ describe('CallbackTokenVerifier', () => {
         assert.deepEqual(await verifier.verify(null), {});
     });
 });
+
+describe('POST /api/callback while the signing keys rotate, through the local host', () => {
+    let issuer: CallbackIssuer;
+    let host: HostProcess;
+    const tableName = uniqueTableName('keyrotation');
+    const table = testTableClient(tableName);
+
+    before(async () => {
+        issuer = await startCallbackIssuer();
+        host = await startHostProcess({
+            env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: tableName, BOT_APP_ID, CALLBACK_OPENID_CONFIGURATION: issuer.openIdConfigurationUrl },
+        });
+    });
+    after(async () => {
+        await host?.stop();
+        await issuer?.stop();
+    });
+
+    const sign = (options: Parameters<CallbackIssuer['sign']>[1] = {}) => issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, options);
+
+    function post(body: unknown, token: string): Promise<Response> {
+        return fetch(`${host.baseUrl}/callback`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+            body: JSON.stringify(body),
+        });
+    }
+
+    /** Delivers the POST again while it is answered 503, as Graph would (faster); the statuses in order. */
+    async function deliverUntilAnswered(body: unknown, token: string): Promise<number[]> {
+        const statuses: number[] = [];
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+            const response = await post(body, token);
+            await response.body?.cancel();
+            statuses.push(response.status);
+            if (response.status !== 503 || Date.now() > deadline) return statuses;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+    }
+
+    async function events(callId: string) {
+        return (await partitionRows(table, callId)).filter((row) => String(row.rowKey).startsWith('event-'));
+    }
+
+    test('a JWKS answering 503 while a new kid is in use: 503 with Retry-After, nothing stored; the redelivery after it recovers is stored once', async () => {
+        // prepare: the app has the current keys
+        assert.equal((await post(v1Notification('before-rotation', 'updated', 'established'), await sign())).status, 202);
+        await issuer.rotate();
+        issuer.setJwksAnswer({ status: 503 });
+        const callId = 'during-jwks-outage';
+        const body = v1Notification(callId, 'updated', 'established');
+        const rotated = await sign();
+
+        // act: Graph delivers while the JWKS is down
+        const refused = await post(body, rotated);
+
+        // assess
+        assert.equal(refused.status, 503, await refused.clone().text());
+        assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+        assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+        assert.match(((await refused.json()) as { detail: string }).detail, /signing key/);
+        assert.deepEqual(await events(callId), []);
+
+        // act: the JWKS recovers and Graph delivers again until it is answered
+        issuer.setJwksAnswer('ok');
+        const statuses = await deliverUntilAnswered(body, rotated);
+
+        // assess
+        assert.deepEqual(statuses, [...statuses.slice(0, -1).map(() => 503), 202]);
+        assert.equal((await events(callId)).length, 1);
+    });
+
+    test('a key that is not in the JWKS fetched after the token arrived is still a 401, and nothing is stored', async () => {
+        const callId = 'forged-call';
+        const forged = await sign({ key: await newSigningKey() });
+        const fetches = issuer.jwksFetches();
+
+        const statuses = await deliverUntilAnswered(v1Notification(callId, 'updated', 'established'), forged);
+
+        assert.equal(statuses.at(-1), 401, String(statuses));
+        assert.ok(issuer.jwksFetches() > fetches, 'the keys were fetched again before the token was refused');
+        assert.deepEqual(await events(callId), []);
+    });
+});
+
+/** Polls `act` until it stops throwing a 503 (what Graph's redelivery does, faster); rethrows anything else. */
+async function eventually<T>(act: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            return await act();
+        } catch (err) {
+            if (!(err instanceof ServiceUnavailableError) || Date.now() > deadline) throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+}

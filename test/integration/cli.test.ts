@@ -149,6 +149,60 @@ describe('calls command line against Azurite', () => {
         assert.doesNotMatch(text.stdout, /cli-other-call/);
     });
 
+    test('a page with more after it prints the whole next command, relative times made absolute, and that command goes on', async () => {
+        // act: a week back from now covers the sample calls
+        const first = await calls(['list', '--since', '7d', '--top', '1']);
+        const nextCommand = /^More calls:\n  node \S+ list (.+)$/m.exec(first.stdout)?.[1];
+        const nextArgs = nextCommand?.split(' ').map((word) => word.replace(/^'(.*)'$/, '$1')) ?? [];
+        const second = await calls(['list', ...nextArgs]);
+        const sameRelative = await calls(['list', '--since', '7d', '--top', '1', '--continuation-token', nextArgs[nextArgs.length - 1] ?? '']);
+
+        // assess
+        assert.equal(first.code, 0, first.stderr);
+        assert.match(first.stdout, /^cli-other-call\s/m);
+        assert.ok(nextCommand, first.stdout);
+        assert.match(nextCommand, /^--since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z --top 1 --continuation-token \S+$/);
+        assert.equal(second.code, 0, second.stderr);
+        assert.match(second.stdout, /^cli-sample-call\s/m);
+        assert.doesNotMatch(second.stdout, /cli-other-call|More calls/);
+        // What the fix is for: "7d" again is another instant, so the token does not belong to that query.
+        assertCleanFailure(sameRelative, 2, /continuation token/i);
+    });
+
+    test('an empty list says so instead of printing a bare header', async () => {
+        const none = await calls(['list', '--state', 'ringing']);
+        const emptyTable = await calls(['list'], { env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: uniqueTableName('cliempty') } });
+
+        assert.equal(none.code, 0, none.stderr);
+        assert.equal(none.stdout, 'No calls match.\n');
+        assert.equal(emptyTable.code, 0, emptyTable.stderr);
+        assert.equal(emptyTable.stdout, 'No calls are recorded.\n');
+    });
+
+    test('the storage of an npm start running in the directory comes from its run file; a stale one is ignored', async () => {
+        // prepare: local.settings.json names storage nobody listens on; the run file names the real one
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'calls-cli-run-file-'));
+        const deadPort = testConnectionString().replace(/(Blob|Queue|Table)Endpoint=http:\/\/127\.0\.0\.1:\d+/g, '$1Endpoint=http://127.0.0.1:9');
+        writeFileSync(path.join(dir, 'local.settings.json'), JSON.stringify({ Values: { CallHistoryStorage: deadPort, CALL_HISTORY_TABLE: tableName } }));
+        const runFile = (pid: number) =>
+            writeFileSync(path.join(dir, '.local-run.json'), JSON.stringify({ pid, startedAt: new Date().toISOString(), apiUrl: 'http://localhost:1/api', simulatorUrl: 'https://localhost:2', azurite: {}, settings: { CallHistoryStorage: testConnectionString() } }));
+        try {
+            // act
+            runFile(process.pid); // this test process: alive for as long as the CLI runs
+            const live = await calls(['show', CALL], { cwd: dir, env: {} });
+            runFile(2 ** 22 + 12345); // beyond Linux's pid range: no such process
+            const stale = await calls(['show', CALL], { cwd: dir, env: {} });
+
+            // assess
+            assert.equal(live.code, 0, live.stderr);
+            assert.match(live.stdout, /^Call cli-sample-call\n/);
+            assert.match(live.stderr, /^calls: reading the storage of the npm start running here \(pid \d+, \.local-run\.json\)\.\n$/);
+            assertCleanFailure(stale, 1, /127\.0\.0\.1:9.*ECONNREFUSED/);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     test('unrouted lists the rejected notifications', async () => {
         const text = await calls(['unrouted']);
         const json = await calls(['unrouted', '--json']);
@@ -201,6 +255,14 @@ describe('calls command line against Azurite', () => {
         const run = await calls(['--help'], { env: {} });
 
         assert.equal(run.code, 0);
-        for (const command of ['show <callId>', 'history <callId>', 'list', 'unrouted', '--json']) assert.ok(run.stdout.includes(command), command);
+        for (const command of ['show <callId>', 'history <callId>', 'list', 'unrouted', '--json', '.local-run.json']) assert.ok(run.stdout.includes(command), command);
+    });
+
+    test('no command at all prints the usage on stderr and exits 2, like any usage error', async () => {
+        const run = await calls([], { env: {} });
+
+        assert.equal(run.code, 2);
+        assert.equal(run.stdout, '');
+        assert.match(run.stderr, /^Usage: calls <command> \[options\]/);
     });
 });

@@ -1,53 +1,56 @@
-// The deployable package is one esbuild bundle of the compiled app (npm run package), run from a folder
-// that has no dist/ beside it. The console and the OpenAPI document must come along inside it.
+// The deployable zip (npm run package) holds one esbuild bundle of the app at its root, with no dist/ beside
+// it. Run from the unpacked zip by the local host, the console, its assets and the OpenAPI document must
+// still be served: they travel inside the bundle.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { build } from 'esbuild';
-import { REPOSITORY_ROOT } from '../support/hostProcess';
+import { after, before, describe, test } from 'node:test';
+import { unzipSync } from 'fflate';
+import { createPackage } from '../../dev/package';
+import { REPOSITORY_ROOT, startHostProcess, type HostProcess } from '../support/hostProcess';
+import { OpenApiChecker } from '../support/openApi';
+import { testConnectionString, uniqueTableName } from '../support/storage';
 
-describe('console and OpenAPI document in a bundle', () => {
-    const folder = mkdtempSync(path.join(os.tmpdir(), 'console-bundle-'));
-    after(() => rmSync(folder, { recursive: true, force: true }));
+describe('console and OpenAPI document from the deployable zip', () => {
+    let workDir: string;
+    let host: HostProcess;
+    const openApi = new OpenApiChecker();
 
-    test('a bundle run from another folder serves the page, its assets and the document', async () => {
-        // prepare: bundled as npm run package bundles the tsc output
-        const dist = path.join(REPOSITORY_ROOT, 'dist/shared');
-        await build({
-            stdin: {
-                contents: [
-                    `const { consoleAssets } = require(${JSON.stringify(path.join(dist, 'consoleAssets.js'))});`,
-                    `const { openApiDocument } = require(${JSON.stringify(path.join(dist, 'openApi.js'))});`,
-                    'const assets = consoleAssets();',
-                    'const page = assets.page("/api/console", null);',
-                    'const script = assets.assetNames.find((name) => name.endsWith(".js"));',
-                    'const asset = assets.asset(script, "br");',
-                    'console.log(JSON.stringify({ page: page.status, html: String(page.body).length, asset: asset.status, encoding: asset.headers["Content-Encoding"], version: openApiDocument("/api").info.version }));',
-                ].join('\n'),
-                resolveDir: REPOSITORY_ROOT,
-                loader: 'js',
-            },
-            outfile: path.join(folder, 'index.js'),
-            bundle: true,
-            platform: 'node',
-            format: 'cjs',
-            logLevel: 'silent',
+    before(async () => {
+        workDir = mkdtempSync(path.join(os.tmpdir(), 'console-package-'));
+        const { zipPath } = await createPackage(REPOSITORY_ROOT, path.join(workDir, 'app.zip'));
+        const appDir = path.join(workDir, 'app');
+        for (const [name, data] of Object.entries(unzipSync(readFileSync(zipPath)))) {
+            mkdirSync(path.dirname(path.join(appDir, name)), { recursive: true });
+            writeFileSync(path.join(appDir, name), data);
+        }
+        host = await startHostProcess({
+            appDir,
+            env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: uniqueTableName('consolezip'), CALLBACK_AUTH: 'disabled' },
         });
+    });
+    after(async () => {
+        await host?.stop();
+        if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+    });
 
+    test('the page, every asset it names and the document are served from the bundle', async () => {
         // act
-        const ran = spawnSync(process.execPath, [path.join(folder, 'index.js')], { cwd: folder, encoding: 'utf8' });
+        const page = await fetch(`${host.baseUrl}/console`);
+        const html = await page.clone().text();
+        const assets = await Promise.all(
+            [...html.matchAll(/(?:src|href)="([^"]+\/assets\/[^"]+)"/g)].map((match) => fetch(new URL(match[1] ?? '', host.baseUrl))),
+        );
+        const document = await fetch(`${host.baseUrl}/openapi.json`);
 
         // assess
-        assert.equal(ran.status, 0, ran.stderr);
-        const result = JSON.parse(ran.stdout) as Record<string, unknown>;
-        assert.equal(result.page, 200);
-        assert.ok(Number(result.html) > 300);
-        assert.equal(result.asset, 200);
-        assert.equal(result.encoding, 'br');
-        assert.match(String(result.version), /^\d+\.\d+\.\d+/);
+        for (const [response, method] of [[page, 'GET'], [document, 'GET'], ...assets.map((asset) => [asset, 'GET'] as const)] as const) {
+            assert.equal(response.status, 200, `${response.url}: ${await response.clone().text()}`);
+            await openApi.checkResponse(method, response);
+        }
+        assert.equal(assets.length, 3);
+        assert.match(((await document.json()) as { info: { version: string } }).info.version, /^\d+\.\d+\.\d+/);
     });
 });

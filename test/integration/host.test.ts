@@ -125,13 +125,23 @@ describe('local host: routing and conversion', () => {
         }
     });
 
-    test('a known route with another method is 405 problem+json with Allow', async () => {
+    test('a route that matches with another method is 404, as in Azure: the method is a route constraint', async () => {
+        // Azure/azure-functions-host#10098: the Azure host answers 404, not 405, for a known route and another method.
         const put = await fetch(`${host.baseUrl}/items/x-1`, { method: 'PUT', body: 'ignored' });
-        assert.equal(put.headers.get('allow'), 'DELETE, GET');
-        await problem(put, 405);
-        const post = await fetch(`${host.baseUrl}/hello`, { method: 'POST' });
-        assert.equal(post.headers.get('allow'), 'GET');
-        await problem(post, 405);
+        assert.equal(put.headers.get('allow'), null);
+        assert.match((await problem(put, 404)).detail, /No function answers PUT \/fixture\/items\/x-1\./);
+        await problem(await fetch(`${host.baseUrl}/hello`, { method: 'POST' }), 404);
+        // The app's case: only the DELETE catch-all matches the path, and it must not claim the request.
+        const historyx = await problem(await fetch(`${host.baseUrl}/records/abc/historyx`), 404);
+        assert.doesNotMatch(historyx.detail, /DELETE/);
+    });
+
+    test('a route with a method constraint does not hide the next route that fits', async () => {
+        type RouteEcho = { functionName: string; params: Record<string, string> };
+        const history = await json<RouteEcho>(await fetch(`${host.baseUrl}/records/abc/history`));
+        assert.deepEqual(history, { functionName: 'recordHistory', params: { recordId: 'abc' } });
+        const removed = await json<RouteEcho>(await fetch(`${host.baseUrl}/records/abc/history`, { method: 'DELETE' }));
+        assert.deepEqual(removed, { functionName: 'removeRecord', params: { recordId: 'abc/history' } });
     });
 
     test('an optional parameter is absent from params when missing and set when present', async () => {
@@ -298,7 +308,7 @@ describe('local host: shutdown', () => {
             assert.equal(await response.text(), 'finished');
             const [code] = (await exited) as [number | null];
             assert.equal(code, 0);
-            assert.match(host.logs(), /1 request\(s\) in flight[\s\S]*appTerminate hook ran; hookData: left by appStart[\s\S]*Host stopped\./);
+            assert.match(host.logs(), /1 request\(s\) and run\(s\) in flight[\s\S]*appTerminate hook ran; hookData: left by appStart[\s\S]*Host stopped\./);
             await assert.rejects(fetch(`${host.baseUrl}/hello`), 'no longer accepting connections');
         } finally {
             await host.stop();

@@ -176,6 +176,26 @@ describe('query endpoints through the local host', () => {
         }
     });
 
+    test('GET /calls/{callId}?foo=bar is a 400 that names the parameter, like the other routes; the function key is not refused', async () => {
+        const unknown = await problem(`/calls/${SEED_CALL_ID}?foo=bar`, 400);
+        const withCode = await get(`/calls/${SEED_CALL_ID}?code=any-key-locally`);
+
+        assert.match(unknown.detail, /Unknown query parameter "foo"/);
+        assert.equal(withCode.status, 200);
+    });
+
+    test('a repeated query parameter is a 400 that names it, not a complaint about the values joined with a comma', async () => {
+        for (const [path, name, joined] of [
+            ['/calls?top=1&top=2', 'top', '1,2'],
+            ['/calls?state=terminated&state=terminated', 'state', 'terminated,terminated'],
+            [`/calls/${LONG_CALL}/history?top=5&top=5`, 'top', '5,5'],
+        ] as const) {
+            const body = await problem(path, 400);
+            assert.match(body.detail, new RegExp(`^Query parameter ${name} is given more than once`), path);
+            assert.ok(!body.detail.includes(joined), `${path}: ${body.detail}`);
+        }
+    });
+
     test('an unknown call is a 404 problem for its summary and its history', async () => {
         await problem('/calls/no-such-call', 404);
         await problem('/calls/no-such-call/history', 404);

@@ -370,6 +370,127 @@ describe('Graph calls API', () => {
     });
 });
 
+describe('Graph calls API: reading a call', () => {
+    type CallResource = { '@odata.type': string; '@odata.context': string; id: string; state: string; direction: string; callChainId: string };
+
+    it('answers GET on a live call with 200 and its call resource, in every path form, and 404 once it has ended', async () => {
+        // prepare
+        const created = await graph('POST', '/communications/calls', { body: createCallBody(receiver.url) });
+        const callId = (created.json as { id: string }).id;
+        await sim.settled();
+        const authorization = { authorization: `Bearer ${token}` };
+
+        // act
+        const live = await graph('GET', `/communications/calls/${callId}`, { clientRequestId: 'read-1' });
+        const beta = await simulatorRequest(sim, 'GET', `/beta/app/calls/${callId}`, { headers: authorization });
+        const byApplication = await simulatorRequest(sim, 'GET', `/beta/applications/${sim.clientId}/calls/${callId}`, { headers: authorization });
+        const hangUp = await graph('DELETE', `/communications/calls/${callId}`);
+        const ended = await graph('GET', `/communications/calls/${callId}`, { clientRequestId: 'read-2' });
+        const endedBeta = await simulatorRequest(sim, 'GET', `/beta/app/calls/${callId}`, { headers: authorization });
+
+        // assess
+        assert.equal(live.status, 200);
+        assert.equal(live.headers['client-request-id'], 'read-1');
+        const resource = live.json as CallResource;
+        assert.equal(resource['@odata.type'], '#microsoft.graph.call');
+        assert.equal(resource['@odata.context'], `${sim.graphBaseUrl}/$metadata#communications/calls/$entity`);
+        assert.deepEqual([resource.id, resource.state, resource.direction], [callId, 'established', 'outgoing']);
+        assert.match(resource.callChainId, GUID);
+        assert.deepEqual(
+            Object.keys(resource).filter((key) => ['callbackUri', 'source', 'targets', 'requestedModalities', 'mediaConfig', 'myParticipantId', 'tenantId', 'resultInfo'].includes(key)).length,
+            8,
+            'the properties of Graph\'s call resource',
+        );
+        for (const other of [beta, byApplication]) {
+            assert.equal(other.status, 200);
+            assert.equal((other.json as CallResource).state, 'established');
+            assert.match((other.json as CallResource)['@odata.context'], /\/beta\/\$metadata#communications\/calls\/\$entity$/);
+        }
+        assert.equal(hangUp.status, 204);
+        for (const gone of [ended, endedBeta]) {
+            assert.equal(gone.status, 404);
+            assert.deepEqual((gone.json as { error: { code: string; message: string } }).error.code, '9997');
+        }
+        assert.equal(ended.headers['client-request-id'], 'read-2');
+        assert.deepEqual(
+            sim.stats().calls[callId]?.graphRequests.map(({ method, status }) => [method, status]),
+            [['GET', 200], ['GET', 200], ['GET', 200], ['DELETE', 204], ['GET', 404], ['GET', 404]],
+        );
+    });
+
+    it('answers GET on an unknown call with 404 and Graph\'s error body', async () => {
+        const answer = await graph('GET', '/communications/calls/never-was');
+        assert.equal(answer.status, 404);
+        assert.deepEqual((answer.json as { error: { code: string; message: string } }).error.code, '9997');
+    });
+});
+
+describe('dropping a call\'s last notifications', () => {
+    it('drops the end of a call created through the control API: the app hears it established, Graph says 404', async () => {
+        // prepare
+        const created = await simulatorRequest(sim, 'POST', '/_control/calls', { body: { callbackUri: receiver.url, dropLastNotifications: 2 } });
+        const callId = (created.json as { id: string }).id;
+        await sim.settled();
+
+        // act
+        const hangUp = await graph('DELETE', `/communications/calls/${callId}`);
+        await sim.settled();
+        const read = await graph('GET', `/communications/calls/${callId}`);
+
+        // assess
+        assert.equal(created.status, 201);
+        assert.equal(hangUp.status, 204);
+        assert.deepEqual(receivedStates(receiver), ['establishing', 'established'], 'the end never arrives');
+        assert.equal(read.status, 404, 'while Graph has forgotten the call');
+        const deliveries = sim.stats().calls[callId]?.deliveries ?? [];
+        assert.deepEqual(
+            deliveries.map(({ state, status, dropped }) => [state, status, dropped ?? false]),
+            [
+                ['establishing', 202, false],
+                ['established', 202, false],
+                ['terminating', null, true],
+                ['terminated', null, true],
+            ],
+        );
+    });
+
+    it('drops only the last one when told so later, through the programmatic API or the control API', async () => {
+        // prepare
+        const first = sim.createCall({ callbackUri: receiver.url });
+        const second = sim.createCall({ callbackUri: receiver.url });
+        await sim.settled();
+        receiver.clear();
+
+        // act
+        sim.dropLastNotifications(first.id, 1);
+        const told = await simulatorRequest(sim, 'PUT', `/_control/drops/${second.id}`, { body: { last: 1 } });
+        await graph('DELETE', `/communications/calls/${first.id}`);
+        await graph('DELETE', `/communications/calls/${second.id}`);
+        await sim.settled();
+
+        // assess
+        assert.equal(told.status, 204);
+        assert.deepEqual(receivedStates(receiver), ['terminating', 'terminating'], 'terminating arrives, terminated does not');
+    });
+
+    it('refuses a count other than 0-2 and an unknown call', async () => {
+        // prepare
+        const call = sim.createCall({ callbackUri: receiver.url, notify: false });
+
+        // act
+        const tooMany = await simulatorRequest(sim, 'PUT', `/_control/drops/${call.id}`, { body: { last: 3 } });
+        const unknown = await simulatorRequest(sim, 'PUT', '/_control/drops/no-such-call', { body: { last: 1 } });
+        const badCreate = await simulatorRequest(sim, 'POST', '/_control/calls', { body: { callbackUri: receiver.url, dropLastNotifications: 'all' } });
+
+        // assess
+        assert.equal(tooMany.status, 400);
+        assert.match((tooMany.json as { error: string }).error, /last must be 0, 1 or 2/);
+        assert.equal(unknown.status, 404);
+        assert.equal(badCreate.status, 400);
+        assert.throws(() => sim.dropLastNotifications('no-such-call', 1), /no call no-such-call/);
+    });
+});
+
 describe('callback faults', () => {
     it('duplicate: delivers every notification twice, as the same message', async () => {
         // prepare

@@ -26,8 +26,8 @@ export interface CallbackIssuer {
     setJwksAnswer(answer: JwksAnswer): void;
     /** A key that is published in the JWKS. */
     key: SigningKey;
-    /** Publishes a new key (and, unless told otherwise, withdraws the old ones). */
-    rotate(options?: { keepOld?: boolean }): Promise<SigningKey>;
+    /** Publishes a new key, or `key` (and, unless told otherwise, withdraws the old ones). */
+    rotate(options?: { keepOld?: boolean; key?: SigningKey }): Promise<SigningKey>;
     sign(claims: JWTPayload, options?: { key?: SigningKey; kid?: string }): Promise<string>;
     stop(): Promise<void>;
 }
@@ -81,7 +81,7 @@ export async function startCallbackIssuer(): Promise<CallbackIssuer> {
         },
         key: published[0]!,
         async rotate(options = {}) {
-            const key = await newSigningKey();
+            const key = options.key ?? (await newSigningKey());
             published = options.keepOld ? [...published, key] : [key];
             issuer.key = key;
             return key;

@@ -21,7 +21,10 @@ const STOP_TIMEOUT_MS = 20_000;
 export interface LocalRunPorts {
     functions: number;
     simulator: number;
+    /** Azurite's Table port. */
     azurite: number;
+    azuriteBlob: number;
+    azuriteQueue: number;
 }
 
 export interface LocalRunFolders {
@@ -71,7 +74,13 @@ export function removeFolders(folders: LocalRunFolders): void {
 }
 
 export async function newPorts(): Promise<LocalRunPorts> {
-    return { functions: await freePort(), simulator: await freePort(), azurite: await freePort() };
+    return {
+        functions: await freePort(),
+        simulator: await freePort(),
+        azurite: await freePort(),
+        azuriteBlob: await freePort(),
+        azuriteQueue: await freePort(),
+    };
 }
 
 export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): string[] {
@@ -82,6 +91,10 @@ export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): 
         String(ports.simulator),
         '--azurite-port',
         String(ports.azurite),
+        '--azurite-blob-port',
+        String(ports.azuriteBlob),
+        '--azurite-queue-port',
+        String(ports.azuriteQueue),
         '--data-dir',
         folders.dataDir,
         '--tls-dir',
@@ -130,7 +143,7 @@ export async function startLocalRun(options: { folders: LocalRunFolders; ports?:
         simulatorUrl,
         simulatorCaFile,
         process: child,
-        pids: { functions: pid('Functions'), azurite: pid('Table Storage') },
+        pids: { functions: pid('Functions'), azurite: pid('Storage') },
         output: streams.all,
         app: (method, apiPath) => jsonRequest(method, `${apiUrl}${apiPath}`, { whenUnreachable: 'The app of the test run is gone.' }),
         simulator: (method, simulatorPath, body) =>

@@ -26,6 +26,8 @@ export interface HostProcessOptions {
     appDir?: string;
     /** How long to wait for the listening line. Default 20 s. */
     timeoutMs?: number;
+    /** Where the host keeps its timers' schedule status (--timer-status-dir); default the host's own. */
+    timerStatusDir?: string;
 }
 
 export interface HostProcess {
@@ -66,6 +68,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         '--app',
         options.appDir ?? REPOSITORY_ROOT,
         ...(settingsFile === null ? [] : ['--settings', settingsFile]),
+        ...(options.timerStatusDir === undefined ? [] : ['--timer-status-dir', options.timerStatusDir]),
     ];
     const child = spawn(process.execPath, args, {
         cwd: REPOSITORY_ROOT,

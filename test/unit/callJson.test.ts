@@ -88,3 +88,15 @@ describe('pages', () => {
         assert.deepEqual(callListPageJson({ calls: [], continuationToken: 't' }), { calls: [], continuationToken: 't' });
     });
 });
+
+describe('cut values', () => {
+    test('truncatedFields is a list in the JSON, on summaries and events', () => {
+        const summary = summaryFromEntity({ partitionKey: 'c', rowKey: 'state', etag: 'e', deleted: false, eventCount: 1, duplicateCount: 0, truncatedFields: 'resultMessage' });
+        const event = eventFromEntity({ partitionKey: 'c', rowKey: 'event-0000000001', etag: 'e', sequence: 1, kind: 'notification', receivedAt: at, resourceData: '{"a', resourceDataTruncated: true, truncatedFields: 'resourceData,resourceUrl' });
+
+        assert.deepEqual(callSummaryJson(summary).truncatedFields, ['resultMessage']);
+        assert.deepEqual(callEventJson(event).truncatedFields, ['resourceData', 'resourceUrl']);
+        assert.equal(callEventJson(event).resourceDataTruncated, true);
+    });
+});
+

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MAX_MARKERS_PER_BUCKET, planAppend } from '../../shared/appendPlan';
+import { DEFAULT_MARKER_ROW_CAPACITY, markerPath, planAppend } from '../../shared/appendPlan';
 import { emptySummary, type NewCallEvent } from '../../shared/callModel';
 import { applyEvent, normalizeCallState } from '../../shared/callState';
 
@@ -83,17 +83,25 @@ describe('planAppend', () => {
     // Dedupe keys are SHA-256 hex; these stand-ins differ in their first 128 bits and pick their marker row.
     const key = (bucket: string, n: number) => `${bucket}${String(n).padStart(31, '0')}${'0'.repeat(32)}`;
     const marker = (k: string) => k.slice(0, 32);
+    const options = { windowSeconds: 600, rowCapacity: DEFAULT_MARKER_ROW_CAPACITY };
+    const row = (entries: Array<[string, number]>, fields: { splitAt?: number } = {}) => ({ exists: true, entries: new Map(entries), ...fields });
+    /** The marker rows as the table holds them after these plans, by prefix. */
+    const afterWrites = (...plans: Array<{ markers: Array<{ prefix: string; row: { entries: ReadonlyMap<string, number>; splitAt?: number } }> }>) => {
+        const rows = new Map<string, { exists: boolean; entries: ReadonlyMap<string, number>; splitAt?: number }>();
+        for (const plan of plans) for (const write of plan.markers) rows.set(write.prefix, { exists: true, ...write.row });
+        return rows;
+    };
 
     test('new events get consecutive sequences after the stored ones, and marker rows by first hex digit', () => {
         const summary = { ...emptySummary('c1'), eventCount: 7 };
-        const plan = planAppend(summary, [callEvent('established', { dedupeKey: key('a', 1) }), callEvent('hold', { dedupeKey: key('b', 2) })], new Map(), 600);
+        const plan = planAppend(summary, [callEvent('established', { dedupeKey: key('a', 1) }), callEvent('hold', { dedupeKey: key('b', 2) })], new Map(), options);
         assert.deepEqual(plan.outcomes, [
             { outcome: 'stored', sequence: 8 },
             { outcome: 'stored', sequence: 9 },
         ]);
         assert.equal(plan.summary.eventCount, 9);
         assert.deepEqual(
-            plan.markers.map((m) => [m.bucket, [...m.entries.keys()], m.exists]),
+            plan.markers.map((m) => [m.prefix, [...m.row.entries.keys()], m.exists]),
             [
                 ['a', [marker(key('a', 1))], false],
                 ['b', [marker(key('b', 2))], false],
@@ -104,15 +112,15 @@ describe('planAppend', () => {
     test('a known marker inside the window makes a redelivery; outside it, a new event', () => {
         const recent = key('c', 1);
         const old = key('c', 2);
-        const markers = new Map([['c', { exists: true, entries: new Map([[marker(recent), t0.getTime() - 599_000], [marker(old), t0.getTime() - 601_000]]) }]]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: recent }), callEvent('hold', { dedupeKey: old })], markers, 600);
+        const markers = new Map([['c', row([[marker(recent), t0.getTime() - 599_000], [marker(old), t0.getTime() - 601_000]])]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: recent }), callEvent('hold', { dedupeKey: old })], markers, options);
         assert.deepEqual(plan.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 1 }]);
         assert.equal(plan.summary.duplicateCount, 1);
         assert.equal(plan.summary.callState, 'hold');
         assert.equal(plan.markers.length, 1);
         assert.equal(plan.markers[0]!.exists, true);
         // The row keeps what is still inside the window and the new arrival.
-        assert.deepEqual([...plan.markers[0]!.entries], [
+        assert.deepEqual([...plan.markers[0]!.row.entries], [
             [marker(recent), t0.getTime() - 599_000],
             [marker(old), t0.getTime()],
         ]);
@@ -120,31 +128,73 @@ describe('planAppend', () => {
 
     test('keys older than the window leave the row when it is written', () => {
         const expired = key('d', 1);
-        const markers = new Map([['d', { exists: true, entries: new Map([[marker(expired), t0.getTime() - 700_000]]) }]]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: key('d', 2) })], markers, 600);
-        assert.deepEqual([...plan.markers[0]!.entries.keys()], [marker(key('d', 2))]);
+        const markers = new Map([['d', row([[marker(expired), t0.getTime() - 700_000]])]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: key('d', 2) })], markers, options);
+        assert.deepEqual([...plan.markers[0]!.row.entries.keys()], [marker(key('d', 2))]);
     });
 
-    test('a marker row keeps at most MAX_MARKERS_PER_BUCKET keys, dropping the oldest', () => {
-        const entries = new Map(Array.from({ length: MAX_MARKERS_PER_BUCKET }, (_, n) => [marker(key('e', n)), t0.getTime() - 1000 + n] as [string, number]));
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: key('e', 99_999) })], new Map([['e', { exists: true, entries }]]), 600);
-        const kept = plan.markers[0]!.entries;
-        assert.equal(kept.size, MAX_MARKERS_PER_BUCKET);
-        assert.equal(kept.has(marker(key('e', 0))), false);
-        assert.equal(kept.has(marker(key('e', 99_999))), true);
+    // Issue 9, "Why" 6: a full marker row dropped its oldest keys, even inside the window.
+    test('marker capacity: a full row splits one hex digit deeper and no key inside the window is dropped', () => {
+        const capacity = 4;
+        const keys = Array.from({ length: 40 }, (_, n) => `e${n.toString(16).padStart(2, '0')}${'0'.repeat(61)}`);
+        const plans = [];
+        let markers = new Map<string, { exists: boolean; entries: ReadonlyMap<string, number>; splitAt?: number }>();
+        for (const [n, k] of keys.entries()) {
+            const plan = planAppend({ ...emptySummary('c1'), eventCount: n }, [callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + n) })], markers, { windowSeconds: 600, rowCapacity: capacity });
+            assert.deepEqual(plan.outcomes, [{ outcome: 'stored', sequence: n + 1 }]);
+            plans.push(plan);
+            markers = afterWrites(...plans);
+        }
+
+        const again = planAppend(emptySummary('c1'), keys.map((k) => callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + 100) })), markers, { windowSeconds: 600, rowCapacity: capacity });
+        assert.deepEqual(again.outcomes, Array(40).fill({ outcome: 'duplicate' }));
+        assert.ok([...markers.values()].every((r) => r.entries.size <= capacity));
+        assert.equal(markers.get('e')?.splitAt, t0.getTime() + capacity);
+        // 40 keys, 4 per row: the first row and 16 at most below each row that split, never a row per key.
+        assert.ok(markers.size < 40, `${markers.size} marker rows`);
+        assert.deepEqual([...markers.keys()].filter((prefix) => prefix.length > 3), []);
+    });
+
+    test('marker capacity: a split row still answers for the keys it holds until they leave the window', () => {
+        const held = key('f', 1);
+        const markers = new Map([['f', row([[marker(held), t0.getTime() - 1000]], { splitAt: t0.getTime() - 500 })]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: held }), callEvent('established', { dedupeKey: key('f', 2) })], markers, options);
+        assert.deepEqual(plan.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 1 }]);
+        // The new key goes below the split row, which itself is not written again.
+        assert.deepEqual(plan.markers.map((m) => [m.prefix, m.exists, [...m.row.entries.keys()]]), [['f0', false, [marker(key('f', 2))]]]);
+    });
+
+    test('marker capacity: at the deepest level (the whole key) a row takes its key whatever it holds', () => {
+        const at = (ms: number) => ({ receivedAt: new Date(t0.getTime() + ms) });
+        const shortKeys = ['ab', 'ac', 'a'];
+        let markers = new Map<string, { exists: boolean; entries: ReadonlyMap<string, number>; splitAt?: number }>();
+        const plans = [];
+        for (const [n, k] of shortKeys.entries()) {
+            plans.push(planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k, ...at(n) })], markers, { windowSeconds: 600, rowCapacity: 1 }));
+            markers = afterWrites(...plans);
+        }
+        const again = planAppend(emptySummary('c1'), shortKeys.map((k) => callEvent('established', { dedupeKey: k, ...at(10) })), markers, { windowSeconds: 600, rowCapacity: 1 });
+        assert.deepEqual(again.outcomes, Array(3).fill({ outcome: 'duplicate' }));
+        assert.deepEqual([...markers.get('a')!.entries.keys()].sort(), ['a', 'ab']);
+    });
+
+    test('markerPath follows split rows one digit deeper', () => {
+        const k = key('9', 1);
+        assert.deepEqual(markerPath(marker(k), new Map()), ['9']);
+        assert.deepEqual(markerPath(marker(k), new Map([['9', row([], { splitAt: 1 })], ['90', row([], { splitAt: 2 })]])), ['9', '90', '900']);
     });
 
     test('the same notification twice in one batch is stored once', () => {
         const k = key('f', 1);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], new Map(), 600);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], new Map(), options);
         assert.deepEqual(plan.outcomes, [{ outcome: 'stored', sequence: 1 }, { outcome: 'duplicate' }]);
         assert.equal(plan.markers.length, 1);
     });
 
     test('a window of 0 turns redelivery checks off', () => {
         const k = key('0', 1);
-        const markers = new Map([['0', { exists: true, entries: new Map([[marker(k), t0.getTime()]]) }]]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], markers, 0);
+        const markers = new Map([['0', row([[marker(k), t0.getTime()]])]]);
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], markers, { ...options, windowSeconds: 0 });
         assert.deepEqual(plan.outcomes, [
             { outcome: 'stored', sequence: 1 },
             { outcome: 'stored', sequence: 2 },

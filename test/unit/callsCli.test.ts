@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseArguments } from '../../cli/arguments';
 import { CliError } from '../../cli/cliError';
-import { describeStorage } from '../../cli/settings';
 import { formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
 import type { CallEvent } from '../../shared/callModel';
 
@@ -28,8 +27,14 @@ describe('parseArguments', () => {
             name: 'list',
             json: false,
             options: { state: 'terminated', top: 5, since: new Date('2026-11-29T00:00:00Z'), until: new Date('2026-11-29T11:00:00Z') },
+            filters: [
+                ['--state', 'Terminated'],
+                ['--top', '5'],
+                ['--since', '2026-11-29'],
+                ['--until', '2026-11-29T11:00:00Z'],
+            ],
         });
-        assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' } });
+        assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' }, filters: [] });
     });
 
     test('times back from now: 30m, 2h, 7d', () => {
@@ -39,10 +44,19 @@ describe('parseArguments', () => {
         assert.equal(since('7d'), '2026-11-22T12:00:00.000Z');
     });
 
-    test('help in any position, or no command at all', () => {
-        assert.deepEqual(parse(), { name: 'help' });
-        assert.deepEqual(parse('--help'), { name: 'help' });
-        assert.deepEqual(parse('list', '-h'), { name: 'help' });
+    test('a relative time is fixed once: the filters to repeat for the next page hold the instant', () => {
+        const command = parse('list', '--since', '1h', '--state', 'established', '--continuation-token', 'tok');
+        assert.deepEqual((command as { filters: unknown }).filters, [
+            ['--since', '2026-11-29T11:00:00.000Z'],
+            ['--state', 'established'],
+        ]);
+    });
+
+    test('help in any position; no command at all is help that was not asked for', () => {
+        assert.deepEqual(parse(), { name: 'help', asked: false });
+        assert.deepEqual(parse('--help'), { name: 'help', asked: true });
+        assert.deepEqual(parse('help'), { name: 'help', asked: true });
+        assert.deepEqual(parse('list', '-h'), { name: 'help', asked: true });
     });
 
     test('mistakes are usage errors (exit 2) that say what is wrong', () => {
@@ -103,25 +117,5 @@ describe('text output', () => {
     test('control characters from Graph are spelled out, not sent to the terminal', () => {
         assert.equal(printable('ok\u001b[2J\nnext\u0007'), 'ok\\x1b[2J\\x0anext\\x07');
         assert.doesNotMatch(formatTimeline([event(1, { rejectReason: 'evil\u001b]0;title\u0007' })]), /\u001b|\u0007/);
-    });
-});
-
-describe('describeStorage', () => {
-    test('names the endpoint or account, never the key or SAS', () => {
-        const described = describeStorage({
-            kind: 'connectionString',
-            setting: 'CallHistoryStorage',
-            tableName: 'CallHistory',
-            connectionString: 'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net',
-        });
-        assert.equal(described, 'table CallHistory at account acct (from CallHistoryStorage)');
-        assert.equal(
-            describeStorage({ kind: 'connectionString', setting: 'AzureWebJobsStorage', tableName: 'T1', connectionString: 'UseDevelopmentStorage=true' }),
-            'table T1 at the local storage emulator (from AzureWebJobsStorage)',
-        );
-        assert.doesNotMatch(
-            describeStorage({ kind: 'connectionString', setting: 'S', tableName: 'T', connectionString: 'TableEndpoint=https://a.table.core.windows.net;SharedAccessSignature=sv=1&sig=abc' }),
-            /sig=/,
-        );
     });
 });

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig, loadStorageConfig } from '../../shared/config';
+import { loadConfig, loadStorageConfig, storageCredentialConfig } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
 
 const base = { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'bot-app' };
@@ -41,15 +41,41 @@ describe('loadConfig', () => {
             kind: 'connectionString',
             setting: 'AzureWebJobsStorage',
             connectionString: 'UseDevelopmentStorage=true',
+            tableEndpoint: 'http://127.0.0.1:10002/devstoreaccount1',
             tableName: 'CallHistory',
         });
         assert.deepEqual(loadStorageConfig({ CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net/', CallHistoryStorage__clientId: 'mi-1', CALL_HISTORY_TABLE: 'Calls' }), {
             kind: 'identity',
             setting: 'CallHistoryStorage__tableServiceUri',
             tableServiceUri: 'https://acct.table.core.windows.net',
-            clientId: 'mi-1',
+            credential: { kind: 'developer' },
             tableName: 'Calls',
         });
+    });
+
+    test('storage reached by identity uses the managed identity in Azure (__clientId) and the developer login elsewhere, never the Graph client secret', () => {
+        const settings = {
+            CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net',
+            CallHistoryStorage__clientId: 'uami-1',
+            AZURE_TENANT_ID: 'tenant-1',
+            AZURE_CLIENT_ID: 'bot-app',
+            AZURE_CLIENT_SECRET: 'graph-secret',
+        };
+        const credential = (env: Record<string, string>) => {
+            const storage = loadStorageConfig(env);
+            return storage.kind === 'identity' ? storage.credential : storage.kind;
+        };
+
+        assert.deepEqual(credential({ ...settings, IDENTITY_ENDPOINT: 'http://127.0.0.1:41741/msi/token' }), { kind: 'managedIdentity', clientId: 'uami-1' });
+        assert.deepEqual(credential({ ...settings, WEBSITE_INSTANCE_ID: 'abc' }), { kind: 'managedIdentity', clientId: 'uami-1' });
+        assert.deepEqual(credential({ ...settings, CallHistoryStorage__clientId: '', WEBSITE_INSTANCE_ID: 'abc' }), { kind: 'managedIdentity' });
+        assert.deepEqual(credential(settings), { kind: 'developer' });
+        assert.deepEqual(storageCredentialConfig({ IDENTITY_ENDPOINT: 'http://x', CallEventsStorage__clientId: 'uami-2' }, 'CallEventsStorage'), {
+            kind: 'managedIdentity',
+            clientId: 'uami-2',
+        });
+        // Graph keeps its secret.
+        assert.equal(loadConfig({ ...settings, BOT_APP_ID: 'bot-app', WEBSITE_INSTANCE_ID: 'abc' }).graph.credential.kind, 'clientSecret');
     });
 
     test('the audience defaults to AZURE_CLIENT_ID; a client secret selects the secret credential', () => {
@@ -59,11 +85,11 @@ describe('loadConfig', () => {
             AZURE_CLIENT_ID: 'app-1',
             AZURE_CLIENT_SECRET: 's',
             AZURE_AUTHORITY_HOST: 'https://localhost:7443',
-            ALLOWED_TENANT_IDS: 'A, b ,',
+            ALLOWED_TENANT_IDS: 'AAAAAAAA-1111-4111-8111-AAAAAAAAAAAA, bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb ,',
         });
         assert.equal(config.callbackAuth.audience, 'app-1');
         assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: 't', clientId: 'app-1', clientSecret: 's', authorityHost: 'https://localhost:7443' });
-        assert.deepEqual([...config.callbackAuth.allowedTenantIds!], ['a', 'b']);
+        assert.deepEqual([...config.callbackAuth.allowedTenantIds!], ['aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa', 'bbbbbbbb-2222-4222-8222-bbbbbbbbbbbb']);
     });
 
     test('in Azure without a secret the managed identity is used', () => {
@@ -80,10 +106,17 @@ describe('loadConfig', () => {
         failsOn({ ...base, GRAPH_CALL_PATH: '/calls/x' }, 'GRAPH_CALL_PATH');
         failsOn({ ...base, DEDUPE_WINDOW_SECONDS: 'ten' }, 'DEDUPE_WINDOW_SECONDS');
         failsOn({ ...base, CALLBACK_AUTH: 'maybe' }, 'CALLBACK_AUTH');
-        failsOn({ ...base, CALLBACK_AUTH: 'disabled', WEBSITE_INSTANCE_ID: 'prod-1' }, 'CALLBACK_AUTH', /refused/);
+        failsOn({ ...base, CALLBACK_AUTH: 'disabled', WEBSITE_INSTANCE_ID: 'prod-1' }, 'CALLBACK_AUTH', /refused.*WEBSITE_INSTANCE_ID/);
+        failsOn({ ...base, CALLBACK_AUTH: 'disabled', IDENTITY_ENDPOINT: 'http://127.0.0.1:41741/msi/token' }, 'CALLBACK_AUTH', /refused.*IDENTITY_ENDPOINT/);
         failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true' }, 'BOT_APP_ID');
         failsOn({ ...base, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c' }, 'AZURE_TENANT_ID');
         failsOn({ ...base, ALLOWED_TENANT_IDS: ' , ' }, 'ALLOWED_TENANT_IDS');
+    });
+
+    test('ALLOWED_TENANT_IDS=contoso.onmicrosoft.com stops start-up: tokens name their tenant by id, so a domain would refuse every callback', () => {
+        failsOn({ ...base, ALLOWED_TENANT_IDS: 'contoso.onmicrosoft.com' }, 'ALLOWED_TENANT_IDS', /"contoso\.onmicrosoft\.com".*tenant id \(GUID\)/);
+        failsOn({ ...base, ALLOWED_TENANT_IDS: 'aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa,contoso.com' }, 'ALLOWED_TENANT_IDS', /"contoso\.com"/);
+        failsOn({ ...base, ALLOWED_TENANT_IDS: '{aaaaaaaa-1111-4111-8111-aaaaaaaaaaaa}' }, 'ALLOWED_TENANT_IDS');
     });
 
     test('plain http is allowed for loopback stand-ins only', () => {

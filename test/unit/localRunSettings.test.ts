@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { devStorageConnectionString } from '../../dev/azurite';
+import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
 import { parseStartArguments, StartUsageError } from '../../dev/localRunOptions';
 import { ensureSettingsFile, readSettingValues, settingOverrides } from '../../dev/localRunSettings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
@@ -30,16 +30,25 @@ describe('settingOverrides', () => {
     const names = (overrides: ReturnType<typeof settingOverrides>) => overrides.map((override) => override.name).sort();
 
     test('the sample needs nothing set when everything runs on its ports', () => {
-        assert.deepEqual(settingOverrides(sample, { azuritePort: 10002, simulator: sim }), []);
+        assert.deepEqual(settingOverrides(sample, { azurite: DEVELOPMENT_STORAGE_PORTS, simulator: sim }), []);
     });
 
-    test('another Azurite port sets both storage settings to that port', () => {
+    test('other Azurite ports set both storage settings to all three endpoints of those ports', () => {
+        // prepare
+        const azurite = { blob: 11000, queue: 11001, table: 11002 };
+
         // act
-        const overrides = settingOverrides(sample, { azuritePort: 11002, simulator: sim });
+        const overrides = settingOverrides(sample, { azurite, simulator: sim });
 
         // assess
         assert.deepEqual(names(overrides), ['AzureWebJobsStorage', 'CallHistoryStorage']);
-        assert.ok(overrides.every((override) => override.value === devStorageConnectionString(11002) && override.previous === 'UseDevelopmentStorage=true'));
+        assert.ok(overrides.every((override) => override.value === devStorageConnectionString(azurite) && override.previous === 'UseDevelopmentStorage=true'));
+        assert.match(devStorageConnectionString(azurite), /BlobEndpoint=http:\/\/127\.0\.0\.1:11000\/devstoreaccount1;QueueEndpoint=http:\/\/127\.0\.0\.1:11001\/devstoreaccount1;TableEndpoint=http:\/\/127\.0\.0\.1:11002\/devstoreaccount1;$/);
+    });
+
+    test('one Azurite service off its default port is enough to leave UseDevelopmentStorage=true', () => {
+        const overrides = settingOverrides(sample, { azurite: { ...DEVELOPMENT_STORAGE_PORTS, queue: 11001 }, simulator: sim });
+        assert.deepEqual(names(overrides), ['AzureWebJobsStorage', 'CallHistoryStorage']);
     });
 
     test('settings pointing at a real tenant are pointed at the simulator, ids compared without case', () => {
@@ -56,7 +65,7 @@ describe('settingOverrides', () => {
         };
 
         // act
-        const overrides = settingOverrides(real, { azuritePort: 10002, simulator: sim });
+        const overrides = settingOverrides(real, { azurite: DEVELOPMENT_STORAGE_PORTS, simulator: sim });
 
         // assess
         assert.deepEqual(names(overrides), [
@@ -74,7 +83,7 @@ describe('settingOverrides', () => {
     });
 
     test('missing settings are set', () => {
-        const overrides = settingOverrides({}, { azuritePort: 10002, simulator: sim });
+        const overrides = settingOverrides({}, { azurite: DEVELOPMENT_STORAGE_PORTS, simulator: sim });
         assert.ok(names(overrides).includes('BOT_APP_ID'));
         assert.ok(names(overrides).includes('CallHistoryStorage'));
     });
@@ -104,8 +113,8 @@ describe('parseStartArguments', () => {
     test('defaults to the ports the sample is wired to and the git-ignored folders', () => {
         const options = parseStartArguments([]);
         assert.deepEqual(
-            [options.azuritePort, options.simulatorPort, options.functionsPort, options.useCoreTools],
-            [10002, 7443, 7071, false],
+            [options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort, options.simulatorPort, options.functionsPort, options.useCoreTools],
+            [10000, 10001, 10002, 7443, 7071, false],
         );
         assert.equal(options.dataDir, path.join(REPOSITORY_ROOT, '.azurite'));
         assert.equal(options.tlsDir, path.join(REPOSITORY_ROOT, '.simulator/tls'));
@@ -115,7 +124,16 @@ describe('parseStartArguments', () => {
     test('refuses bad and clashing ports', () => {
         assert.throws(() => parseStartArguments(['--port', '70000']), StartUsageError);
         assert.throws(() => parseStartArguments(['--port', 'abc']), /--port must be a port number/);
-        assert.throws(() => parseStartArguments(['--port', '7443']), /three different ports/);
+        assert.throws(() => parseStartArguments(['--port', '7443']), /five different ports/);
+        assert.throws(() => parseStartArguments(['--port', '10000']), /five different ports/, 'Azurite Blob takes 10000 by default');
+        assert.throws(() => parseStartArguments(['--azurite-port', '2']), /--azurite-blob-port is needed/);
         assert.throws(() => parseStartArguments(['--bogus']), StartUsageError);
+    });
+
+    test('Blob and Queue follow the Table port unless given their own', () => {
+        const below = parseStartArguments(['--azurite-port', '10012']);
+        assert.deepEqual([below.azuriteBlobPort, below.azuriteQueuePort, below.azuritePort], [10010, 10011, 10012]);
+        const own = parseStartArguments(['--azurite-port', '10012', '--azurite-blob-port', '20000', '--azurite-queue-port', '20001']);
+        assert.deepEqual([own.azuriteBlobPort, own.azuriteQueuePort, own.azuritePort], [20000, 20001, 10012]);
     });
 });

@@ -127,6 +127,25 @@ describe('parseNotifications', () => {
         assert.equal(event.resultCode, 200);
     });
 
+    test('a resourceUrl without its leading slash (as Graph documents hold-music operations) belongs to the call, not to _unrouted', () => {
+        for (const [resourceUrl, kind, stored] of [
+            ['communications/calls/c2/operations/op-9', 'operation', '/communications/calls/c2/operations/op-9'],
+            ['communications/calls/c2', 'call', '/communications/calls/c2'],
+            ['app/calls/c2/participants', 'participants', '/communications/calls/c2/participants'],
+            ['v1.0/communications/calls/c2', 'call', '/communications/calls/c2'],
+            ['https://graph.microsoft.com/beta/app/calls/c2', 'call', '/communications/calls/c2'],
+            ['/communications/calls/c2/operations/op-9', 'operation', '/communications/calls/c2/operations/op-9'],
+        ] as const) {
+            const { partition, event } = only({ value: [{ changeType: 'deleted', resourceUrl, resourceData: { status: 'completed' } }] });
+            assert.equal(partition, 'c2', resourceUrl);
+            assert.equal(event.kind, 'notification', resourceUrl);
+            assert.equal(event.resourceKind, kind, resourceUrl);
+            assert.equal(event.resourceUrl, stored, resourceUrl);
+        }
+        // Without the slash the prefix must still be a whole segment.
+        assert.equal(only({ value: [{ changeType: 'updated', resourceUrl: 'xcommunications/calls/c2', resourceData: {} }] }).partition, UNROUTED_PARTITION);
+    });
+
     test('notifications without a call go to _unrouted as rejected, whole notification kept', () => {
         const body = {
             value: [

@@ -1,0 +1,138 @@
+// The whole deployment of the call-record app for `azd up`: one resource group per azd environment, and in it
+// everything resources.bicep declares. Parameters come from main.parameters.json, which maps them to
+// `azd env set` names.
+
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment (dev, staging, prod, ...); names the resource group and seeds the resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource. It must offer the Flex Consumption plan (az functionapp list-flexconsumption-locations).')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Resource group to create; empty: rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Object id of the person (or pipeline) running azd; empty: no data roles for them. azd fills it in.')
+param principalId string = ''
+
+@description('Kind of principalId: a person (User) or a pipeline (ServicePrincipal).')
+@allowed(['User', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@description('How the app gets its Graph token: the bot app registration\'s client secret (kept in Key Vault), or the user-assigned managed identity itself (no secret anywhere).')
+@allowed(['clientSecret', 'managedIdentity'])
+param graphCredential string = 'clientSecret'
+
+@description('Application (client) id of the bot\'s Entra app registration: the `aud` of callback tokens. Empty with graphCredential=managedIdentity: the identity\'s client id.')
+param botAppId string = ''
+
+@secure()
+@description('Client secret of the bot\'s app registration (graphCredential=clientSecret only). Stored in Key Vault, never in an app setting.')
+param botAppSecret string = ''
+
+@description('Tenant of the bot\'s app registration; empty: the tenant azd deploys to.')
+param botTenantId string = ''
+
+@description('Tenants whose callbacks are accepted, comma-separated. Empty: the bot\'s own tenant only. `*`: any tenant (a multi-tenant bot).')
+param allowedTenantIds string = ''
+
+@description('Create an Azure Bot resource for botAppId with the Teams channel, calling on, and its calling webhook set to this app\'s /api/callback.')
+param createBot bool = false
+
+@description('Pricing tier of the Azure Bot resource (createBot only). Calling through Graph works on F0.')
+@allowed(['F0', 'S1'])
+param botSku string = 'F0'
+
+@description('Memory of one Flex Consumption instance, MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app scales out to. Each instance makes its own storage and Graph connections.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Table that holds the call record.')
+param callHistoryTable string = 'CallHistory'
+
+@description('Queue for call-ended events; empty: no events.')
+param callEventsQueue string = 'call-events'
+
+@description('NCRONTAB schedule of the reconciler, which closes calls Graph never ended.')
+param reconcileSchedule string = '0 */5 * * * *'
+
+@description('Minutes without news after which the reconciler asks Graph about an active call (0-10080).')
+@minValue(0)
+@maxValue(10080)
+param reconcileAfterMinutes int = 45
+
+@description('Most calls one reconciler run looks at.')
+@minValue(1)
+param reconcileMaxCalls int = 500
+
+@description('NCRONTAB schedule of the retention purge.')
+param retentionSchedule string = '0 30 2 * * *'
+
+@description('Days an ended call is kept; 0 keeps every call for ever.')
+@minValue(0)
+param retentionDays int = 90
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: empty(resourceGroupName) ? 'rg-${environmentName}' : resourceGroupName
+  location: location
+  tags: tags
+}
+
+module resources 'resources.bicep' = {
+  name: 'resources'
+  scope: resourceGroup
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    principalId: principalId
+    principalType: principalType
+    graphCredential: graphCredential
+    botAppId: botAppId
+    botAppSecret: botAppSecret
+    botTenantId: empty(botTenantId) ? tenant().tenantId : botTenantId
+    allowedTenantIds: allowedTenantIds
+    createBot: createBot
+    botSku: botSku
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    callHistoryTable: callHistoryTable
+    callEventsQueue: callEventsQueue
+    reconcileSchedule: reconcileSchedule
+    reconcileAfterMinutes: reconcileAfterMinutes
+    reconcileMaxCalls: reconcileMaxCalls
+    retentionSchedule: retentionSchedule
+    retentionDays: retentionDays
+  }
+}
+
+@description('Resource group that holds everything.')
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+
+@description('The function app\'s base URL.')
+output FUNCTION_APP_URL string = resources.outputs.functionAppUrl
+
+@description('Paste this into the bot\'s Teams channel as its calling webhook (done for you with createBot).')
+output CALLBACK_URL string = resources.outputs.callbackUrl
+
+output FUNCTION_APP_NAME string = resources.outputs.functionAppName
+output STORAGE_ACCOUNT_NAME string = resources.outputs.storageAccountName
+output TABLE_SERVICE_URI string = resources.outputs.tableServiceUri
+output MANAGED_IDENTITY_CLIENT_ID string = resources.outputs.identityClientId
+output MANAGED_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityPrincipalId
+output APPLICATION_INSIGHTS_NAME string = resources.outputs.applicationInsightsName
+output KEY_VAULT_NAME string = resources.outputs.keyVaultName
+output BOT_NAME string = resources.outputs.botName

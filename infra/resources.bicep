@@ -1,0 +1,387 @@
+// Everything the call-record app runs on, in one resource group, with no shared key or secret in any app
+// setting: a Flex Consumption function app whose one user-assigned identity reaches storage, Application
+// Insights and (for the bot's Graph secret) Key Vault with data roles only.
+
+import { roles } from 'roles.bicep'
+
+param location string
+param tags object
+@description('Short unique suffix of every resource name.')
+param resourceToken string
+param principalId string
+param principalType string
+@allowed(['clientSecret', 'managedIdentity'])
+param graphCredential string
+param botAppId string
+@secure()
+param botAppSecret string
+param botTenantId string
+param allowedTenantIds string
+param createBot bool
+param botSku string
+param instanceMemoryMB int
+param maximumInstanceCount int
+param callHistoryTable string
+param callEventsQueue string
+param reconcileSchedule string
+param reconcileAfterMinutes int
+param reconcileMaxCalls int
+param retentionSchedule string
+param retentionDays int
+
+var useClientSecret = graphCredential == 'clientSecret'
+var deploymentContainerName = 'app-package'
+var functionAppName = 'func-calls-${resourceToken}'
+
+// Mistakes that would otherwise deploy an app that cannot start, or one that quietly uses the wrong credential.
+var checkedBotAppSecret = useClientSecret && empty(botAppSecret)
+  ? fail('botAppSecret is required with graphCredential=clientSecret (azd env set BOT_APP_SECRET ...), or set graphCredential=managedIdentity.')
+  : botAppSecret
+var checkedBotAppId = useClientSecret && empty(botAppId)
+  ? fail('botAppId is required with graphCredential=clientSecret (azd env set BOT_APP_ID ...).')
+  : botAppId
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: 'id-calls-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+// The bot's app id is the identity's client id when the identity is the bot (graphCredential=managedIdentity).
+var effectiveBotAppId = empty(botAppId) ? identity.properties.clientId : checkedBotAppId
+
+// --- Monitoring -------------------------------------------------------------------------------------------
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
+  name: 'log-calls-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+    features: { disableLocalAuth: true }
+  }
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-calls-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    // Telemetry only with an Entra token (the identity's Monitoring Metrics Publisher role), never with the key.
+    DisableLocalAuth: true
+  }
+}
+
+// --- Storage: the host's leases, the deployment package, the call record, the call-ended events -----------
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+  name: 'stcalls${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: { defaultAction: 'Allow', bypass: 'AzureServices' }
+  }
+
+  resource blobService 'blobServices' = {
+    name: 'default'
+
+    resource deploymentContainer 'containers' = {
+      name: deploymentContainerName
+      properties: { publicAccess: 'None' }
+    }
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource historyTable 'tables' = {
+      name: callHistoryTable
+    }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource eventsQueue 'queues' = if (!empty(callEventsQueue)) {
+      name: empty(callEventsQueue) ? 'unused' : callEventsQueue
+    }
+  }
+}
+
+// --- The identity's roles: exactly these four, on exactly these scopes --------------------------------------
+
+resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource tableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identity.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The person running azd may read the call record (the calls CLI) and the call-ended events; nothing more.
+resource deployerTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  name: guid(storage.id, principalId, roles.storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+resource deployerQueueDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(principalId)) {
+  name: guid(storage.id, principalId, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: principalId
+    principalType: principalType
+  }
+}
+
+// --- Key Vault: the bot's Graph client secret, readable by the identity alone ------------------------------
+
+resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useClientSecret) {
+  name: 'kv-calls-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+  }
+
+  resource botSecret 'secrets' = if (useClientSecret) {
+    name: 'bot-app-secret'
+    properties: {
+      value: checkedBotAppSecret
+      contentType: 'Client secret of Entra app ${botAppId}'
+    }
+  }
+}
+
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useClientSecret) {
+  name: guid(keyVault::botSecret.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault::botSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// --- The function app -------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: 'plan-calls-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { tier: 'FlexConsumption', name: 'FC1' }
+  properties: { reserved: true }
+}
+
+resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
+  name: functionAppName
+  location: location
+  // azd deploys the `functions` service of azure.yaml to the site with this tag.
+  tags: union(tags, { 'azd-service-name': 'functions' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: { name: 'node', version: '20' }
+    }
+  }
+}
+
+// Deployments authenticate with Entra (azd, az), never with publishing user names and passwords.
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2025-03-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+var identitySettings = {
+  // The Functions host itself: leases, timer schedules, keys; reached with the identity, every service by URI.
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  CallHistoryStorage__credential: 'managedidentity'
+  CallHistoryStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+  CallHistoryStorage__clientId: identity.properties.clientId
+  CallEventsStorage__credential: 'managedidentity'
+  CallEventsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+  CallEventsStorage__clientId: identity.properties.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+}
+
+var appSettingsOfTheApp = {
+  CALL_HISTORY_TABLE: callHistoryTable
+  CALL_EVENTS_QUEUE: callEventsQueue
+  BOT_APP_ID: effectiveBotAppId
+  AZURE_TENANT_ID: botTenantId
+  ALLOWED_TENANT_IDS: allowedTenantIds == '*' ? '' : (empty(allowedTenantIds) ? botTenantId : allowedTenantIds)
+  CALLBACK_AUTH: 'enabled'
+  RECONCILE_SCHEDULE: reconcileSchedule
+  RECONCILE_AFTER_MINUTES: string(reconcileAfterMinutes)
+  RECONCILE_MAX_CALLS: string(reconcileMaxCalls)
+  RETENTION_SCHEDULE: retentionSchedule
+  RETENTION_DAYS: string(retentionDays)
+}
+
+var graphSettings = useClientSecret
+  ? {
+      AZURE_CLIENT_ID: checkedBotAppId
+      // Resolved by the platform with keyVaultReferenceIdentity; the value never appears in the template or the site.
+      AZURE_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault::botSecret!.properties.secretUri})'
+    }
+  : {
+      AZURE_CLIENT_ID: identity.properties.clientId
+    }
+
+// Written after the roles exist, so the first start finds its storage, telemetry and Key Vault reference readable.
+resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(identitySettings, appSettingsOfTheApp, graphSettings)
+  dependsOn: [
+    blobDataOwner
+    tableDataContributor
+    queueDataContributor
+    metricsPublisher
+    secretsUser
+    storage::tableService::historyTable
+    storage::queueService::eventsQueue
+    storage::blobService::deploymentContainer
+  ]
+}
+
+var callbackUrl = 'https://${functionApp.properties.defaultHostName}/api/callback'
+
+// --- Optional: the Azure Bot for an existing app registration, its Teams channel calling this app ----------
+
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = if (createBot) {
+  name: 'bot-calls-${resourceToken}'
+  location: 'global'
+  tags: tags
+  kind: 'azurebot'
+  sku: { name: botSku }
+  properties: {
+    displayName: 'Call record ${resourceToken}'
+    // A calling bot needs no messaging endpoint; Teams calls reach it through the channel's calling webhook.
+    endpoint: ''
+    msaAppId: effectiveBotAppId
+    msaAppTenantId: botTenantId
+    msaAppType: useClientSecret ? 'SingleTenant' : 'UserAssignedMSI'
+    msaAppMSIResourceId: useClientSecret ? null : identity.id
+    disableLocalAuth: true
+  }
+
+  resource teams 'channels' = {
+    name: 'MsTeamsChannel'
+    location: 'global'
+    properties: {
+      channelName: 'MsTeamsChannel'
+      properties: {
+        isEnabled: true
+        enableCalling: true
+        callingWebhook: callbackUrl
+        incomingCallRoute: 'graphPma'
+      }
+    }
+  }
+}
+
+output functionAppName string = functionApp.name
+output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
+output callbackUrl string = callbackUrl
+output storageAccountName string = storage.name
+output tableServiceUri string = storage.properties.primaryEndpoints.table
+output identityClientId string = identity.properties.clientId
+output identityPrincipalId string = identity.properties.principalId
+output applicationInsightsName string = applicationInsights.name
+output keyVaultName string = useClientSecret ? keyVault.name : ''
+output botName string = createBot ? bot.name : ''

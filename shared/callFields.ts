@@ -1,0 +1,96 @@
+// The one description of what a call's summary row and history rows hold: for every field, the column
+// type it has in the table, the longest string the table is given, and how the JSON answers show it.
+// The entity mapping both ways (tableEntities.ts), the JSON (callJson.ts) and the cutting of oversized
+// values (valueLimits.ts) are derived from it; the compiler checks it against the types in callModel.ts,
+// so a field added there and not here (or here with another type) does not build.
+
+import type { CallEvent, CallSummary } from './callModel';
+
+export type Column = 'string' | 'int' | 'boolean' | 'datetime' | 'names';
+
+export interface FieldSpec {
+    column: Column;
+    /**
+     * Strings (and `names`, stored comma-separated): the most UTF-16 units stored; a longer value is cut to
+     * it and the field is named in `truncatedFields`. A string property holds 32K units and an entity 1 MiB,
+     * so the limits of one row together stay far below both (see valueLimits.test.ts).
+     */
+    limit?: number;
+    /** `value`: as stored (times as ISO 8601, integers as numbers); `parsed`: the stored JSON text parsed back. */
+    json: 'value' | 'parsed';
+    /** The value of a required field when its column is missing (a row not written by this app). */
+    fallback?: unknown;
+    /** A boolean field set beside `truncatedFields` when this one is cut (the documented `resourceDataTruncated`). */
+    truncatedFlag?: string;
+}
+
+/** Names, ids, states, etags: nothing Graph sends for these comes near it. */
+export const SHORT_TEXT = 1_024;
+/** Paths below a call (`/operations/{id}`). */
+export const PATH_TEXT = 4_096;
+/** Free text that can matter in an incident: Graph's `resultInfo.message`, the raw `resourceData`. */
+export const LONG_TEXT = 30_000;
+
+type ColumnFor<V> = V extends number ? 'int' : V extends boolean ? 'boolean' : V extends Date ? 'datetime' : V extends readonly string[] ? 'names' : V extends string ? 'string' : never;
+
+/** One spec per field of T, whose column fits the field's type; required fields say what a missing column means. */
+type Description<T> = {
+    [K in keyof T]-?: FieldSpec & { column: ColumnFor<NonNullable<T[K]>> } & (undefined extends T[K] ? { fallback?: undefined } : { fallback: T[K] });
+};
+
+const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
+const int = { column: 'int', json: 'value' } as const;
+const time = { column: 'datetime', json: 'value' } as const;
+const names = { column: 'names', limit: SHORT_TEXT, json: 'value' } as const;
+
+/** The summary row (`RowKey` `state`); `callId` is its `PartitionKey`. In the order the JSON shows them. */
+export const SUMMARY_FIELDS = {
+    callState: text(SHORT_TEXT),
+    terminationReason: text(SHORT_TEXT),
+    resultCode: int,
+    resultSubcode: int,
+    resultMessage: text(LONG_TEXT),
+    graphEtag: text(SHORT_TEXT),
+    lastChangeType: text(SHORT_TEXT),
+    deleted: { column: 'boolean', json: 'value', fallback: false },
+    eventCount: { ...int, fallback: 0 },
+    duplicateCount: { ...int, fallback: 0 },
+    firstEventAt: time,
+    lastEventAt: time,
+    hangupRequestedAt: time,
+    hangupStatus: int,
+    tenantId: text(SHORT_TEXT),
+    truncatedFields: names,
+} as const satisfies Description<Omit<CallSummary, 'callId'>>;
+
+/**
+ * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey` and `resourceKind` is not
+ * stored (it follows from `resourceUrl`). In the order the JSON shows them.
+ */
+export const EVENT_FIELDS = {
+    sequence: { ...int, fallback: 0 },
+    kind: { ...text(SHORT_TEXT), fallback: 'notification' },
+    receivedAt: { ...time, fallback: new Date(0) },
+    changeType: text(SHORT_TEXT),
+    callState: text(SHORT_TEXT),
+    resourceUrl: text(PATH_TEXT),
+    graphEtag: text(SHORT_TEXT),
+    terminationReason: text(SHORT_TEXT),
+    resultCode: int,
+    resultSubcode: int,
+    resultMessage: text(LONG_TEXT),
+    dedupeKey: text(SHORT_TEXT),
+    chainId: text(SHORT_TEXT),
+    messageId: text(SHORT_TEXT),
+    scenarioId: text(SHORT_TEXT),
+    tenantId: text(SHORT_TEXT),
+    resourceData: { column: 'string', limit: LONG_TEXT, json: 'parsed', truncatedFlag: 'resourceDataTruncated' },
+    resourceDataTruncated: { column: 'boolean', json: 'value' },
+    rejectReason: text(PATH_TEXT),
+    httpStatus: int,
+    graphRequestId: text(SHORT_TEXT),
+    clientRequestId: text(SHORT_TEXT),
+    truncatedFields: names,
+} as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind'>>;
+
+export type FieldList = Readonly<Record<string, FieldSpec>>;

@@ -1,0 +1,538 @@
+// The deployment template, checked offline (npm run infra:check; needs the Bicep CLI, so plain npm test skips
+// this folder): infra/main.bicep compiled by the Bicep CLI, evaluated by `bicep snapshot` for the parameter sets
+// people deploy, and held against the app itself: its settings reader, its functions loaded from the zip
+// azure.yaml deploys, its callback route.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { unzipSync } from 'fflate';
+import { parse as parseYaml } from 'yaml';
+import { createPackage, PACKAGE_FILE } from '../../dev/package';
+import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/config';
+import { ArmDeploymentFailure } from './armExpression';
+import type { LoadedFunction } from './loadFunctionApp';
+import {
+    compileTemplate,
+    deploy,
+    DEPLOYING_TENANT_ID,
+    LOCATION,
+    parseResourceId,
+    REPOSITORY_ROOT,
+    runtimeProperties,
+    type CompiledTemplate,
+    type Deployment,
+    type ParameterValue,
+    type PredictedResource,
+} from './templateDeployment';
+
+const BOT_APP_ID = '22222222-2222-4222-8222-222222222222';
+/** Distinctive, so a search for it anywhere it must not be cannot miss it. */
+const BOT_SECRET = 'test-only-bot-secret-7Qm2-value';
+const DEPLOYER = '33333333-3333-4333-8333-333333333333';
+const OTHER_TENANTS = '55555555-5555-4555-8555-555555555555,66666666-6666-4666-8666-666666666666';
+
+const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
+    // What docs/deploy.md sets up: the bot's client secret, everything else by default.
+    secret: { environmentName: 'dev', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER },
+    // The template's bot resource, callbacks from two named tenants, the other knobs turned.
+    secretWithBot: {
+        environmentName: 'staging',
+        location: LOCATION,
+        botAppId: BOT_APP_ID,
+        botAppSecret: BOT_SECRET,
+        principalId: DEPLOYER,
+        principalType: 'ServicePrincipal',
+        createBot: true,
+        allowedTenantIds: OTHER_TENANTS,
+        instanceMemoryMB: 4096,
+        maximumInstanceCount: 40,
+        retentionDays: 30,
+        callEventsQueue: '',
+    },
+    // No secret anywhere: the managed identity is the bot, and any tenant may call.
+    identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
+};
+
+const ROLE = {
+    storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+    storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+    storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+    monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
+    keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
+} as const;
+
+/** SPEC.md "Configuration" and "Deployment": what the template must write, by name. */
+const SPEC_SETTINGS = [
+    'AzureWebJobsStorage__credential',
+    'AzureWebJobsStorage__clientId',
+    'AzureWebJobsStorage__blobServiceUri',
+    'AzureWebJobsStorage__queueServiceUri',
+    'AzureWebJobsStorage__tableServiceUri',
+    'CallHistoryStorage__tableServiceUri',
+    'CallHistoryStorage__clientId',
+    'CallEventsStorage__queueServiceUri',
+    'CallEventsStorage__clientId',
+    'CALL_HISTORY_TABLE',
+    'CALL_EVENTS_QUEUE',
+    'BOT_APP_ID',
+    'AZURE_TENANT_ID',
+    'AZURE_CLIENT_ID',
+    'ALLOWED_TENANT_IDS',
+    'CALLBACK_AUTH',
+    'RECONCILE_SCHEDULE',
+    'RECONCILE_AFTER_MINUTES',
+    'RECONCILE_MAX_CALLS',
+    'RETENTION_SCHEDULE',
+    'RETENTION_DAYS',
+    'APPLICATIONINSIGHTS_CONNECTION_STRING',
+    'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+];
+
+/** Settings the app reads that the template leaves to the app's default, and why. */
+const LEFT_TO_THE_APP: Record<string, string> = {
+    GRAPH_BASE_URL: 'Graph v1.0 in the public cloud',
+    GRAPH_CALL_PATH: 'the v1.0 path',
+    GRAPH_TIMEOUT_SECONDS: '30 s',
+    AZURE_AUTHORITY_HOST: 'the public cloud',
+    CALLBACK_OPENID_CONFIGURATION: "the Skype/Graph signing keys' real address",
+    CALLBACK_ISSUERS: 'Graph and the Bot Framework',
+    DEDUPE_WINDOW_SECONDS: '600 s',
+};
+/** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
+const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
+/** Refused on Flex Consumption (functionAppConfig replaces them) or only meaningful with shared keys. */
+const NOT_ON_FLEX_CONSUMPTION = [
+    'FUNCTIONS_WORKER_RUNTIME',
+    'FUNCTIONS_EXTENSION_VERSION',
+    'FUNCTIONS_WORKER_RUNTIME_VERSION',
+    'WEBSITE_NODE_DEFAULT_VERSION',
+    'WEBSITE_RUN_FROM_PACKAGE',
+    'WEBSITE_CONTENTSHARE',
+    'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+    'SCM_DO_BUILD_DURING_DEPLOYMENT',
+    'ENABLE_ORYX_BUILD',
+];
+/** What the platform adds to the environment of a Flex Consumption app (none of it is an app setting). */
+const AZURE_MARKERS = {
+    WEBSITE_INSTANCE_ID: 'a4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70819',
+    WEBSITE_SITE_NAME: 'func-calls-test',
+    WEBSITE_SKU: 'FlexConsumption',
+    FUNCTIONS_WORKER_RUNTIME: 'node',
+    AZURE_FUNCTIONS_ENVIRONMENT: 'Production',
+    IDENTITY_ENDPOINT: 'http://localhost:42356/msi/token',
+    IDENTITY_HEADER: 'platform-identity-header',
+};
+
+let compiled: CompiledTemplate;
+const deployments = new Map<string, Deployment>();
+let appDir: string;
+let loadedFunctions: Map<string, LoadedFunction[]>;
+let localBuildFunctions: LoadedFunction[];
+
+function deployment(scenario: string): Deployment {
+    const found = deployments.get(scenario);
+    if (found === undefined) throw new Error(`No deployment for scenario ${scenario}.`);
+    return found;
+}
+
+/** The nested template resources.bicep compiles to (symbolic names, languageVersion 2.0). */
+function resourcesTemplate(): Record<string, Record<string, unknown>> {
+    const outer = compiled.template['resources'] as Array<Record<string, unknown>>;
+    const module = outer.find((r) => r['type'] === 'Microsoft.Resources/deployments');
+    const template = (module?.['properties'] as { template: { resources: Record<string, Record<string, unknown>> } }).template;
+    return template.resources;
+}
+
+function identityOf(d: Deployment): { id: string; clientId: string; principalId: string } {
+    const identity = d.one('Microsoft.ManagedIdentity/userAssignedIdentities');
+    const { clientId, principalId } = runtimeProperties(identity.id) as { clientId: string; principalId: string };
+    return { id: identity.id, clientId, principalId };
+}
+
+/** `role@resourceType/name` for every role assignment of `principalId`, with the scope taken from its id. */
+function rolesOf(d: Deployment, principalId: string): string[] {
+    const names = Object.fromEntries(Object.entries(ROLE).map(([name, id]) => [id, name]));
+    return d
+        .all('Microsoft.Authorization/roleAssignments')
+        .filter((assignment) => assignment.properties?.['principalId'] === principalId)
+        .map((assignment) => {
+            const roleId = String(assignment.properties?.['roleDefinitionId']).split('/').pop() as string;
+            const scopeId = assignment.id.slice(0, assignment.id.lastIndexOf('/providers/Microsoft.Authorization/roleAssignments/'));
+            const scope = parseResourceId(scopeId);
+            return `${names[roleId] ?? roleId}@${scope.type}/${scope.names.join('/')}`;
+        })
+        .sort();
+}
+
+function withAzureMarkers(settings: Record<string, string>): Record<string, string> {
+    return { ...settings, ...AZURE_MARKERS };
+}
+
+/** loadConfig over the settings, recording every name it reads. */
+function loadRecordingReads(env: Record<string, string>): { config: AppConfig; reads: Set<string> } {
+    const reads = new Set<string>();
+    const recorded = new Proxy(env, {
+        get(target, name) {
+            if (typeof name === 'string') reads.add(name);
+            return Reflect.get(target, name) as unknown;
+        },
+    });
+    return { config: loadConfig(recorded), reads };
+}
+
+function callbackRoute(functions: readonly LoadedFunction[]): string {
+    const trigger = functions.find((f) => f.name === 'callNotifications')?.bindings.find((b) => b.type === 'httpTrigger');
+    assert.ok(trigger, 'the app registers callNotifications with an HTTP trigger');
+    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } })
+        .extensions?.http?.routePrefix;
+    return `/${routePrefix ?? 'api'}/${String(trigger['route'])}`;
+}
+
+before(async () => {
+    compiled = compileTemplate();
+    for (const [scenario, parameters] of Object.entries(SCENARIOS)) deployments.set(scenario, deploy(scenario, parameters, compiled));
+    // The zip azure.yaml deploys, unpacked as the platform runs it.
+    appDir = mkdtempSync(path.join(os.tmpdir(), 'call-record-package-'));
+    const { zipPath } = await createPackage(REPOSITORY_ROOT, path.join(appDir, 'app.zip'));
+    for (const [name, data] of Object.entries(unzipSync(readFileSync(zipPath)))) {
+        mkdirSync(path.dirname(path.join(appDir, 'app', name)), { recursive: true });
+        writeFileSync(path.join(appDir, 'app', name), data);
+    }
+    const load = (dir: string, d: Deployment): LoadedFunction[] => {
+        const result = spawnSync(process.execPath, [path.join(__dirname, 'loadFunctionApp.js'), dir], {
+            // Only the template's settings and the platform's markers: nothing from the developer's environment.
+            env: { PATH: process.env['PATH'] ?? '', ...withAzureMarkers(d.resolvedAppSettings()) },
+            encoding: 'utf8',
+        });
+        assert.equal(result.status, 0, `${d.scenario}: ${dir} refused to start with the template's settings: ${result.stderr}`);
+        return JSON.parse(result.stdout) as LoadedFunction[];
+    };
+    loadedFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(path.join(appDir, 'app'), d)]));
+    localBuildFunctions = load(REPOSITORY_ROOT, deployment('secret'));
+});
+
+after(() => {
+    if (appDir) rmSync(appDir, { recursive: true, force: true });
+});
+
+describe('the compiled template', () => {
+    test('compiles with no diagnostics and declares its resources itself (no registry modules)', () => {
+        assert.equal(compiled.diagnostics, '');
+        const bicepFiles = readdirSync(path.join(REPOSITORY_ROOT, 'infra')).filter((name) => name.endsWith('.bicep'));
+        for (const file of bicepFiles) {
+            const source = readFileSync(path.join(REPOSITORY_ROOT, 'infra', file), 'utf8');
+            for (const [, reference] of source.matchAll(/^\s*(?:module\s+\w+|import\s.*from)\s+'([^']+)'/gm)) {
+                assert.match(String(reference), /^[\w./-]+\.bicep$/, `${file}: ${reference} is not a local file`);
+            }
+        }
+    });
+
+    test('holds no account key, connection string, SAS or secret value, and never lists keys', () => {
+        assert.doesNotMatch(compiled.text, /\blist(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets)\s*\(/i);
+        assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
+        const parameters = compiled.template['parameters'] as Record<string, { type: string }>;
+        assert.equal(parameters['botAppSecret']?.type, 'securestring');
+        const outputs = compiled.template['outputs'] as Record<string, { type: string; value: string }>;
+        for (const [name, output] of Object.entries(outputs)) {
+            assert.notEqual(output.type, 'securestring', name);
+            assert.doesNotMatch(output.value, /botAppSecret/, name);
+        }
+        // bicep snapshot keeps @secure() values out of what it prints; the secret reaches Key Vault only.
+        for (const scenario of Object.keys(SCENARIOS)) {
+            const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
+            assert.equal(text.includes(BOT_SECRET), false, scenario);
+        }
+    });
+
+    test('writes the app settings only after the identity holds every role it needs', () => {
+        const resources = resourcesTemplate();
+        const identityRoles = Object.entries(resources)
+            .filter(([, r]) => r['type'] === 'Microsoft.Authorization/roleAssignments')
+            .filter(([, r]) => (r['properties'] as Record<string, string>)['principalId'] === "[reference('identity').principalId]")
+            .map(([symbol]) => symbol)
+            .sort();
+        assert.equal(identityRoles.length, 5, 'four data roles and the Key Vault secret reader');
+        const settings = Object.values(resources).find((r) => r['type'] === 'Microsoft.Web/sites/config');
+        const dependsOn = (settings?.['dependsOn'] ?? []) as string[];
+        for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
+    });
+});
+
+describe('storage', () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: shared keys off, no public blobs, TLS 1.2, HTTPS only; the container, table and queue exist`, () => {
+            const d = deployment(scenario);
+            const storage = d.one('Microsoft.Storage/storageAccounts');
+            assert.equal(storage.properties?.['allowSharedKeyAccess'], false);
+            assert.equal(storage.properties?.['allowBlobPublicAccess'], false);
+            assert.equal(storage.properties?.['minimumTlsVersion'], 'TLS1_2');
+            assert.equal(storage.properties?.['supportsHttpsTrafficOnly'], true);
+            const settings = d.appSettings();
+            const deploymentStorage = (d.one('Microsoft.Web/sites').properties?.['functionAppConfig'] as { deployment: { storage: { value: string } } })
+                .deployment.storage;
+            const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
+            assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
+            assert.deepEqual(
+                d.all('Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name),
+                [`${storage.name}/default/${settings['CALL_HISTORY_TABLE']}`],
+            );
+            const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
+            assert.deepEqual(queues, settings['CALL_EVENTS_QUEUE'] === '' ? [] : [`${storage.name}/default/${settings['CALL_EVENTS_QUEUE']}`]);
+        });
+    }
+});
+
+describe('roles', () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: the identity holds exactly the data roles, on exactly their scopes`, () => {
+            const d = deployment(scenario);
+            const storage = d.one('Microsoft.Storage/storageAccounts').name;
+            const insights = d.one('Microsoft.Insights/components').name;
+            const expected = [
+                `monitoringMetricsPublisher@Microsoft.Insights/components/${insights}`,
+                `storageBlobDataOwner@Microsoft.Storage/storageAccounts/${storage}`,
+                `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
+                `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
+            ];
+            if (SCENARIOS[scenario]?.['graphCredential'] !== 'managedIdentity') {
+                const secret = d.one('Microsoft.KeyVault/vaults/secrets').name;
+                expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret}`);
+            }
+            assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
+        });
+    }
+
+    test('the person running azd may read the record and the events, nothing more; no one else gets a role', () => {
+        for (const scenario of ['secret', 'secretWithBot']) {
+            const d = deployment(scenario);
+            const storage = d.one('Microsoft.Storage/storageAccounts').name;
+            assert.deepEqual(rolesOf(d, DEPLOYER), [
+                `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
+                `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
+            ]);
+            const types = d
+                .all('Microsoft.Authorization/roleAssignments')
+                .filter((a) => a.properties?.['principalId'] === DEPLOYER)
+                .map((a) => a.properties?.['principalType']);
+            assert.deepEqual(types, [SCENARIOS[scenario]?.['principalType'] ?? 'User', SCENARIOS[scenario]?.['principalType'] ?? 'User']);
+        }
+        const d = deployment('identity');
+        const principals = new Set(d.all('Microsoft.Authorization/roleAssignments').map((a) => a.properties?.['principalId']));
+        assert.deepEqual([...principals], [identityOf(d).principalId]);
+    });
+
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: the timers can take their blob lease with the identity`, () => {
+            const d = deployment(scenario);
+            const settings = d.appSettings();
+            const identity = identityOf(d);
+            const storage = d.one('Microsoft.Storage/storageAccounts');
+            assert.equal(settings['AzureWebJobsStorage__credential'], 'managedidentity');
+            assert.equal(settings['AzureWebJobsStorage__clientId'], identity.clientId);
+            assert.equal(settings['AzureWebJobsStorage__blobServiceUri'], `https://${storage.name}.blob.core.windows.net/`);
+            assert.ok(rolesOf(d, identity.principalId).includes(`storageBlobDataOwner@Microsoft.Storage/storageAccounts/${storage.name}`));
+            const site = d.one('Microsoft.Web/sites');
+            assert.deepEqual(Object.keys(site.identity?.userAssignedIdentities ?? {}), [identity.id]);
+        });
+    }
+});
+
+describe('the function app', () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: Flex Consumption on Linux, Node.js 20, HTTPS only, TLS 1.2, no FTP, no publishing passwords`, () => {
+            const d = deployment(scenario);
+            const parameters = SCENARIOS[scenario] ?? {};
+            const plan = d.one('Microsoft.Web/serverfarms');
+            assert.deepEqual(plan.sku, { tier: 'FlexConsumption', name: 'FC1' });
+            assert.equal(plan.properties?.['reserved'], true);
+            const site = d.one('Microsoft.Web/sites');
+            assert.equal(site.kind, 'functionapp,linux');
+            assert.equal(site.properties?.['serverFarmId'], plan.id);
+            assert.equal(site.properties?.['httpsOnly'], true);
+            assert.equal(site.properties?.['keyVaultReferenceIdentity'], identityOf(d).id);
+            const siteConfig = site.properties?.['siteConfig'] as Record<string, unknown>;
+            assert.equal(siteConfig['minTlsVersion'], '1.2');
+            assert.equal(siteConfig['scmMinTlsVersion'], '1.2');
+            assert.equal(siteConfig['ftpsState'], 'Disabled');
+            const config = site.properties?.['functionAppConfig'] as {
+                runtime: unknown;
+                scaleAndConcurrency: unknown;
+                deployment: { storage: { type: string; authentication: unknown } };
+            };
+            assert.deepEqual(config.runtime, { name: 'node', version: '20' });
+            assert.deepEqual(config.scaleAndConcurrency, {
+                instanceMemoryMB: parameters['instanceMemoryMB'] ?? 2048,
+                maximumInstanceCount: parameters['maximumInstanceCount'] ?? 100,
+            });
+            assert.equal(config.deployment.storage.type, 'blobContainer');
+            assert.deepEqual(config.deployment.storage.authentication, { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityOf(d).id });
+            const basicAuth = d.all('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+            assert.deepEqual(basicAuth.map((p) => [p.name.split('/').pop(), p.properties?.['allow']]).sort(), [
+                ['ftp', false],
+                ['scm', false],
+            ]);
+        });
+    }
+
+    test('sets nothing Flex Consumption refuses, no connection string and none of the simulator\'s values', () => {
+        for (const scenario of Object.keys(SCENARIOS)) {
+            const settings = deployment(scenario).appSettings();
+            for (const name of [...NOT_ON_FLEX_CONSUMPTION, ...CONNECTION_STRING_SETTINGS]) assert.equal(name in settings, false, `${scenario}: ${name}`);
+            for (const [name, value] of Object.entries(settings)) {
+                assert.doesNotMatch(value, /localhost|127\.0\.0\.1|UseDevelopmentStorage|local-simulator|AccountKey=|SharedAccessSignature/i, `${scenario}: ${name}`);
+            }
+            assert.equal(settings['CALLBACK_AUTH'], 'enabled');
+        }
+    });
+});
+
+describe('the app settings, held against the app', () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: every setting SPEC.md names is there`, () => {
+            const settings = deployment(scenario).appSettings();
+            assert.deepEqual(
+                SPEC_SETTINGS.filter((name) => !(name in settings)),
+                [],
+            );
+            assert.equal(settings['RECONCILE_SCHEDULE'], '0 */5 * * * *');
+            assert.equal(settings['RETENTION_SCHEDULE'], '0 30 2 * * *');
+            assert.equal(settings['RETENTION_DAYS'], String(SCENARIOS[scenario]?.['retentionDays'] ?? 90));
+            assert.equal(settings['RECONCILE_AFTER_MINUTES'], '45');
+            assert.equal(settings['RECONCILE_MAX_CALLS'], '500');
+        });
+    }
+
+    test('the settings reader accepts them in Azure and reaches storage, Graph and the callback check as intended', () => {
+        for (const scenario of Object.keys(SCENARIOS)) {
+            const d = deployment(scenario);
+            const identity = identityOf(d);
+            const storage = d.one('Microsoft.Storage/storageAccounts').name;
+            const { config } = loadRecordingReads(withAzureMarkers(d.resolvedAppSettings()));
+            assert.equal(config.runningInAzure, true);
+            assert.deepEqual(config.storage, {
+                kind: 'identity',
+                setting: 'CallHistoryStorage__tableServiceUri',
+                tableServiceUri: `https://${storage}.table.core.windows.net`,
+                // The user-assigned identity, never the Graph client secret the same settings carry.
+                credential: { kind: 'managedIdentity', clientId: identity.clientId },
+                tableName: 'CallHistory',
+            });
+            assert.equal(config.callbackAuth.enabled, true);
+            assert.equal(config.graph.baseUrl, DEFAULTS.graphBaseUrl);
+            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') {
+                assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
+                assert.equal(config.callbackAuth.audience, identity.clientId);
+                assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
+            } else {
+                assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: DEPLOYING_TENANT_ID, clientId: BOT_APP_ID, clientSecret: BOT_SECRET });
+                assert.equal(config.callbackAuth.audience, BOT_APP_ID);
+                const allowed = String(SCENARIOS[scenario]?.['allowedTenantIds'] ?? DEPLOYING_TENANT_ID).split(',');
+                assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), allowed.sort());
+            }
+        }
+    });
+
+    test('every setting the app reads in Azure is set, or left to the app\'s default on purpose', () => {
+        for (const scenario of Object.keys(SCENARIOS)) {
+            const d = deployment(scenario);
+            const settings = d.resolvedAppSettings();
+            const { reads } = loadRecordingReads(withAzureMarkers(settings));
+            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), ...CONNECTION_STRING_SETTINGS]);
+            // With the identity as the bot there is no secret to read.
+            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
+            assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
+            assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
+        }
+    });
+
+    test('the zip azure.yaml deploys starts with them, registers what the local build registers, and every %SETTING% its triggers name is set', () => {
+        const describeFunctions = (functions: readonly LoadedFunction[]) => JSON.stringify([...functions].sort((a, b) => a.name.localeCompare(b.name)));
+        for (const [scenario, functions] of loadedFunctions) {
+            assert.ok(functions.length >= 5, `${scenario}: ${functions.length} functions`);
+            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions), `${scenario}: the zip and the tsc build register the same functions`);
+            const settings = deployment(scenario).appSettings();
+            const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
+            for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);
+        }
+    });
+
+    test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
+        const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        assert.throws(() => deploy('withoutSecret', withoutSecret, compiled), (err: unknown) => err instanceof ArmDeploymentFailure && /botAppSecret is required/.test(err.message));
+        const { botAppId: _appId, ...withoutAppId } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        assert.throws(() => deploy('withoutAppId', withoutAppId, compiled), (err: unknown) => err instanceof ArmDeploymentFailure && /botAppId is required/.test(err.message));
+    });
+});
+
+describe('outputs and the bot', () => {
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: the callback URL is the app's callback route on its host`, () => {
+            const d = deployment(scenario);
+            const site = d.one('Microsoft.Web/sites');
+            const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
+            assert.equal(d.outputs['FUNCTION_APP_URL'], `https://${host}`);
+            assert.equal(d.outputs['CALLBACK_URL'], `https://${host}${callbackRoute(loadedFunctions.get(scenario) ?? [])}`);
+            assert.equal(d.outputs['FUNCTION_APP_NAME'], site.name);
+            assert.equal(d.outputs['STORAGE_ACCOUNT_NAME'], d.one('Microsoft.Storage/storageAccounts').name);
+            assert.equal(d.outputs['MANAGED_IDENTITY_CLIENT_ID'], identityOf(d).clientId);
+        });
+    }
+
+    test('without createBot there is no bot; with it, Teams calls the callback URL for the bot the app checks tokens for', () => {
+        assert.deepEqual(deployment('secret').all('Microsoft.BotService/botServices'), []);
+        for (const scenario of ['secretWithBot', 'identity']) {
+            const d = deployment(scenario);
+            const bot = d.one('Microsoft.BotService/botServices') as PredictedResource & { properties: Record<string, unknown> };
+            assert.equal(bot.properties['msaAppId'], d.appSettings()['BOT_APP_ID']);
+            assert.equal(bot.properties['msaAppTenantId'], d.appSettings()['AZURE_TENANT_ID']);
+            const managed = SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity';
+            assert.equal(bot.properties['msaAppType'], managed ? 'UserAssignedMSI' : 'SingleTenant');
+            if (managed) assert.equal(bot.properties['msaAppMSIResourceId'], identityOf(d).id);
+            const teams = d.one('Microsoft.BotService/botServices/channels').properties as { channelName: string; properties: Record<string, unknown> };
+            assert.equal(teams.channelName, 'MsTeamsChannel');
+            assert.equal(teams.properties['isEnabled'], true);
+            assert.equal(teams.properties['enableCalling'], true);
+            assert.equal(teams.properties['callingWebhook'], d.outputs['CALLBACK_URL']);
+        }
+        assert.equal(deployment('identity').all('Microsoft.KeyVault/vaults').length, 0, 'no Key Vault without a secret');
+        assert.equal('AZURE_CLIENT_SECRET' in deployment('identity').appSettings(), false);
+    });
+
+    test('the Graph secret is a Key Vault reference to the secret the template stores, read with the identity', () => {
+        for (const scenario of ['secret', 'secretWithBot']) {
+            const d = deployment(scenario);
+            const secret = d.one('Microsoft.KeyVault/vaults/secrets');
+            const vault = d.one('Microsoft.KeyVault/vaults');
+            assert.equal(vault.properties?.['enableRbacAuthorization'], true);
+            assert.equal(d.appSettings()['AZURE_CLIENT_SECRET'], `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id)['secretUri'])})`);
+            assert.equal(d.resolvedAppSettings()['AZURE_CLIENT_SECRET'], BOT_SECRET);
+        }
+    });
+});
+
+describe('azd wiring', () => {
+    test('azure.yaml deploys the zip npm run package writes to the site the template tags for it', () => {
+        const project = parseYaml(readFileSync(path.join(REPOSITORY_ROOT, 'azure.yaml'), 'utf8')) as {
+            services: Record<string, { host: string; language: string; dist: string; hooks?: { prepackage?: { run: string } } }>;
+        };
+        const [[name, service] = []] = Object.entries(project.services);
+        assert.ok(name !== undefined && service !== undefined);
+        assert.equal(service.host, 'function');
+        assert.equal(service.language, 'custom', 'azd uploads dist as it is, without building or zipping');
+        assert.equal(service.dist, PACKAGE_FILE);
+        assert.match(service.hooks?.prepackage?.run ?? '', /npm run package/);
+        for (const d of deployments.values()) assert.equal(d.one('Microsoft.Web/sites').tags?.['azd-service-name'], name);
+    });
+
+    test('main.parameters.json maps every template parameter to an azd environment value, and nothing else', () => {
+        const file = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
+        const parameters = compiled.template['parameters'] as Record<string, unknown>;
+        assert.deepEqual(Object.keys(file.parameters).sort(), Object.keys(parameters).sort());
+        for (const [name, { value }] of Object.entries(file.parameters)) assert.match(value, /^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$/, name);
+    });
+});
