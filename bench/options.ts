@@ -16,6 +16,8 @@ export interface BenchOptions {
     growthRepetitions: number;
     coldStartRuns: number;
     hangUps: number;
+    /** Page loads per console measurement. */
+    consoleRuns: number;
     /** Where results.json goes. */
     output: string;
 }
@@ -47,6 +49,7 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
         growthRepetitions: 5,
         coldStartRuns: positiveInteger(values['cold-start-runs'], 7, '--cold-start-runs'),
         hangUps: 100,
+        consoleRuns: 5,
         output: values.output ?? defaultOutput,
     };
 }

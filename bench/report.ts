@@ -79,6 +79,16 @@ function targetTable(results: BenchResults, top: string): string {
                 '',
             ],
             ['Graph token requests per 100 hang-ups', `${fixed(tokenReuse.tokenRequestsPer100, 0)} (${tokenReuse.tokenRequests} for ${tokenReuse.hangUps})`, verdict('tokenReuse')],
+            [
+                'console in headless Chromium: navigation to 100 calls listed / to a 2,500-event timeline drawn (median)',
+                `${whole(results.console.listMs.median)} ms / ${whole(results.console.longTimelineMs.median)} ms (${results.console.runs} runs)`,
+                '',
+            ],
+            [
+                "console: the page and its assets, brotli",
+                `${fixed(results.console.assetBytes.compressed / 1000, 1)} kB in ${results.console.assetBytes.files} files (${fixed(results.console.assetBytes.uncompressed / 1000, 1)} kB uncompressed)`,
+                verdict('consoleAssetKilobytes'),
+            ],
         ],
     );
 }

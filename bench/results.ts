@@ -1,6 +1,7 @@
 // The shape of bench/results.json: everything one run measured, with the targets it was checked against.
 
 import type { ColdStartResult } from './coldStart';
+import type { ConsoleBenchResult } from './consoleLoad';
 import type { GrowthSample, MarkerWeight } from './costGrowth';
 import type { DeploySize } from './deploySize';
 import type { LoadSummary } from './loadSample';
@@ -46,6 +47,8 @@ export interface BenchResults {
     coldStart: ColdStartResult & { appRatio: number; callbackRatio: number };
     deploySize: DeploySize;
     tokenReuse: TokenReuseResult & { tokenRequestsPer100: number };
+    /** The operator console in headless Chromium, and the size of what it loads. */
+    console: ConsoleBenchResult;
     targets: TargetCheck[];
 }
 

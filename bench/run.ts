@@ -9,6 +9,7 @@ import { startBareWriter } from './bareWriter';
 import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment } from './benchEnvironment';
 import { CallbackLoad } from './callbackLoad';
 import { measureColdStart } from './coldStart';
+import { CONSOLE_LONG_CALL_EVENTS, measureConsole } from './consoleLoad';
 import { AppGrowth, LONG_HISTORY, measureMarkerWeight, repeatGrowth, StorageGrowth } from './costGrowth';
 import { measureDeploySize } from './deploySize';
 import { createMinimalFunctionApp } from './minimalFunctionApp';
@@ -45,7 +46,7 @@ async function measureCostGrowth(options: BenchOptions, subjects: Subjects): Pro
     };
 }
 
-type RunningResults = Omit<BenchResults, 'machine' | 'coldStart' | 'deploySize' | 'targets' | 'durationSeconds'>;
+type RunningResults = Omit<BenchResults, 'machine' | 'coldStart' | 'deploySize' | 'console' | 'targets' | 'durationSeconds'>;
 
 async function measureAgainstServices(options: BenchOptions, startedAt: string): Promise<RunningResults> {
     const env = await startBenchEnvironment();
@@ -137,6 +138,8 @@ async function main(): Promise<void> {
     const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
     progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
+    progress(`console: headless Chromium, 100 calls and a ${CONSOLE_LONG_CALL_EVENTS}-event call, ${options.consoleRuns} runs`);
+    const consoleLoad = await measureConsole(options.consoleRuns);
 
     const top = String(Math.max(...options.concurrencies));
     const withRatios = {
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
         durationSeconds: Math.round((performance.now() - started) / 1000),
         coldStart: withRatios,
         deploySize,
+        console: consoleLoad,
         targets: [
             check('ingestToFloor', measured.ingest[top]?.ratioToFloor ?? Number.NaN, '>=', 0.8),
             check('batchToSingle', measured.batches[top]?.ratioToSingle ?? Number.NaN, '>=', 3),
@@ -157,6 +161,7 @@ async function main(): Promise<void> {
             check('markerKeysDropped', measured.costGrowth.markerWeight.keysInWindow - measured.costGrowth.markerWeight.keysFound, '==', 0),
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
+            check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),
         ],
     };
     writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);

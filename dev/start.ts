@@ -112,6 +112,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         '      places a simulated call, hangs it up through the app, prints its summary and timeline',
         `  ${callsCommand} list          the calls recorded so far, read from the table`,
         `  curl -s ${api}/calls                       the same over HTTP`,
+        `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
         `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
         `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
         `  curl -s -X POST ${ready.adminUrl}/functions/<name> -H 'content-type: application/json' -d '{"input":""}'`,

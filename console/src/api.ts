@@ -1,0 +1,105 @@
+// The console's only way to the app: the read API and the hang-up, with the function key sent as
+// `x-functions-key`. Every answer that is not a success becomes an ApiError that knows its words.
+
+import type { CallListPageView, CallSummaryView, HistoryPageView } from './apiTypes';
+import type { ApiFailure } from './problemText';
+
+export class ApiError extends Error {
+    readonly failure: ApiFailure;
+
+    constructor(failure: ApiFailure) {
+        super(`${failure.status} ${failure.title ?? ''} ${failure.detail ?? failure.networkError ?? ''}`.trim());
+        this.name = 'ApiError';
+        this.failure = failure;
+    }
+}
+
+export interface CallFilter {
+    state?: string;
+    active?: boolean;
+    since?: string;
+    until?: string;
+    top?: number;
+}
+
+export class ConsoleApi {
+    readonly #base: string;
+    readonly #functionKey: string | undefined;
+
+    constructor(base: string, functionKey: string | undefined) {
+        this.#base = base;
+        this.#functionKey = functionKey;
+    }
+
+    listCalls(filter: CallFilter, continuationToken?: string): Promise<CallListPageView> {
+        return this.#json('/calls', {
+            state: filter.state,
+            active: filter.active === undefined ? undefined : String(filter.active),
+            since: filter.since,
+            until: filter.until,
+            top: filter.top === undefined ? undefined : String(filter.top),
+            continuationToken,
+        });
+    }
+
+    getCall(callId: string): Promise<CallSummaryView> {
+        return this.#json(`/calls/${encodeURIComponent(callId)}`, {});
+    }
+
+    history(callId: string, top: number, continuationToken?: string): Promise<HistoryPageView> {
+        return this.#json(`/calls/${encodeURIComponent(callId)}/history`, { top: String(top), continuationToken });
+    }
+
+    /** Resolves with Graph's outcome, success or not (both are shown in words); rejects only when nothing came back. */
+    async hangUp(callId: string): Promise<ApiFailure> {
+        const response = await this.#fetch('DELETE', `/calls/${encodeURIComponent(callId)}`, {});
+        return response.ok ? { status: response.status } : failureOf(response);
+    }
+
+    async #json<T>(path: string, query: Record<string, string | undefined>): Promise<T> {
+        const response = await this.#fetch('GET', path, query);
+        if (!response.ok) throw new ApiError(await failureOf(response));
+        try {
+            return (await response.json()) as T;
+        } catch {
+            throw new ApiError({ status: response.status, detail: 'The answer was not JSON; is something in front of the app rewriting it?' });
+        }
+    }
+
+    async #fetch(method: string, path: string, query: Record<string, string | undefined>): Promise<Response> {
+        const params = new URLSearchParams();
+        for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, value);
+        const search = params.size > 0 ? `?${params}` : '';
+        try {
+            return await fetch(`${this.#base}${path}${search}`, {
+                method,
+                headers: { accept: 'application/json', ...(this.#functionKey === undefined ? {} : { 'x-functions-key': this.#functionKey }) },
+                cache: 'no-store',
+                credentials: 'same-origin',
+            });
+        } catch (err) {
+            throw new ApiError({ status: 0, networkError: err instanceof Error ? err.message : String(err) });
+        }
+    }
+}
+
+/** The problem+json body when there is one; Azure's own 401 for a bad key, for example, has no body. */
+async function failureOf(response: Response): Promise<ApiFailure> {
+    const retryAfter = Number(response.headers.get('retry-after'));
+    const failure: ApiFailure = {
+        status: response.status,
+        ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+    };
+    const type = response.headers.get('content-type') ?? '';
+    if (!/json/i.test(type)) return failure;
+    try {
+        const body = (await response.json()) as { title?: unknown; detail?: unknown };
+        return {
+            ...failure,
+            ...(typeof body.title === 'string' ? { title: body.title } : {}),
+            ...(typeof body.detail === 'string' ? { detail: body.detail } : {}),
+        };
+    } catch {
+        return failure;
+    }
+}

@@ -1,0 +1,215 @@
+// One call: its summary, its timeline and its history, refreshed while it is active; and the hang-up.
+
+import { ApiError, type ConsoleApi } from './api';
+import { isEnded, type CallEventView, type CallSummaryView } from './apiTypes';
+import { closedByText, hangUpStatusText } from './callWords';
+import { h, replaceChildren } from './dom';
+import { formatAgo, formatCount, formatDateTime, formatDuration } from './format';
+import { confirmHangUp } from './hangUp';
+import { HistoryTable } from './historyTable';
+import { VisiblePoller } from './poller';
+import { hangUpInWords, problemInWords, type ApiFailure } from './problemText';
+import { stateBadge } from './stateBadge';
+import { timelineModel } from './timelineModel';
+import { TimelineView } from './timelineSvg';
+
+export const CALL_REFRESH_MS = 5000;
+/** While a hang-up is being followed: Graph's notifications come within seconds. */
+const FOLLOW_REFRESH_MS = 1000;
+const FOLLOW_FOR_MS = 60_000;
+const HISTORY_PAGE = 1000;
+/** Beyond this the timeline would stop being useful and the tab would hold too much. */
+export const MAX_LOADED_EVENTS = 20_000;
+
+export class CallView {
+    readonly #api: ConsoleApi;
+    readonly #callId: string;
+    readonly #poller: VisiblePoller;
+    readonly #title = h('h2', {});
+    readonly #problem = h('p', { class: 'problem', role: 'alert', hidden: true });
+    readonly #summaryList = h('dl', { class: 'summary' });
+    readonly #hangUpButton = h('button', { type: 'button', class: 'danger', hidden: true }, 'Hang up…');
+    readonly #outcome = h('p', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
+    readonly #timelineNote = h('p', { class: 'note' });
+    readonly #timelineBox = h('div', { class: 'timeline-host' });
+    readonly #historyNote = h('p', { class: 'note', role: 'status' });
+    readonly #history = new HistoryTable();
+    readonly #body: HTMLElement;
+    #summary: CallSummaryView | undefined;
+    #events: CallEventView[] = [];
+    #timeline: TimelineView | undefined;
+    #selected: number | undefined;
+    #followUntil = 0;
+    #stopped = false;
+
+    constructor(api: ConsoleApi, callId: string, container: HTMLElement) {
+        this.#api = api;
+        this.#callId = callId;
+        this.#poller = new VisiblePoller(() => this.#refresh(), CALL_REFRESH_MS);
+        this.#hangUpButton.addEventListener('click', () => void this.#hangUp());
+        this.#title.append('Call ', h('code', {}, callId));
+        this.#body = h(
+            'div',
+            { class: 'call-body', hidden: true },
+            h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#outcome)),
+            h(
+                'section',
+                { 'aria-labelledby': 'timeline-title' },
+                h('h3', { id: 'timeline-title' }, 'Timeline'),
+                legend(),
+                this.#timelineBox,
+                this.#timelineNote,
+            ),
+            h('section', { 'aria-labelledby': 'history-title' }, h('h3', { id: 'history-title' }, 'History'), this.#historyNote, this.#history.element),
+        );
+        replaceChildren(
+            container,
+            h('section', { class: 'call' }, h('nav', {}, h('a', { href: '#/' }, '← All calls')), this.#title, this.#problem, this.#body),
+        );
+        document.title = `Call ${callId} · Calls`;
+        void this.#refresh().then(() => this.#poller.start());
+    }
+
+    stop(): void {
+        this.#stopped = true;
+        this.#poller.stop();
+    }
+
+    async #refresh(): Promise<void> {
+        let summary: CallSummaryView;
+        try {
+            summary = await this.#api.getCall(this.#callId);
+        } catch (err) {
+            this.#showProblem(err, `load call ${this.#callId}`);
+            return;
+        }
+        if (this.#stopped) return;
+        const changed =
+            this.#summary === undefined || summary.eventCount !== this.#summary.eventCount || summary.lastEventAt !== this.#summary.lastEventAt;
+        this.#summary = summary;
+        this.#problem.hidden = true;
+        this.#body.hidden = false;
+        this.#renderSummary(summary);
+        if (changed) {
+            try {
+                this.#events = await this.#loadHistory(summary);
+            } catch (err) {
+                this.#showProblem(err, `load the history of call ${this.#callId}`);
+                return;
+            }
+            this.#history.setEvents(this.#events);
+        }
+        if (changed || !isEnded(summary)) this.#renderTimeline(summary);
+        if (isEnded(summary)) this.#followUntil = 0;
+        this.#poller.setInterval(Date.now() < this.#followUntil ? FOLLOW_REFRESH_MS : CALL_REFRESH_MS);
+        // An ended call changes no more (but for a late redelivery): stop asking.
+        if (isEnded(summary) && !changed) this.#poller.stop();
+    }
+
+    async #loadHistory(summary: CallSummaryView): Promise<CallEventView[]> {
+        const events: CallEventView[] = [];
+        let token: string | undefined;
+        do {
+            const page = await this.#api.history(this.#callId, HISTORY_PAGE, token);
+            events.push(...page.events);
+            token = page.continuationToken;
+            if (token !== undefined) this.#historyNote.textContent = `Loading events: ${formatCount(events.length)} of ${formatCount(summary.eventCount)}…`;
+        } while (token !== undefined && events.length < MAX_LOADED_EVENTS);
+        this.#historyNote.textContent =
+            token === undefined
+                ? `${formatCount(events.length)} events in the order the app stored them.`
+                : `The first ${formatCount(events.length)} of ${formatCount(summary.eventCount)} events are shown; the rest is in the API and the table.`;
+        return events;
+    }
+
+    #renderSummary(summary: CallSummaryView): void {
+        replaceChildren(this.#title, 'Call ', h('code', {}, summary.callId), ' ', stateBadge(summary));
+        const at = (iso: string | undefined) => (iso === undefined ? '–' : `${formatDateTime(Date.parse(iso))} (${formatAgo(Date.parse(iso), Date.now())})`);
+        const first = summary.firstEventAt === undefined ? undefined : Date.parse(summary.firstEventAt);
+        const last = summary.lastEventAt === undefined ? undefined : Date.parse(summary.lastEventAt);
+        const result =
+            summary.resultCode === undefined && summary.resultMessage === undefined
+                ? '–'
+                : `${summary.resultCode ?? ''}${summary.resultSubcode === undefined ? '' : `/${summary.resultSubcode}`} ${summary.resultMessage ?? ''}`.trim();
+        const rows: Array<[string, string | Node]> = [
+            ['State', stateBadge(summary)],
+            ['Closed by', closedByText(summary)],
+            ['Result', result],
+            ['Termination reason', summary.terminationReason ?? '–'],
+            ['Tenant', summary.tenantId ?? '–'],
+            ['Hang-up', `${hangUpStatusText(summary.hangupStatus, summary.hangupRequestedAt)}${summary.hangupRequestedAt ? `, ${at(summary.hangupRequestedAt)}` : ''}`],
+            ['Started', at(summary.firstEventAt)],
+            ['Last event', at(summary.lastEventAt)],
+            ['Duration', first === undefined || last === undefined ? '–' : formatDuration(last - first)],
+            ['Events', formatCount(summary.eventCount)],
+            ['Redeliveries', `${formatCount(summary.duplicateCount)} recognised and not stored again`],
+        ];
+        if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {
+            rows.push(['Reconciled', `${at(summary.reconciledAt)}${summary.reconcileStatus === undefined ? '' : `, Graph answered ${summary.reconcileStatus}`}`]);
+        }
+        replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
+        this.#hangUpButton.hidden = isEnded(summary);
+    }
+
+    #renderTimeline(summary: CallSummaryView): void {
+        const scrollLeft = this.#timeline?.element.querySelector('.timeline-scroll')?.scrollLeft ?? 0;
+        // The lane labels take 118 px of the box.
+        const model = timelineModel(this.#events, { now: Date.now(), fitWidth: Math.max(0, this.#timelineBox.clientWidth - 122) });
+        this.#timeline = new TimelineView(model, {
+            onSelect: (sequence) => {
+                this.#selected = sequence;
+                this.#history.show(sequence);
+            },
+            onOpen: (sequence) => this.#history.show(sequence, true),
+        });
+        replaceChildren(this.#timelineBox, this.#timeline.element);
+        const scroller = this.#timeline.element.querySelector('.timeline-scroll');
+        if (scroller !== null) scroller.scrollLeft = scrollLeft;
+        if (this.#selected !== undefined) this.#timeline.select(this.#selected);
+        const hangUps = model.marks.filter((mark) => mark.shape === 'hangup').length;
+        this.#timelineNote.textContent =
+            `${formatCount(model.marks.length)} events` +
+            `, ${formatCount(summary.duplicateCount)} redeliver${summary.duplicateCount === 1 ? 'y' : 'ies'} recognised (not drawn: they were not stored again)` +
+            `, ${hangUps} hang-up${hangUps === 1 ? '' : 's'}. Spacing grows with the time between events (not to scale); gaps are labelled where they fit.`;
+    }
+
+    async #hangUp(): Promise<void> {
+        if (!(await confirmHangUp(this.#callId))) {
+            this.#hangUpButton.focus();
+            return;
+        }
+        this.#hangUpButton.disabled = true;
+        this.#outcome.textContent = 'Asking Graph to hang up…';
+        let outcome: ApiFailure;
+        try {
+            outcome = await this.#api.hangUp(this.#callId);
+        } catch (err) {
+            outcome = err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) };
+        }
+        this.#hangUpButton.disabled = false;
+        this.#outcome.textContent = outcome.status === 0 ? problemInWords(outcome, 'hang up the call') : hangUpInWords(outcome);
+        this.#outcome.className = `outcome ${outcome.status >= 200 && outcome.status < 300 ? 'ok' : 'failed'}`;
+        if (outcome.status >= 200 && outcome.status < 300) this.#followUntil = Date.now() + FOLLOW_FOR_MS;
+        this.#poller.start();
+        this.#poller.setInterval(FOLLOW_REFRESH_MS);
+    }
+
+    #showProblem(err: unknown, action: string): void {
+        const failure = err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) };
+        this.#problem.textContent = problemInWords(failure, action);
+        this.#problem.hidden = false;
+    }
+}
+
+function legend(): HTMLElement {
+    const item = (shape: string, text: string) => h('li', {}, h('span', { class: `key key-${shape}`, 'aria-hidden': 'true' }), text);
+    return h(
+        'ul',
+        { class: 'legend', 'aria-label': 'Legend' },
+        item('call', 'notification about the call'),
+        item('subResource', 'participants or operation'),
+        item('hangup', "hang-up (Graph's status)"),
+        item('reconciliation', 'reconciliation'),
+        item('ended', 'call ended'),
+    );
+}

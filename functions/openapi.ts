@@ -1,0 +1,26 @@
+// GET /api/openapi.json: the OpenAPI 3.1 description of every HTTP function of this app.
+
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { appConfig } from '../shared/config';
+import { openApiDocument } from '../shared/openApi';
+import { jsonAnswer, problemAnswer } from '../shared/problem';
+
+// Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
+appConfig();
+
+app.http('openapi', {
+    methods: ['GET'],
+    route: 'openapi.json',
+    authLevel: 'function',
+    handler: describeApi,
+});
+
+export async function describeApi(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    try {
+        // The API's root as this request reached it (route prefix included), relative, so it holds behind any host name.
+        const serverUrl = new URL(request.url).pathname.replace(/\/openapi\.json\/?$/i, '');
+        return jsonAnswer(200, openApiDocument(serverUrl === '' ? '/' : serverUrl));
+    } catch (err) {
+        return problemAnswer(err, context, context.invocationId);
+    }
+}

@@ -1,0 +1,162 @@
+// Checks real HTTP answers against the app's OpenAPI description (shared/openApi.ts): the path and method
+// are documented, the status is one the operation lists, required headers are there, the content type is
+// a documented one, and a JSON body validates against its schema (ajv, JSON Schema 2020-12 as OpenAPI 3.1
+// uses it). Any test can run its answers through it:
+//
+//   const api = new OpenApiChecker();
+//   const response = await fetch(`${host.baseUrl}/calls`);
+//   await api.checkResponse('GET', response); // throws, naming what does not match
+//
+// or wrap fetch once: `const fetchChecked = api.checkingFetch(fetch);`.
+
+import assert from 'node:assert/strict';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { openApiDocument, type OpenApiDocument } from '../../shared/openApi';
+
+/** An answer as any client saw it (fetch, Playwright, node:http). */
+export interface ObservedAnswer {
+    method: string;
+    url: string;
+    status: number;
+    /** Header names in any case. */
+    headers: Record<string, string>;
+    body: string;
+}
+
+interface Operation {
+    template: string;
+    pointer: string;
+    responses: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+const DOCUMENT_ID = 'openapi.json';
+
+export class OpenApiChecker {
+    readonly document: OpenApiDocument;
+    readonly #serverPath: string;
+    readonly #ajv: Ajv2020;
+    readonly #validators = new Map<string, ValidateFunction>();
+    readonly #routes: Array<{ template: string; pattern: RegExp; literals: number }>;
+
+    /** @param serverPath the API's root path in the URLs that will be checked (the route prefix). */
+    constructor(document: OpenApiDocument = openApiDocument('/api'), serverPath = '/api') {
+        this.document = document;
+        this.#serverPath = serverPath.replace(/\/+$/, '');
+        // OpenAPI's own keywords (example, discriminator, ...) are not JSON Schema's: not strict.
+        this.#ajv = new Ajv2020({ strict: false, allErrors: true });
+        addFormats(this.#ajv);
+        this.#ajv.addSchema(document, DOCUMENT_ID);
+        this.#routes = Object.keys(document.paths)
+            .map((template) => {
+                const parts = template.split('/').slice(1);
+                const source = parts.map((part) => (/^\{[^}]+\}$/.test(part) ? '([^/]+)' : escapeRegExp(part))).join('/');
+                return { template, pattern: new RegExp(`^/${source}/?$`, 'i'), literals: parts.filter((part) => !part.startsWith('{')).length };
+            })
+            .sort((a, b) => b.literals - a.literals);
+    }
+
+    /** Checks a fetch Response (reading a clone, so the caller can still read the body); resolves with the body parsed. */
+    async checkResponse(method: string, response: Response): Promise<unknown> {
+        const headers: Record<string, string> = {};
+        response.headers.forEach((value, name) => {
+            headers[name] = value;
+        });
+        return this.check({ method, url: response.url, status: response.status, headers, body: await response.clone().text() });
+    }
+
+    /** A fetch that checks every answer it gets before handing it back. */
+    checkingFetch(fetchFn: typeof fetch = fetch): typeof fetch {
+        return async (input, init) => {
+            const response = await fetchFn(input, init);
+            await this.checkResponse(init?.method ?? (input instanceof Request ? input.method : 'GET'), response);
+            return response;
+        };
+    }
+
+    /** Checks one answer; throws an assertion error naming the operation and what differs. Returns the body, parsed when JSON. */
+    check(answer: ObservedAnswer): unknown {
+        const method = answer.method.toLowerCase();
+        const operation = this.#operation(method, new URL(answer.url, 'http://localhost').pathname);
+        const what = `${answer.method.toUpperCase()} ${operation.template} answered ${answer.status}`;
+        const declared = operation.responses[String(answer.status)] ?? operation.responses.default;
+        assert.ok(declared !== undefined, `${what}: the OpenAPI document lists no ${answer.status} for this operation (it lists ${Object.keys(operation.responses).join(', ')}). Body: ${answer.body.slice(0, 300)}`);
+        const { value: spec, pointer } = this.#resolve(declared, `${operation.pointer}/responses/${escapePointer(String(answer.status))}`);
+        const headers = lowerCaseKeys(answer.headers);
+        for (const [name, header] of Object.entries((spec.headers ?? {}) as Record<string, unknown>)) {
+            const { value } = this.#resolve(header, '');
+            if (value.required === true) assert.ok(headers[name.toLowerCase()] !== undefined, `${what} without the ${name} header the document requires.`);
+        }
+        const content = spec.content as Record<string, { schema?: unknown }> | undefined;
+        if (content === undefined) {
+            assert.equal(answer.body, '', `${what} with a body, but the document says it has none.`);
+            return undefined;
+        }
+        const type = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        assert.ok(Object.hasOwn(content, type), `${what} with Content-Type "${headers['content-type'] ?? ''}"; the document lists ${Object.keys(content).join(', ')}.`);
+        if (!/(^application\/json$|\+json$)/.test(type)) return answer.body;
+        let body: unknown;
+        try {
+            body = JSON.parse(answer.body) as unknown;
+        } catch {
+            assert.fail(`${what} with a body that is not JSON: ${answer.body.slice(0, 300)}`);
+        }
+        const validate = this.#validator(`${pointer}/content/${escapePointer(type)}/schema`);
+        assert.ok(
+            validate(body),
+            `${what} with a body that does not match the document: ${this.#ajv.errorsText(validate.errors, { separator: '; ' })}. Body: ${answer.body.slice(0, 500)}`,
+        );
+        return body;
+    }
+
+    #operation(method: string, pathname: string): Operation {
+        assert.ok(pathname.toLowerCase().startsWith(`${this.#serverPath.toLowerCase()}/`), `${pathname} is not below the API's root ${this.#serverPath}.`);
+        const apiPath = pathname.slice(this.#serverPath.length);
+        const route = this.#routes.find((candidate) => candidate.pattern.test(apiPath));
+        assert.ok(route !== undefined, `${method.toUpperCase()} ${apiPath}: no path of the OpenAPI document matches.`);
+        const item = this.document.paths[route.template] as Json;
+        const operation = item[method] as Json | undefined;
+        assert.ok(operation !== undefined, `${method.toUpperCase()} ${route.template}: the OpenAPI document has no such operation.`);
+        return { template: route.template, pointer: `#/paths/${escapePointer(route.template)}/${method}`, responses: operation.responses as Record<string, unknown> };
+    }
+
+    /** Follows a `$ref` to components; returns the object and its JSON pointer in the document. */
+    #resolve(value: unknown, pointer: string): { value: Json; pointer: string } {
+        const reference = (value as { $ref?: unknown }).$ref;
+        if (typeof reference !== 'string') return { value: value as Json, pointer };
+        const target = reference
+            .replace(/^#\//, '')
+            .split('/')
+            .map(unescapePointer)
+            .reduce<unknown>((node, key) => (node as Json | undefined)?.[key], this.document);
+        assert.ok(target !== undefined, `The OpenAPI document refers to ${reference}, which it does not hold.`);
+        return this.#resolve(target, reference);
+    }
+
+    #validator(pointer: string): ValidateFunction {
+        let validate = this.#validators.get(pointer);
+        if (validate === undefined) {
+            validate = this.#ajv.compile({ $ref: `${DOCUMENT_ID}${pointer}` });
+            this.#validators.set(pointer, validate);
+        }
+        return validate;
+    }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function escapePointer(segment: string): string {
+    return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function unescapePointer(segment: string): string {
+    return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
