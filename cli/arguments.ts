@@ -16,9 +16,10 @@ export type CallsCommand =
           options: CallListOptions;
           json: boolean;
           /** The filters as options to repeat, times made absolute, so a next page asks exactly the same query. */
-          filters: Array<[option: string, value: string]>;
+          filters: Array<[option: string, value?: string]>;
       }
-    | { name: 'unrouted'; json: boolean };
+    | { name: 'unrouted'; json: boolean }
+    | { name: 'reindex'; restart: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
@@ -30,15 +31,21 @@ CALL_HISTORY_TABLE). While \`npm start\` runs from this directory, the storage i
 Commands:
   show <callId>       the call's summary: state, reason, result, counts, times
   history <callId>    the call's whole history as a timeline, in sequence order
-  list                call summaries, in call id order
-      --state S             only calls in state S (e.g. established, terminated)
-      --since T             only calls whose last event is at or after T
-      --until T             only calls whose last event is before T
+  list                calls, newest first by when they started (read from the call index)
+      --active              only calls that have not ended
+      --ended               only calls that have ended (terminated, or deleted by Graph)
+      --state S             only calls in state S now (e.g. established, terminated)
+      --since T             only calls that started at or after T
+      --until T             only calls that started before T
                             T: an ISO 8601 date or date-time with zone (2026-11-29, 2026-11-29T10:00:00Z)
-                            or a time back from now (30m, 2h, 7d)
+                            or a time back from now (30m, 2h, 7d), fixed when the command starts
       --top N               at most N calls (1-1000, default 100)
       --continuation-token X  go on where a previous list stopped (the list prints the whole command)
   unrouted            notifications no call could be found for (stored as rejected)
+  reindex             builds the call index of a table written before the app kept one: reads every
+                      call's summary once (the one command that reads the whole table), progress on
+                      stderr; safe while the app runs; Ctrl-C stops it, and running it again goes on
+      --restart             start from the beginning instead of where an interrupted run stopped
 
 Options:
   --json              print JSON (the HTTP API's shapes) instead of text
@@ -47,8 +54,17 @@ Options:
 Exit codes: 0 done, 1 the query failed (unknown call, storage unreachable), 2 bad arguments or settings.
 `;
 
-const VALUE_OPTIONS = { state: 'state', since: 'since', until: 'until', top: 'top', 'continuation-token': 'continuationToken' } as const;
+const VALUE_OPTIONS = {
+    state: 'state',
+    since: 'since',
+    until: 'until',
+    top: 'top',
+    'continuation-token': 'continuationToken',
+} as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
+/** Options without a value; `json` is taken by every command that prints data. */
+const FLAG_OPTIONS = ['active', 'ended', 'restart'] as const;
+type FlagOption = (typeof FLAG_OPTIONS)[number];
 const RELATIVE_TIME = /^(\d{1,6})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -60,6 +76,7 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 export function parseArguments(args: readonly string[], now: Date): CallsCommand {
     const positional: string[] = [];
     const values = new Map<ValueOption, string>();
+    const flags = new Set<FlagOption>();
     let json = false;
     let help = false;
     for (let i = 0; i < args.length; i++) {
@@ -68,6 +85,8 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             help = true;
         } else if (arg === '--json') {
             json = true;
+        } else if ((FLAG_OPTIONS as readonly string[]).includes(arg.slice(2)) && arg.startsWith('--')) {
+            flags.add(arg.slice(2) as FlagOption);
         } else if (arg.startsWith('--')) {
             const at = arg.indexOf('=');
             const name = arg.slice(2, at === -1 ? undefined : at);
@@ -86,8 +105,8 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
     const expect = (count: number, what: string) => {
         if (operands.length !== count) throw usage(`${name} takes ${what}.`);
     };
-    const onlyOptions = (...allowed: ValueOption[]) => {
-        const extra = [...values.keys()].find((option) => !allowed.includes(option));
+    const onlyOptions = (...allowed: Array<ValueOption | FlagOption>) => {
+        const extra = [...values.keys(), ...flags].find((option) => !allowed.includes(option));
         if (extra !== undefined) throw usage(`${name} does not take --${extra}.`);
     };
     switch (name) {
@@ -102,13 +121,23 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             return { name, json };
         case 'list': {
             expect(0, 'no arguments, only options');
-            onlyOptions('state', 'since', 'until', 'top', 'continuation-token');
+            onlyOptions('state', 'since', 'until', 'top', 'continuation-token', 'active', 'ended');
+            if (flags.has('active') && flags.has('ended')) throw usage('list takes --active or --ended, not both.');
             // Times back from now are fixed once, here: the next page's command repeats the instants, not "1h".
             const given = [...values].map(([option, value]) => [option, option === 'since' || option === 'until' ? absoluteTime(value, now) : value] as const);
             const query = new URLSearchParams(given.map(([option, value]): [string, string] => [VALUE_OPTIONS[option], value]));
-            const filters = given.filter(([option]) => option !== 'continuation-token').map(([option, value]): [string, string] => [`--${option}`, value]);
+            const activity = flags.has('active') ? 'active' : flags.has('ended') ? 'ended' : undefined;
+            if (activity !== undefined) query.set('active', String(activity === 'active'));
+            const filters = [
+                ...(activity === undefined ? [] : [[`--${activity}`] as [string]]),
+                ...given.filter(([option]) => option !== 'continuation-token').map(([option, value]): [string, string?] => [`--${option}`, value]),
+            ];
             return { name, options: checked(() => parseCallListOptions(query)), json, filters };
         }
+        case 'reindex':
+            expect(0, 'no arguments, only options');
+            onlyOptions('restart');
+            return { name, restart: flags.has('restart') };
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);
     }

@@ -6,10 +6,12 @@ import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
 import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/callJson';
 import type { CallEvent } from '../shared/callModel';
-import { getCall, listCallHistory, listCalls, listUnroutedNotifications, type CallListPage, type HistoryPage } from '../shared/callQueries';
+import { listCalls, type CallListPage } from '../shared/callList';
+import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/callQueries';
 import { loadStorageConfig, type StorageConfig } from '../shared/config';
 import { CallRecordError, ConfigError } from '../shared/errors';
 import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/queryOptions';
+import { reindexCalls, type ReindexProgress } from '../shared/reindexCalls';
 import { createTableClient } from '../shared/tableClient';
 import { HELP, parseArguments, type CallsCommand } from './arguments';
 import { CliError, EXIT, type ExitCode } from './cliError';
@@ -59,11 +61,58 @@ async function run(command: Exclude<CallsCommand, { name: 'help' }>, table: Tabl
             if (page.calls.length === 0 && page.continuationToken === undefined) {
                 return command.filters.length === 0 && command.options.continuationToken === undefined ? 'No calls are recorded.\n' : 'No calls match.\n';
             }
-            const next = [...command.filters, ['--continuation-token', page.continuationToken ?? '']] as Array<[string, string]>;
-            const more = page.continuationToken === undefined ? '' : `\nMore calls:\n  ${invokedAs()} list ${next.map(([option, value]) => `${option} ${shellWord(value)}`).join(' ')}\n`;
+            const next: Array<[string, string?]> = [...command.filters, ['--continuation-token', page.continuationToken ?? '']];
+            const words = next.map(([option, value]) => (value === undefined ? option : `${option} ${shellWord(value)}`));
+            const more = page.continuationToken === undefined ? '' : `\nMore calls:\n  ${invokedAs()} list ${words.join(' ')}\n`;
             return `${page.calls.length === 0 ? 'No calls on this page.\n' : formatCallList(page.calls)}${more}`;
         }
+        case 'reindex':
+            return reindex(table, command.restart);
+
     }
+}
+
+/** `calls reindex`: one pass, progress on stderr about once a second; Ctrl-C ends it after the page in progress. */
+async function reindex(table: TableClient, restart: boolean): Promise<string> {
+    const stop = new AbortController();
+    const onSignal = () => {
+        process.stderr.write('\ncalls reindex: stopping after this page; run it again to go on.\n');
+        stop.abort();
+    };
+    process.once('SIGINT', onSignal);
+    let shownAt = 0;
+    try {
+        const result = await reindexCalls(table, {
+            restart,
+            signal: stop.signal,
+            onProgress: (progress) => {
+                if (Date.now() - shownAt < 1000 && progress.fraction !== 1) return;
+                shownAt = Date.now();
+                process.stderr.write(`calls reindex: ${describeProgress(progress)}\n`);
+            },
+        });
+        if (!result.finished) throw new CliError(EXIT.failed, `interrupted after ${result.calls} calls; run calls reindex again to go on from there.`);
+        return `Indexed ${result.calls} calls${result.resumed ? ' (this run went on from an interrupted one)' : ''}.\n`;
+    } finally {
+        process.off('SIGINT', onSignal);
+    }
+}
+
+function describeProgress(progress: ReindexProgress): string {
+    const seconds = Math.max(0.001, (Date.now() - progress.startedAt.getTime()) / 1000);
+    const rate = progress.callsThisRun / seconds;
+    const parts = [`${progress.calls} calls indexed`, `${Math.round(rate)} calls/s`];
+    if (progress.fraction !== undefined && progress.fraction > 0 && progress.fraction < 1 && rate > 0) {
+        // Graph's call ids are GUIDs, spread evenly: how far the pass is through the key space says how far it is.
+        const total = progress.calls / progress.fraction;
+        parts.push(`about ${Math.round(progress.fraction * 100)}% done`, `ETA ${duration((total - progress.calls) / rate)}`);
+    }
+    return parts.join(', ');
+}
+
+function duration(seconds: number): string {
+    const s = Math.max(0, Math.round(seconds));
+    return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Every page of a partition's history, with the largest pages the table gives. */

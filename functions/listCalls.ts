@@ -2,7 +2,7 @@
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { callListPageJson } from '../shared/callJson';
-import { listCalls } from '../shared/callQueries';
+import { listCalls } from '../shared/callList';
 import { appConfig } from '../shared/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
 import { parseCallListOptions, requestQuery } from '../shared/queryOptions';

@@ -4,7 +4,8 @@
 
 import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from './callFields';
 import type { CallEvent, CallSummary } from './callModel';
-import type { CallListPage, HistoryPage } from './callQueries';
+import type { CallListPage } from './callList';
+import type { HistoryPage } from './callQueries';
 import { defined } from './defined';
 
 /** The model's fields, with times as ISO 8601 strings. */

@@ -1,13 +1,13 @@
-// Reads of the call record, shared by the HTTP functions and the command line: one call's summary, its
-// history as one partition range scan, and the calls' summaries filtered by state and time. One request
-// to the table per page; a page's continuation token resumes exactly where the page ended.
+// Reads of one call's record, shared by the HTTP functions and the command line: its summary (a point
+// read) and its history as one partition range scan, one request per page; a page's continuation token
+// resumes exactly where the page ended. Listing calls is callList.ts, through the call index.
 
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { requireCallId } from './callId';
 import { UNROUTED_PARTITION, type CallEvent, type CallSummary } from './callModel';
 import { openContinuationToken, sealContinuationToken } from './continuationToken';
 import { NotFoundError } from './errors';
-import { checkCallListOptions, checkPageOptions, DEFAULT_TOP, type CallListOptions, type PageOptions } from './queryOptions';
+import { checkPageOptions, DEFAULT_TOP, type PageOptions } from './queryOptions';
 import { isNotFound, StorageUnavailableError } from './storageErrors';
 import { EVENT_ROW_END, EVENT_ROW_PREFIX, eventFromEntity, SUMMARY_ROW_KEY, summaryFromEntity } from './tableEntities';
 
@@ -16,12 +16,6 @@ export interface HistoryPage {
     /** In sequence order. */
     events: CallEvent[];
     /** Present when the history may go on; pass it back to get the next page. */
-    continuationToken?: string;
-}
-
-export interface CallListPage {
-    /** In call id order (the table's order). A page may be empty and still carry a token. */
-    calls: CallSummary[];
     continuationToken?: string;
 }
 
@@ -68,25 +62,6 @@ export async function listCallHistory(table: TableClient, callId: string, option
  */
 export function listUnroutedNotifications(table: TableClient, options: PageOptions = {}): Promise<HistoryPage> {
     return listPartitionEvents(table, UNROUTED_PARTITION, options);
-}
-
-/**
- * One page of call summaries, optionally only those in one state and with `lastEventAt` in
- * [since, until). `_unrouted` is not a call and is never listed.
- *
- * @example
- * const { calls } = await listCalls(table, { state: 'terminated', since: new Date(Date.now() - 3600_000) });
- */
-export async function listCalls(table: TableClient, options: CallListOptions = {}): Promise<CallListPage> {
-    checkCallListOptions(options);
-    const filter = [
-        odata`RowKey eq ${SUMMARY_ROW_KEY} and PartitionKey ne ${UNROUTED_PARTITION}`,
-        ...(options.state === undefined ? [] : [odata`callState eq ${options.state}`]),
-        ...(options.since === undefined ? [] : [odata`lastEventAt ge ${options.since}`]),
-        ...(options.until === undefined ? [] : [odata`lastEventAt lt ${options.until}`]),
-    ].join(' and ');
-    const page = await queryPage(table, filter, options);
-    return { calls: page.entities.map(summaryFromEntity), ...tokenOf(page) };
 }
 
 async function listPartitionEvents(table: TableClient, partition: string, options: PageOptions): Promise<HistoryPage> {

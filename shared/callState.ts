@@ -133,6 +133,11 @@ function withTruncation(before: CallSummary, event: NewCallEvent, next: CallSumm
     return cut.length === 0 ? rest : { ...rest, truncatedFields: cut };
 }
 
+/** A call has ended once it is `terminated` or Graph deleted it (SPEC "Call lifecycle"); it never goes back. */
+export function isCallEnded(summary: Pick<CallSummary, 'callState' | 'deleted'>): boolean {
+    return summary.deleted || summary.callState === TERMINATED;
+}
+
 /** The summary after a redelivery was recognised and not stored again. */
 export function countDuplicate(summary: CallSummary): CallSummary {
     return { ...summary, duplicateCount: summary.duplicateCount + 1 };

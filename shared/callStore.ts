@@ -30,6 +30,9 @@
 // the call itself, not a value) is the answer "retry". Outages (5xx, timeouts, network) stay errors that
 // ask the sender to retry.
 // Within one process, writes to a call queue up and share transactions.
+//
+// The call index (callIndex.ts) lives outside the call's partition; it is written after the transaction
+// that creates or ends a call, before the write resolves (see afterCommit).
 
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
@@ -44,7 +47,8 @@ import {
     type PlannedOutcome,
 } from './appendPlan';
 import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
-import { summaryFromHistory } from './callState';
+import { CallIndex } from './callIndex';
+import { isCallEnded, summaryFromHistory } from './callState';
 import { ServiceUnavailableError } from './errors';
 import { isContentRefused, isNotFound, isTableNotFound, isWriteConflict, storageReason, StorageUnavailableError } from './storageErrors';
 import {
@@ -121,6 +125,7 @@ export class CallStore {
     private readonly rowCapacity: number;
     private readonly known: LRUCache<string, KnownCall>;
     private readonly queues = new Map<string, QueuedEvent[]>();
+    private readonly index: CallIndex;
     private tableReady: Promise<void> | undefined;
 
     constructor(table: TableClient, options: CallStoreOptions) {
@@ -132,6 +137,7 @@ export class CallStore {
             throw new RangeError(`markerRowCapacity must be a whole number from 1 to ${MAX_MARKER_ROW_CAPACITY} (a marker row is one string property).`);
         }
         this.known = new LRUCache({ max: options.cachedCalls ?? 10_000 });
+        this.index = new CallIndex(table);
     }
 
     /**
@@ -208,6 +214,7 @@ export class CallStore {
             try {
                 const response = await this.table.submitTransaction(actions);
                 this.remember(callId, call, plan, response.subResponses[0]?.etag);
+                await this.afterCommit(callId, call, plan);
                 return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, refusal?.reason));
             } catch (err) {
                 if (isContentRefused(err)) {
@@ -259,6 +266,20 @@ export class CallStore {
             if (count === 1 || transactionFits(actions)) return { plan, actions };
             count = actions.length > MAX_OPERATIONS ? count - Math.min(count - 1, actions.length - MAX_OPERATIONS) : Math.ceil(count / 2);
         }
+    }
+
+    /**
+     * What a commit implies outside the call's partition, done before the commit is acknowledged: the call
+     * index when the call is created or ends. It cannot join the call's transaction, so a crash (or a
+     * failure, answered 503) may stop between the commit and it; the redelivery that follows is recognised
+     * as one, and then it is done again. It is idempotent.
+     */
+    private async afterCommit(callId: string, before: KnownCall, plan: AppendPlan): Promise<void> {
+        if (callId.startsWith('_')) return;
+        const created = before.etag === undefined;
+        const endedNow = !isCallEnded(before.summary) && isCallEnded(plan.summary);
+        const redelivered = plan.outcomes.some((outcome) => outcome.outcome === 'duplicate');
+        if (created || endedNow || redelivered) await this.index.record(plan.summary);
     }
 
     /** After a conflict: the summary first, then the marker rows, strictly after it (see the top of this file). */
@@ -364,7 +385,7 @@ function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed
     const { submission } = item;
     if (submission.failed) return;
     submission.outcomes[item.index] = outcome;
-    if (outcome.outcome !== 'duplicate') {
+    if (outcome.outcome === 'stored' || outcome.outcome === 'rejected') {
         submission.stored.push({ ...event, callId, sequence: outcome.sequence });
     }
     submission.remaining -= 1;

@@ -1,5 +1,6 @@
-// Continuation tokens handed to callers: the SDK's own token (where the page ended) sealed together with
-// the query it belongs to, so a token can only move the position inside the query it came from.
+// Continuation tokens handed to callers: where the page ended (the SDK's own token, or a position of the
+// call index) sealed together with the query it belongs to, so a token can only move the position inside
+// the query it came from.
 //
 // The seal is a SHA-256 over the query and the position, not a secret-keyed MAC: it catches corrupted
 // tokens and tokens of another query. A hand-made token that passes can do no harm either: the position
@@ -15,7 +16,7 @@ const MAX_TOKEN_LENGTH = 4096;
 const POSITION_PATTERN = /^[\x21-\x7e]{1,1024}$/;
 
 /** Where the Table service said the next page starts; the SDK carries it as base64 JSON. */
-interface SdkPosition {
+export interface SdkPosition {
     nextPartitionKey: string;
     nextRowKey?: string;
 }
@@ -32,13 +33,13 @@ export function sealContinuationToken(query: string, sdkToken: string): string {
 }
 
 /**
- * The SDK's continuation token inside a caller's token, after checking that it is intact and belongs to
- * `query`; anything else is a 400.
+ * The position inside a caller's token (by default the SDK's continuation token), after checking that it
+ * is intact, belongs to `query` and is a position `isPosition` accepts; anything else is a 400.
  *
  * @example
  * const sdkToken = openContinuationToken(filter, request.query.get('continuationToken'));
  */
-export function openContinuationToken(query: string, token: string): string {
+export function openContinuationToken(query: string, token: string, isPosition: (position: string) => boolean = isSdkPosition): string {
     const refuse = (why: string) =>
         new BadRequestError(`The continuation token ${why}. Use the token of the previous page of this same query, or start again without one.`);
     if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
@@ -51,11 +52,11 @@ export function openContinuationToken(query: string, token: string): string {
         throw refuse('is corrupted or belongs to a different query');
     }
     const parsed = parseObject(body);
-    const sdkToken = parsed?.v === VERSION ? parsed.p : undefined;
-    if (typeof sdkToken !== 'string' || !isSdkPosition(sdkToken)) {
+    const position = parsed?.v === VERSION ? parsed.p : undefined;
+    if (typeof position !== 'string' || !isPosition(position)) {
         throw refuse('holds no valid position');
     }
-    return sdkToken;
+    return position;
 }
 
 function seal(query: string, body: string): string {
@@ -64,16 +65,21 @@ function seal(query: string, body: string): string {
 
 /** The SDK decodes its token with `JSON.parse` and sends both keys as query parameters; check both first. */
 function isSdkPosition(sdkToken: string): boolean {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(sdkToken)) return false;
+    return sdkPositionOf(sdkToken) !== undefined;
+}
+
+/** Where the Table service said the next page starts, from the SDK's token; undefined if it is not one. */
+export function sdkPositionOf(sdkToken: string): SdkPosition | undefined {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(sdkToken)) return undefined;
     const position = parseObject(Buffer.from(sdkToken, 'base64').toString('latin1')) as Partial<SdkPosition> | undefined;
-    if (position === undefined) return false;
+    if (position === undefined) return undefined;
     const keys = Object.keys(position);
-    return (
+    const valid =
         keys.every((key) => key === 'nextPartitionKey' || key === 'nextRowKey') &&
         typeof position.nextPartitionKey === 'string' &&
         POSITION_PATTERN.test(position.nextPartitionKey) &&
-        (position.nextRowKey === undefined || (typeof position.nextRowKey === 'string' && POSITION_PATTERN.test(position.nextRowKey)))
-    );
+        (position.nextRowKey === undefined || (typeof position.nextRowKey === 'string' && POSITION_PATTERN.test(position.nextRowKey)));
+    return valid ? (position as SdkPosition) : undefined;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

@@ -17,15 +17,17 @@ export interface PageOptions {
 export interface CallListOptions extends PageOptions {
     /** Only calls whose `callState` is this known state. */
     state?: string;
-    /** Only calls whose `lastEventAt` is at or after this instant. */
+    /** true: only calls that have not ended; false: only calls that have. */
+    active?: boolean;
+    /** Only calls that started (`firstEventAt`) at or after this instant. */
     since?: Date;
-    /** Only calls whose `lastEventAt` is before this instant. */
+    /** Only calls that started before this instant. */
     until?: Date;
 }
 
 const SUMMARY_PARAMETERS = [] as const;
 const HISTORY_PARAMETERS = ['top', 'continuationToken'] as const;
-const CALL_LIST_PARAMETERS = ['state', 'since', 'until', 'top', 'continuationToken'] as const;
+const CALL_LIST_PARAMETERS = ['state', 'active', 'since', 'until', 'top', 'continuationToken'] as const;
 /** The Functions host reads the function key from `code`; it is not ours to refuse. */
 const HOST_PARAMETERS = ['code'];
 
@@ -70,6 +72,7 @@ export function parseCallListOptions(query: URLSearchParams): CallListOptions {
     const options: CallListOptions = {
         ...pageOptions(value('top'), value('continuationToken')),
         ...optional('state', value('state'), requireCallState),
+        ...optional('active', value('active'), parseActive),
         ...optional('since', value('since'), (raw) => parseInstant('since', raw)),
         ...optional('until', value('until'), (raw) => parseInstant('until', raw)),
     };
@@ -103,6 +106,12 @@ function requireCallState(raw: string): string {
     const state = /^[A-Za-z]{1,64}$/.test(trimmed) ? normalizeCallState(trimmed) : undefined;
     if (state === undefined || !KNOWN_CALL_STATES.includes(state)) throw badState(raw);
     return state;
+}
+
+function parseActive(raw: string): boolean {
+    const text = raw.trim().toLowerCase();
+    if (text !== 'true' && text !== 'false') throw new BadRequestError(`active must be true or false, not ${JSON.stringify(raw.slice(0, 100))}.`);
+    return text === 'true';
 }
 
 function badState(raw: string): BadRequestError {

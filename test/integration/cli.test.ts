@@ -136,7 +136,9 @@ describe('calls command line against Azurite', () => {
     test('list filters like the API, and --json parses', async () => {
         const terminated = await calls(['list', '--state', 'terminated', '--json']);
         const all = await calls(['list', '--top=1', '--json']);
-        const text = await calls(['list', '--since', '2026-11-29T10:00:30Z']);
+        // since and until bound the start: both calls started at 10:00:00.000, only one is terminated.
+        const text = await calls(['list', '--since', '2026-11-29T10:00:00Z', '--until', '2026-11-29T10:00:00.001Z', '--state', 'terminated']);
+        const later = await calls(['list', '--since', '2026-11-29T10:00:00.001Z']);
 
         assert.deepEqual((JSON.parse(terminated.stdout) as CallListPageJson).calls.map((c) => c.callId), [CALL]);
         const first = JSON.parse(all.stdout) as CallListPageJson;
@@ -147,6 +149,7 @@ describe('calls command line against Azurite', () => {
         assert.match(text.stdout, /^CALL ID\s+STATE/);
         assert.match(text.stdout, /\ncli-sample-call\s+terminated \(deleted\)\s+2026-11-29T10:01:02.000Z\s+6\s+AppInitiated; result 0\/540000/);
         assert.doesNotMatch(text.stdout, /cli-other-call/);
+        assert.match(later.stdout, /^No calls match\./);
     });
 
     test('a page with more after it prints the whole next command, relative times made absolute, and that command goes on', async () => {

@@ -1,7 +1,7 @@
 // Access to the Azurite that `npm test` started, with a fresh table per test so tests never share rows.
 
 import { randomBytes } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 
 export function testConnectionString(): string {
     const value = process.env.TEST_STORAGE_CONNECTION_STRING;
@@ -16,8 +16,8 @@ export function uniqueTableName(purpose: string): string {
     return `T${purpose.replace(/[^A-Za-z0-9]/g, '').slice(0, 20)}${randomBytes(6).toString('hex')}`;
 }
 
-export function testTableClient(tableName: string): TableClient {
-    return TableClient.fromConnectionString(testConnectionString(), tableName, { allowInsecureConnection: true });
+export function testTableClient(tableName: string, options: TableServiceClientOptions = {}): TableClient {
+    return TableClient.fromConnectionString(testConnectionString(), tableName, { ...options, allowInsecureConnection: true });
 }
 
 /** Every row of one partition, in RowKey order, with the SDK's type conversion (numbers, dates). */

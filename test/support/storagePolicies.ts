@@ -1,7 +1,7 @@
 // Pipeline policies for a test's own TableClient (TableClient option `additionalPolicies`): they change
 // when requests reach the real Azurite, or make it refuse a request, without standing in for it.
 
-import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import { RestError, type PipelinePolicy, type PipelineRequest } from '@azure/core-rest-pipeline';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 
 type AdditionalPolicyConfig = NonNullable<TableServiceClientOptions['additionalPolicies']>[number];
@@ -75,6 +75,20 @@ export function refuseTransactionsContaining(marker: string): AdditionalPolicyCo
         sendRequest(request, next) {
             if (typeof request.body === 'string' && request.body.includes(marker)) {
                 request.body = request.body.split(marker).join(marker + 'x'.repeat(40_000));
+            }
+            return next(request);
+        },
+    };
+    return [{ policy, position: 'perCall' }];
+}
+
+/** Fails every request whose target matches with a 503, as an outage of that part of the storage would. */
+export function failRequests(matches: (target: string) => boolean): AdditionalPolicyConfig[] {
+    const policy: PipelinePolicy = {
+        name: 'failRequests',
+        sendRequest(request, next) {
+            if (matches(requestTarget(request))) {
+                return Promise.reject(new RestError('The test cut this request off.', { statusCode: 503, request }));
             }
             return next(request);
         },
