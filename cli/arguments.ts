@@ -19,7 +19,8 @@ export type CallsCommand =
           filters: Array<[option: string, value?: string]>;
       }
     | { name: 'unrouted'; json: boolean }
-    | { name: 'reindex'; restart: boolean };
+    | { name: 'reindex'; restart: boolean }
+    | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
@@ -46,6 +47,10 @@ Commands:
                       call's summary once (the one command that reads the whole table), progress on
                       stderr; safe while the app runs; Ctrl-C stops it, and running it again goes on
       --restart             start from the beginning instead of where an interrupted run stopped
+  purge               deletes every row of the ended calls that started before a cut-off, and the
+                      unrouted notifications received before it (what RETENTION_DAYS does on schedule)
+      --older-than D        the cut-off: D days back from now (90d, or 90)
+      --dry-run             list what would be deleted, delete nothing
 
 Options:
   --json              print JSON (the HTTP API's shapes) instead of text
@@ -60,10 +65,11 @@ const VALUE_OPTIONS = {
     until: 'until',
     top: 'top',
     'continuation-token': 'continuationToken',
+    'older-than': 'olderThan',
 } as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 /** Options without a value; `json` is taken by every command that prints data. */
-const FLAG_OPTIONS = ['active', 'ended', 'restart'] as const;
+const FLAG_OPTIONS = ['active', 'ended', 'restart', 'dry-run'] as const;
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 const RELATIVE_TIME = /^(\d{1,6})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -138,6 +144,15 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             expect(0, 'no arguments, only options');
             onlyOptions('restart');
             return { name, restart: flags.has('restart') };
+        case 'purge': {
+            expect(0, 'no arguments, only options');
+            onlyOptions('older-than', 'dry-run');
+            const raw = values.get('older-than');
+            if (raw === undefined) throw usage('purge needs --older-than D (days, e.g. 90d): calls that started before then are deleted.');
+            const days = /^(\d{1,5})d?$/.exec(raw.trim());
+            if (days === null || Number(days[1]) < 1) throw usage(`--older-than must be a number of days from 1 (e.g. 90d), not ${JSON.stringify(raw)}.`);
+            return { name, olderThanDays: Number(days[1]), dryRun: flags.has('dry-run'), json };
+        }
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);
     }

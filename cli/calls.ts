@@ -11,6 +11,7 @@ import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage }
 import { loadStorageConfig, type StorageConfig } from '../shared/config';
 import { CallRecordError, ConfigError } from '../shared/errors';
 import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/queryOptions';
+import { purgeCalls } from '../shared/purgeCalls';
 import { reindexCalls, type ReindexProgress } from '../shared/reindexCalls';
 import { createTableClient } from '../shared/tableClient';
 import { HELP, parseArguments, type CallsCommand } from './arguments';
@@ -68,7 +69,8 @@ async function run(command: Exclude<CallsCommand, { name: 'help' }>, table: Tabl
         }
         case 'reindex':
             return reindex(table, command.restart);
-
+        case 'purge':
+            return purge(table, command.olderThanDays, command.dryRun, command.json);
     }
 }
 
@@ -113,6 +115,31 @@ function describeProgress(progress: ReindexProgress): string {
 function duration(seconds: number): string {
     const s = Math.max(0, Math.round(seconds));
     return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `calls purge`: the calls that go, one line each (in a dry run, what would go), then the totals. */
+async function purge(table: TableClient, olderThanDays: number, dryRun: boolean, asJson: boolean): Promise<string> {
+    const lines: string[] = [];
+    const gone: Array<{ callId: string; firstEventAt: string; rows: number }> = [];
+    const result = await purgeCalls(table, {
+        olderThanDays,
+        dryRun,
+        // By hand nothing stops at the timer's bounds: the command runs until everything older is gone.
+        maxCalls: Number.MAX_SAFE_INTEGER,
+        timeBudgetMs: Number.MAX_SAFE_INTEGER,
+        onCall: (call) => {
+            gone.push({ callId: call.callId, firstEventAt: call.firstEventAt.toISOString(), rows: call.rows });
+            if (!asJson) {
+                const line = `${call.callId}  started ${call.firstEventAt.toISOString()}  ${call.rows} rows`;
+                if (dryRun) lines.push(line);
+                else process.stderr.write(`calls purge: deleted ${line}\n`);
+            }
+        },
+    });
+    if (asJson) return json({ cutoff: result.cutoff.toISOString(), dryRun, calls: gone, unroutedRows: result.unroutedRows });
+    const verb = dryRun ? 'Would delete' : 'Deleted';
+    const summary = `${verb} ${result.calls} ended calls that started before ${result.cutoff.toISOString()} (${result.rows} rows) and ${result.unroutedRows} unrouted notifications.\n`;
+    return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${summary}`;
 }
 
 /** Every page of a partition's history, with the largest pages the table gives. */

@@ -15,8 +15,8 @@
 // - at 32 digits (the whole key) a row can only ever hold its one key, so no row needs a deeper split.
 // Splits are kept: a prefix that split once keeps going one digit deeper, which costs the same per write.
 
-import type { CallSummary, NewCallEvent } from './callModel';
-import { applyEvent, countDuplicate } from './callState';
+import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
+import { applyEvent, countDuplicate, reconciliationChangesState, recordReconciliation } from './callState';
 import type { MarkerRowContent } from './tableEntities';
 
 /** What the writer knows of one marker row. */
@@ -28,7 +28,11 @@ export interface KnownMarkerRow extends MarkerRowContent {
 /** Known marker rows by prefix; a prefix missing here is taken for a row that does not exist. */
 export type KnownMarkers = ReadonlyMap<string, KnownMarkerRow>;
 
-export type PlannedOutcome = { outcome: 'stored'; sequence: number } | { outcome: 'duplicate' };
+/**
+ * `unchanged`: a reconciliation that changed nothing, or came after the call had ended; not stored (the
+ * summary records the check while the call has not ended).
+ */
+export type PlannedOutcome = { outcome: 'stored'; sequence: number } | { outcome: 'duplicate' } | { outcome: 'unchanged' };
 
 export interface MarkerWrite {
     prefix: string;
@@ -104,6 +108,11 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         if (key !== undefined && isRedelivery(row, key, at, windowMs)) {
             plan.summary = countDuplicate(plan.summary);
             plan.outcomes.push({ outcome: 'duplicate' });
+            continue;
+        }
+        if (event.kind === EVENT_KIND.reconciliation && !reconciliationChangesState(plan.summary, event)) {
+            plan.summary = recordReconciliation(plan.summary, event);
+            plan.outcomes.push({ outcome: 'unchanged' });
             continue;
         }
         const sequence = plan.summary.eventCount + 1;

@@ -60,6 +60,9 @@ export const SUMMARY_FIELDS = {
     hangupRequestedAt: time,
     hangupStatus: int,
     tenantId: text(SHORT_TEXT),
+    closedBy: text(SHORT_TEXT),
+    reconciledAt: time,
+    reconcileStatus: int,
     truncatedFields: names,
 } as const satisfies Description<Omit<CallSummary, 'callId'>>;
 

@@ -53,6 +53,30 @@ export function callEventJson(event: CallEvent): CallEventJson {
     return fieldsJson(EVENT_FIELDS, event) as CallEventJson;
 }
 
+/**
+ * The other way: a summary as the API answered it, back in the record's types (for clients of the API
+ * that print with the command line's printer, such as the demo).
+ */
+export function callSummaryFromJson(json: CallSummaryJson): CallSummary {
+    return { ...(json as object), ...fieldsFromJson(SUMMARY_FIELDS, json) } as unknown as CallSummary;
+}
+
+/** An event as the API answered it, back in the record's types; `resourceData` becomes text again. */
+export function callEventFromJson(callId: string, json: CallEventJson): CallEvent {
+    return { ...(json as object), callId, ...fieldsFromJson(EVENT_FIELDS, json) } as unknown as CallEvent;
+}
+
+function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (json as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
+        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
+    }
+    return values;
+}
+
 /** Every known field of the value, in the description's order, as its `json` says. */
 function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
     const json: Record<string, unknown> = {};

@@ -5,6 +5,7 @@ export const EVENT_KIND = {
     notification: 'notification',
     hangupRequest: 'hangupRequest',
     rejected: 'rejected',
+    reconciliation: 'reconciliation',
 } as const;
 export type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 
@@ -100,6 +101,11 @@ export interface CallSummary {
     tenantId?: string;
     /** The fields whose values are cut: they came cut from the event that set them. */
     truncatedFields?: string[];
+    /** Who ended the call: Graph's notification, or the reconciler when Graph no longer knew the call. */
+    closedBy?: 'graph' | 'reconciler';
+    /** The reconciler's last check with Graph, and Graph's status then. */
+    reconciledAt?: Date;
+    reconcileStatus?: number;
 }
 
 /** The summary of a call nothing has been stored for yet. */

@@ -82,6 +82,9 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
         next.hangupStatus = event.httpStatus;
         return next;
     }
+    if (event.kind === EVENT_KIND.reconciliation) {
+        return withReconciliation(next, event);
+    }
     if (event.kind !== EVENT_KIND.notification) {
         return next;
     }
@@ -112,7 +115,34 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
             next.graphEtag = event.graphEtag;
         }
     }
+    if (!isCallEnded(summary) && isCallEnded(next)) next.closedBy = 'graph';
     return next;
+}
+
+/**
+ * What the reconciler's check with Graph does to a summary: it is recorded (`reconciledAt`,
+ * `reconcileStatus`), and Graph's state goes through the same rank rule as a notification's. A call that
+ * this ends (Graph no longer knows it) was closed by the reconciler.
+ */
+function withReconciliation(next: CallSummary, event: NewCallEvent): CallSummary {
+    const reconciled: CallSummary = { ...next, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
+    if (isCallEnded(next) || event.callState === undefined) return reconciled;
+    if (next.callState !== undefined && stateRank(event.callState) < stateRank(next.callState)) return reconciled;
+    return { ...reconciled, callState: event.callState, ...(event.callState === TERMINATED ? { closedBy: 'reconciler' as const } : {}) };
+}
+
+/**
+ * Whether a reconciliation is worth a history event: only when it changes the call's state. Otherwise
+ * only the summary records the check (a `reconciliation` event is a change, not a heartbeat).
+ */
+export function reconciliationChangesState(summary: CallSummary, event: NewCallEvent): boolean {
+    return !isCallEnded(summary) && applyEvent(summary, event).callState !== summary.callState;
+}
+
+/** The summary after a reconciliation that changed nothing: the check is recorded, no event is counted. */
+export function recordReconciliation(summary: CallSummary, event: NewCallEvent): CallSummary {
+    if (isCallEnded(summary)) return summary;
+    return { ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
 }
 
 /**

@@ -31,8 +31,8 @@
 // ask the sender to retry.
 // Within one process, writes to a call queue up and share transactions.
 //
-// The call index (callIndex.ts) lives outside the call's partition; it is written after the transaction
-// that creates or ends a call, before the write resolves (see afterCommit).
+// The call index (callIndex.ts) and the call-ended event live outside the call's partition; they are
+// written after the transaction that creates or ends a call, before the write resolves (see afterCommit).
 
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
@@ -85,6 +85,11 @@ export interface CallStoreOptions {
     cachedCalls?: number;
     /** Keys inside the window a marker row takes before it splits (appendPlan.ts): 1 to 780, default 700. */
     markerRowCapacity?: number;
+    /**
+     * Told of a call that has ended, before the write that ended it is acknowledged (and again on a
+     * redelivery of any of its notifications); a failure fails the write, so the sender retries.
+     */
+    onCallEnded?: (summary: CallSummary) => Promise<void>;
 }
 
 /** What this process knows of a call: its summary (no ETag: the row does not exist) and marker rows by prefix. */
@@ -126,6 +131,7 @@ export class CallStore {
     private readonly known: LRUCache<string, KnownCall>;
     private readonly queues = new Map<string, QueuedEvent[]>();
     private readonly index: CallIndex;
+    private readonly onCallEnded: ((summary: CallSummary) => Promise<void>) | undefined;
     private tableReady: Promise<void> | undefined;
 
     constructor(table: TableClient, options: CallStoreOptions) {
@@ -138,6 +144,7 @@ export class CallStore {
         }
         this.known = new LRUCache({ max: options.cachedCalls ?? 10_000 });
         this.index = new CallIndex(table);
+        this.onCallEnded = options.onCallEnded;
     }
 
     /**
@@ -270,9 +277,9 @@ export class CallStore {
 
     /**
      * What a commit implies outside the call's partition, done before the commit is acknowledged: the call
-     * index when the call is created or ends. It cannot join the call's transaction, so a crash (or a
-     * failure, answered 503) may stop between the commit and it; the redelivery that follows is recognised
-     * as one, and then it is done again. It is idempotent.
+     * index when the call is created or ends, and the call-ended event when it ends. These cannot join the
+     * call's transaction, so a crash (or a failure, answered 503) may stop between the commit and them; the
+     * redelivery that follows is recognised as one, and then both are done again. Both are idempotent.
      */
     private async afterCommit(callId: string, before: KnownCall, plan: AppendPlan): Promise<void> {
         if (callId.startsWith('_')) return;
@@ -280,6 +287,7 @@ export class CallStore {
         const endedNow = !isCallEnded(before.summary) && isCallEnded(plan.summary);
         const redelivered = plan.outcomes.some((outcome) => outcome.outcome === 'duplicate');
         if (created || endedNow || redelivered) await this.index.record(plan.summary);
+        if (this.onCallEnded !== undefined && isCallEnded(plan.summary) && (endedNow || redelivered)) await this.onCallEnded(plan.summary);
     }
 
     /** After a conflict: the summary first, then the marker rows, strictly after it (see the top of this file). */

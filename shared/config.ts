@@ -1,7 +1,7 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
-import { tableEndpointOf } from './connectionString';
+import { serviceEndpointOf, tableEndpointOf } from './connectionString';
 import { ConfigError } from './errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -44,10 +44,41 @@ export interface CallbackAuthConfig {
     allowedTenantIds: ReadonlySet<string> | null;
 }
 
+/**
+ * A timer's schedule: the NCRONTAB expression in force, and what the function registers, which is the
+ * `%SETTING%` reference when the setting is given (the Functions host resolves it, as for any binding) and
+ * the default expression itself when it is not (a reference to a missing setting would stop the host).
+ */
+export interface TimerScheduleConfig {
+    expression: string;
+    binding: string;
+}
+
+/** Where call-ended events go (SPEC "Call lifecycle"); absent when `CALL_EVENTS_QUEUE` is empty. */
+export type CallEventsConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string; queueName: string }
+    | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig; queueName: string };
+
+export interface LifecycleConfig {
+    reconcile: {
+        schedule: TimerScheduleConfig;
+        /** Active calls quiet for this long are checked with Graph; 0: every active call, every run. */
+        afterMinutes: number;
+        maxCalls: number;
+    };
+    retention: {
+        schedule: TimerScheduleConfig;
+        /** 0 keeps everything. */
+        days: number;
+    };
+    callEvents?: CallEventsConfig;
+}
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
+    lifecycle: LifecycleConfig;
     dedupeWindowSeconds: number;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
@@ -61,6 +92,12 @@ export const DEFAULTS = {
     callbackOpenIdConfiguration: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
     callbackIssuers: 'https://graph.microsoft.com,https://api.botframework.com',
     dedupeWindowSeconds: 600,
+    reconcileSchedule: '0 */5 * * * *',
+    reconcileAfterMinutes: 45,
+    reconcileMaxCalls: 500,
+    retentionSchedule: '0 30 2 * * *',
+    retentionDays: 0,
+    callEventsQueue: 'call-events',
 } as const;
 
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
@@ -85,6 +122,7 @@ export function loadConfig(env: Environment): AppConfig {
         storage: loadStorageConfig(env),
         graph: loadGraphConfig(env, runningInAzure),
         callbackAuth: loadCallbackAuthConfig(env),
+        lifecycle: loadLifecycleConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         runningInAzure,
     };
@@ -233,6 +271,67 @@ function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
         );
     }
     return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
+}
+
+function loadLifecycleConfig(env: Environment): LifecycleConfig {
+    const callEvents = loadCallEventsConfig(env);
+    return {
+        reconcile: {
+            schedule: scheduleSetting(env, 'RECONCILE_SCHEDULE', DEFAULTS.reconcileSchedule),
+            afterMinutes: integerSetting(env, 'RECONCILE_AFTER_MINUTES', DEFAULTS.reconcileAfterMinutes, 0, 10_080),
+            maxCalls: integerSetting(env, 'RECONCILE_MAX_CALLS', DEFAULTS.reconcileMaxCalls, 1, 100_000),
+        },
+        retention: {
+            schedule: scheduleSetting(env, 'RETENTION_SCHEDULE', DEFAULTS.retentionSchedule),
+            days: integerSetting(env, 'RETENTION_DAYS', DEFAULTS.retentionDays, 0, 36_500),
+        },
+        ...(callEvents === undefined ? {} : { callEvents }),
+    };
+}
+
+/**
+ * The queue of call-ended events: `CALL_EVENTS_QUEUE` (set but empty turns the events off) on
+ * `CallEventsStorage`, which falls back to `AzureWebJobsStorage`; a connection string, or a queue endpoint
+ * reached by identity (`__queueServiceUri`).
+ */
+export function loadCallEventsConfig(env: Environment): CallEventsConfig | undefined {
+    const raw = env['CALL_EVENTS_QUEUE'];
+    if (raw !== undefined && raw.trim() === '') return undefined;
+    const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
+    if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
+        throw new ConfigError('CALL_EVENTS_QUEUE', `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`);
+    }
+    for (const prefix of ['CallEventsStorage', 'AzureWebJobsStorage']) {
+        const connectionString = present(env, prefix);
+        if (connectionString !== undefined) {
+            const queueEndpoint = serviceEndpointOf(connectionString, 'queue');
+            if (queueEndpoint === undefined) {
+                throw new ConfigError(prefix, 'names no Queue Storage endpoint for the call-ended events (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).');
+            }
+            return { kind: 'connectionString', setting: prefix, connectionString, queueEndpoint, queueName };
+        }
+        const queueServiceUri = present(env, `${prefix}__queueServiceUri`);
+        if (queueServiceUri !== undefined) {
+            const setting = `${prefix}__queueServiceUri`;
+            httpsUrl(setting, queueServiceUri);
+            return { kind: 'identity', setting, queueServiceUri: queueServiceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix), queueName };
+        }
+    }
+    throw new ConfigError(
+        'CallEventsStorage',
+        `is missing: call-ended events go to the queue "${queueName}" of CallEventsStorage (or AzureWebJobsStorage), a connection string or CallEventsStorage__queueServiceUri. Set CALL_EVENTS_QUEUE empty to turn them off.`,
+    );
+}
+
+/** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */
+function scheduleSetting(env: Environment, name: string, fallback: string): TimerScheduleConfig {
+    const raw = present(env, name);
+    const expression = raw ?? fallback;
+    const fields = expression.split(/\s+/);
+    if (fields.length !== 6 || !fields.every((field) => /^(?:[\d*,/-]|[A-Za-z]{3})+$/.test(field))) {
+        throw new ConfigError(name, `"${expression}" is not a six-field NCRONTAB schedule ({second} {minute} {hour} {day} {month} {day-of-week}, e.g. "${fallback}").`);
+    }
+    return { expression, binding: raw === undefined ? fallback : `%${name}%` };
 }
 
 /** True for an authority host that is not one of Microsoft's clouds (a sovereign stand-in or a local one). */

@@ -2,8 +2,14 @@
 // the table client and the command line's messages. The rules are the ones `TableClient.fromConnectionString`
 // applies, so a string accepted at start-up is one the table client can use at the first request.
 
-/** Where `UseDevelopmentStorage=true` points: the storage emulator's Table service on its default port. */
-export const DEVELOPMENT_STORAGE_TABLE_ENDPOINT = 'http://127.0.0.1:10002/devstoreaccount1';
+/** Where `UseDevelopmentStorage=true` points: the storage emulator's services on their default ports. */
+export const DEVELOPMENT_STORAGE_ENDPOINTS = {
+    table: 'http://127.0.0.1:10002/devstoreaccount1',
+    queue: 'http://127.0.0.1:10001/devstoreaccount1',
+} as const;
+export const DEVELOPMENT_STORAGE_TABLE_ENDPOINT = DEVELOPMENT_STORAGE_ENDPOINTS.table;
+
+export type StorageService = keyof typeof DEVELOPMENT_STORAGE_ENDPOINTS;
 
 /**
  * The parts of a connection string: names in lower case (they compare case-insensitively), values as written
@@ -34,20 +40,25 @@ export function connectionStringParts(connectionString: string): ReadonlyMap<str
  * // 'https://acct.table.core.windows.net'
  */
 export function tableEndpointOf(connectionString: string): string | undefined {
+    return serviceEndpointOf(connectionString, 'table');
+}
+
+/** The same rules for another service of the account (`QueueEndpoint`, `<account>.queue.<suffix>`). */
+export function serviceEndpointOf(connectionString: string, service: StorageService): string | undefined {
     const parts = connectionStringParts(connectionString);
     if (parts.get('usedevelopmentstorage')?.toLowerCase() === 'true') {
-        return DEVELOPMENT_STORAGE_TABLE_ENDPOINT;
+        return DEVELOPMENT_STORAGE_ENDPOINTS[service];
     }
-    const tableEndpoint = parts.get('tableendpoint')?.replace(/\/$/, '');
+    const endpoint = parts.get(`${service}endpoint`)?.replace(/\/$/, '');
     if (parts.has('defaultendpointsprotocol') && parts.has('accountkey')) {
         const accountName = parts.get('accountname');
         if (!accountName || !parts.get('accountkey')) return undefined;
-        if (tableEndpoint) return webUrl(tableEndpoint);
+        if (endpoint) return webUrl(endpoint);
         const protocol = parts.get('defaultendpointsprotocol')?.toLowerCase();
         const suffix = parts.get('endpointsuffix');
-        return (protocol === 'https' || protocol === 'http') && suffix ? `${protocol}://${accountName}.table.${suffix}` : undefined;
+        return (protocol === 'https' || protocol === 'http') && suffix ? `${protocol}://${accountName}.${service}.${suffix}` : undefined;
     }
-    return parts.get('sharedaccesssignature') && tableEndpoint ? webUrl(tableEndpoint) : undefined;
+    return parts.get('sharedaccesssignature') && endpoint ? webUrl(endpoint) : undefined;
 }
 
 function webUrl(value: string): string | undefined {

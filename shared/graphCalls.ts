@@ -16,6 +16,7 @@ import {
     type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
+import { normalizeCallState } from './callState';
 import type { GraphConfig } from './config';
 
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -28,10 +29,12 @@ export interface GraphAnswer {
     errorCode?: string;
     errorMessage?: string;
     retryAfterSeconds?: number;
+    /** The call's `state` in a 200 answer to a GET, in Graph's camelCase spelling. */
+    callState?: string;
 }
 
-/** How a hang-up ended: Graph's final answer, or why there was none. */
-export type HangupOutcome =
+/** How a request about one call ended: Graph's final answer, or why there was none. */
+export type GraphCallOutcome =
     | {
           kind: 'answered';
           clientRequestId: string;
@@ -51,6 +54,9 @@ export type HangupOutcome =
           /** Graph's answer to the last attempt, when it answered one and the deadline then cut the retries short. */
           lastAnswer?: GraphAnswer;
       };
+
+/** How a hang-up ended. */
+export type HangupOutcome = GraphCallOutcome;
 
 export class GraphCallsClient {
     private readonly config: GraphConfig;
@@ -80,10 +86,25 @@ export class GraphCallsClient {
      * @example
      * const outcome = await graph.deleteCall('57dab8b1-894c-409a-b240-bd8beae78896');
      */
-    async deleteCall(callId: string): Promise<HangupOutcome> {
+    deleteCall(callId: string): Promise<HangupOutcome> {
+        return this.send('DELETE', callId);
+    }
+
+    /**
+     * `GET` the call: what Graph knows of it now (the reconciler's question). Never throws, like `deleteCall`;
+     * a 200 answer carries the call's `state`.
+     *
+     * @example
+     * const outcome = await graph.getCall(callId); // { kind: 'answered', answer: { status: 200, callState: 'established', ... } }
+     */
+    getCall(callId: string): Promise<GraphCallOutcome> {
+        return this.send('GET', callId);
+    }
+
+    private async send(method: 'DELETE' | 'GET', callId: string): Promise<GraphCallOutcome> {
         const request = createPipelineRequest({
             url: this.callUrl(callId),
-            method: 'DELETE',
+            method,
             // The whole series: token, attempts and the waits between them. An attempt cut off by it is not
             // retried, so the answer comes at the deadline at the latest.
             abortSignal: AbortSignal.timeout(this.config.timeoutMs),
@@ -150,13 +171,26 @@ const attemptLogPolicy: PipelinePolicy = {
 function graphAnswer(response: PipelineResponse): GraphAnswer {
     const error = graphError(response.bodyAsText ?? undefined);
     const graphRequestId = response.headers.get('request-id') ?? error?.requestId;
+    const callState = response.status === 200 ? callStateOf(response.bodyAsText ?? undefined) : undefined;
     return {
         status: response.status,
+        ...(callState ? { callState } : {}),
         ...(graphRequestId ? { graphRequestId } : {}),
         ...(error?.code ? { errorCode: error.code } : {}),
         ...(error?.message ? { errorMessage: error.message } : {}),
         ...retryAfterOf(response),
     };
+}
+
+/** The `state` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established",...}`). */
+function callStateOf(body: string | undefined): string | undefined {
+    if (!body) return undefined;
+    try {
+        const state = (JSON.parse(body) as { state?: unknown }).state;
+        return typeof state === 'string' && /^[A-Za-z]{1,64}$/.test(state) ? normalizeCallState(state) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /** Graph's error body: `{"error":{"code":"9997","message":"...","innerError":{"request-id":"..."}}}`. */

@@ -217,20 +217,11 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     closedBy: 'Who ended the call: a Graph notification or the reconciler.',
 };
 
-/**
- * The call lifecycle's summary fields (SPEC.md, Call lifecycle), described until callFields.ts lists them;
- * a field callFields.ts has is taken from there.
- */
-const LIFECYCLE_SUMMARY_FIELDS: Record<string, unknown> = {
-    closedBy: { enum: ['graph', 'reconciler'] },
-    reconciledAt: { type: 'string', format: 'date-time' },
-    reconcileStatus: { type: 'integer' },
-};
-
 /** A field's JSON schema from its description in callFields.ts. */
 function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
-    if (name === 'kind') return { ...described, enum: [...new Set([...Object.values(EVENT_KIND), 'reconciliation'])] };
+    if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
+    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
@@ -247,12 +238,9 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
 }
 
 /** An object of the listed fields and no others; those with a fallback are always there. */
-function recordSchema(description: string, keys: Record<string, unknown>, fields: FieldList, additions: Record<string, unknown>): Record<string, unknown> {
+function recordSchema(description: string, keys: Record<string, unknown>, fields: FieldList): Record<string, unknown> {
     const properties: Record<string, unknown> = { ...keys };
     for (const [name, spec] of Object.entries(fields)) properties[name] = fieldSchema(name, spec);
-    for (const [name, schema] of Object.entries(additions)) {
-        if (!(name in properties)) properties[name] = { ...(FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] }), ...(schema as object) };
-    }
     const required = [...Object.keys(keys), ...Object.entries(fields).filter(([, spec]) => spec.fallback !== undefined).map(([name]) => name)];
     return { type: 'object', description, required, additionalProperties: false, properties };
 }
@@ -277,9 +265,8 @@ function schemas(): Record<string, unknown> {
             'The summary row of a call (README, table layout). A call is ended when callState is terminated or deleted is true.',
             { callId: { type: 'string', pattern: CALL_ID_PATTERN.source } },
             SUMMARY_FIELDS,
-            LIFECYCLE_SUMMARY_FIELDS,
         ),
-        CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS, {}),
+        CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS),
         CallListPage: {
             type: 'object',
             required: ['calls'],

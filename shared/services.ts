@@ -1,13 +1,17 @@
 // The process-wide objects the functions share, built once from the configuration on first use:
-// one CallStore per process (its write queues and summary cache only work if they are shared), one
-// token verifier (its key cache likewise) and one Graph client (its token cache and connections too).
+// one CallStore per process (its write queues and summary cache only work if they are shared; it queues
+// the call-ended events), one token verifier (its key cache likewise) and one Graph client (its token
+// cache and connections too).
 
 import type { TableClient } from '@azure/data-tables';
 import { CallbackTokenVerifier } from './callbackAuth';
+import { CallEventsQueue } from './callEvents';
+import type { CallSummary } from './callModel';
 import { CallStore } from './callStore';
 import { appConfig } from './config';
 import { graphCredential } from './credentials';
 import { GraphCallsClient } from './graphCalls';
+import { createQueueClient } from './queueClient';
 import { createTableClient } from './tableClient';
 
 let store: CallStore | undefined;
@@ -16,7 +20,12 @@ let graph: GraphCallsClient | undefined;
 
 export function callStore(): CallStore {
     const config = appConfig();
-    store ??= new CallStore(createTableClient(config.storage), { dedupeWindowSeconds: config.dedupeWindowSeconds });
+    const { callEvents } = config.lifecycle;
+    const events = callEvents === undefined ? undefined : new CallEventsQueue(() => createQueueClient(callEvents));
+    store ??= new CallStore(createTableClient(config.storage), {
+        dedupeWindowSeconds: config.dedupeWindowSeconds,
+        ...(events === undefined ? {} : { onCallEnded: (summary: CallSummary) => events.publishCallEnded(summary) }),
+    });
     return store;
 }
 

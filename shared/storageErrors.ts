@@ -59,9 +59,10 @@ export function storageReason(err: unknown): string {
 
 /** Anything else from storage: an outage for the caller, who should retry. */
 export class StorageUnavailableError extends ServiceUnavailableError {
-    constructor(cause: unknown) {
+    /** `service`: what could not be reached, for the message. */
+    constructor(cause: unknown, service = 'Call history storage') {
         const { statusCode, code } = failure(cause);
         const what = [statusCode, code].filter((part) => part !== undefined).join(' ');
-        super(`Call history storage is unavailable${what ? ` (${what})` : ''}; nothing was lost, retry later.`, 5, { cause });
+        super(`${service} is unavailable${what ? ` (${what})` : ''}; nothing was lost, retry later.`, 5, { cause });
     }
 }

@@ -101,8 +101,9 @@ describe('callNotifications: POST /api/callback', () => {
         const markers = rows.filter((r) => String(r.rowKey).startsWith('dedupe-'));
         const own = (row: Record<string, unknown>) => Object.keys(row).filter((k) => !['etag', 'timestamp', 'odata.metadata', 'partitionKey', 'rowKey'].includes(k)).sort();
 
-        assert.deepEqual(own(state), ['callState', 'deleted', 'duplicateCount', 'eventCount', 'firstEventAt', 'graphEtag', 'lastChangeType', 'lastEventAt', 'resultCode', 'resultMessage', 'resultSubcode', 'tenantId']);
+        assert.deepEqual(own(state), ['callState', 'closedBy', 'deleted', 'duplicateCount', 'eventCount', 'firstEventAt', 'graphEtag', 'lastChangeType', 'lastEventAt', 'resultCode', 'resultMessage', 'resultSubcode', 'tenantId']);
         assert.equal(state.partitionKey, callId);
+        assert.equal(state.closedBy, 'graph', 'a call ended by its own notification was closed by Graph');
         assert.equal(typeof state.callState, 'string');
         assert.equal(state.deleted, true);
         assert.equal(state.resultCode, 200);

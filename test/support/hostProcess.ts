@@ -72,7 +72,8 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
     ];
     const child = spawn(process.execPath, args, {
         cwd: REPOSITORY_ROOT,
-        env: { ...process.env, ...options.env },
+        // The Functions host always has AzureWebJobsStorage (the call-ended events fall back to it): the test's Azurite.
+        env: { ...defaultHostStorage(), ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -129,4 +130,9 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         waitForLog,
         stop: () => stopChild(child, STOP_GRACE_MS),
     };
+}
+
+function defaultHostStorage(): Record<string, string> {
+    const connectionString = process.env.TEST_STORAGE_CONNECTION_STRING;
+    return connectionString === undefined ? {} : { AzureWebJobsStorage: connectionString };
 }

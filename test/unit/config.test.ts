@@ -5,7 +5,9 @@ import { describe, test } from 'node:test';
 import { loadConfig, loadStorageConfig, storageCredentialConfig } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
 
-const base = { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'bot-app' };
+/** What every Functions app has: AzureWebJobsStorage (the call-ended events fall back to it). */
+const hostStorage = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+const base = { ...hostStorage, CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'bot-app' };
 
 function failsOn(env: Record<string, string>, setting: string, pattern?: RegExp) {
     assert.throws(
@@ -75,12 +77,12 @@ describe('loadConfig', () => {
             clientId: 'uami-2',
         });
         // Graph keeps its secret.
-        assert.equal(loadConfig({ ...settings, BOT_APP_ID: 'bot-app', WEBSITE_INSTANCE_ID: 'abc' }).graph.credential.kind, 'clientSecret');
+        assert.equal(loadConfig({ ...settings, ...hostStorage, BOT_APP_ID: 'bot-app', WEBSITE_INSTANCE_ID: 'abc' }).graph.credential.kind, 'clientSecret');
     });
 
     test('the audience defaults to AZURE_CLIENT_ID; a client secret selects the secret credential', () => {
         const config = loadConfig({
-            CallHistoryStorage: 'UseDevelopmentStorage=true',
+            ...hostStorage,
             AZURE_TENANT_ID: 't',
             AZURE_CLIENT_ID: 'app-1',
             AZURE_CLIENT_SECRET: 's',
@@ -108,9 +110,47 @@ describe('loadConfig', () => {
         failsOn({ ...base, CALLBACK_AUTH: 'maybe' }, 'CALLBACK_AUTH');
         failsOn({ ...base, CALLBACK_AUTH: 'disabled', WEBSITE_INSTANCE_ID: 'prod-1' }, 'CALLBACK_AUTH', /refused.*WEBSITE_INSTANCE_ID/);
         failsOn({ ...base, CALLBACK_AUTH: 'disabled', IDENTITY_ENDPOINT: 'http://127.0.0.1:41741/msi/token' }, 'CALLBACK_AUTH', /refused.*IDENTITY_ENDPOINT/);
-        failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true' }, 'BOT_APP_ID');
+        failsOn({ ...hostStorage, CallHistoryStorage: 'UseDevelopmentStorage=true' }, 'BOT_APP_ID');
         failsOn({ ...base, AZURE_CLIENT_SECRET: 's', AZURE_CLIENT_ID: 'c' }, 'AZURE_TENANT_ID');
         failsOn({ ...base, ALLOWED_TENANT_IDS: ' , ' }, 'ALLOWED_TENANT_IDS');
+        failsOn({ ...base, RECONCILE_SCHEDULE: '*/5 * * * *' }, 'RECONCILE_SCHEDULE', /six-field NCRONTAB/);
+        failsOn({ ...base, RETENTION_SCHEDULE: 'daily' }, 'RETENTION_SCHEDULE');
+        failsOn({ ...base, RECONCILE_AFTER_MINUTES: '10081' }, 'RECONCILE_AFTER_MINUTES', /0 to 10080/);
+        failsOn({ ...base, RECONCILE_MAX_CALLS: '0' }, 'RECONCILE_MAX_CALLS');
+        failsOn({ ...base, RETENTION_DAYS: '-1' }, 'RETENTION_DAYS');
+        failsOn({ ...base, CALL_EVENTS_QUEUE: 'Call_Events' }, 'CALL_EVENTS_QUEUE');
+        failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'b' }, 'CallEventsStorage', /CALL_EVENTS_QUEUE empty/);
+        failsOn({ ...base, CallEventsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;TableEndpoint=https://a.table.core.windows.net' }, 'CallEventsStorage', /Queue/);
+    });
+
+    test('lifecycle: the SPEC defaults; a schedule given as a setting is registered as its %SETTING% reference', () => {
+        const defaults = loadConfig(base).lifecycle;
+        assert.deepEqual(defaults.reconcile, { schedule: { expression: '0 */5 * * * *', binding: '0 */5 * * * *' }, afterMinutes: 45, maxCalls: 500 });
+        assert.deepEqual(defaults.retention, { schedule: { expression: '0 30 2 * * *', binding: '0 30 2 * * *' }, days: 0 });
+        assert.deepEqual(defaults.callEvents, {
+            kind: 'connectionString',
+            setting: 'AzureWebJobsStorage',
+            connectionString: 'UseDevelopmentStorage=true',
+            queueEndpoint: 'http://127.0.0.1:10001/devstoreaccount1',
+            queueName: 'call-events',
+        });
+        const set = loadConfig({ ...base, RECONCILE_SCHEDULE: '30 */2 * * * *', RECONCILE_AFTER_MINUTES: '0', RETENTION_DAYS: '90' }).lifecycle;
+        assert.deepEqual(set.reconcile.schedule, { expression: '30 */2 * * * *', binding: '%RECONCILE_SCHEDULE%' });
+        assert.equal(set.reconcile.afterMinutes, 0);
+        assert.equal(set.retention.days, 90);
+    });
+
+    test('call-ended events: CallEventsStorage first, by identity too; CALL_EVENTS_QUEUE empty turns them off', () => {
+        const identity = loadConfig({ ...base, CallEventsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/', CallEventsStorage__clientId: 'uami', WEBSITE_INSTANCE_ID: 'abc' });
+        assert.deepEqual(identity.lifecycle.callEvents, {
+            kind: 'identity',
+            setting: 'CallEventsStorage__queueServiceUri',
+            queueServiceUri: 'https://acct.queue.core.windows.net',
+            credential: { kind: 'managedIdentity', clientId: 'uami' },
+            queueName: 'call-events',
+        });
+        assert.equal(loadConfig({ ...base, CALL_EVENTS_QUEUE: 'ended-calls' }).lifecycle.callEvents?.queueName, 'ended-calls');
+        assert.equal(loadConfig({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'b', CALL_EVENTS_QUEUE: ' ' }).lifecycle.callEvents, undefined);
     });
 
     test('ALLOWED_TENANT_IDS=contoso.onmicrosoft.com stops start-up: tokens name their tenant by id, so a domain would refuse every callback', () => {

@@ -1,0 +1,77 @@
+// Call-ended events (SPEC "Call lifecycle"): when a call ends, a CloudEvents 1.0 message goes onto a
+// Storage queue, so billing, analytics or the bot itself hear of it instead of polling. Delivery is at
+// least once: the message is queued before the write that ended the call is acknowledged, and queued
+// again whenever a redelivery shows the earlier attempt may not have got that far; its `id` is the same
+// every time, so consumers drop repeats by `id`.
+
+import type { QueueClient } from '@azure/storage-queue';
+import { callSummaryJson, type CallSummaryJson } from './callJson';
+import type { CallSummary } from './callModel';
+import { StorageUnavailableError } from './storageErrors';
+
+export const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
+
+/** The message's JSON, before the base64 a Functions queue trigger expects by default. */
+export interface CallEndedCloudEvent {
+    specversion: '1.0';
+    /** `{callId}/ended`: the same for every copy of this call's message. */
+    id: string;
+    type: typeof CALL_ENDED_TYPE;
+    source: '/api/calls';
+    subject: string;
+    time: string;
+    datacontenttype: 'application/json';
+    /** The call summary as `GET /api/calls/{id}` answers it. */
+    data: CallSummaryJson;
+}
+
+/**
+ * @example
+ * callEndedEvent(summary, new Date()) // { specversion: '1.0', id: 'c1/ended', type: 'teams-call-record.call.ended', ... }
+ */
+export function callEndedEvent(summary: CallSummary, time: Date): CallEndedCloudEvent {
+    return {
+        specversion: '1.0',
+        id: `${summary.callId}/ended`,
+        type: CALL_ENDED_TYPE,
+        source: '/api/calls',
+        subject: summary.callId,
+        time: time.toISOString(),
+        datacontenttype: 'application/json',
+        data: callSummaryJson(summary),
+    };
+}
+
+/** Base64 of the JSON, as `QueueClient.sendMessage` takes it and a queue trigger decodes it. */
+export function encodeQueueMessage(event: CallEndedCloudEvent): string {
+    return Buffer.from(JSON.stringify(event), 'utf8').toString('base64');
+}
+
+/** The queue of call-ended events, made on first use and created once per process (again after a failure). */
+export class CallEventsQueue {
+    readonly #connect: () => QueueClient;
+    readonly #now: () => Date;
+    #queue: QueueClient | undefined;
+    #ready: Promise<unknown> | undefined;
+
+    /** @param connect builds the client when the first call ends */
+    constructor(connect: () => QueueClient, options: { now?: () => Date } = {}) {
+        this.#connect = connect;
+        this.#now = options.now ?? (() => new Date());
+    }
+
+    /** Queues the call's message; a failure is a 503, so the sender retries and it is queued again. */
+    async publishCallEnded(summary: CallSummary): Promise<void> {
+        try {
+            const queue = (this.#queue ??= this.#connect());
+            this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
+                this.#ready = undefined;
+                throw err;
+            });
+            await this.#ready;
+            await queue.sendMessage(encodeQueueMessage(callEndedEvent(summary, this.#now())));
+        } catch (err) {
+            throw new StorageUnavailableError(err, 'The call-ended event queue');
+        }
+    }
+}

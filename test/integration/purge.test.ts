@@ -1,0 +1,106 @@
+// Retention against real Azurite: the purge of ended calls older than a cut-off (every row of them, their
+// index rows, old unrouted rows; nothing else; bounded and resumable), found through the call index.
+
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { odata, type TableClient } from '@azure/data-tables';
+import { DAYS_PARTITION } from '../../shared/callIndex';
+import { listCalls } from '../../shared/callList';
+import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/callModel';
+import { CallStore } from '../../shared/callStore';
+import { purgeCalls } from '../../shared/purgeCalls';
+import { testTableClient, uniqueTableName } from '../support/storage';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+function event(label: string, at: number, callState: string, changeType = 'updated'): NewCallEvent {
+    return {
+        kind: 'notification',
+        resourceKind: 'call',
+        changeType,
+        callState,
+        receivedAt: new Date(at),
+        dedupeKey: createHash('sha256').update(`${label} ${callState} ${at}`).digest('hex'),
+        resourceData: JSON.stringify({ label, callState }),
+    };
+}
+
+async function rows(table: TableClient, partition: string): Promise<Array<Record<string, unknown>>> {
+    const found: Array<Record<string, unknown>> = [];
+    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) found.push(row);
+    return found;
+}
+
+async function listedIds(table: TableClient, options: { active?: boolean } = {}): Promise<string[]> {
+    const ids: string[] = [];
+    let continuationToken: string | undefined;
+    do {
+        const page = await listCalls(table, { ...options, top: 1000, ...(continuationToken === undefined ? {} : { continuationToken }) });
+        ids.push(...page.calls.map((call) => call.callId));
+        continuationToken = page.continuationToken;
+    } while (continuationToken !== undefined);
+    return ids;
+}
+
+describe('retention: purging old ended calls', () => {
+    const table = testTableClient(uniqueTableName('purge'));
+    const store = new CallStore(table, { dedupeWindowSeconds: 600 });
+    const now = () => new Date(NOW);
+    const OLD = NOW - 100 * DAY;
+    const RECENT = NOW - 10 * DAY;
+
+    before(async () => {
+        // Old ended calls over three days, one of them with a history longer than one transaction.
+        for (let n = 0; n < 6; n++) {
+            const at = OLD + (n % 3) * DAY + n * 1000;
+            await store.appendCallEvents(`old-ended-${n}`, [event(`o${n}`, at, 'established'), event(`o${n}`, at + 500, 'terminated', 'deleted')]);
+        }
+        await store.appendCallEvents(
+            'old-ended-long',
+            Array.from({ length: 250 }, (_, i) => event('long', OLD + i, i === 249 ? 'terminated' : 'established')),
+        );
+        await store.appendCallEvents('old-active', [event('oa', OLD + 7000, 'established')]);
+        await store.appendCallEvents('recent-ended', [event('re', RECENT, 'terminated')]);
+        await store.appendCallEvents('recent-active', [event('ra', RECENT + 1, 'established')]);
+        for (const at of [OLD, OLD + 1, RECENT, RECENT + 1]) {
+            await store.appendCallEvents(UNROUTED_PARTITION, [{ kind: 'rejected', receivedAt: new Date(at), rejectReason: 'no resource', resourceData: `{"at":${at}}`, dedupeKey: `${at}`.padEnd(64, 'a') }]);
+        }
+    });
+
+    test('a dry run lists exactly the ended calls older than the limit and deletes nothing', async () => {
+        const found: string[] = [];
+        const result = await purgeCalls(table, { olderThanDays: 90, dryRun: true, now, onCall: (call) => found.push(call.callId) });
+
+        assert.deepEqual(found.sort(), ['old-ended-0', 'old-ended-1', 'old-ended-2', 'old-ended-3', 'old-ended-4', 'old-ended-5', 'old-ended-long'].sort());
+        assert.equal(result.unroutedRows, 2);
+        assert.ok((await rows(table, 'old-ended-long')).length > 250, 'nothing deleted');
+    });
+
+    test('a bounded run deletes some and says it is not finished; the next one goes on', async () => {
+        const first = await purgeCalls(table, { olderThanDays: 90, now, maxCalls: 3 });
+        assert.equal(first.finished, false);
+        assert.equal(first.calls, 3);
+        assert.equal(first.unroutedRows, 0, 'the unrouted rows wait until the calls are done');
+
+        const second = await purgeCalls(table, { olderThanDays: 90, now });
+        assert.equal(second.finished, true);
+        assert.equal(second.calls, 4);
+        assert.equal(second.unroutedRows, 2);
+    });
+
+    test('every row of a purged call is gone, its index rows too; active and recent calls stay', async () => {
+        for (const callId of ['old-ended-0', 'old-ended-5', 'old-ended-long']) assert.deepEqual(await rows(table, callId), [], callId);
+        assert.deepEqual((await listedIds(table)).sort(), ['old-active', 'recent-active', 'recent-ended']);
+        assert.ok((await rows(table, 'old-active')).length >= 2);
+        const days = (await rows(table, DAYS_PARTITION)).map((row) => String(row.day)).sort();
+        assert.equal(days.length, 2, `only the days that still have calls: ${days.join(', ')}`);
+        const unrouted = await rows(table, UNROUTED_PARTITION);
+        assert.deepEqual(unrouted.filter((row) => String(row.rowKey).startsWith('event-')).map((row) => (row.receivedAt as Date).getTime()), [RECENT, RECENT + 1]);
+        assert.ok(unrouted.some((row) => row.rowKey === 'state'), 'the unrouted summary stays, so its sequence goes on');
+
+        const nothingLeft = await purgeCalls(table, { olderThanDays: 90, now });
+        assert.deepEqual({ calls: nothingLeft.calls, unrouted: nothingLeft.unroutedRows, finished: nothingLeft.finished }, { calls: 0, unrouted: 0, finished: true });
+    });
+});
