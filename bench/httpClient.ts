@@ -8,16 +8,23 @@ export interface HttpAnswer {
     body: string;
 }
 
+export interface BenchHttpClientOptions {
+    /** A request with no complete answer within this time fails (default: no limit). */
+    timeoutMs?: number;
+}
+
 export class BenchHttpClient {
     private readonly agent: http.Agent;
+    private readonly timeoutMs: number | undefined;
 
-    constructor(connections: number) {
+    constructor(connections: number, options: BenchHttpClientOptions = {}) {
         this.agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
+        this.timeoutMs = options.timeoutMs;
     }
 
-    request(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<HttpAnswer> {
+    request(method: string, url: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<HttpAnswer> {
         return new Promise((resolve, reject) => {
-            const payload = body === undefined ? undefined : Buffer.from(body);
+            const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
             const req = http.request(
                 url,
                 { method, agent: this.agent, headers: { ...headers, ...(payload ? { 'Content-Length': String(payload.length) } : {}) } },
@@ -29,6 +36,8 @@ export class BenchHttpClient {
                 },
             );
             req.on('error', reject);
+            const timeoutMs = this.timeoutMs;
+            if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`No answer within ${timeoutMs} ms.`)));
             req.end(payload);
         });
     }

@@ -5,7 +5,8 @@ import { LONG_HISTORY } from './costGrowth';
 import type { LoadSummary } from './loadSample';
 import type { BenchResults } from './results';
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table with padded columns (also used by the fault suite's report). */
+export function table(header: string[], rows: string[][]): string {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
     return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
