@@ -48,7 +48,27 @@ export function parseNotifications(body: unknown, delivery: DeliveryContext): Ro
     if (!Array.isArray(body.value)) {
         throw new BadRequestError('"value" must be an array of notifications.');
     }
+    if (deeperThan(body, MAX_DEPTH)) {
+        // Canonical JSON (the dedupe key) and storing resourceData walk the value recursively: thousands of
+        // levels would overflow the stack and fail the same way on every redelivery. Graph's bodies are a
+        // handful of levels deep.
+        throw new BadRequestError(`The body is nested more than ${MAX_DEPTH} levels deep; call notifications are not.`);
+    }
     return body.value.map((notification: unknown) => parseNotification(notification, delivery));
+}
+
+/** Far deeper than any notification Graph sends, far shallower than what overflows a recursive walk. */
+const MAX_DEPTH = 100;
+
+/** Whether arrays and objects nest more than `limit` levels anywhere in `value`; iterative, so any depth is safe. */
+function deeperThan(value: unknown, limit: number): boolean {
+    const pending: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+    for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+        if (typeof item.value !== 'object' || item.value === null) continue;
+        if (item.depth >= limit) return true;
+        for (const child of Object.values(item.value)) pending.push({ value: child, depth: item.depth + 1 });
+    }
+    return false;
 }
 
 /** One notification: routed to its call, or kept as `rejected` in `_unrouted` with the reason. */

@@ -181,4 +181,15 @@ describe('parseNotifications', () => {
         }
         assert.deepEqual(parseNotifications({ value: [] }, delivery), []);
     });
+
+    test('a body nested thousands of levels deep is a 400, not a stack overflow answered 500 on every redelivery', () => {
+        const deep = JSON.parse(`{"value":[${'['.repeat(5000)}${']'.repeat(5000)}]}`) as unknown;
+        const deepData = JSON.parse(`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}]}`) as unknown;
+
+        assert.throws(() => parseNotifications(deep, delivery), (err: unknown) => err instanceof BadRequestError && /nested/.test(err.message));
+        assert.throws(() => parseNotifications(deepData, delivery), BadRequestError);
+        // Graph's own shapes are a handful of levels deep; far more than that is still fine.
+        const nested = JSON.parse(`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":${'{"a":'.repeat(60)}1${'}'.repeat(60)}}]}`) as unknown;
+        assert.equal(parseNotifications(nested, delivery).length, 1);
+    });
 });
