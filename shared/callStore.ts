@@ -34,7 +34,7 @@
 // The call index (callIndex.ts) and the call-ended event live outside the call's partition; they are
 // written after the transaction that creates or ends a call, before the write resolves (see afterCommit).
 
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { TableClient, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { LRUCache } from 'lru-cache';
 import {
@@ -218,11 +218,9 @@ export class CallStore {
         let refusal: { reason: string; bare: boolean } | undefined;
         for (let attempt = 1; ; ) {
             const { plan, actions } = this.fittingPlan(callId, call, pending);
+            let response: TableTransactionResponse;
             try {
-                const response = await this.table.submitTransaction(actions);
-                this.remember(callId, call, plan, response.subResponses[0]?.etag);
-                await this.afterCommit(callId, call, plan);
-                return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, refusal?.reason));
+                response = await this.table.submitTransaction(actions);
             } catch (err) {
                 if (isContentRefused(err)) {
                     // Nothing was written. Halve the batch until the refused event is alone, then store a stand-in.
@@ -253,7 +251,13 @@ export class CallStore {
                 }
                 await pause(attempt++);
                 call = await this.readCall(callId, pending);
+                continue;
             }
+            // Committed. What follows is outside the transaction: a failure there fails the write as it is
+            // (the sender retries, and its redelivery is recognised), never a reason to plan the commit again.
+            this.remember(callId, call, plan, response.subResponses[0]?.etag);
+            await this.afterCommit(callId, call, plan);
+            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, refusal?.reason));
         }
     }
 

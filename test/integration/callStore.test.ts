@@ -332,6 +332,30 @@ describe('CallStore against Azurite', () => {
         assert.deepEqual(again.outcomes, [{ outcome: 'duplicate' }, { outcome: 'duplicate' }]);
     });
 
+    test('a failure after the commit (the call-ended event) fails the write as it is: the commit is never planned again', async () => {
+        // prepare: the first call-ended event fails with what looks like a storage conflict
+        const tableName = uniqueTableName('afterCommit');
+        const calls: string[] = [];
+        const store = new CallStore(testTableClient(tableName), {
+            dedupeWindowSeconds: 600,
+            onCallEnded: async (summary) => {
+                calls.push(summary.callId);
+                if (calls.length === 1) throw Object.assign(new Error('The queue said 412.'), { statusCode: 412 });
+            },
+        });
+        const end = notification(1, { callState: 'terminated' });
+
+        // act
+        const failed = store.appendCallEvents('after-commit', [end]);
+        await assert.rejects(failed, /412/);
+        const again = await store.appendCallEvents('after-commit', [end]);
+
+        // assess: stored once by the first write, recognised as a redelivery by the second, which tells of the end again
+        assert.equal((await partitionRows(testTableClient(tableName), 'after-commit')).filter((row) => String(row.rowKey).startsWith('event-')).length, 1);
+        assert.equal(again.duplicates, 1);
+        assert.deepEqual(calls, ['after-commit', 'after-commit']);
+    });
+
     test('a storage 5xx stays a 503 with Retry-After, and nothing is stored as rejected', async () => {
         // The table exists; every write fails with 500.
         const failing = http.createServer((request, response) => {
