@@ -30,7 +30,7 @@ export interface CallEndedCloudEvent {
  * callEndedEvent(summary, new Date()) // { specversion: '1.0', id: 'c1/ended', type: 'teams-call-record.call.ended', ... }
  */
 export function callEndedEvent(summary: CallSummary, time: Date): CallEndedCloudEvent {
-    return {
+    const event: CallEndedCloudEvent = {
         specversion: '1.0',
         id: `${summary.callId}/ended`,
         type: CALL_ENDED_TYPE,
@@ -40,11 +40,37 @@ export function callEndedEvent(summary: CallSummary, time: Date): CallEndedCloud
         datacontenttype: 'application/json',
         data: callSummaryJson(summary),
     };
+    return fitToQueue(event);
 }
+
+/** A queue message holds 64 KiB; a message over it would be refused on every redelivery, for ever. */
+export const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
 
 /** Base64 of the JSON, as `QueueClient.sendMessage` takes it and a queue trigger decodes it. */
 export function encodeQueueMessage(event: CallEndedCloudEvent): string {
     return Buffer.from(JSON.stringify(event), 'utf8').toString('base64');
+}
+
+/**
+ * The event within a queue message's size: while it is over, the longest text of the summary (in practice
+ * Graph's resultInfo.message, stored up to 30,000 characters) is halved and named in `truncatedFields`,
+ * as the record itself names the values it had to cut.
+ */
+function fitToQueue(event: CallEndedCloudEvent): CallEndedCloudEvent {
+    const encodedBytes = (value: CallEndedCloudEvent) => Math.ceil(Buffer.byteLength(JSON.stringify(value), 'utf8') / 3) * 4;
+    let fitted = event;
+    while (encodedBytes(fitted) > MAX_QUEUE_MESSAGE_BYTES) {
+        const data = fitted.data as unknown as Record<string, unknown>;
+        const [name, text] = Object.entries(data)
+            .filter((entry): entry is [string, string] => entry[0] !== 'callId' && typeof entry[1] === 'string')
+            .reduce((longest, entry) => (entry[1].length > longest[1].length ? entry : longest), ['', '']);
+        if (text.length < 2) break;
+        const end = Math.floor(text.length / 2);
+        const cut = text.slice(0, /[\ud800-\udbff]/.test(text.charAt(end - 1)) ? end - 1 : end);
+        const truncatedFields = [...new Set([...(fitted.data.truncatedFields ?? []), name])];
+        fitted = { ...fitted, data: { ...fitted.data, [name]: cut, truncatedFields } };
+    }
+    return fitted;
 }
 
 /** The queue of call-ended events, made on first use and created once per process (again after a failure). */

@@ -175,6 +175,17 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             assert.deepEqual(new Set(sent.map((m) => m.id)), new Set([`${callId}/ended`]));
         });
 
+        test('a call that ends with the longest resultInfo.message the record keeps still gets its message (cut to fit the queue)', async () => {
+            const callId = randomUUID();
+            const message = '\u00e9\u20ac'.repeat(20_000); // 40,000 characters, stored cut to 30,000
+            const answer = await post(app, v1Notification(callId, 'updated', 'terminated', { resultInfo: { code: 500, message } }));
+
+            assert.equal(answer.status, 202, await answer.text());
+            const [event] = (await messages(setup.queue)).filter((m) => m.subject === callId);
+            assert.ok(event?.data.resultMessage !== undefined && message.startsWith(event.data.resultMessage));
+            assert.deepEqual(event?.data.truncatedFields, ['resultMessage']);
+        });
+
         test('a queue outage answers 503 with Retry-After; the redelivery is a duplicate and queues the message', async () => {
             const broken = await host(setup, { AzureWebJobsStorage: devStorageConnectionString({ table: await freePort(), queue: await freePort() }) });
             const callId = randomUUID();
