@@ -42,6 +42,7 @@ async function main(): Promise<number> {
             seed,
             only: values.only?.split(',').map((id) => id.trim()).filter((id) => id !== ''),
             onProgress: progress,
+            hostLogFile: output.replace(/\.json$/, '') + '-hosts.log',
             onResult: (result) => progress(`${result.name}: ${result.passed ? 'pass' : 'FAIL'} (${result.seconds.toFixed(1)} s)`),
         });
         writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);

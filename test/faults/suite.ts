@@ -2,6 +2,7 @@
 // their results. A scenario that leaves an instance dead does not take the next ones down with it: the
 // instance is started again first, and the scenario that killed it reports it.
 
+import { writeFileSync } from 'node:fs';
 import { describeMachine, type MachineInfo } from '../../bench/machine';
 import { FaultEnvironment } from './faultEnvironment';
 import type { FaultSizes, Scenario, ScenarioResult } from './scenario';
@@ -24,6 +25,8 @@ export interface FaultSuiteOptions {
     onResult?: (result: ScenarioResult) => void;
     /** Called with progress lines. */
     onProgress?: (line: string) => void;
+    /** Where the hosts' logs are written when a scenario fails, so a failure can be read afterwards. */
+    hostLogFile?: string;
 }
 
 export interface FaultReport {
@@ -62,6 +65,10 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultRe
             options.onResult?.(result);
         }
     } finally {
+        if (options.hostLogFile !== undefined && scenarios.some((s) => !s.passed)) {
+            writeFileSync(options.hostLogFile, env.hosts.map((host, i) => `===== instance ${i}\n${host.logs()}`).join('\n'));
+            options.onProgress?.(`a scenario failed: the hosts' logs are in ${options.hostLogFile}`);
+        }
         await env.stop();
     }
     return {
