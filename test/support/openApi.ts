@@ -20,8 +20,8 @@ export interface ObservedAnswer {
     method: string;
     url: string;
     status: number;
-    /** Header names in any case. */
-    headers: Record<string, string>;
+    /** Header names in any case; node:http's repeated headers as arrays. */
+    headers: Record<string, string | string[] | undefined>;
     body: string;
 }
 
@@ -41,6 +41,8 @@ export class OpenApiChecker {
     readonly #ajv: Ajv2020;
     readonly #validators = new Map<string, ValidateFunction>();
     readonly #routes: Array<{ template: string; pattern: RegExp; literals: number }>;
+    /** Operations whose last path parameter takes the rest of the path, slashes included, or nothing (`x-rest-of-path`). */
+    readonly #restOfPath: Array<{ template: string; method: string; pattern: RegExp }>;
 
     /** @param serverPath the API's root path in the URLs that will be checked (the route prefix). */
     constructor(document: OpenApiDocument = openApiDocument('/api'), serverPath = '/api') {
@@ -50,13 +52,21 @@ export class OpenApiChecker {
         this.#ajv = new Ajv2020({ strict: false, allErrors: true });
         addFormats(this.#ajv);
         this.#ajv.addSchema(document, DOCUMENT_ID);
+        const source = (parts: string[]) => parts.map((part) => (/^\{[^}]+\}$/.test(part) ? '([^/]+)' : escapeRegExp(part))).join('/');
         this.#routes = Object.keys(document.paths)
             .map((template) => {
                 const parts = template.split('/').slice(1);
-                const source = parts.map((part) => (/^\{[^}]+\}$/.test(part) ? '([^/]+)' : escapeRegExp(part))).join('/');
-                return { template, pattern: new RegExp(`^/${source}/?$`, 'i'), literals: parts.filter((part) => !part.startsWith('{')).length };
+                return { template, pattern: new RegExp(`^/${source(parts)}/?$`, 'i'), literals: parts.filter((part) => !part.startsWith('{')).length };
             })
             .sort((a, b) => b.literals - a.literals);
+        this.#restOfPath = Object.entries(document.paths).flatMap(([template, item]) =>
+            Object.entries(item).flatMap(([method, operation]) => {
+                const name = (operation as Json)['x-rest-of-path'];
+                if (typeof name !== 'string' || !template.endsWith(`/{${name}}`)) return [];
+                const parts = template.split('/').slice(1, -1);
+                return [{ template, method, pattern: new RegExp(`^/${source(parts)}(/.*)?$`, 'i') }];
+            }),
+        );
     }
 
     /** Checks a fetch Response (reading a clone, so the caller can still read the body); resolves with the body parsed. */
@@ -121,25 +131,33 @@ export class OpenApiChecker {
 
     /** The document's operation for a request, by the route template it matches; undefined when it has none. */
     operationOf(method: string, url: string): { template: string; operationId: string } | undefined {
-        const route = this.#route(new URL(url, 'http://localhost').pathname);
-        const operation = route === undefined ? undefined : ((this.document.paths[route.template] as Json)[method.toLowerCase()] as Json | undefined);
-        return route === undefined || operation === undefined ? undefined : { template: route.template, operationId: String(operation.operationId) };
+        const match = this.#match(method.toLowerCase(), new URL(url, 'http://localhost').pathname);
+        return match?.operation === undefined ? undefined : { template: match.template, operationId: String(match.operation.operationId) };
     }
 
     #operation(method: string, pathname: string): Operation {
         assert.ok(pathname.toLowerCase().startsWith(`${this.#serverPath.toLowerCase()}/`), `${pathname} is not below the API's root ${this.#serverPath}.`);
-        const route = this.#route(pathname);
-        assert.ok(route !== undefined, `${method.toUpperCase()} ${pathname.slice(this.#serverPath.length)}: no path of the OpenAPI document matches.`);
-        const operation = (this.document.paths[route.template] as Json)[method] as Json | undefined;
-        assert.ok(operation !== undefined, `${method.toUpperCase()} ${route.template}: the OpenAPI document has no such operation.`);
-        return { template: route.template, pointer: `#/paths/${escapePointer(route.template)}/${method}`, responses: operation.responses as Record<string, unknown> };
+        const match = this.#match(method, pathname);
+        assert.ok(match !== undefined, `${method.toUpperCase()} ${pathname.slice(this.#serverPath.length)}: no path of the OpenAPI document matches.`);
+        const { template, operation } = match;
+        assert.ok(operation !== undefined, `${method.toUpperCase()} ${template}: the OpenAPI document has no such operation.`);
+        return { template, pointer: `#/paths/${escapePointer(template)}/${method}`, responses: operation.responses as Record<string, unknown> };
     }
 
-    /** The path of the document a request path below the API's root matches, the most specific first. */
-    #route(pathname: string): { template: string } | undefined {
+    /**
+     * The path of the document a request below the API's root matches (the most specific first) and its operation
+     * for the method; failing that, an operation whose last parameter takes the rest of the path.
+     */
+    #match(method: string, pathname: string): { template: string; operation?: Json } | undefined {
         if (!pathname.toLowerCase().startsWith(`${this.#serverPath.toLowerCase()}/`)) return undefined;
         const apiPath = pathname.slice(this.#serverPath.length);
-        return this.#routes.find((candidate) => candidate.pattern.test(apiPath));
+        const operationAt = (template: string) => (this.document.paths[template] as Json)[method] as Json | undefined;
+        const route = this.#routes.find((candidate) => candidate.pattern.test(apiPath));
+        const operation = route === undefined ? undefined : operationAt(route.template);
+        if (route !== undefined && operation !== undefined) return { template: route.template, operation };
+        const rest = this.#restOfPath.find((candidate) => candidate.method === method && candidate.pattern.test(apiPath));
+        if (rest !== undefined) return { template: rest.template, operation: operationAt(rest.template) as Json };
+        return route === undefined ? undefined : { template: route.template };
     }
 
     /** Follows a `$ref` to components; returns the object and its JSON pointer in the document. */
@@ -179,8 +197,8 @@ function isHostRouteMiss(answer: ObservedAnswer): boolean {
     }
 }
 
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+function lowerCaseKeys(headers: ObservedAnswer['headers']): Record<string, string> {
+    return Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name.toLowerCase(), String(value)]])));
 }
 
 function escapePointer(segment: string): string {
