@@ -140,18 +140,9 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     }
 
     /** Runs a timer through the host's admin endpoint (the host's API, not the app's) and waits for its end. */
-    async function runTimer(name: string): Promise<string> {
+    function runTimer(name: string): Promise<string> {
         driven.timers.add(name);
-        const before = host.logs().length;
-        const answer = await fetch(`${new URL(host.baseUrl).origin}/admin/functions/${name}`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
-            body: '{"input":""}',
-        });
-        assert.equal(answer.status, 202, await answer.text());
-        // Anchored, so the search starts where the run began and only there.
-        await host.waitForLog(new RegExp(`^[\\s\\S]{${before}}[\\s\\S]*?Executed 'Functions\\.${name}'`), 30_000);
-        return host.logs().slice(before);
+        return host.runFunction(name);
     }
 
     /** The `calls` command line on the app's settings (the proxied table), in a folder without local settings. */
