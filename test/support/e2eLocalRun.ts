@@ -112,11 +112,17 @@ export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): 
  * const run = await startLocalRun({ folders: newFolders() });
  * try { await run.app('GET', '/calls'); } finally { await run.stop(); }
  */
-export async function startLocalRun(options: { folders: LocalRunFolders; ports?: LocalRunPorts; timeoutMs?: number }): Promise<LocalRunProcess> {
+export async function startLocalRun(options: {
+    folders: LocalRunFolders;
+    ports?: LocalRunPorts;
+    timeoutMs?: number;
+    /** App settings for this run, as a user would set them in the environment (it wins over local.settings.json). */
+    env?: Record<string, string>;
+}): Promise<LocalRunProcess> {
     const ports = options.ports ?? (await newPorts());
     const child = spawn(process.execPath, [START_SCRIPT, ...startArguments(ports, options.folders)], {
         cwd: REPOSITORY_ROOT,
-        env: process.env,
+        env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     const streams = collectOutput(child);
