@@ -187,6 +187,15 @@ describe('callNotifications: POST /api/callback', () => {
         assert.equal(state?.eventCount, 3);
         assert.equal(state?.resultMessage, history[0]!.resultMessage);
         assert.ok(String(state?.resultMessage).length < 32_768);
+        // The read API answers the cut record as the OpenAPI document describes it (checkedFetch), flags and all.
+        const read = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}`)).json()) as { truncatedFields?: string[] };
+        const page = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}/history`)).json()) as { events: Array<{ truncatedFields?: string[]; resourceDataTruncated?: boolean }> };
+        assert.deepEqual(read.truncatedFields?.sort(), String(state?.truncatedFields).split(',').sort());
+        assert.deepEqual(page.events.map((e) => [e.truncatedFields?.sort(), e.resourceDataTruncated]), [
+            [['resourceData', 'resultMessage'], true],
+            [['resourceUrl'], undefined],
+            [['callState', 'resourceData'], true],
+        ]);
     });
 
     test('two concurrent POSTs for one call, one of them oversized: both 202, both stored', async () => {
