@@ -99,7 +99,10 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "Hang up the bot's leg of a call through Microsoft Graph",
                 description:
                     'Calls Graph DELETE /communications/calls/{callId}, retrying throttling and server errors within about 30 s. ' +
-                    "Every attempt is recorded in the call's history as a hangupRequest event.",
+                    "Every attempt is recorded in the call's history as a hangupRequest event. " +
+                    'The route takes the rest of the path as the call id (x-rest-of-path), so DELETE /calls, /calls/ and /calls/a/b are answered too: 400.',
+                // The function's route is `calls/{*callId}` (a catch-all), which OpenAPI paths cannot say.
+                'x-rest-of-path': 'callId',
                 responses: {
                     204: { description: 'Graph ended the call (Graph answered 204).' },
                     400: response('BadRequest'),
@@ -144,7 +147,11 @@ function paths(): Record<string, Record<string, unknown>> {
                     413: problem(`The body is larger than ${CALLBACK_BODY_LIMIT} bytes.`),
                     415: problem('The body is not JSON (Content-Type).'),
                     500: response('InternalError'),
-                    503: problem('Storage failed; nothing is acknowledged, so Graph redelivers (storing again is idempotent).', retryAfter),
+                    503: problem(
+                        'Nothing is acknowledged, so Graph redelivers (storing again is idempotent): the table or the call-ended queue failed, the call is ' +
+                            "being written by too many instances at once, or the callback token's signing keys cannot be fetched now.",
+                        retryAfter,
+                    ),
                 },
             },
         },

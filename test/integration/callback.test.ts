@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { seedSequence, v1Notification } from '../fixtures/notifications';
 import { hmacWithPublicKey, newSigningKey, startCallbackIssuer, unsignedToken, type CallbackIssuer } from '../support/callbackIssuer';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { allRows, partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const BOT_APP_ID = '6a1f7a52-0d39-4d8c-9d5e-1c2f3b4a5d6e';
@@ -41,7 +42,7 @@ describe('callNotifications: POST /api/callback', () => {
 
     async function post(body: unknown, options: { token?: string | null; headers?: Record<string, string>; raw?: string | Buffer } = {}) {
         const bearer = options.token === undefined ? await token() : options.token;
-        return fetch(`${host.baseUrl}/callback`, {
+        return checkedFetch(`${host.baseUrl}/callback`, {
             method: 'POST',
             headers: {
                 'Content-Type': 'application/json; charset=utf-8',
@@ -186,6 +187,15 @@ describe('callNotifications: POST /api/callback', () => {
         assert.equal(state?.eventCount, 3);
         assert.equal(state?.resultMessage, history[0]!.resultMessage);
         assert.ok(String(state?.resultMessage).length < 32_768);
+        // The read API answers the cut record as the OpenAPI document describes it (checkedFetch), flags and all.
+        const read = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}`)).json()) as { truncatedFields?: string[] };
+        const page = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}/history`)).json()) as { events: Array<{ truncatedFields?: string[]; resourceDataTruncated?: boolean }> };
+        assert.deepEqual(read.truncatedFields?.sort(), String(state?.truncatedFields).split(',').sort());
+        assert.deepEqual(page.events.map((e) => [e.truncatedFields?.sort(), e.resourceDataTruncated]), [
+            [['resourceData', 'resultMessage'], true],
+            [['resourceUrl'], undefined],
+            [['callState', 'resourceData'], true],
+        ]);
     });
 
     test('two concurrent POSTs for one call, one of them oversized: both 202, both stored', async () => {
@@ -243,7 +253,7 @@ describe('callNotifications: POST /api/callback', () => {
         try {
             const bearer = await token();
             const send = (raw: string | Buffer, contentType = 'application/json') =>
-                fetch(`${strict.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': contentType, Authorization: `Bearer ${bearer}` }, body: raw });
+                checkedFetch(`${strict.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': contentType, Authorization: `Bearer ${bearer}` }, body: raw });
             const cases: Array<[string, Promise<Response>, number]> = [
                 ['not JSON', send('{"value": [ oops'), 400],
                 ['no value', send('{"values": []}'), 400],
@@ -294,7 +304,7 @@ describe('callNotifications: POST /api/callback', () => {
                 ['tenant not allowed', await token({ tid: 'eeeeeeee-5555-4555-8555-eeeeeeeeeeee' })],
             ];
             for (const [name, bearer] of tokens) {
-                const response = await fetch(`${guarded.baseUrl}/callback`, {
+                const response = await checkedFetch(`${guarded.baseUrl}/callback`, {
                     method: 'POST',
                     headers: { 'Content-Type': 'application/json', ...(bearer === null ? {} : { Authorization: `Bearer ${bearer}` }) },
                     body: JSON.stringify(v1Notification('auth-call', 'updated', 'established')),
@@ -309,7 +319,7 @@ describe('callNotifications: POST /api/callback', () => {
             let status = 503;
             for (let attempt = 0; status === 503 && attempt < 50; attempt++) {
                 if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-                const response = await fetch(`${guarded.baseUrl}/callback`, {
+                const response = await checkedFetch(`${guarded.baseUrl}/callback`, {
                     method: 'POST',
                     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${unknownKid}` },
                     body: JSON.stringify(v1Notification('auth-call', 'updated', 'established')),
@@ -320,7 +330,7 @@ describe('callNotifications: POST /api/callback', () => {
             assert.equal(status, 401, 'unknown kid');
             assert.deepEqual(await allRows(testTableClient(authTable)), []);
 
-            const accepted = await fetch(`${guarded.baseUrl}/callback`, {
+            const accepted = await checkedFetch(`${guarded.baseUrl}/callback`, {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token()}` },
                 body: JSON.stringify(v1Notification('auth-call', 'updated', 'established')),
@@ -351,7 +361,7 @@ describe('callNotifications: POST /api/callback', () => {
             },
         });
         try {
-            const response = await fetch(`${down.baseUrl}/callback`, {
+            const response = await checkedFetch(`${down.baseUrl}/callback`, {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await token()}` },
                 body: JSON.stringify(v1Notification('lost-call', 'updated', 'established')),

@@ -9,6 +9,7 @@ import { ServiceUnavailableError, UnauthorizedError } from '../../shared/errors'
 import { v1Notification } from '../fixtures/notifications';
 import { hmacWithPublicKey, newSigningKey, startCallbackIssuer, unsignedToken, type CallbackIssuer, type JwksAnswer } from '../support/callbackIssuer';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const BOT_APP_ID = '9ecd52e5-6592-42b7-b562-093f37f13bde';
@@ -241,7 +242,7 @@ describe('POST /api/callback while the signing keys rotate, through the local ho
     const sign = (options: Parameters<CallbackIssuer['sign']>[1] = {}) => issuer.sign({ aud: BOT_APP_ID, tid: TENANT }, options);
 
     function post(body: unknown, token: string): Promise<Response> {
-        return fetch(`${host.baseUrl}/callback`, {
+        return checkedFetch(`${host.baseUrl}/callback`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
             body: JSON.stringify(body),

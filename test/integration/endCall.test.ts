@@ -9,6 +9,7 @@ import { freePort } from '../../dev/ports';
 import { simulatorAppSettings, startSimulator, type GraphRequestRecord, type RunningSimulator } from '../../dev/simulator';
 import { CallStore } from '../../shared/callStore';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 import { testTls } from '../support/tls';
 
@@ -73,7 +74,7 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
     /** `path` goes after `/api/calls` as given: callers encode ids themselves, as a real client must. */
     async function hangUp(path: string, on: HostProcess = host): Promise<Answer> {
         const started = Date.now();
-        const response = await fetch(`${on.baseUrl}/calls${path}`, { method: 'DELETE' });
+        const response = await checkedFetch(`${on.baseUrl}/calls${path}`, { method: 'DELETE' });
         const text = await response.text();
         return { status: response.status, headers: response.headers, text, ms: Date.now() - started };
     }

@@ -19,6 +19,7 @@ import { CallStore } from '../../shared/callStore';
 import { v1Notification } from '../fixtures/notifications';
 import { startCallbackIssuer, type CallbackIssuer } from '../support/callbackIssuer';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 import { testTls } from '../support/tls';
 
@@ -72,7 +73,7 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
     }
 
     async function post(on: HostProcess, body: unknown): Promise<Response> {
-        return fetch(`${on.baseUrl}/callback`, {
+        return checkedFetch(`${on.baseUrl}/callback`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await issuer.sign({ aud: BOT_APP_ID, tid: TENANT })}` },
             body: JSON.stringify(body),
@@ -80,16 +81,8 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
     }
 
     /** Runs the reconciler through the admin endpoint and waits for its run to end; resolves with its log line. */
-    async function reconcile(on: HostProcess): Promise<string> {
-        const before = on.logs().length;
-        const answer = await fetch(`${new URL(on.baseUrl).origin}/admin/functions/reconcileCalls`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json' },
-            body: '{"input":""}',
-        });
-        assert.equal(answer.status, 202);
-        await on.waitForLog(new RegExp(`[\\s\\S]{${before}}[\\s\\S]*Executed 'Functions.reconcileCalls'`), 30_000);
-        return on.logs().slice(before);
+    function reconcile(on: HostProcess): Promise<string> {
+        return on.runFunction('reconcileCalls');
     }
 
     async function summary(setup: Setup, callId: string): Promise<Record<string, unknown> | undefined> {
@@ -148,7 +141,7 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             assert.equal(event!.data.closedBy, 'graph');
             assert.equal(event!.data.resultMessage, 'Ended');
             // The summary as the API answered it then: everything but what the deleted notification changed after.
-            const now = (await (await fetch(`${app.baseUrl}/calls/${callId}`)).json()) as CallSummaryJson;
+            const now = (await (await checkedFetch(`${app.baseUrl}/calls/${callId}`)).json()) as CallSummaryJson;
             const { deleted: _a, eventCount: _b, lastChangeType: _c, lastEventAt: _d, ...stable } = now;
             assert.deepEqual({ ...event!.data, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined }, { ...stable, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined });
         });

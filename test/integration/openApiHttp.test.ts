@@ -87,12 +87,23 @@ describe('OpenAPI description through the local host', () => {
         assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 400, 400, 400, 400, 400, 404, 404]);
     });
 
-    test('the hang-up refuses a bad call id with a documented 400 before Graph is asked', async () => {
-        // act
-        const response = await checked(`${host.baseUrl}/calls/bad..id%3F`, { method: 'DELETE' });
+    test('the hang-up refuses a bad call id with a documented 400 before Graph is asked, also on the rest of its catch-all route', async () => {
+        // act: endCall's route is calls/{*callId}, so a raw slash or no id at all reaches it too (x-rest-of-path)
+        const statuses = [];
+        for (const path of ['/calls/bad..id%3F', '/calls/a/b', '/calls/', '/calls']) statuses.push((await checked(`${host.baseUrl}${path}`, { method: 'DELETE' })).status);
 
         // assess
-        assert.equal(response.status, 400);
+        assert.deepEqual(statuses, [400, 400, 400, 400]);
+    });
+
+    test("the host's own 404 for a route no function has passes as that 404, and only as that", async () => {
+        // act
+        const unknown = await checked(`${host.baseUrl}/calls/a/b/c`);
+        const otherMethod = await checked(`${host.baseUrl}/calls/some-call`, { method: 'PUT' });
+
+        // assess
+        assert.deepEqual([unknown.status, otherMethod.status], [404, 404]);
+        assert.match(((await unknown.json()) as { detail: string }).detail, /^No function answers GET \/api\/calls\/a\/b\/c/);
     });
 
     test('an answer the document does not describe is caught, naming what differs', async () => {
@@ -106,5 +117,10 @@ describe('OpenAPI description through the local host', () => {
         assert.throws(() => openApi.check({ ...base, status: 404, headers: { 'content-type': 'text/plain' }, body: 'nope' }), /Content-Type "text\/plain"/);
         assert.throws(() => openApi.check({ ...base, method: 'DELETE', status: 503, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 't', status: 503, detail: 'd' }) }), /Retry-After/);
         assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 200, body: '' }), /no path of the OpenAPI document matches/);
+        const hostMiss = { type: 'about:blank', title: 'Not found', status: 404, detail: 'No function answers GET /api/nowhere.' };
+        assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 400, body: JSON.stringify({ ...hostMiss, status: 400 }) }), /no path of the OpenAPI document matches/);
+        assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 404, body: JSON.stringify({ ...hostMiss, detail: 'Nothing here.' }) }), /no path of the OpenAPI document matches/);
+        assert.throws(() => openApi.check({ ...base, method: 'DELETE', url: `${host.baseUrl}/calls/a/b`, status: 200, body: '' }), /DELETE \/calls\/\{callId\} answered 200: the OpenAPI document lists no 200/);
+        assert.throws(() => openApi.check({ ...base, method: 'GET', url: `${host.baseUrl}/calls/a/b`, status: 400, body: '{}' }), /no path of the OpenAPI document matches/);
     });
 });

@@ -12,6 +12,7 @@ import { unzipSync } from 'fflate';
 import { BUNDLE_NAME, createPackage, type PackageResult } from '../../dev/package';
 import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT, startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 import { testTls } from '../support/tls';
 
@@ -79,9 +80,9 @@ describe('npm run package: the deployable zip', () => {
         await sim.settled();
 
         // act
-        const hangup = await fetch(`${host.baseUrl}/calls/${encodeURIComponent(call.id)}`, { method: 'DELETE' });
+        const hangup = await checkedFetch(`${host.baseUrl}/calls/${encodeURIComponent(call.id)}`, { method: 'DELETE' });
         await sim.settled();
-        const summary = await fetch(`${host.baseUrl}/calls/${encodeURIComponent(call.id)}`);
+        const summary = await checkedFetch(`${host.baseUrl}/calls/${encodeURIComponent(call.id)}`);
 
         // assess
         assert.equal(hangup.status, 204, await hangup.text());

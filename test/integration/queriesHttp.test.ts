@@ -9,6 +9,7 @@ import type { NewCallEvent } from '../../shared/callModel';
 import { CallStore } from '../../shared/callStore';
 import { seedSequence, SEED_CALL_ID } from '../fixtures/notifications';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { checkedFetch } from '../support/openApi';
 import { testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const LONG_CALL = 'call-http-long';
@@ -47,7 +48,7 @@ describe('query endpoints through the local host', () => {
         });
         // The seed call arrives the way Graph sends it: beta notifications through the callback.
         for (const body of seedSequence()) {
-            const response = await fetch(`${host.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+            const response = await checkedFetch(`${host.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
             assert.equal(response.status, 202, await response.text());
         }
     });
@@ -56,7 +57,7 @@ describe('query endpoints through the local host', () => {
     });
 
     async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-        return fetch(`${host.baseUrl}${path}`, { headers });
+        return checkedFetch(`${host.baseUrl}${path}`, { headers });
     }
 
     async function json<T>(path: string): Promise<T> {
@@ -139,7 +140,7 @@ describe('query endpoints through the local host', () => {
 
     test('GET /calls filters by state and time and never lists _unrouted', async () => {
         // A notification that names no call lands in _unrouted, which has a summary row too.
-        const rejected = await fetch(`${host.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"value":[{"changeType":"updated"}]}' });
+        const rejected = await checkedFetch(`${host.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"value":[{"changeType":"updated"}]}' });
         assert.equal(rejected.status, 202);
 
         const all = await json<CallListPageJson>('/calls');

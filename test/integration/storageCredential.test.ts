@@ -13,6 +13,7 @@ import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../
 import { fakeAzureCliLogin, type DeveloperLogin } from '../support/developerLogin';
 import { startHostProcess } from '../support/hostProcess';
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
+import { checkedFetch } from '../support/openApi';
 import { startRecordingProxy, type RecordingProxy } from '../support/recordingProxy';
 import { partitionRows, uniqueTableName } from '../support/storage';
 import { testTls, testTlsFiles } from '../support/tls';
@@ -58,7 +59,7 @@ describe('storage reached by identity never signs in with the Graph client secre
     async function callAndHangUp(baseUrl: string): Promise<string> {
         const call = sim.createCall({ callbackUri: `${baseUrl}/callback` });
         await sim.settled();
-        const hangup = await fetch(`${baseUrl}/calls/${call.id}`, { method: 'DELETE' });
+        const hangup = await checkedFetch(`${baseUrl}/calls/${call.id}`, { method: 'DELETE' });
         assert.equal(hangup.status, 204, await hangup.text());
         await sim.settled();
         return call.id;
@@ -81,7 +82,7 @@ describe('storage reached by identity never signs in with the Graph client secre
         try {
             // act
             const callId = await callAndHangUp(host.baseUrl);
-            const summary = await fetch(`${host.baseUrl}/calls/${callId}`);
+            const summary = await checkedFetch(`${host.baseUrl}/calls/${callId}`);
 
             // assess: everything was stored and read back...
             assert.equal(summary.status, 200);

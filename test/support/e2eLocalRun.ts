@@ -11,6 +11,7 @@ import { devStorageConnectionString, stopChild } from '../../dev/azurite';
 import { jsonRequest, type JsonResponse } from '../../dev/demoClient';
 import { freePort } from '../../dev/ports';
 import { REPOSITORY_ROOT } from './hostProcess';
+import { appOpenApi } from './openApi';
 
 const START_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/start.js');
 const DEMO_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/demo.js');
@@ -51,7 +52,7 @@ export interface LocalRunProcess {
     pids: { functions: number; azurite: number };
     /** stdout and stderr so far, interleaved. */
     output(): string;
-    /** A request to the app (`path` below /api). */
+    /** A request to the app (`path` below /api); its answer is checked against the OpenAPI document. */
     app(method: string, apiPath: string): Promise<JsonResponse>;
     /** A request to the simulator over HTTPS, trusting its CA (`path` from its origin, e.g. /_control/faults). */
     simulator(method: string, simulatorPath: string, body?: object): Promise<JsonResponse>;
@@ -111,11 +112,17 @@ export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): 
  * const run = await startLocalRun({ folders: newFolders() });
  * try { await run.app('GET', '/calls'); } finally { await run.stop(); }
  */
-export async function startLocalRun(options: { folders: LocalRunFolders; ports?: LocalRunPorts; timeoutMs?: number }): Promise<LocalRunProcess> {
+export async function startLocalRun(options: {
+    folders: LocalRunFolders;
+    ports?: LocalRunPorts;
+    timeoutMs?: number;
+    /** App settings for this run, as a user would set them in the environment (it wins over local.settings.json). */
+    env?: Record<string, string>;
+}): Promise<LocalRunProcess> {
     const ports = options.ports ?? (await newPorts());
     const child = spawn(process.execPath, [START_SCRIPT, ...startArguments(ports, options.folders)], {
         cwd: REPOSITORY_ROOT,
-        env: process.env,
+        env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     const streams = collectOutput(child);
@@ -145,7 +152,12 @@ export async function startLocalRun(options: { folders: LocalRunFolders; ports?:
         process: child,
         pids: { functions: pid('Functions'), azurite: pid('Storage') },
         output: streams.all,
-        app: (method, apiPath) => jsonRequest(method, `${apiUrl}${apiPath}`, { whenUnreachable: 'The app of the test run is gone.' }),
+        app: async (method, apiPath) => {
+            const url = `${apiUrl}${apiPath}`;
+            const answer = await jsonRequest(method, url, { whenUnreachable: 'The app of the test run is gone.' });
+            appOpenApi().check({ method, url, status: answer.status, headers: answer.headers, body: answer.text });
+            return answer;
+        },
         simulator: (method, simulatorPath, body) =>
             jsonRequest(method, `${simulatorUrl}${simulatorPath}`, { ca, ...(body ? { body } : {}), whenUnreachable: 'The simulator of the test run is gone.' }),
         table: () => TableClient.fromConnectionString(devStorageConnectionString(ports.azurite), 'CallHistory', { allowInsecureConnection: true }),

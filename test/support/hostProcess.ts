@@ -39,6 +39,11 @@ export interface HostProcess {
     logs(): string;
     /** Resolves once the output contains `text`; rejects with the output after `timeoutMs`. */
     waitForLog(text: string | RegExp, timeoutMs?: number): Promise<void>;
+    /**
+     * Runs a non-HTTP function (a timer) through the host's admin endpoint, as `POST /admin/functions/{name}` does in
+     * Azure, and resolves with what the host printed from then until the run ended.
+     */
+    runFunction(name: string, timeoutMs?: number): Promise<string>;
     stop(): Promise<void>;
 }
 
@@ -128,8 +133,24 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         process: child,
         logs: () => output,
         waitForLog,
+        runFunction: async (name, timeoutMs = 30_000) => {
+            const from = output.length;
+            const answer = await fetch(`http://127.0.0.1:${port}/admin/functions/${encodeURIComponent(name)}`, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json' },
+                body: '{"input":""}',
+            });
+            if (answer.status !== 202) throw new Error(`The host answered ${answer.status} to running ${name}: ${await answer.text()}`);
+            // Anchored, so the search starts where this run began and only there.
+            await waitForLog(new RegExp(`^[\\s\\S]{${from}}[\\s\\S]*?Executed 'Functions\\.${escapeRegExp(name)}'`), timeoutMs);
+            return output.slice(from);
+        },
         stop: () => stopChild(child, STOP_GRACE_MS),
     };
+}
+
+function escapeRegExp(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function defaultHostStorage(): Record<string, string> {

@@ -7,7 +7,8 @@
 //   const response = await fetch(`${host.baseUrl}/calls`);
 //   await api.checkResponse('GET', response); // throws, naming what does not match
 //
-// or wrap fetch once: `const fetchChecked = api.checkingFetch(fetch);`.
+// or wrap fetch once: `const fetchChecked = api.checkingFetch(fetch);`. The integration and end-to-end tests talk to
+// the app through `checkedFetch` (one checker per test process), so every answer they receive is checked.
 
 import assert from 'node:assert/strict';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
@@ -19,8 +20,8 @@ export interface ObservedAnswer {
     method: string;
     url: string;
     status: number;
-    /** Header names in any case. */
-    headers: Record<string, string>;
+    /** Header names in any case; node:http's repeated headers as arrays. */
+    headers: Record<string, string | string[] | undefined>;
     body: string;
 }
 
@@ -40,6 +41,8 @@ export class OpenApiChecker {
     readonly #ajv: Ajv2020;
     readonly #validators = new Map<string, ValidateFunction>();
     readonly #routes: Array<{ template: string; pattern: RegExp; literals: number }>;
+    /** Operations whose last path parameter takes the rest of the path, slashes included, or nothing (`x-rest-of-path`). */
+    readonly #restOfPath: Array<{ template: string; method: string; pattern: RegExp }>;
 
     /** @param serverPath the API's root path in the URLs that will be checked (the route prefix). */
     constructor(document: OpenApiDocument = openApiDocument('/api'), serverPath = '/api') {
@@ -49,13 +52,21 @@ export class OpenApiChecker {
         this.#ajv = new Ajv2020({ strict: false, allErrors: true });
         addFormats(this.#ajv);
         this.#ajv.addSchema(document, DOCUMENT_ID);
+        const source = (parts: string[]) => parts.map((part) => (/^\{[^}]+\}$/.test(part) ? '([^/]+)' : escapeRegExp(part))).join('/');
         this.#routes = Object.keys(document.paths)
             .map((template) => {
                 const parts = template.split('/').slice(1);
-                const source = parts.map((part) => (/^\{[^}]+\}$/.test(part) ? '([^/]+)' : escapeRegExp(part))).join('/');
-                return { template, pattern: new RegExp(`^/${source}/?$`, 'i'), literals: parts.filter((part) => !part.startsWith('{')).length };
+                return { template, pattern: new RegExp(`^/${source(parts)}/?$`, 'i'), literals: parts.filter((part) => !part.startsWith('{')).length };
             })
             .sort((a, b) => b.literals - a.literals);
+        this.#restOfPath = Object.entries(document.paths).flatMap(([template, item]) =>
+            Object.entries(item).flatMap(([method, operation]) => {
+                const name = (operation as Json)['x-rest-of-path'];
+                if (typeof name !== 'string' || !template.endsWith(`/{${name}}`)) return [];
+                const parts = template.split('/').slice(1, -1);
+                return [{ template, method, pattern: new RegExp(`^/${source(parts)}(/.*)?$`, 'i') }];
+            }),
+        );
     }
 
     /** Checks a fetch Response (reading a clone, so the caller can still read the body); resolves with the body parsed. */
@@ -76,10 +87,17 @@ export class OpenApiChecker {
         };
     }
 
-    /** Checks one answer; throws an assertion error naming the operation and what differs. Returns the body, parsed when JSON. */
+    /**
+     * Checks one answer; throws an assertion error naming the operation and what differs. Returns the body, parsed
+     * when JSON. A request the document has no operation for (an unknown route, or a known path with another method)
+     * never reaches a function: its answer is the host's own 404, which is not the app's API and is checked only
+     * for being that 404.
+     */
     check(answer: ObservedAnswer): unknown {
         const method = answer.method.toLowerCase();
-        const operation = this.#operation(method, new URL(answer.url, 'http://localhost').pathname);
+        const pathname = new URL(answer.url, 'http://localhost').pathname;
+        if (this.operationOf(method, pathname) === undefined && isHostRouteMiss(answer)) return answer.body;
+        const operation = this.#operation(method, pathname);
         const what = `${answer.method.toUpperCase()} ${operation.template} answered ${answer.status}`;
         const declared = operation.responses[String(answer.status)] ?? operation.responses.default;
         assert.ok(declared !== undefined, `${what}: the OpenAPI document lists no ${answer.status} for this operation (it lists ${Object.keys(operation.responses).join(', ')}). Body: ${answer.body.slice(0, 300)}`);
@@ -111,15 +129,35 @@ export class OpenApiChecker {
         return body;
     }
 
+    /** The document's operation for a request, by the route template it matches; undefined when it has none. */
+    operationOf(method: string, url: string): { template: string; operationId: string } | undefined {
+        const match = this.#match(method.toLowerCase(), new URL(url, 'http://localhost').pathname);
+        return match?.operation === undefined ? undefined : { template: match.template, operationId: String(match.operation.operationId) };
+    }
+
     #operation(method: string, pathname: string): Operation {
         assert.ok(pathname.toLowerCase().startsWith(`${this.#serverPath.toLowerCase()}/`), `${pathname} is not below the API's root ${this.#serverPath}.`);
+        const match = this.#match(method, pathname);
+        assert.ok(match !== undefined, `${method.toUpperCase()} ${pathname.slice(this.#serverPath.length)}: no path of the OpenAPI document matches.`);
+        const { template, operation } = match;
+        assert.ok(operation !== undefined, `${method.toUpperCase()} ${template}: the OpenAPI document has no such operation.`);
+        return { template, pointer: `#/paths/${escapePointer(template)}/${method}`, responses: operation.responses as Record<string, unknown> };
+    }
+
+    /**
+     * The path of the document a request below the API's root matches (the most specific first) and its operation
+     * for the method; failing that, an operation whose last parameter takes the rest of the path.
+     */
+    #match(method: string, pathname: string): { template: string; operation?: Json } | undefined {
+        if (!pathname.toLowerCase().startsWith(`${this.#serverPath.toLowerCase()}/`)) return undefined;
         const apiPath = pathname.slice(this.#serverPath.length);
+        const operationAt = (template: string) => (this.document.paths[template] as Json)[method] as Json | undefined;
         const route = this.#routes.find((candidate) => candidate.pattern.test(apiPath));
-        assert.ok(route !== undefined, `${method.toUpperCase()} ${apiPath}: no path of the OpenAPI document matches.`);
-        const item = this.document.paths[route.template] as Json;
-        const operation = item[method] as Json | undefined;
-        assert.ok(operation !== undefined, `${method.toUpperCase()} ${route.template}: the OpenAPI document has no such operation.`);
-        return { template: route.template, pointer: `#/paths/${escapePointer(route.template)}/${method}`, responses: operation.responses as Record<string, unknown> };
+        const operation = route === undefined ? undefined : operationAt(route.template);
+        if (route !== undefined && operation !== undefined) return { template: route.template, operation };
+        const rest = this.#restOfPath.find((candidate) => candidate.method === method && candidate.pattern.test(apiPath));
+        if (rest !== undefined) return { template: rest.template, operation: operationAt(rest.template) as Json };
+        return route === undefined ? undefined : { template: route.template };
     }
 
     /** Follows a `$ref` to components; returns the object and its JSON pointer in the document. */
@@ -145,8 +183,22 @@ export class OpenApiChecker {
     }
 }
 
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+/**
+ * The host's answer to a request no function's route takes: 404, as the Functions host answers it (Azure: no body;
+ * the local host: a problem that says no function answers the method and path).
+ */
+function isHostRouteMiss(answer: ObservedAnswer): boolean {
+    if (answer.status !== 404) return false;
+    if (answer.body === '') return true;
+    try {
+        return /^No function answers /.test(String((JSON.parse(answer.body) as { detail?: unknown }).detail));
+    } catch {
+        return false;
+    }
+}
+
+function lowerCaseKeys(headers: ObservedAnswer['headers']): Record<string, string> {
+    return Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined ? [] : [[name.toLowerCase(), String(value)]])));
 }
 
 function escapePointer(segment: string): string {
@@ -160,3 +212,18 @@ function unescapePointer(segment: string): string {
 function escapeRegExp(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+let appChecker: OpenApiChecker | undefined;
+
+/** The checker of the app's document with its API at /api, made once per test process. */
+export function appOpenApi(): OpenApiChecker {
+    return (appChecker ??= new OpenApiChecker());
+}
+
+/**
+ * fetch for requests to the app: every answer is checked against the OpenAPI document before the caller sees it.
+ *
+ * @example
+ * const response = await checkedFetch(`${host.baseUrl}/calls?active=true`);
+ */
+export const checkedFetch: typeof fetch = (input, init) => appOpenApi().checkingFetch(fetch)(input, init);

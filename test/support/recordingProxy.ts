@@ -1,13 +1,16 @@
-// An HTTPS proxy in front of a storage endpoint that records the Authorization header of every request, so a
-// test can see which identity the app's storage requests were signed as. Bearer tokens only travel over HTTPS,
-// so the proxy serves the test certificate and forwards over HTTPS.
+// A recording proxy in front of a storage endpoint: the app (or the command line) is pointed at it like at any
+// table endpoint, and every request it sends is kept, so a test can see what the app asked of the table (see
+// tableScans.ts) and which identity signed it. It speaks the target's scheme: HTTPS with the test certificate in
+// front of an HTTPS target (bearer tokens only travel over HTTPS), plain HTTP in front of plain HTTP.
 
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { testTls } from './tls';
 
 export interface RecordedRequest {
     method: string;
+    /** Path and query as sent, still encoded. */
     path: string;
     authorization: string | undefined;
 }
@@ -25,13 +28,14 @@ export interface RecordingProxy {
  * // point the app at `${proxy.origin}/devstoreaccount1`, then read proxy.requests()
  */
 export async function startRecordingProxy(targetOrigin: string): Promise<RecordingProxy> {
-    const tls = testTls();
     const target = new URL(targetOrigin);
-    const agent = new https.Agent({ keepAlive: true, ca: tls.caCertPem });
+    const secure = target.protocol === 'https:';
+    const tls = secure ? testTls() : undefined;
+    const agent = tls === undefined ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ca: tls.caCertPem });
     const requests: RecordedRequest[] = [];
-    const server = https.createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
+    const forward = (request: http.IncomingMessage, response: http.ServerResponse) => {
         requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', authorization: request.headers.authorization });
-        const upstream = https.request(
+        const upstream = (secure ? https : http).request(
             { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host }, agent },
             (answer) => {
                 response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -40,10 +44,11 @@ export async function startRecordingProxy(targetOrigin: string): Promise<Recordi
         );
         upstream.on('error', () => response.destroy());
         request.pipe(upstream);
-    });
+    };
+    const server = tls === undefined ? http.createServer(forward) : https.createServer({ cert: tls.certPem, key: tls.keyPem }, forward);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return {
-        origin: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        origin: `${target.protocol}//127.0.0.1:${(server.address() as AddressInfo).port}`,
         requests: () => [...requests],
         stop: async () => {
             agent.destroy();
@@ -51,4 +56,17 @@ export async function startRecordingProxy(targetOrigin: string): Promise<Recordi
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },
     };
+}
+
+/**
+ * The connection string with its TableEndpoint moved to the proxy (same account path), everything else as it was.
+ *
+ * @example
+ * proxiedTableConnectionString(testConnectionString(), proxy) // '...;TableEndpoint=http://127.0.0.1:PORT/devstoreaccount1;...'
+ */
+export function proxiedTableConnectionString(connectionString: string, proxy: RecordingProxy): string {
+    const endpoint = /(?:^|;)\s*TableEndpoint=([^;]+)/i.exec(connectionString)?.[1];
+    if (endpoint === undefined) throw new Error('The connection string names no TableEndpoint to put the proxy in front of.');
+    const path = new URL(endpoint).pathname.replace(/\/$/, '');
+    return connectionString.replace(/TableEndpoint=[^;]+/i, `TableEndpoint=${proxy.origin}${path}`);
 }

@@ -1,0 +1,430 @@
+// No request path of the app scans the table (SPEC "Across calls"). A recording proxy in front of Azurite's table
+// service sees every table request the app sends while this test drives, through the local host and the call
+// simulator (Graph for the hang-ups and the reconciler's GETs), every HTTP operation of the OpenAPI document, both
+// timers through the host's admin endpoint, and every `calls` command; every entity query must be confined to
+// partitions (test/support/tableScans.ts). `calls reindex` is the one documented exception: it builds the index by
+// reading every summary row once, with exactly `RowKey eq 'state'`, and nothing else may query like it.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../../dev/simulator';
+import { HELP } from '../../cli/arguments';
+import type { CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/callJson';
+import type { NewCallEvent } from '../../shared/callModel';
+import { ACTIVE_PARTITION, indexRowKey } from '../../shared/callIndex';
+import { CallStore } from '../../shared/callStore';
+import { tableEndpointOf } from '../../shared/connectionString';
+import { v1Notification } from '../fixtures/notifications';
+import { startCallbackIssuer, type CallbackIssuer } from '../support/callbackIssuer';
+import { REPOSITORY_ROOT, startHostProcess, type HostProcess } from '../support/hostProcess';
+import { appOpenApi, checkedFetch } from '../support/openApi';
+import { proxiedTableConnectionString, startRecordingProxy, type RecordedRequest, type RecordingProxy } from '../support/recordingProxy';
+import { testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
+import { tableQueries, tableScans, type TableQuery } from '../support/tableScans';
+import { testTls } from '../support/tls';
+
+const CLI = path.resolve(__dirname, '../../cli/calls.js');
+/** Timers that never fire by themselves during the test: it runs them through the admin endpoint. */
+const NEVER = '0 0 0 1 1 *';
+const RETENTION_DAYS = 30;
+/** Calls old enough for the retention timer, and calls only `calls purge --older-than CLI_PURGE_DAYS` deletes. */
+const TIMER_PURGED_AGE_DAYS = 60;
+const CLI_PURGED_AGE_DAYS = 20;
+const CLI_PURGE_DAYS = 10;
+const DAY_MS = 86_400_000;
+/** The one filter `calls reindex` may send without a PartitionKey: every summary row, once. */
+const REINDEX_FILTER = "RowKey eq 'state'";
+
+interface Step {
+    name: string;
+    requests: RecordedRequest[];
+}
+
+interface CliRun {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+describe('no request path scans the table: every HTTP route, timer and CLI command, recorded at the table', () => {
+    const tableName = uniqueTableName('noscan');
+    const direct = testTableClient(tableName);
+    let proxy: RecordingProxy;
+    let sim: RunningSimulator;
+    let issuer: CallbackIssuer;
+    /** Receives the simulator's callbacks (tokens signed by the simulator). */
+    let host: HostProcess;
+    /** Receives the test's own callbacks (tokens signed by the test's issuer): redeliveries, unroutable. */
+    let relay: HostProcess;
+    let workDir: string;
+    const steps: Step[] = [];
+    /** The app operations the test sent requests for (operationId), and the timers and commands it ran. */
+    const driven = { operations: new Set<string>(), timers: new Set<string>(), commands: new Set<string>() };
+    /** Calls as the test knows them. */
+    const calls = { answered: '', stuck: '', live: '', relayed: randomUUID(), never: randomUUID() };
+    /** Ended calls written long ago, in order: for the retention timer, then for `calls purge`. */
+    const old = { timer: [] as string[], cli: [] as string[] };
+
+    before(async () => {
+        const connectionString = testConnectionString();
+        [proxy, sim, issuer] = await Promise.all([
+            startRecordingProxy(new URL(tableEndpointOf(connectionString) ?? '').origin),
+            startSimulator({ port: 0, tls: testTls() }),
+            startCallbackIssuer(),
+        ]);
+        workDir = mkdtempSync(path.join(os.tmpdir(), 'no-table-scans-'));
+        const settings = {
+            ...simulatorAppSettings(sim),
+            CallHistoryStorage: proxiedTableConnectionString(connectionString, proxy),
+            CALL_HISTORY_TABLE: tableName,
+            CALL_EVENTS_QUEUE: `noscan-${randomUUID().slice(0, 8)}`,
+            RECONCILE_AFTER_MINUTES: '0',
+            RECONCILE_SCHEDULE: NEVER,
+            RETENTION_DAYS: String(RETENTION_DAYS),
+            RETENTION_SCHEDULE: NEVER,
+            GRAPH_TIMEOUT_SECONDS: '3',
+        };
+        [host, relay] = await Promise.all([
+            startHostProcess({ env: settings, timerStatusDir: path.join(workDir, 'host-timers') }),
+            startHostProcess({
+                env: { ...settings, CALLBACK_OPENID_CONFIGURATION: issuer.openIdConfigurationUrl },
+                timerStatusDir: path.join(workDir, 'relay-timers'),
+            }),
+        ]);
+        // The oldest first: unrouted notifications are purged from the partition's oldest row on.
+        old.timer = await oldEndedCalls(TIMER_PURGED_AGE_DAYS, 3);
+        old.cli = await oldEndedCalls(CLI_PURGED_AGE_DAYS, 2);
+    });
+    after(async () => {
+        await Promise.all([host?.stop(), relay?.stop()]);
+        await Promise.all([proxy?.stop(), sim?.stop(), issuer?.stop()]);
+        if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+    });
+
+    /** Runs `act` and keeps the table requests sent meanwhile under `name`. */
+    async function step<T>(name: string, act: () => Promise<T>): Promise<T> {
+        const from = proxy.requests().length;
+        try {
+            return await act();
+        } finally {
+            steps.push({ name, requests: proxy.requests().slice(from) });
+        }
+    }
+
+    /** A request to the app's API, its answer checked against the OpenAPI document. */
+    async function app(on: HostProcess, method: string, apiPath: string, init: RequestInit = {}): Promise<Response> {
+        const url = `${on.baseUrl}${apiPath}`;
+        const operation = appOpenApi().operationOf(method, url);
+        if (operation !== undefined) driven.operations.add(operation.operationId);
+        return checkedFetch(url, { ...init, method });
+    }
+
+    async function appJson<T>(method: string, apiPath: string, status = 200): Promise<T> {
+        const response = await app(host, method, apiPath);
+        assert.equal(response.status, status, `${method} ${apiPath}: ${await response.clone().text()}`);
+        return (await response.json()) as T;
+    }
+
+    async function relayCallback(body: unknown): Promise<unknown> {
+        const response = await app(relay, 'POST', '/callback', {
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await issuer.sign({ aud: sim.botAppId, tid: sim.tenantId })}` },
+            body: JSON.stringify(body),
+        });
+        assert.equal(response.status, 202, await response.clone().text());
+        return response.json();
+    }
+
+    /** Runs a timer through the host's admin endpoint (the host's API, not the app's) and waits for its end. */
+    function runTimer(name: string): Promise<string> {
+        driven.timers.add(name);
+        return host.runFunction(name);
+    }
+
+    /** The `calls` command line on the app's settings (the proxied table), in a folder without local settings. */
+    function cli(args: string[]): Promise<CliRun> {
+        driven.commands.add(args[0] ?? '');
+        const env = { PATH: process.env.PATH ?? '', CallHistoryStorage: proxiedTableConnectionString(testConnectionString(), proxy), CALL_HISTORY_TABLE: tableName };
+        return new Promise((resolve) => {
+            execFile(process.execPath, [CLI, ...args], { cwd: workDir, env, timeout: 60_000 }, (err, stdout, stderr) => {
+                resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
+            });
+        });
+    }
+
+    async function cliOk(args: string[]): Promise<string> {
+        const run = await step(`calls ${args.join(' ')}`, () => cli(args));
+        assert.equal(run.code, 0, `calls ${args.join(' ')}: ${run.stderr}`);
+        return run.stdout;
+    }
+
+    /** Ended calls that started `days` ago, and an unrouted notification received then, written as the app writes them. */
+    async function oldEndedCalls(days: number, count: number): Promise<string[]> {
+        const store = new CallStore(direct, { dedupeWindowSeconds: 600 });
+        const at = (seconds: number) => new Date(Date.now() - days * DAY_MS + seconds * 1000);
+        const ids = Array.from({ length: count }, () => randomUUID());
+        for (const callId of ids) {
+            const event = (callState: string, seconds: number): NewCallEvent => ({
+                kind: 'notification',
+                resourceKind: 'call',
+                resourceUrl: `/communications/calls/${callId}`,
+                changeType: 'updated',
+                callState,
+                receivedAt: at(seconds),
+                resourceData: JSON.stringify({ state: callState }),
+            });
+            await store.appendCallEvents(callId, [event('established', 0), event('terminated', 60)]);
+        }
+        await store.appendCallEvents('_unrouted', [{ kind: 'rejected', receivedAt: at(0), rejectReason: 'The notification has no resourceUrl or resource.', resourceData: '{}' }]);
+        return ids;
+    }
+
+    /** Every step whose name starts with one of `prefixes` sent only queries confined to partitions. */
+    function assertNoScans(...prefixes: string[]): void {
+        const chosen = steps.filter((s) => prefixes.some((prefix) => s.name.startsWith(prefix)));
+        assert.ok(chosen.length > 0, `no step starts with ${prefixes.join(' or ')}`);
+        const scans = chosen.flatMap((s) => tableScans(s.requests).map((query) => `${s.name}: ${describeQuery(query)}`));
+        assert.deepEqual(scans, [], 'table scans');
+    }
+
+    function queriesOf(name: string): TableQuery[] {
+        return tableQueries(steps.filter((s) => s.name === name).flatMap((s) => s.requests));
+    }
+
+    test('POST /api/callback: new calls, their redeliveries, a notification of the test, its redelivery, an unroutable one', async () => {
+        // act: the simulator places calls and delivers every callback twice, as a redelivering Graph would
+        await step('POST /api/callback (simulator: new calls, each notification twice)', async () => {
+            sim.setFaults({ duplicate: true });
+            const callbackUri = `${host.baseUrl}/callback`;
+            calls.answered = sim.createCall({ callbackUri, participants: true }).id;
+            calls.stuck = sim.createCall({ callbackUri, dropLastNotifications: 2 }).id;
+            calls.live = sim.createCall({ callbackUri }).id;
+            await sim.settled(20_000);
+            sim.clearFaults();
+        });
+        const first = await step('POST /api/callback (a new call)', () => relayCallback(v1Notification(calls.relayed, 'updated', 'established')));
+        const again = await step('POST /api/callback (its redelivery)', () => relayCallback(v1Notification(calls.relayed, 'updated', 'established')));
+        const unroutable = await step('POST /api/callback (unroutable)', () => relayCallback({ value: [{ changeType: 'updated', resourceData: {} }] }));
+
+        // assess
+        const deliveries = sim.stats().deliveries;
+        assert.ok(deliveries.length >= 12, `${deliveries.length} deliveries`);
+        assert.deepEqual(new Set(deliveries.map((delivery) => delivery.status)), new Set([202]));
+        assert.deepEqual([first, again, unroutable], [
+            { accepted: 1, duplicates: 0, rejected: 0 },
+            { accepted: 0, duplicates: 1, rejected: 0 },
+            { accepted: 0, duplicates: 0, rejected: 1 },
+        ]);
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).callState, 'established');
+        assert.ok((await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).duplicateCount > 0, 'redeliveries were recognised');
+        assert.ok(steps.filter((s) => s.name.startsWith('POST /api/callback')).every((s) => s.requests.length > 0), 'every POST was seen at the table');
+        assertNoScans('POST /api/callback');
+    });
+
+    test('DELETE /api/calls/{callId}: a hang-up, a call Graph no longer has, a call whose end is never notified, a bad id', async () => {
+        // act
+        const hangUp = (callId: string) => step(`DELETE /api/calls/{callId} (${callId})`, () => app(host, 'DELETE', `/calls/${callId}`));
+        const statuses = [(await hangUp(calls.answered)).status, (await hangUp(calls.stuck)).status, (await hangUp(calls.never)).status, (await hangUp('bad%20id')).status];
+        await sim.settled(20_000);
+
+        // assess
+        assert.deepEqual(statuses, [204, 204, 404, 400]);
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).callState, 'terminated');
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.stuck}`)).callState, 'established', 'its end was dropped');
+        assertNoScans('DELETE /api/calls');
+    });
+
+    test('GET /api/calls/{callId} and GET /api/calls/{callId}/history, page by page', async () => {
+        // act
+        const summary = await step('GET /api/calls/{callId}', () => appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`));
+        await step('GET /api/calls/{callId} (unknown)', () => appJson('GET', `/calls/${randomUUID()}`, 404));
+        const events: number[] = [];
+        let token: string | undefined;
+        do {
+            const query = `?top=2${token === undefined ? '' : `&continuationToken=${encodeURIComponent(token)}`}`;
+            const page = await step('GET /api/calls/{callId}/history', () => appJson<HistoryPageJson>('GET', `/calls/${calls.answered}/history${query}`));
+            events.push(...page.events.map((event) => event.sequence));
+            token = page.continuationToken;
+        } while (token !== undefined);
+        await step('GET /api/calls/{callId}/history (unknown)', () => appJson('GET', `/calls/${randomUUID()}/history`, 404));
+
+        // assess
+        assert.deepEqual(events, Array.from({ length: summary.eventCount }, (_, i) => i + 1));
+        assert.ok(events.length > 4, 'more than two pages');
+        assert.ok(queriesOf('GET /api/calls/{callId}/history').length >= 3);
+        assertNoScans('GET /api/calls/{callId}');
+    });
+
+    test('GET /api/calls with every filter, and paging', async () => {
+        // prepare
+        const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+        const soon = new Date(Date.now() + 60_000).toISOString();
+        const list = (query: string) => step(`GET /api/calls${query}`, () => appJson<CallListPageJson>('GET', `/calls${query}`));
+        const allPages = async (query: string) => {
+            const ids: string[] = [];
+            let token: string | undefined;
+            do {
+                const page = await list(`${query}${token === undefined ? '' : `&continuationToken=${encodeURIComponent(token)}`}`);
+                ids.push(...page.calls.map((call) => call.callId));
+                token = page.continuationToken;
+            } while (token !== undefined);
+            return ids;
+        };
+
+        // act
+        const all = (await list('')).calls;
+        const everything = all.map((call) => call.callId);
+        const recent = all.filter((call) => (call.firstEventAt ?? '') >= hourAgo).map((call) => call.callId).sort();
+        const filtered = {
+            established: await list('?state=established'),
+            terminated: await list('?state=Terminated'),
+            active: await list('?active=true'),
+            ended: await list('?active=false'),
+            lastHour: await list(`?since=${hourAgo}`),
+            beforeSoon: await list(`?until=${soon}`),
+            range: await list(`?since=2020-01-01&until=${soon}&top=50`),
+            activeEstablished: await list('?active=true&state=established'),
+            contradiction: await list('?active=true&state=terminated'),
+        };
+        const paged = await allPages('?top=1');
+        const pagedActive = await allPages(`?active=true&since=${hourAgo}&top=1`);
+        const pagedEnded = await allPages(`?active=false&until=${soon}&top=1`);
+
+        // assess: the filters did what they say (so the queries were the real ones)
+        const ids = (page: CallListPageJson) => page.calls.map((call) => call.callId).sort();
+        assert.ok(everything.includes(calls.answered) && everything.includes(calls.live));
+        assert.deepEqual(paged, everything, 'paging one by one gives the same calls in the same order');
+        assert.ok(ids(filtered.active).includes(calls.live) && !ids(filtered.active).includes(calls.answered));
+        assert.ok(ids(filtered.ended).includes(calls.answered) && !ids(filtered.ended).includes(calls.live));
+        assert.deepEqual(ids(filtered.terminated), ids(filtered.ended));
+        assert.deepEqual(ids(filtered.established), ids(filtered.activeEstablished));
+        assert.deepEqual(filtered.contradiction.calls, []);
+        assert.ok(everything.includes(old.timer[0] ?? '-') && !recent.includes(old.timer[0] ?? '-'));
+        assert.deepEqual(ids(filtered.lastHour), recent);
+        assert.deepEqual(ids(filtered.beforeSoon), [...everything].sort());
+        assert.deepEqual(ids(filtered.range), [...everything].sort());
+        assert.deepEqual([...pagedActive].sort(), ids(filtered.active));
+        assert.deepEqual([...pagedEnded].sort(), ids(filtered.ended));
+        assert.ok(queriesOf('GET /api/calls?active=true').length >= 1, 'the listing was seen at the table');
+        assertNoScans('GET /api/calls');
+    });
+
+    test('GET /api/console, its assets and /api/openapi.json read nothing from the table', async () => {
+        // act
+        await step('GET /api/console and its assets', async () => {
+            const page = await app(host, 'GET', '/console');
+            assert.equal(page.status, 200);
+            const assets = [...(await page.text()).matchAll(/(?:src|href)="([^"]+\/assets\/[^"]+)"/g)].map((match) => new URL(match[1] ?? '', host.baseUrl).pathname);
+            assert.ok(assets.length >= 2, `${assets.length} assets`);
+            for (const asset of assets) assert.equal((await app(host, 'GET', asset.replace(/^\/api/, ''))).status, 200, asset);
+        });
+        await step('GET /api/openapi.json', async () => assert.equal((await app(host, 'GET', '/openapi.json')).status, 200));
+
+        // assess
+        assert.deepEqual(steps.filter((s) => s.name.startsWith('GET /api/console') || s.name.startsWith('GET /api/openapi')).flatMap((s) => s.requests), []);
+    });
+
+    test('the timers through the admin endpoint: reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
+        // act
+        const reconciled = await step('timer reconcileCalls', () => runTimer('reconcileCalls'));
+        const purged = await step('timer purgeCalls', () => runTimer('purgeCalls'));
+
+        // assess
+        assert.match(reconciled, /Reconciled: \d+ active calls, \d+ quiet for 0 min, \d+ checked with Graph: [1-9]\d* closed/);
+        const stuck = await appJson<CallSummaryJson>('GET', `/calls/${calls.stuck}`);
+        assert.equal(stuck.closedBy, 'reconciler');
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.live}`)).reconcileStatus, 200, 'the live call was asked about and left');
+        assert.match(purged, /Purged the ended calls that started before .*: 3 calls, \d+ rows, and 1 unrouted notifications/);
+        for (const callId of old.timer) await appJson('GET', `/calls/${callId}`, 404);
+        for (const callId of old.cli) await appJson('GET', `/calls/${callId}`);
+        assert.ok(queriesOf('timer reconcileCalls').length >= 1 && queriesOf('timer purgeCalls').length >= 1, 'both timers were seen at the table');
+        assertNoScans('timer ');
+    });
+
+    test('every calls command: show, history, list with its filters and paging, unrouted, purge --dry-run and purge', async () => {
+        // prepare
+        const until = new Date(Date.now() + 60_000).toISOString();
+
+        // act and assess
+        assert.match(await cliOk(['show', calls.answered]), /state\s+terminated/);
+        assert.equal((JSON.parse(await cliOk(['show', calls.stuck, '--json'])) as CallSummaryJson).closedBy, 'reconciler');
+        assert.match(await cliOk(['history', calls.answered]), /hangupRequest/);
+        assert.ok((JSON.parse(await cliOk(['history', calls.answered, '--json'])) as HistoryPageJson).events.length > 4);
+        const listed = JSON.parse(await cliOk(['list', '--json'])) as CallListPageJson;
+        assert.ok(listed.calls.some((call) => call.callId === calls.live));
+        assert.match(await cliOk(['list']), new RegExp(calls.live));
+        assert.match(await cliOk(['list', '--active']), new RegExp(calls.live));
+        assert.match(await cliOk(['list', '--ended', '--since', '90d']), new RegExp(old.cli[0] ?? '-'));
+        assert.match(await cliOk(['list', '--state', 'established', '--since', '1h', '--until', until]), new RegExp(calls.live));
+        // Paging as a person would: run the command the list prints, until it prints none.
+        let command: string[] | undefined = ['list', '--top', '1', '--since', '1h'];
+        const pages: string[] = [];
+        while (command !== undefined && pages.length < 20) {
+            const out = await cliOk(command);
+            pages.push(out);
+            const next = /More calls:\n\s+\S+ \S+ (list .*)\n/.exec(out)?.[1];
+            command = next === undefined ? undefined : next.split(' ').map((word) => word.replace(/^'(.*)'$/, '$1'));
+        }
+        assert.ok(pages.length >= 3, `${pages.length} pages`);
+        const firstPage = JSON.parse(await cliOk(['list', '--top', '1', '--json'])) as CallListPageJson;
+        assert.ok(firstPage.continuationToken !== undefined);
+        JSON.parse(await cliOk(['list', '--top', '1', '--json', '--continuation-token', firstPage.continuationToken])) as CallListPageJson;
+        assert.match(await cliOk(['unrouted']), /rejected/);
+        assert.ok(((JSON.parse(await cliOk(['unrouted', '--json'])) as { events: unknown[] }).events.length) >= 1);
+        const dryRun = await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--dry-run']);
+        assert.match(dryRun, /Would delete 2 ended calls .* and 1 unrouted notifications/);
+        for (const callId of old.cli) assert.ok(dryRun.includes(callId), callId);
+        assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`]), /Deleted 2 ended calls .* and 1 unrouted notifications/);
+        assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--json']), /"calls": \[\]/);
+
+        assert.ok(steps.filter((s) => s.name.startsWith('calls ')).every((s) => s.requests.length > 0), 'every command was seen at the table');
+        assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge');
+    });
+
+    test(`calls reindex reads every summary once, with exactly ${REINDEX_FILTER}, and is the one command that scans`, async () => {
+        // prepare: a call the index has never heard of, as in a table written before the index existed
+        const store = new CallStore(direct, { dedupeWindowSeconds: 600 });
+        const unindexed = randomUUID();
+        await store.appendCallEvents(unindexed, [{ kind: 'notification', resourceKind: 'call', changeType: 'updated', callState: 'established', receivedAt: new Date() }]);
+        const summary = await direct.getEntity<{ firstEventAt: Date }>(unindexed, 'state');
+        await direct.deleteEntity(ACTIVE_PARTITION, indexRowKey(new Date(summary.firstEventAt), unindexed));
+
+        // act
+        const out = await cliOk(['reindex']);
+
+        // assess
+        assert.match(out, /^Indexed \d+ calls/);
+        const scans = tableScans(steps.find((s) => s.name === 'calls reindex')?.requests ?? []);
+        assert.ok(scans.length >= 1, 'reindex reads the summaries');
+        assert.deepEqual(new Set(scans.map((query) => query.filter)), new Set([REINDEX_FILTER]));
+        assert.match(await cliOk(['list', '--active']), new RegExp(unindexed), 'the call is listed again');
+    });
+
+    test('drove every operation of the OpenAPI document, both timers and every command, and nothing but reindex scanned', () => {
+        // prepare: what the app has, from its own description, its function files and the command line's help
+        const operations = Object.values(appOpenApi().document.paths).flatMap((item) =>
+            Object.values(item).flatMap((operation) => (typeof (operation as { operationId?: unknown }).operationId === 'string' ? [(operation as { operationId: string }).operationId] : [])),
+        );
+        const timers = readdirSync(path.join(REPOSITORY_ROOT, 'functions'))
+            .filter((file) => file.endsWith('.ts'))
+            .flatMap((file) => [...readFileSync(path.join(REPOSITORY_ROOT, 'functions', file), 'utf8').matchAll(/app\.timer\('([^']+)'/g)].map((match) => match[1] ?? ''));
+        const commands = [...(/Commands:\n([\s\S]*?)\n\n/.exec(HELP)?.[1] ?? '').matchAll(/^ {2}(\w+)\s/gm)].map((match) => match[1] ?? '');
+
+        // assess
+        assert.deepEqual([...driven.operations].sort(), [...operations].sort());
+        assert.deepEqual([...driven.timers].sort(), [...timers].sort());
+        assert.deepEqual([...driven.commands].sort(), [...commands].sort());
+        assert.ok(tableQueries(proxy.requests()).length >= 50, `${tableQueries(proxy.requests()).length} queries seen at the table`);
+        const reindex = steps.find((s) => s.name === 'calls reindex');
+        const outsideReindex = proxy.requests().filter((request) => !reindex?.requests.includes(request));
+        assert.deepEqual(tableScans(outsideReindex).map(describeQuery), []);
+    });
+});
+
+function describeQuery(query: TableQuery): string {
+    return query.filter === undefined ? `${query.method} ${query.path} (no $filter)` : `$filter=${query.filter}`;
+}
