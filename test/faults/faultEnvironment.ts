@@ -48,7 +48,7 @@ export class FaultEnvironment {
             stops.push(() => issuer.stop());
             const hosts: HostProcess[] = [];
             for (let i = 0; i < 2; i++) {
-                const host = await startHostProcess({ env: hostSettings(proxy, issuer) });
+                const host = await startHostProcess({ env: hostSettings(azurite, proxy, issuer) });
                 stops.push(() => host.stop());
                 hosts.push(host);
             }
@@ -79,7 +79,7 @@ export class FaultEnvironment {
     /** Starts the instance again, on a new port, on the same table. */
     async restart(instance: number): Promise<void> {
         this.requireHost(instance);
-        this.hosts[instance] = await startHostProcess({ env: hostSettings(this.proxy, this.issuer) });
+        this.hosts[instance] = await startHostProcess({ env: hostSettings(this.azurite, this.proxy, this.issuer) });
     }
 
     /** Instances whose process has exited (crashed, or killed and not restarted). */
@@ -100,8 +100,10 @@ export class FaultEnvironment {
     }
 }
 
-function hostSettings(proxy: StorageProxy, issuer: CallbackIssuer): Record<string, string> {
+function hostSettings(azurite: RunningAzurite, proxy: StorageProxy, issuer: CallbackIssuer): Record<string, string> {
     return {
+        // As in Azure, the host has AzureWebJobsStorage (the call-ended events go to its queue); the record goes through the proxy.
+        AzureWebJobsStorage: azurite.connectionString,
         CallHistoryStorage: devStorageConnectionString(proxy.port),
         CALL_HISTORY_TABLE: FAULTS_TABLE,
         BOT_APP_ID: FAULTS_BOT_APP_ID,
