@@ -1,7 +1,7 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
-import { serviceEndpointOf, tableEndpointOf } from './connectionString';
+import { serviceEndpointOf } from './connectionString';
 import { ConfigError } from './errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -142,24 +142,19 @@ export function loadStorageConfig(env: Environment): StorageConfig {
     if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
         throw new ConfigError('CALL_HISTORY_TABLE', `"${tableName}" is not a valid table name (3-63 letters and digits, starting with a letter).`);
     }
-    for (const prefix of ['CallHistoryStorage', 'AzureWebJobsStorage']) {
-        const connectionString = present(env, prefix);
-        if (connectionString !== undefined) {
-            const tableEndpoint = tableEndpointOf(connectionString);
-            if (tableEndpoint === undefined) {
-                throw new ConfigError(
-                    prefix,
-                    'is not a Table Storage connection string (expected DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix or TableEndpoint; TableEndpoint and SharedAccessSignature; or UseDevelopmentStorage=true).',
-                );
-            }
-            return { kind: 'connectionString', setting: prefix, connectionString, tableEndpoint, tableName };
-        }
-        const tableServiceUri = present(env, `${prefix}__tableServiceUri`);
-        if (tableServiceUri !== undefined) {
-            const setting = `${prefix}__tableServiceUri`;
-            httpsUrl(setting, tableServiceUri);
-            return { kind: 'identity', setting, tableServiceUri: tableServiceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix), tableName };
-        }
+    const connection = storageConnection(
+        env,
+        ['CallHistoryStorage', 'AzureWebJobsStorage'],
+        'table',
+        'is not a Table Storage connection string (expected DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix or TableEndpoint; TableEndpoint and SharedAccessSignature; or UseDevelopmentStorage=true).',
+    );
+    if (connection?.kind === 'connectionString') {
+        const { setting, connectionString, endpoint } = connection;
+        return { kind: 'connectionString', setting, connectionString, tableEndpoint: endpoint, tableName };
+    }
+    if (connection?.kind === 'identity') {
+        const { setting, serviceUri, credential } = connection;
+        return { kind: 'identity', setting, tableServiceUri: serviceUri, credential, tableName };
     }
     throw new ConfigError(
         'CallHistoryStorage',
@@ -301,26 +296,54 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
     if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
         throw new ConfigError('CALL_EVENTS_QUEUE', `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`);
     }
-    for (const prefix of ['CallEventsStorage', 'AzureWebJobsStorage']) {
-        const connectionString = present(env, prefix);
-        if (connectionString !== undefined) {
-            const queueEndpoint = serviceEndpointOf(connectionString, 'queue');
-            if (queueEndpoint === undefined) {
-                throw new ConfigError(prefix, 'names no Queue Storage endpoint for the call-ended events (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).');
-            }
-            return { kind: 'connectionString', setting: prefix, connectionString, queueEndpoint, queueName };
-        }
-        const queueServiceUri = present(env, `${prefix}__queueServiceUri`);
-        if (queueServiceUri !== undefined) {
-            const setting = `${prefix}__queueServiceUri`;
-            httpsUrl(setting, queueServiceUri);
-            return { kind: 'identity', setting, queueServiceUri: queueServiceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix), queueName };
-        }
+    const connection = storageConnection(
+        env,
+        ['CallEventsStorage', 'AzureWebJobsStorage'],
+        'queue',
+        'names no Queue Storage endpoint for the call-ended events (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+    );
+    if (connection?.kind === 'connectionString') {
+        const { setting, connectionString, endpoint } = connection;
+        return { kind: 'connectionString', setting, connectionString, queueEndpoint: endpoint, queueName };
+    }
+    if (connection?.kind === 'identity') {
+        const { setting, serviceUri, credential } = connection;
+        return { kind: 'identity', setting, queueServiceUri: serviceUri, credential, queueName };
     }
     throw new ConfigError(
         'CallEventsStorage',
         `is missing: call-ended events go to the queue "${queueName}" of CallEventsStorage (or AzureWebJobsStorage), a connection string or CallEventsStorage__queueServiceUri. Set CALL_EVENTS_QUEUE empty to turn them off.`,
     );
+}
+
+/**
+ * The first of `prefixes` that names a storage connection for `service`, as the Functions host reads
+ * connections: `<prefix>` as a connection string, or `<prefix>__<service>ServiceUri` reached by identity.
+ */
+function storageConnection(
+    env: Environment,
+    prefixes: readonly string[],
+    service: 'table' | 'queue',
+    notAConnectionString: string,
+):
+    | { kind: 'connectionString'; setting: string; connectionString: string; endpoint: string }
+    | { kind: 'identity'; setting: string; serviceUri: string; credential: StorageCredentialConfig }
+    | undefined {
+    for (const prefix of prefixes) {
+        const connectionString = present(env, prefix);
+        if (connectionString !== undefined) {
+            const endpoint = serviceEndpointOf(connectionString, service);
+            if (endpoint === undefined) throw new ConfigError(prefix, notAConnectionString);
+            return { kind: 'connectionString', setting: prefix, connectionString, endpoint };
+        }
+        const setting = `${prefix}__${service}ServiceUri`;
+        const serviceUri = present(env, setting);
+        if (serviceUri !== undefined) {
+            httpsUrl(setting, serviceUri);
+            return { kind: 'identity', setting, serviceUri: serviceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix) };
+        }
+    }
+    return undefined;
 }
 
 /** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */

@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import type { TableClient } from '@azure/data-tables';
 import { ACTIVE_PARTITION, CallIndex, dayOf, dayPartition, indexRowKey } from '../../shared/callIndex';
-import { listCalls, type CallListPage } from '../../shared/callList';
+import { listCalls } from '../../shared/callList';
 import { emptySummary, type NewCallEvent } from '../../shared/callModel';
 import { CallStore } from '../../shared/callStore';
 import { BadRequestError } from '../../shared/errors';
 import { StorageUnavailableError } from '../../shared/storageErrors';
-import { parseCallListOptions, type CallListOptions } from '../../shared/queryOptions';
+import { parseCallListOptions } from '../../shared/queryOptions';
 import { summaryToEntity } from '../../shared/tableEntities';
-import { testTableClient, uniqueTableName } from '../support/storage';
+import { allPages } from '../support/callListing';
+import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';
 import { failRequests } from '../support/storagePolicies';
 
 const HOUR = 3600_000;
@@ -49,18 +49,6 @@ function event(n: number, at: Date, callState: string): NewCallEvent {
     };
 }
 
-async function allPages(table: TableClient, options: CallListOptions): Promise<{ ids: string[]; pages: CallListPage[] }> {
-    const pages: CallListPage[] = [];
-    let continuationToken: string | undefined;
-    do {
-        const page = await listCalls(table, { ...options, ...(continuationToken === undefined ? {} : { continuationToken }) });
-        assert.ok(page.calls.length <= (options.top ?? 100), `a page of top=${options.top} held ${page.calls.length} calls`);
-        pages.push(page);
-        continuationToken = page.continuationToken;
-        assert.ok(pages.length < 500, 'the listing does not end');
-    } while (continuationToken !== undefined);
-    return { ids: pages.flatMap((page) => page.calls.map((call) => call.callId)), pages };
-}
 
 /** The ids of calls 0..CALLS-1 that match, newest first. */
 function expected(match: (n: number) => boolean): string[] {
@@ -131,7 +119,7 @@ describe('listing calls through the call index', () => {
         assert.deepEqual((await allPages(table, { state: 'terminated', since: startOf(30), top: 13 })).ids, expected((n) => n >= 30 && stateOf(n) === 'terminated'));
         assert.deepEqual((await allPages(table, { state: 'terminated', active: true })).ids, []);
         assert.deepEqual((await allPages(table, { state: 'hold' })).ids, []);
-        const activeRows = await rowsOf(table, ACTIVE_PARTITION);
+        const activeRows = await partitionRows(table, ACTIVE_PARTITION);
         assert.equal(activeRows.length, expected((n) => stateOf(n) !== 'terminated').length, 'the active index holds exactly the calls not ended');
     });
 
@@ -146,13 +134,13 @@ describe('listing calls through the call index', () => {
         const listed = (await listCalls(table, { top: 5 })).calls.find((call) => call.callId === callId(n));
         assert.equal(listed?.callState, 'terminated');
         assert.ok(!(await allPages(table, { active: true })).ids.includes(callId(n)), 'an ended call is never listed as active');
-        assert.ok((await rowsOf(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)), 'the index lags');
+        assert.ok((await partitionRows(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)), 'the index lags');
 
         // The sender was answered 503 and delivers again: the redelivery puts the index right.
         const again = await store.appendCallEvents(callId(n), [end]);
         assert.equal(again.duplicates, 1);
         assert.ok((await allPages(table, { active: false })).ids.includes(callId(n)));
-        assert.ok(!(await rowsOf(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)));
+        assert.ok(!(await partitionRows(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)));
     });
 
     test('recording a call again changes nothing: no second row, no call listed twice', async () => {
@@ -160,7 +148,7 @@ describe('listing calls through the call index', () => {
         const summary = (await store.getCallSummary(callId(n)))!;
         await Promise.all([index.record(summary), index.record(summary), index.record(summary)]);
 
-        const dayRows = await rowsOf(table, dayPartition(dayOf(startOf(n))));
+        const dayRows = await partitionRows(table, dayPartition(dayOf(startOf(n))));
         assert.equal(dayRows.filter((row) => row.callId === callId(n)).length, 1);
         assert.equal((await allPages(table, { top: 1000 })).ids.filter((id) => id === callId(n)).length, 1);
     });
@@ -213,9 +201,3 @@ describe('listing calls through the call index', () => {
         assert.deepEqual([...keys].sort(), [indexRowKey(startOf(3), 'c'), indexRowKey(startOf(2), 'c'), indexRowKey(startOf(1), 'c')]);
     });
 });
-
-async function rowsOf(table: TableClient, partition: string): Promise<Array<Record<string, unknown>>> {
-    const rows: Array<Record<string, unknown>> = [];
-    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) rows.push(row);
-    return rows;
-}

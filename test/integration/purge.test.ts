@@ -2,46 +2,20 @@
 // index rows, old unrouted rows; nothing else; bounded and resumable), found through the call index.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { odata, type TableClient } from '@azure/data-tables';
 import { DAYS_PARTITION } from '../../shared/callIndex';
-import { listCalls } from '../../shared/callList';
 import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/callModel';
 import { CallStore } from '../../shared/callStore';
 import { purgeCalls } from '../../shared/purgeCalls';
-import { testTableClient, uniqueTableName } from '../support/storage';
+import { listedIds } from '../support/callListing';
+import { notificationEvent } from '../support/callStoreWriter';
+import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 function event(label: string, at: number, callState: string, changeType = 'updated'): NewCallEvent {
-    return {
-        kind: 'notification',
-        resourceKind: 'call',
-        changeType,
-        callState,
-        receivedAt: new Date(at),
-        dedupeKey: createHash('sha256').update(`${label} ${callState} ${at}`).digest('hex'),
-        resourceData: JSON.stringify({ label, callState }),
-    };
-}
-
-async function rows(table: TableClient, partition: string): Promise<Array<Record<string, unknown>>> {
-    const found: Array<Record<string, unknown>> = [];
-    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) found.push(row);
-    return found;
-}
-
-async function listedIds(table: TableClient, options: { active?: boolean } = {}): Promise<string[]> {
-    const ids: string[] = [];
-    let continuationToken: string | undefined;
-    do {
-        const page = await listCalls(table, { ...options, top: 1000, ...(continuationToken === undefined ? {} : { continuationToken }) });
-        ids.push(...page.calls.map((call) => call.callId));
-        continuationToken = page.continuationToken;
-    } while (continuationToken !== undefined);
-    return ids;
+    return notificationEvent(`${label} ${callState}`, at, { receivedAt: new Date(at), callState, changeType, resourceData: JSON.stringify({ label, callState }) });
 }
 
 describe('retention: purging old ended calls', () => {
@@ -75,7 +49,7 @@ describe('retention: purging old ended calls', () => {
 
         assert.deepEqual(found.sort(), ['old-ended-0', 'old-ended-1', 'old-ended-2', 'old-ended-3', 'old-ended-4', 'old-ended-5', 'old-ended-long'].sort());
         assert.equal(result.unroutedRows, 2);
-        assert.ok((await rows(table, 'old-ended-long')).length > 250, 'nothing deleted');
+        assert.ok((await partitionRows(table, 'old-ended-long')).length > 250, 'nothing deleted');
     });
 
     test('a bounded run deletes some and says it is not finished; the next one goes on', async () => {
@@ -91,12 +65,12 @@ describe('retention: purging old ended calls', () => {
     });
 
     test('every row of a purged call is gone, its index rows too; active and recent calls stay', async () => {
-        for (const callId of ['old-ended-0', 'old-ended-5', 'old-ended-long']) assert.deepEqual(await rows(table, callId), [], callId);
+        for (const callId of ['old-ended-0', 'old-ended-5', 'old-ended-long']) assert.deepEqual(await partitionRows(table, callId), [], callId);
         assert.deepEqual((await listedIds(table)).sort(), ['old-active', 'recent-active', 'recent-ended']);
-        assert.ok((await rows(table, 'old-active')).length >= 2);
-        const days = (await rows(table, DAYS_PARTITION)).map((row) => String(row.day)).sort();
+        assert.ok((await partitionRows(table, 'old-active')).length >= 2);
+        const days = (await partitionRows(table, DAYS_PARTITION)).map((row) => String(row.day)).sort();
         assert.equal(days.length, 2, `only the days that still have calls: ${days.join(', ')}`);
-        const unrouted = await rows(table, UNROUTED_PARTITION);
+        const unrouted = await partitionRows(table, UNROUTED_PARTITION);
         assert.deepEqual(unrouted.filter((row) => String(row.rowKey).startsWith('event-')).map((row) => (row.receivedAt as Date).getTime()), [RECENT, RECENT + 1]);
         assert.ok(unrouted.some((row) => row.rowKey === 'state'), 'the unrouted summary stays, so its sequence goes on');
 

@@ -2,55 +2,30 @@
 // resumable, idempotent, safe while the app writes).
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { odata, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { ACTIVE_PARTITION, DAYS_PARTITION } from '../../shared/callIndex';
-import { listCalls } from '../../shared/callList';
 import type { NewCallEvent } from '../../shared/callModel';
 import { CallStore } from '../../shared/callStore';
 import { REINDEX_PARTITION, reindexCalls } from '../../shared/reindexCalls';
-import { testTableClient, uniqueTableName } from '../support/storage';
+import { listedIds } from '../support/callListing';
+import { notificationEvent } from '../support/callStoreWriter';
+import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 function event(label: string, at: number, callState: string, changeType = 'updated'): NewCallEvent {
-    return {
-        kind: 'notification',
-        resourceKind: 'call',
-        changeType,
-        callState,
-        receivedAt: new Date(at),
-        dedupeKey: createHash('sha256').update(`${label} ${callState} ${at}`).digest('hex'),
-        resourceData: JSON.stringify({ label, callState }),
-    };
-}
-
-async function rows(table: TableClient, partition: string): Promise<Array<Record<string, unknown>>> {
-    const found: Array<Record<string, unknown>> = [];
-    for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) found.push(row);
-    return found;
-}
-
-async function listedIds(table: TableClient, options: { active?: boolean } = {}): Promise<string[]> {
-    const ids: string[] = [];
-    let continuationToken: string | undefined;
-    do {
-        const page = await listCalls(table, { ...options, top: 1000, ...(continuationToken === undefined ? {} : { continuationToken }) });
-        ids.push(...page.calls.map((call) => call.callId));
-        continuationToken = page.continuationToken;
-    } while (continuationToken !== undefined);
-    return ids;
+    return notificationEvent(`${label} ${callState}`, at, { receivedAt: new Date(at), callState, changeType, resourceData: JSON.stringify({ label, callState }) });
 }
 
 /** Removes every index row, leaving the table as an app without the index wrote it. */
 async function dropIndex(table: TableClient): Promise<void> {
-    for (const day of await rows(table, DAYS_PARTITION)) {
-        for (const row of await rows(table, `_calls-${String(day.day)}`)) await table.deleteEntity(String(row.partitionKey), String(row.rowKey));
+    for (const day of await partitionRows(table, DAYS_PARTITION)) {
+        for (const row of await partitionRows(table, `_calls-${String(day.day)}`)) await table.deleteEntity(String(row.partitionKey), String(row.rowKey));
         await table.deleteEntity(DAYS_PARTITION, String(day.rowKey));
     }
-    for (const row of await rows(table, ACTIVE_PARTITION)) await table.deleteEntity(ACTIVE_PARTITION, String(row.rowKey));
+    for (const row of await partitionRows(table, ACTIVE_PARTITION)) await table.deleteEntity(ACTIVE_PARTITION, String(row.rowKey));
 }
 
 describe('calls reindex', () => {
@@ -86,8 +61,8 @@ describe('calls reindex', () => {
         const newestFirst = Array.from({ length: CALLS }, (_, i) => id(CALLS - 1 - i));
         assert.deepEqual(await listedIds(table), newestFirst);
         assert.deepEqual(await listedIds(table, { active: true }), newestFirst.filter((_, i) => (CALLS - 1 - i) % 3 !== 0));
-        assert.equal((await rows(table, ACTIVE_PARTITION)).length, CALLS - Math.ceil(CALLS / 3));
-        assert.deepEqual(await rows(table, REINDEX_PARTITION), [], 'a finished pass leaves no progress row');
+        assert.equal((await partitionRows(table, ACTIVE_PARTITION)).length, CALLS - Math.ceil(CALLS / 3));
+        assert.deepEqual(await partitionRows(table, REINDEX_PARTITION), [], 'a finished pass leaves no progress row');
     });
 
     test('interrupted, it goes on where it stopped; run again, it changes nothing', async () => {
@@ -95,7 +70,7 @@ describe('calls reindex', () => {
         const stop = new AbortController();
         const first = await reindexCalls(table, { signal: stop.signal, onProgress: () => stop.abort() });
         assert.equal(first.finished, false);
-        assert.equal((await rows(table, REINDEX_PARTITION)).length, 1, 'the position is saved');
+        assert.equal((await partitionRows(table, REINDEX_PARTITION)).length, 1, 'the position is saved');
 
         const second = await reindexCalls(table);
         assert.equal(second.finished, true);
@@ -106,9 +81,9 @@ describe('calls reindex', () => {
         assert.equal(listed.length, CALLS);
         assert.equal(new Set(listed).size, CALLS, 'no call listed twice');
 
-        const dayRowsBefore = (await Promise.all((await rows(table, DAYS_PARTITION)).map((d) => rows(table, `_calls-${String(d.day)}`)))).flat().length;
+        const dayRowsBefore = (await Promise.all((await partitionRows(table, DAYS_PARTITION)).map((d) => partitionRows(table, `_calls-${String(d.day)}`)))).flat().length;
         await reindexCalls(table);
-        const dayRowsAfter = (await Promise.all((await rows(table, DAYS_PARTITION)).map((d) => rows(table, `_calls-${String(d.day)}`)))).flat().length;
+        const dayRowsAfter = (await Promise.all((await partitionRows(table, DAYS_PARTITION)).map((d) => partitionRows(table, `_calls-${String(d.day)}`)))).flat().length;
         assert.equal(dayRowsAfter, dayRowsBefore);
         assert.deepEqual(await listedIds(table), listed);
     });
