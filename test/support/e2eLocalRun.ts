@@ -111,11 +111,11 @@ export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): 
  * const run = await startLocalRun({ folders: newFolders() });
  * try { await run.app('GET', '/calls'); } finally { await run.stop(); }
  */
-export async function startLocalRun(options: { folders: LocalRunFolders; ports?: LocalRunPorts; timeoutMs?: number }): Promise<LocalRunProcess> {
+export async function startLocalRun(options: { folders: LocalRunFolders; ports?: LocalRunPorts; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<LocalRunProcess> {
     const ports = options.ports ?? (await newPorts());
     const child = spawn(process.execPath, [START_SCRIPT, ...startArguments(ports, options.folders)], {
         cwd: REPOSITORY_ROOT,
-        env: process.env,
+        env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
     });
     const streams = collectOutput(child);
