@@ -20,14 +20,16 @@ export type CallsCommand =
       }
     | { name: 'unrouted'; json: boolean }
     | { name: 'reindex'; restart: boolean }
-    | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean };
+    | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean }
+    | { name: 'events'; follow: boolean; consume: boolean; json: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
-Reads the call record (the CallHistory table) with the app's own settings: local.settings.json "Values"
-in the current directory, overridden by the environment (CallHistoryStorage or AzureWebJobsStorage,
-CALL_HISTORY_TABLE). While \`npm start\` runs from this directory, the storage it gave the app (say, with
---azurite-port) is read from its run file, .local-run.json, between the two.
+Reads the call record (the CallHistory table) and the call-ended events with the app's own settings:
+local.settings.json "Values" in the current directory, overridden by the environment (CallHistoryStorage
+or AzureWebJobsStorage, CALL_HISTORY_TABLE; CALL_EVENTS_QUEUE and CallEventsStorage). While \`npm start\`
+runs from this directory, the storage it gave the app (say, with --azurite-port) is read from its run file,
+.local-run.json, between the two.
 
 Commands:
   show <callId>       the call's summary: state, reason, result, counts, times
@@ -51,9 +53,16 @@ Commands:
                       unrouted notifications received before it (what RETENTION_DAYS does on schedule)
       --older-than D        the cut-off: D days back from now (90d, or 90)
       --dry-run             list what would be deleted, delete nothing
+  events              the call-ended events waiting on the queue CALL_EVENTS_QUEUE, one line each: when
+                      the call ended, its id, state, who closed it, reason or result. It only peeks, so
+                      the app's real consumers still get every message (a peek sees the oldest 32)
+      --follow              keep reading as calls end, until Ctrl-C
+      --consume             take each event off the queue once it is printed: be the queue's consumer
+                            (--json then prints each message before it is deleted)
 
 Options:
-  --json              print JSON (the HTTP API's shapes) instead of text
+  --json              print JSON (the HTTP API's shapes) instead of text; events: one decoded CloudEvent
+                      per line
   -h, --help          show this help
 
 Exit codes: 0 done, 1 the query failed (unknown call, storage unreachable), 2 bad arguments or settings.
@@ -69,7 +78,7 @@ const VALUE_OPTIONS = {
 } as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 /** Options without a value; `json` is taken by every command that prints data. */
-const FLAG_OPTIONS = ['active', 'ended', 'restart', 'dry-run'] as const;
+const FLAG_OPTIONS = ['active', 'ended', 'restart', 'dry-run', 'follow', 'consume'] as const;
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 const RELATIVE_TIME = /^(\d{1,6})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -153,6 +162,10 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             if (days === null || Number(days[1]) < 1) throw usage(`--older-than must be a number of days from 1 (e.g. 90d), not ${JSON.stringify(raw)}.`);
             return { name, olderThanDays: Number(days[1]), dryRun: flags.has('dry-run'), json };
         }
+        case 'events':
+            expect(0, 'no arguments, only options');
+            onlyOptions('follow', 'consume');
+            return { name, follow: flags.has('follow'), consume: flags.has('consume'), json };
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);
     }

@@ -9,14 +9,15 @@ import type { CallEvent } from '../shared/callModel';
 import { listCalls, type CallListPage } from '../shared/callList';
 import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/callQueries';
 import { loadStorageConfig, type StorageConfig } from '../shared/config';
-import { CallRecordError, ConfigError } from '../shared/errors';
+import { CallRecordError } from '../shared/errors';
 import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/queryOptions';
 import { purgeCalls } from '../shared/purgeCalls';
 import { reindexCalls, type ReindexProgress } from '../shared/reindexCalls';
 import { createTableClient } from '../shared/tableClient';
 import { HELP, parseArguments, type CallsCommand } from './arguments';
-import { CliError, EXIT, type ExitCode } from './cliError';
-import { describeStorage, settingsEnvironment } from './settings';
+import { showCallEvents } from './callEventsCommand';
+import { causeOf, CliError, EXIT, type ExitCode } from './cliError';
+import { describeStorage, fromLocalRun, loadCliConfig } from './settings';
 import { formatCallList, formatSummary, formatTimeline } from './timeline';
 
 async function main(args: readonly string[]): Promise<ExitCode> {
@@ -25,6 +26,10 @@ async function main(args: readonly string[]): Promise<ExitCode> {
         // Without a command there is nothing to do: that is a mistake, like any other usage error.
         (command.asked ? process.stdout : process.stderr).write(HELP);
         return command.asked ? EXIT.ok : EXIT.usage;
+    }
+    if (command.name === 'events') {
+        await showCallEvents(command);
+        return EXIT.ok;
     }
     const storage = storageSettings();
     try {
@@ -38,7 +43,7 @@ async function main(args: readonly string[]): Promise<ExitCode> {
     }
 }
 
-async function run(command: Exclude<CallsCommand, { name: 'help' }>, table: TableClient): Promise<string> {
+async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, table: TableClient): Promise<string> {
     switch (command.name) {
         case 'show': {
             const summary = await getCall(table, command.callId);
@@ -168,19 +173,10 @@ async function callsUpTo(table: TableClient, options: CallListOptions): Promise<
 }
 
 function storageSettings(): StorageConfig {
-    try {
-        const { environment, localRun } = settingsEnvironment(process.cwd(), process.env);
-        const storage = loadStorageConfig(environment);
-        if (localRun !== undefined && storage.kind === 'connectionString' && localRun.settings[storage.setting] === storage.connectionString) {
-            process.stderr.write(`calls: reading the storage of the npm start running here (pid ${localRun.pid}, ${path.basename(localRun.file)}).\n`);
-        }
-        return storage;
-    } catch (err) {
-        if (err instanceof ConfigError) {
-            throw new CliError(EXIT.usage, `${err.message} The command line reads the environment and local.settings.json "Values" in ${process.cwd()}.`);
-        }
-        throw err;
-    }
+    const { config: storage, settings } = loadCliConfig(loadStorageConfig);
+    const note = storage.kind === 'connectionString' ? fromLocalRun(settings, storage.setting, storage.connectionString) : undefined;
+    if (note !== undefined) process.stderr.write(`calls: ${note}.\n`);
+    return storage;
 }
 
 /** How to run this command again, as the user ran it: through npm, as the installed `calls`, or with node. */
@@ -197,15 +193,6 @@ function shellWord(value: string): string {
 
 function json(value: unknown): string {
     return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-/** The storage failure underneath, on one line: `connect ECONNREFUSED 127.0.0.1:10002`, `403 AuthorizationFailure`. */
-function causeOf(err: Error): string | undefined {
-    if (!(err.cause instanceof Error)) return undefined;
-    const { statusCode, code, details } = err.cause as { statusCode?: number; code?: string; details?: { errorCode?: string; odataError?: { code?: string } } };
-    const name = code ?? details?.errorCode ?? details?.odataError?.code;
-    if (statusCode !== undefined && name !== undefined) return `${statusCode} ${name}`;
-    return err.cause.message.replace(/\s+/g, ' ').slice(0, 300) || undefined;
 }
 
 main(process.argv.slice(2)).then(

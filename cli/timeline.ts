@@ -25,6 +25,13 @@ export function formatSummary(summary: CallSummary): string {
                 ? undefined
                 : `${summary.hangupRequestedAt.toISOString()}${summary.hangupStatus === undefined ? '' : ` (Graph answered ${summary.hangupStatus})`}`,
         ],
+        ['closed by', summary.closedBy],
+        [
+            'reconciled',
+            summary.reconciledAt === undefined
+                ? undefined
+                : `${summary.reconciledAt.toISOString()}${summary.reconcileStatus === undefined ? '' : ` (Graph answered ${summary.reconcileStatus})`}`,
+        ],
         ['tenant', summary.tenantId],
     ];
     const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
@@ -57,14 +64,49 @@ export function formatTimeline(events: readonly CallEvent[]): string {
  * formatCallList(calls) // 'CALL ID  STATE  LAST EVENT (UTC)  EVENTS  REASON / RESULT\nc1  terminated  ...'
  */
 export function formatCallList(calls: readonly CallSummary[]): string {
-    const rows = calls.map((call) => [
-        call.callId,
-        (call.callState ?? NONE) + (call.deleted ? ' (deleted)' : ''),
-        call.lastEventAt?.toISOString() ?? NONE,
-        String(call.eventCount),
-        [call.terminationReason, labelled('result', resultOf(call))].filter((part) => part !== undefined).join('; ') || NONE,
-    ]);
+    const rows = calls.map((call) => [call.callId, stateOf(call), call.lastEventAt?.toISOString() ?? NONE, String(call.eventCount), summaryReasonOf(call)]);
     return table(['CALL ID', 'STATE', 'LAST EVENT (UTC)', 'EVENTS', 'REASON / RESULT'], rows, [3]);
+}
+
+/** Columns of `calls events`, fixed in advance: lines are printed one by one as events arrive. */
+const CALL_ENDED_COLUMNS = [
+    ['TIME (UTC)', 24],
+    ['CALL ID', 36],
+    ['STATE', 20],
+    ['CLOSED BY', 10],
+    ['REASON / RESULT', 0],
+] as const;
+
+/** The heading of `calls events`' lines. */
+export function formatCallEndedHeading(): string {
+    return fixedColumns(CALL_ENDED_COLUMNS.map(([heading]) => heading));
+}
+
+/**
+ * One call-ended event: when the app saw the end, the call, how it ended and who closed it.
+ *
+ * @example
+ * formatCallEnded('2026-12-01T09:00:01.123Z', summary) // '2026-12-01T09:00:01.123Z  c1  terminated (deleted)  graph  result 200/7000 ...\n'
+ */
+export function formatCallEnded(time: string, summary: CallSummary, note?: string): string {
+    const given = summaryReasonOf(summary);
+    // The reconciler closes a call without a result from Graph: what Graph answered it is the reason.
+    const reason =
+        (given === NONE && summary.closedBy === 'reconciler' && summary.reconcileStatus !== undefined ? `reconciler: Graph answered ${summary.reconcileStatus}.` : given) +
+        (note === undefined ? '' : `  (${note})`);
+    return fixedColumns([time, summary.callId, stateOf(summary), summary.closedBy ?? NONE, reason].map(printable));
+}
+
+function fixedColumns(cells: readonly string[]): string {
+    return `${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(CALL_ENDED_COLUMNS[column]?.[1] ?? 0))).join('  ')}\n`;
+}
+
+function stateOf(call: CallSummary): string {
+    return (call.callState ?? NONE) + (call.deleted ? ' (deleted)' : '');
+}
+
+function summaryReasonOf(call: CallSummary): string {
+    return [call.terminationReason, labelled('result', resultOf(call))].filter((part) => part !== undefined).join('; ') || NONE;
 }
 
 /** The part of the resource below the call: `call` itself, `participants`, `operations/{id}`. */
@@ -76,10 +118,15 @@ function resourceOf(event: CallEvent): string {
 }
 
 function reasonOf(event: CallEvent): string {
+    // The ids are what an operator quotes to Microsoft.
+    const ids = event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`;
     if (event.kind === 'hangupRequest') {
-        // A hang-up's message already says what Graph answered; the ids are what an operator quotes.
-        const ids = event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`;
+        // A hang-up's message already says what Graph answered.
         return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}`;
+    }
+    if (event.kind === 'reconciliation') {
+        // Like a hang-up's line: what Graph answered, then what that meant.
+        return `reconciler: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;
     }
     const parts = [event.terminationReason, labelled('result', resultOf(event)), event.rejectReason].filter((part) => part !== undefined);
     return parts.length === 0 ? NONE : parts.join('; ');

@@ -6,22 +6,14 @@ import { formatSummary, formatTimeline } from '../cli/timeline';
 import { callEventFromJson, callSummaryFromJson, type CallEventJson, type CallSummaryJson } from '../shared/callJson';
 
 /**
- * `GET /api/calls/{callId}`, printed as `npm run calls -- show` prints it.
+ * A call as the demo shows it: `GET /api/calls/{callId}` printed as `npm run calls -- show` prints it, then the
+ * events of `GET /api/calls/{callId}/history` as `npm run calls -- history` prints them, each under its request.
  *
  * @example
- * formatCallSummary(summary) // 'Call c1\n  state        terminated (deleted)\n  result       200/7000 The conversation has ended by bot.\n...'
+ * callReport('http://localhost:7071/api/calls/c1', summary, events)
+ * // 'Summary: GET http://...\nCall c1\n  state  terminated (deleted)\n...\nTimeline: GET http://.../history\nSEQ  RECEIVED (UTC) ...'
  */
-export function formatCallSummary(summary: CallSummaryJson): string {
-    return formatSummary(callSummaryFromJson(summary));
+export function callReport(callUrl: string, summary: CallSummaryJson, events: readonly CallEventJson[]): string {
+    const timeline = formatTimeline(events.map((event) => callEventFromJson(summary.callId, event)));
+    return `Summary: GET ${callUrl}\n${formatSummary(callSummaryFromJson(summary))}\nTimeline: GET ${callUrl}/history\n${timeline}`;
 }
-
-/**
- * The events of `GET /api/calls/{callId}/history`, printed as `npm run calls -- history` prints them.
- *
- * @example
- * formatCallTimeline(callId, events) // 'SEQ  RECEIVED (UTC)  KIND  RESOURCE  CHANGE  STATE  ETAG  REASON / RESULT\n  1  2026-...'
- */
-export function formatCallTimeline(callId: string, events: readonly CallEventJson[]): string {
-    return formatTimeline(events.map((event) => callEventFromJson(callId, event)));
-}
-

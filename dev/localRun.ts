@@ -9,7 +9,7 @@ import { followSimulatorActivity } from './localRunActivity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './localRunOptions';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './localRunProcesses';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from './localRunFile';
-import { extraCaCertsFile, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './localRunSettings';
+import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './localRunSettings';
 import { portInUse, waitForPort } from './ports';
 import { startSimulator, type RunningSimulator } from './simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -124,7 +124,7 @@ export class LocalRun {
         this.#checkNotStopping();
 
         const current = { ...readSettingValues(settingsFile), ...process.env };
-        const overrides = settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator });
+        const overrides = [...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }), ...lifecycleOverrides(current, process.env)];
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
         const env = {
             ...process.env,

@@ -74,6 +74,24 @@ export function settingOverrides(current: Readonly<Record<string, string | undef
     return overrides;
 }
 
+/** Every active call is quiet enough for the reconciler in a local run (see lifecycleOverrides). */
+export const LOCAL_RECONCILE_AFTER_MINUTES = '0';
+
+/**
+ * What `npm start` sets so a call's whole lifecycle can be seen in one sitting: RECONCILE_AFTER_MINUTES=0, the
+ * reconciler checks every active call on each run. The simulator's calls are minutes old, and it forgets them
+ * when it stops, so with the 45 minutes that suit Graph a call whose end was lost would stay stuck all session.
+ * A value the process environment gives is the developer's choice for this run, and stays.
+ *
+ * @example
+ * lifecycleOverrides({ RECONCILE_AFTER_MINUTES: '45' }, {}) // [{ name: 'RECONCILE_AFTER_MINUTES', value: '0', previous: '45' }]
+ */
+export function lifecycleOverrides(current: Readonly<Record<string, string | undefined>>, environment: Readonly<Record<string, string | undefined>>): SettingOverride[] {
+    const name = 'RECONCILE_AFTER_MINUTES';
+    if (environment[name] !== undefined || current[name]?.trim() === LOCAL_RECONCILE_AFTER_MINUTES) return [];
+    return [{ name, value: LOCAL_RECONCILE_AFTER_MINUTES, previous: current[name] }];
+}
+
 /** Ids compare without regard to case (the simulator lower-cases them); everything else exactly. */
 function sameSetting(name: string, current: string | undefined, wanted: string): boolean {
     if (current === undefined) return false;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { isStopRequested, LocalRun, PortsTakenError, refuseTakenPorts, type LocalRunOutput, type ReadyRun } from './localRun';
 import { LOCAL_RUN_DEFAULTS, parseStartArguments, REPOSITORY_ROOT, START_USAGE, StartUsageError, type LocalRunOptions } from './localRunOptions';
 import type { ChildExit } from './localRunProcesses';
-import { ensureSettingsFile } from './localRunSettings';
+import { ensureSettingsFile, type SettingOverride } from './localRunSettings';
 import { CoreToolsMissingError, coreToolsRunner, describeRunner, type FunctionsRunner } from './startFunc';
 
 const output: LocalRunOutput = {
@@ -84,12 +84,16 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         ready.overrides.length === 0
             ? []
             : [`                 set for this run (the environment wins over the file): ${ready.overrides.map((o) => o.name).join(', ')}`];
-    const demoFlags =
+    const demoFlags = [
         options.functionsPort === LOCAL_RUN_DEFAULTS.functionsPort &&
         options.simulatorPort === LOCAL_RUN_DEFAULTS.simulatorPort &&
         options.tlsDir === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.tlsDir)
             ? ''
-            : ` -- --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`;
+            : ` --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`,
+        // The demo reads the call-ended events where the app queues them: it needs the settings (and run file) npm start used.
+        options.settingsFile === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.settingsFile) ? '' : ` --settings ${shown(options.settingsFile)}`,
+    ].join('');
+    const demoCommand = `npm run demo${demoFlags === '' ? '' : ` --${demoFlags}`}`;
     const azurite = ready.azurite;
     const runFileFolder = path.dirname(ready.runFile);
     const callsCommand = runFileFolder === REPOSITORY_ROOT ? 'npm run calls --' : `(cd ${runFileFolder} && node ${path.join(REPOSITORY_ROOT, 'dist/cli/calls.js')})`;
@@ -98,6 +102,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         'Ready: the whole app runs offline.',
         `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
         `  Timers         the host runs them on their schedules; run one now: POST ${ready.adminUrl}/functions/<name>`,
+        ...reconcilerNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
         `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools)`,
         `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events`,
@@ -108,9 +113,11 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         `  Run file       ${shown(ready.runFile)}: the calls CLI started in ${runFileFolder === REPOSITORY_ROOT ? 'this folder' : runFileFolder} reads this run's storage from it`,
         '',
         'Next, in a second terminal:',
-        `  npm run demo${demoFlags}`,
-        '      places a simulated call, hangs it up through the app, prints its summary and timeline',
+        `  ${demoCommand}`,
+        '      places a simulated call, hangs it up through the app, prints its summary and timeline; then a call',
+        '      whose end is lost, closed by the reconciler, and the call-ended event read back from the queue',
         `  ${callsCommand} list          the calls recorded so far, read from the table`,
+        `  ${callsCommand} events --follow   the call-ended events as calls end (peeked: they stay on the queue)`,
         `  curl -s ${api}/calls                       the same over HTTP`,
         `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
         `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
@@ -121,6 +128,16 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         'Ctrl-C stops everything.',
         '',
     ].join('\n');
+}
+
+/** Why the reconciler checks young calls here, when npm start made it so. */
+function reconcilerNote(overrides: readonly SettingOverride[]): string[] {
+    const set = overrides.find((override) => override.name === 'RECONCILE_AFTER_MINUTES');
+    if (set === undefined) return [];
+    return [
+        `                 reconcileCalls checks every active call, however recent: RECONCILE_AFTER_MINUTES=${set.value} for this run`,
+        `                 (the simulator's calls are young; RECONCILE_AFTER_MINUTES=45 npm start keeps Graph's 45 minutes)`,
+    ];
 }
 
 main(process.argv.slice(2)).then(

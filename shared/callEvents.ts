@@ -7,6 +7,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { callSummaryJson, type CallSummaryJson } from './callJson';
 import type { CallSummary } from './callModel';
+import { isObject } from './isObject';
 import { StorageUnavailableError } from './storageErrors';
 
 export const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
@@ -71,6 +72,30 @@ function fitToQueue(event: CallEndedCloudEvent): CallEndedCloudEvent {
         fitted = { ...fitted, data: { ...fitted.data, [name]: cut, truncatedFields } };
     }
     return fitted;
+}
+
+/**
+ * The other way, as a consumer reads a message: base64, then JSON, then the fields a consumer relies on. A
+ * message that is not one (another sender's, or not base64) is a normal outcome for a reader of a queue,
+ * so it comes back as data, with the reason.
+ *
+ * @example
+ * decodeQueueMessage(encodeQueueMessage(event)) // { event: { id: 'c1/ended', ... } }
+ * decodeQueueMessage('hello') // { problem: 'it is not base64' }
+ */
+export function decodeQueueMessage(text: string): { event: CallEndedCloudEvent } | { problem: string } {
+    // Node's base64 decoder skips what is not base64 without a word, so the text is checked first.
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return { problem: 'it is not base64' };
+    let event: unknown;
+    try {
+        event = JSON.parse(Buffer.from(text, 'base64').toString('utf8'));
+    } catch {
+        return { problem: 'its base64 does not hold JSON' };
+    }
+    if (!isObject(event) || event.type !== CALL_ENDED_TYPE || typeof event.id !== 'string' || typeof event.subject !== 'string' || !isObject(event.data)) {
+        return { problem: `it is not a CloudEvent of type ${CALL_ENDED_TYPE} with an id, a subject and data` };
+    }
+    return { event: event as unknown as CallEndedCloudEvent };
 }
 
 /** The queue of call-ended events, made on first use and created once per process (again after a failure). */

@@ -7,8 +7,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { QueueClient } from '@azure/storage-queue';
 import { formatSummary, formatTimeline } from '../../cli/timeline';
+import { devStorageConnectionString } from '../../dev/azurite';
 import { freePort, portInUse } from '../../dev/ports';
+import type { CallEndedCloudEvent } from '../../shared/callEvents';
+import { callSummaryJson } from '../../shared/callJson';
 import { getCall, listCallHistory } from '../../shared/callQueries';
 import { eventually, newFolders, removeFolders, runScript, startLocalRun, type LocalRunFolders, type LocalRunProcess } from '../support/e2eLocalRun';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
@@ -26,7 +30,9 @@ describe('npm start, end to end', () => {
 
     before(async () => {
         folders = newFolders();
-        run = await startLocalRun({ folders });
+        // npm start's own settings, but a reconciler timer that stays out of the way: with RECONCILE_AFTER_MINUTES=0
+        // (npm start's) its run every 5 minutes would close the stuck calls below while a test is still looking at them.
+        run = await startLocalRun({ folders, env: { RECONCILE_SCHEDULE: '0 0 0 1 1 *' } });
     });
     beforeEach(async () => {
         assert.equal((await run.simulator('POST', '/_control/reset')).status, 204);
@@ -77,6 +83,17 @@ describe('npm start, end to end', () => {
         assert.equal(readFileSync(folders.settingsFile, 'utf8'), sample);
         assert.match(run.output(), /created just now from local\.settings\.sample\.json/);
         assert.match(run.output(), /set for this run \(the environment wins over the file\): .*GRAPH_BASE_URL/);
+    });
+
+    test('the Ready block says the reconciler checks every active call in this run, and how to run the demo against it', () => {
+        // assess: the sample's RECONCILE_AFTER_MINUTES is 45, as in Azure; npm start sets 0 and says so
+        assert.match(readFileSync(folders.settingsFile, 'utf8'), /"RECONCILE_AFTER_MINUTES": "45"/);
+        assert.match(run.output(), /set for this run \(the environment wins over the file\): .*RECONCILE_AFTER_MINUTES/);
+        assert.match(run.output(), /^ {17}reconcileCalls checks every active call, however recent: RECONCILE_AFTER_MINUTES=0 for this run$/m);
+        assert.ok(
+            run.output().includes(`npm run demo -- --api ${run.apiUrl} --simulator ${run.simulatorUrl} --ca ${run.simulatorCaFile} --settings ${folders.settingsFile}\n`),
+            run.output(),
+        );
     });
 
     test('a hang-up answers 204, and within seconds the record holds the whole call in order, terminated and deleted', async () => {
@@ -187,39 +204,90 @@ describe('npm start, end to end', () => {
         assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
     });
 
-    test('npm run demo places a call, hangs it up and prints its complete timeline with the command line\'s printer', async () => {
-        // act
-        const demo = await runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile]);
+    /** `npm run demo` against this run, run once for the tests of both its acts. */
+    let demoRun: ReturnType<typeof runScript> | undefined;
+    const demo = () => (demoRun ??= runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--settings', folders.settingsFile]));
 
-        // assess
-        assert.equal(demo.code, 0, demo.stdout + demo.stderr);
-        const callId = /call id ([0-9a-f-]{36})\./.exec(demo.stdout)?.[1];
-        assert.ok(callId, demo.stdout);
-        assert.match(demo.stdout, /DELETE http:\/\/localhost:\d+\/api\/calls\/[0-9a-f-]{36} -> 204/);
-        assert.match(demo.stdout, /^ {2}state +terminated \(deleted\)$/m);
-        assert.match(demo.stdout, /^ {2}result +200\/7000 The conversation has ended by bot\.$/m);
-        const rowsPrinted = demo.stdout
-            .slice(demo.stdout.indexOf('Timeline:'))
+    /** The timeline rows the demo printed after `from`: sequence, kind, resource, change type, state. */
+    const printedRows = (text: string) =>
+        text
+            .slice(text.indexOf('Timeline:'))
             .split('\n')
             .filter((line) => /^ +\d+ {2}\d{4}-/.test(line))
-            .map((line) => line.trim().split(/ {2,}/).slice(0, 6));
-        assert.deepEqual(
-            rowsPrinted.map(([sequence, , kind, resource, change, state]) => [sequence, kind, resource, change, state]),
-            [
-                ['1', 'notification', 'call', 'updated', 'establishing'],
-                ['2', 'notification', 'call', 'updated', 'established'],
-                ['3', 'hangupRequest', 'call', '-', '-'],
-                ['4', 'notification', 'call', 'updated', 'terminating'],
-                ['5', 'notification', 'call', 'deleted', 'terminated'],
-            ],
-        );
+            .map((line) => line.trim().split(/ {2,}/).slice(0, 6))
+            .map(([sequence, , kind, resource, change, state]) => [sequence, kind, resource, change, state]);
+
+    test('npm run demo, act one: places a call, hangs it up and prints its complete timeline with the command line\'s printer', async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess
+        assert.equal(code, 0, stdout + stderr);
+        const actOne = stdout.slice(0, stdout.indexOf('\nAct two:'));
+        const callId = /call id ([0-9a-f-]{36})\./.exec(actOne)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actOne, /DELETE http:\/\/localhost:\d+\/api\/calls\/[0-9a-f-]{36} -> 204/);
+        assert.match(actOne, /^ {2}state +terminated \(deleted\)$/m);
+        assert.match(actOne, /^ {2}result +200\/7000 The conversation has ended by bot\.$/m);
+        assert.deepEqual(printedRows(actOne), [
+            ['1', 'notification', 'call', 'updated', 'establishing'],
+            ['2', 'notification', 'call', 'updated', 'established'],
+            ['3', 'hangupRequest', 'call', '-', '-'],
+            ['4', 'notification', 'call', 'updated', 'terminating'],
+            ['5', 'notification', 'call', 'deleted', 'terminated'],
+        ]);
         const { events } = await rows(callId);
         assert.equal(events.length, 5, 'the demo printed what the table holds');
         // The demo reuses the command line's printer: the call reads exactly as `calls history` prints it.
         const summary = await getCall(run.table(), callId);
         const history = await listCallHistory(run.table(), callId, { top: 1000 });
-        assert.ok(demo.stdout.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${demo.stdout}`);
-        assert.ok(demo.stdout.includes(formatTimeline(history.events)), `the timeline as the command line prints it:\n${formatTimeline(history.events)}\nin:\n${demo.stdout}`);
+        assert.ok(actOne.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actOne}`);
+        assert.ok(actOne.includes(formatTimeline(history.events)), `the timeline as the command line prints it:\n${formatTimeline(history.events)}\nin:\n${actOne}`);
+    });
+
+    test('npm run demo, act two: a call whose end is dropped stays established while Graph answers 404, the reconciler run through the admin API closes it, and its call-ended event is read back from the queue', async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess: the stuck call, as the app and as Graph see it
+        assert.equal(code, 0, stdout + stderr);
+        const actTwo = stdout.slice(stdout.indexOf('\nAct two:'));
+        const callId = /^6\. Placed a second call, ([0-9a-f-]{36}),/m.exec(actTwo)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actTwo, new RegExp(`^ {5}the app {2}GET ${run.apiUrl}/calls/${callId} -> 200, callState established$`, 'm'));
+        assert.match(actTwo, new RegExp(`^ {5}Graph {4}GET https://localhost:${run.ports.simulator}/v1\\.0/communications/calls/${callId} -> 404, error 9997: Call not found\\.$`, 'm'));
+        assert.match(actTwo, new RegExp(`^10\\. Ran the reconciler now, through the host's admin API: POST http://localhost:${run.ports.functions}/admin/functions/reconcileCalls \\{"input":""\\} -> 202\\.$`, 'm'));
+        // The run's log line comes once it has ended, which may be a moment after the call was closed.
+        const reconciled = /Reconciled: \d+ active calls, \d+ quiet for 0 min, \d+ checked with Graph: [1-9]\d* closed/;
+        await eventually(async () => run.output(), (output) => reconciled.test(output), 5000, 'the reconciler run logged with npm start\'s RECONCILE_AFTER_MINUTES=0');
+        // closed by the reconciler: summary and timeline as the command line prints them, and as the table holds them
+        const summary = await getCall(run.table(), callId);
+        const history = await listCallHistory(run.table(), callId, { top: 1000 });
+        assert.equal(summary.callState, 'terminated');
+        assert.equal(summary.closedBy, 'reconciler');
+        assert.equal(summary.reconcileStatus, 404);
+        assert.match(actTwo, /^ {2}closed by +reconciler$/m);
+        assert.ok(actTwo.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actTwo}`);
+        assert.ok(actTwo.includes(formatTimeline(history.events)), `the timeline as the command line prints it:\n${formatTimeline(history.events)}\nin:\n${actTwo}`);
+        assert.deepEqual(printedRows(actTwo), [
+            ['1', 'notification', 'call', 'updated', 'establishing'],
+            ['2', 'notification', 'call', 'updated', 'established'],
+            ['3', 'hangupRequest', 'call', '-', '-'],
+            ['4', 'reconciliation', '-', '-', 'terminated'],
+        ]);
+        assert.match(actTwo, /^ +4 {2}\S+ {2}reconciliation .*reconciler: Graph answered 404\. Graph has no such call \(9997\)\. request-id [0-9a-f-]{36}$/m);
+        // the call-ended event, printed decoded, is the message on the queue, and stays there
+        const printed = /queue-triggered function gets it:\n(\{\n[\s\S]*?\n\})\n/.exec(actTwo)?.[1];
+        assert.ok(printed, actTwo);
+        const event = JSON.parse(printed) as CallEndedCloudEvent;
+        assert.equal(event.id, `${callId}/ended`);
+        assert.equal(event.type, 'teams-call-record.call.ended');
+        assert.equal(event.subject, callId);
+        assert.deepEqual(event.data, callSummaryJson(summary), 'its data is the summary the API answers');
+        const queue = new QueueClient(devStorageConnectionString({ queue: run.ports.azuriteQueue }), 'call-events');
+        const { peekedMessageItems } = await queue.peekMessages({ numberOfMessages: 32 });
+        const queued = peekedMessageItems.map((item) => JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as CallEndedCloudEvent);
+        assert.deepEqual(queued.find((message) => message.id === event.id), event);
     });
 
     test('npm run demo says what to start when the app or the simulator is not running', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseArguments } from '../../cli/arguments';
 import { CliError } from '../../cli/cliError';
-import { formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
+import { formatCallEnded, formatCallEndedHeading, formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
 import type { CallEvent } from '../../shared/callModel';
 
 const now = new Date('2026-11-29T12:00:00Z');
@@ -35,6 +35,8 @@ describe('parseArguments', () => {
             ],
         });
         assert.deepEqual(parse('list', '--continuation-token', 'a.b'), { name: 'list', json: false, options: { continuationToken: 'a.b' }, filters: [] });
+        assert.deepEqual(parse('events'), { name: 'events', follow: false, consume: false, json: false });
+        assert.deepEqual(parse('events', '--follow', '--consume', '--json'), { name: 'events', follow: true, consume: true, json: true });
     });
 
     test('times back from now: 30m, 2h, 7d', () => {
@@ -72,6 +74,8 @@ describe('parseArguments', () => {
         usageError(['list', '--since', '2h ago'], /not an ISO 8601 date/);
         usageError(['list', '--nope'], /Unknown option --nope/);
         usageError(['delete', 'call-1'], /Unknown command "delete"/);
+        usageError(['events', '--state', 'terminated'], /events does not take --state/);
+        usageError(['list', '--follow'], /list does not take --follow/);
     });
 });
 
@@ -112,6 +116,28 @@ describe('text output', () => {
         assert.match(formatSummary(summary), /^Call c1\n  state        terminated \(deleted\)\n  termination  AppInitiated\n  result       0\/\?\n/);
         assert.match(formatSummary(summary), /events       4 \(2 redeliveries not stored again\)\n/);
         assert.equal(formatCallList([summary]).split('\n')[1], 'c1       terminated (deleted)  -                      4  AppInitiated; result 0/?');
+    });
+
+    test('a reconciliation reads like a hang-up: what Graph answered, what it meant, the request id', () => {
+        const line = formatTimeline([event(4, { kind: 'reconciliation', callState: 'terminated', httpStatus: 404, resultMessage: 'Graph has no such call (9997).', graphRequestId: 'r-4' })]).split('\n')[1];
+        assert.equal(line, '  4  2026-11-29T10:00:04.000Z  reconciliation  -         -       terminated  -     reconciler: Graph answered 404. Graph has no such call (9997). request-id r-4');
+    });
+
+    test('the summary says who closed the call and when the reconciler last checked it', () => {
+        const text = formatSummary({ callId: 'c1', callState: 'terminated', deleted: false, eventCount: 4, duplicateCount: 0, closedBy: 'reconciler', reconciledAt: new Date('2026-12-01T10:15:21.077Z'), reconcileStatus: 404 });
+        assert.match(text, /\n  closed by   reconciler\n  reconciled  2026-12-01T10:15:21\.077Z \(Graph answered 404\)\n$/);
+    });
+
+    test('call-ended lines keep fixed columns, since they are printed one at a time as events arrive', () => {
+        const byGraph = { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 5, duplicateCount: 0, closedBy: 'graph' as const, resultCode: 200, resultSubcode: 7000, resultMessage: 'Ended.' };
+        const byReconciler = { callId: 'a-much-longer-call-id-than-any-graph-gives-0123', callState: 'terminated', deleted: false, eventCount: 4, duplicateCount: 0, closedBy: 'reconciler' as const, reconcileStatus: 404 };
+
+        assert.equal(formatCallEndedHeading(), `TIME (UTC)${' '.repeat(16)}CALL ID${' '.repeat(31)}STATE${' '.repeat(17)}CLOSED BY${' '.repeat(3)}REASON / RESULT\n`);
+        assert.equal(formatCallEnded('2026-12-01T09:00:01.123Z', byGraph), `2026-12-01T09:00:01.123Z  c1${' '.repeat(36)}terminated (deleted)  graph       result 200/7000 Ended.\n`);
+        assert.equal(
+            formatCallEnded('2026-12-01T09:00:02.000Z', byReconciler, 'repeat: same id as above'),
+            '2026-12-01T09:00:02.000Z  a-much-longer-call-id-than-any-graph-gives-0123  terminated            reconciler  reconciler: Graph answered 404.  (repeat: same id as above)\n',
+        );
     });
 
     test('control characters from Graph are spelled out, not sent to the terminal', () => {

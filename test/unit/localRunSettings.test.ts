@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
 import { parseStartArguments, StartUsageError } from '../../dev/localRunOptions';
-import { ensureSettingsFile, readSettingValues, settingOverrides } from '../../dev/localRunSettings';
+import { ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRunSettings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
@@ -86,6 +86,18 @@ describe('settingOverrides', () => {
         const overrides = settingOverrides({}, { azurite: DEVELOPMENT_STORAGE_PORTS, simulator: sim });
         assert.ok(names(overrides).includes('BOT_APP_ID'));
         assert.ok(names(overrides).includes('CallHistoryStorage'));
+    });
+});
+
+describe('lifecycleOverrides', () => {
+    test('the reconciler checks every active call in a local run: 0 instead of the sample\'s 45, and says what it replaced', () => {
+        assert.deepEqual(lifecycleOverrides(readSettingValues(SAMPLE), {}), [{ name: 'RECONCILE_AFTER_MINUTES', value: '0', previous: '45' }]);
+        assert.deepEqual(lifecycleOverrides({}, {}), [{ name: 'RECONCILE_AFTER_MINUTES', value: '0', previous: undefined }]);
+    });
+
+    test('a value from the environment is the developer\'s choice for this run; a file that says 0 needs nothing', () => {
+        assert.deepEqual(lifecycleOverrides({ RECONCILE_AFTER_MINUTES: '45' }, { RECONCILE_AFTER_MINUTES: '45' }), []);
+        assert.deepEqual(lifecycleOverrides({ RECONCILE_AFTER_MINUTES: '0' }, {}), []);
     });
 });
 
