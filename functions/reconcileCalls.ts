@@ -23,7 +23,7 @@ export async function reconcile(timer: Timer, context: InvocationContext): Promi
     const late = timer.isPastDue ? ' (this run was past due)' : '';
     context.log(
         `Reconciled${late}: ${result.active} active calls, ${result.due} quiet for ${afterMinutes} min, ${result.checked} checked with Graph: ` +
-            `${result.closed} closed (Graph had no such call), ${result.changed} changed, ${result.unchanged} unchanged, ${result.deferred} deferred to the next run; ${result.mended} index rows mended.`,
+            `${result.closed} closed (Graph had no such call), ${result.changed} changed, ${result.unchanged} unchanged, ${result.deferred} deferred to the next run; ${result.mended} ended calls put right outside their partition (index rows, call-ended event).`,
     );
     if (result.refused !== undefined) {
         // The run stopped without changing anything; failing the invocation makes it show as failed in the logs.

@@ -290,8 +290,18 @@ export class CallStore {
         const created = before.etag === undefined;
         const endedNow = !isCallEnded(before.summary) && isCallEnded(plan.summary);
         const redelivered = plan.outcomes.some((outcome) => outcome.outcome === 'duplicate');
-        if (created || endedNow || redelivered) await this.index.record(plan.summary);
-        if (this.onCallEnded !== undefined && isCallEnded(plan.summary) && (endedNow || redelivered)) await this.onCallEnded(plan.summary);
+        if (created || endedNow || redelivered) await this.propagate(plan.summary);
+    }
+
+    /**
+     * Writes what a call's summary implies outside its partition: for a call that has ended, its call-ended
+     * event first and then its index rows; for one that has not, its index rows. The `_active` row goes
+     * last, so a failure on the way leaves an ended call in `_active`, where the reconciler (which has no
+     * sender to redeliver for it) finds it on its next run and calls this again. Idempotent.
+     */
+    async propagate(summary: CallSummary): Promise<void> {
+        if (isCallEnded(summary) && this.onCallEnded !== undefined) await this.onCallEnded(summary);
+        await this.index.record(summary);
     }
 
     /** After a conflict: the summary first, then the marker rows, strictly after it (see the top of this file). */

@@ -12,7 +12,7 @@ import { ACTIVE_PARTITION, CallIndex, indexedCallOf, type IndexedCall } from './
 import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
 import { isCallEnded } from './callState';
 import type { CallStore } from './callStore';
-import { UpstreamError } from './errors';
+import { CallRecordError, UpstreamError } from './errors';
 import type { GraphAnswer, GraphCallOutcome, GraphCallsClient } from './graphCalls';
 import { inParallel } from './inParallel';
 import { isNotFound, StorageUnavailableError } from './storageErrors';
@@ -30,7 +30,7 @@ export interface ReconcileSettings {
 
 export interface ReconcileDependencies {
     table: TableClient;
-    store: Pick<CallStore, 'appendCallEvents' | 'getCallSummary'>;
+    store: Pick<CallStore, 'appendCallEvents' | 'getCallSummary' | 'propagate'>;
     graph: Pick<GraphCallsClient, 'getCall'>;
     log: { log(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
     now?: () => Date;
@@ -77,9 +77,16 @@ export async function reconcileCalls(deps: ReconcileDependencies, settings: Reco
         if (Date.now() > deadline) return;
         const summary = await deps.store.getCallSummary(row.callId);
         if (summary === undefined || isCallEnded(summary) || summary.firstEventAt?.getTime() !== row.firstEventAt.getTime()) {
-            // The call ended (or is gone) and its index row was not told: put the index right.
-            await (summary === undefined ? index.forget(row.callId, row.firstEventAt) : index.record(summary));
-            result.mended += 1;
+            // The call ended (or is gone) and what lives outside its partition was not told, or not all of it:
+            // its call-ended event may be missing too (nobody redelivers for a call the reconciler closed).
+            try {
+                await (summary === undefined ? index.forget(row.callId, row.firstEventAt) : deps.store.propagate(summary));
+                result.mended += 1;
+            } catch (err) {
+                if (!isRetryable(err)) throw err;
+                result.deferred += 1;
+                deps.log.warn(`Reconciler: call ${row.callId} has ended but its index or call-ended event could not be written (${(err as Error).message}); the next run tries again.`);
+            }
             return;
         }
         if (lastActivity(summary) <= quietSince) due.push(summary);
@@ -106,7 +113,16 @@ export async function reconcileCalls(deps: ReconcileDependencies, settings: Reco
             return;
         }
         const event = reconciliationEvent(now(), outcome.clientRequestId, answer, answer.status === 404 ? 'terminated' : answer.callState);
-        const appended = await deps.store.appendCallEvents(summary.callId, [event]);
+        let appended;
+        try {
+            appended = await deps.store.appendCallEvents(summary.callId, [event]);
+        } catch (err) {
+            // Storage or the call-ended queue failed: the call stays in `_active` and the next run puts it right.
+            if (!isRetryable(err)) throw err;
+            result.deferred += 1;
+            deps.log.warn(`Reconciler: the outcome for call ${summary.callId} could not be recorded in full (${(err as Error).message}); the next run tries again.`);
+            return;
+        }
         if (answer.status === 404) result.closed += appended.stored.length;
         else if (appended.stored.length > 0) result.changed += 1;
         else result.unchanged += 1;
@@ -157,4 +173,9 @@ async function activeRows(table: TableClient): Promise<IndexedCall[]> {
         throw new StorageUnavailableError(err);
     }
     return rows;
+}
+
+/** A failure the next run can get past: storage or the queue answered 503 through the app's own errors. */
+function isRetryable(err: unknown): boolean {
+    return err instanceof CallRecordError && err.status === 503;
 }

@@ -285,6 +285,25 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             assert.equal((await summary(setup, old))?.closedBy, 'reconciler');
         });
 
+        test('a call the reconciler closes while the queue is down still gets its call-ended event: the next run queues it', async () => {
+            const setup = newSetup('recQueueDown');
+            const queueDown = await host(setup, { AzureWebJobsStorage: devStorageConnectionString({ table: await freePort(), queue: await freePort() }) });
+            const stuck = await recordedCall(queueDown, 'established');
+
+            const failing = await reconcile(queueDown);
+            assert.match(failing, /1 deferred/);
+            assert.equal((await summary(setup, stuck))?.closedBy, 'reconciler', 'the record says how it ended');
+            assert.equal((await messages(setup.queue)).length, 0);
+
+            // No redelivery comes for the reconciler's own write: the next run (here on a host whose queue works) must put it right.
+            const mending = await reconcile(await host(setup));
+            assert.match(mending, /1 ended calls put right outside their partition/);
+            const [event] = (await messages(setup.queue)).filter((m) => m.subject === stuck);
+            assert.equal(event?.data.closedBy, 'reconciler');
+            assert.deepEqual(await historyKinds(setup, stuck), ['notification', 'reconciliation'], 'closed once');
+            assert.match(await reconcile(queueDown), /0 active calls/);
+        });
+
         test('two runs at once on two hosts stay exact: one reconciliation event per call', async () => {
             const setup = newSetup('recOverlap');
             const [first, second] = await Promise.all([host(setup), host(setup)]);
