@@ -190,5 +190,6 @@ function checked<T>(parse: () => T): T {
 }
 
 function usage(message: string): CliError {
-    return new CliError(EXIT.usage, `${message} Run "calls --help" for usage.`);
+    // "calls --help" would be wrong from the repository (npm run calls -- --help): say it the way that is always right.
+    return new CliError(EXIT.usage, `${message} Add --help for usage.`);
 }

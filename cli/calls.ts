@@ -59,7 +59,8 @@ async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, 
         }
         case 'unrouted': {
             const events = await allEvents((page) => listUnroutedNotifications(table, page));
-            return command.json ? json({ events: events.map(callEventJson) }) : formatTimeline(events);
+            if (command.json) return json({ events: events.map(callEventJson) });
+            return events.length === 0 ? 'No unrouted notifications: every notification stored so far was attributed to its call.\n' : formatTimeline(events);
         }
         case 'list': {
             const page = await callsUpTo(table, command.options);

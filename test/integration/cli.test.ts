@@ -172,6 +172,13 @@ describe('calls command line against Azurite', () => {
         assertCleanFailure(sameRelative, 2, /continuation token/i);
     });
 
+    test('an empty unrouted list says so instead of printing a bare header', async () => {
+        const empty = await calls(['unrouted'], { env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: uniqueTableName('cliunrouted') } });
+
+        assert.equal(empty.code, 0, empty.stderr);
+        assert.equal(empty.stdout, 'No unrouted notifications: every notification stored so far was attributed to its call.\n');
+    });
+
     test('an empty list says so instead of printing a bare header', async () => {
         const none = await calls(['list', '--state', 'ringing']);
         const emptyTable = await calls(['list'], { env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: uniqueTableName('cliempty') } });
