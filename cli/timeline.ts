@@ -64,8 +64,16 @@ export function formatTimeline(events: readonly CallEvent[]): string {
  * formatCallList(calls) // 'CALL ID  STATE  LAST EVENT (UTC)  EVENTS  REASON / RESULT\nc1  terminated  ...'
  */
 export function formatCallList(calls: readonly CallSummary[]): string {
-    const rows = calls.map((call) => [call.callId, stateOf(call), call.lastEventAt?.toISOString() ?? NONE, String(call.eventCount), summaryReasonOf(call)]);
-    return table(['CALL ID', 'STATE', 'LAST EVENT (UTC)', 'EVENTS', 'REASON / RESULT'], rows, [3]);
+    // Listed newest first by start, so the start comes first.
+    const rows = calls.map((call) => [
+        call.callId,
+        stateOf(call),
+        call.firstEventAt?.toISOString() ?? NONE,
+        call.lastEventAt?.toISOString() ?? NONE,
+        String(call.eventCount),
+        summaryReasonOf(call),
+    ]);
+    return table(['CALL ID', 'STATE', 'STARTED (UTC)', 'LAST EVENT (UTC)', 'EVENTS', 'REASON / RESULT'], rows, [4]);
 }
 
 /** Columns of `calls events`, fixed in advance: lines are printed one by one as events arrive. */

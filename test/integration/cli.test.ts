@@ -147,7 +147,7 @@ describe('calls command line against Azurite', () => {
         const rest = await calls(['list', '--json', '--continuation-token', first.continuationToken]);
         assert.deepEqual((JSON.parse(rest.stdout) as CallListPageJson).calls.map((c) => c.callId), [CALL]);
         assert.match(text.stdout, /^CALL ID\s+STATE/);
-        assert.match(text.stdout, /\ncli-sample-call\s+terminated \(deleted\)\s+2026-11-29T10:01:02.000Z\s+6\s+AppInitiated; result 0\/540000/);
+        assert.match(text.stdout, /\ncli-sample-call\s+terminated \(deleted\)\s+2026-11-29T10:00:00.000Z\s+2026-11-29T10:01:02.000Z\s+6\s+AppInitiated; result 0\/540000/);
         assert.doesNotMatch(text.stdout, /cli-other-call/);
         assert.match(later.stdout, /^No calls match\./);
     });

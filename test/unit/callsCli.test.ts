@@ -115,7 +115,9 @@ describe('text output', () => {
 
         assert.match(formatSummary(summary), /^Call c1\n  state        terminated \(deleted\)\n  termination  AppInitiated\n  result       0\/\?\n/);
         assert.match(formatSummary(summary), /events       4 \(2 redeliveries not stored again\)\n/);
-        assert.equal(formatCallList([summary]).split('\n')[1], 'c1       terminated (deleted)  -                      4  AppInitiated; result 0/?');
+        const [heading, row] = formatCallList([{ ...summary, firstEventAt: new Date('2026-11-29T10:00:00Z') }]).split('\n');
+        assert.match(heading!, /^CALL ID  STATE +STARTED \(UTC\) +LAST EVENT \(UTC\) +EVENTS  REASON \/ RESULT$/);
+        assert.equal(row, 'c1       terminated (deleted)  2026-11-29T10:00:00.000Z  -                      4  AppInitiated; result 0/?');
     });
 
     test('a reconciliation reads like a hang-up: what Graph answered, what it meant, the request id', () => {
