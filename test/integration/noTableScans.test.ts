@@ -65,6 +65,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     const steps: Step[] = [];
     /** The app operations the test sent requests for (operationId), and the timers and commands it ran. */
     const driven = { operations: new Set<string>(), timers: new Set<string>(), commands: new Set<string>() };
+    /** The call-ended events' queue of the hosts (and of `calls events`). */
+    const eventsQueue = `noscan-${randomUUID().slice(0, 8)}`;
     /** Calls as the test knows them. */
     const calls = { answered: '', stuck: '', live: '', relayed: randomUUID(), never: randomUUID() };
     /** Ended calls written long ago, in order: for the retention timer, then for `calls purge`. */
@@ -82,7 +84,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             ...simulatorAppSettings(sim),
             CallHistoryStorage: proxiedTableConnectionString(connectionString, proxy),
             CALL_HISTORY_TABLE: tableName,
-            CALL_EVENTS_QUEUE: `noscan-${randomUUID().slice(0, 8)}`,
+            CALL_EVENTS_QUEUE: eventsQueue,
             RECONCILE_AFTER_MINUTES: '0',
             RECONCILE_SCHEDULE: NEVER,
             RETENTION_DAYS: String(RETENTION_DAYS),
@@ -148,7 +150,14 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     /** The `calls` command line on the app's settings (the proxied table), in a folder without local settings. */
     function cli(args: string[]): Promise<CliRun> {
         driven.commands.add(args[0] ?? '');
-        const env = { PATH: process.env.PATH ?? '', CallHistoryStorage: proxiedTableConnectionString(testConnectionString(), proxy), CALL_HISTORY_TABLE: tableName };
+        const env = {
+            PATH: process.env.PATH ?? '',
+            CallHistoryStorage: proxiedTableConnectionString(testConnectionString(), proxy),
+            CALL_HISTORY_TABLE: tableName,
+            // `calls events` reads the hosts' queue; it has no business with the table at all.
+            AzureWebJobsStorage: testConnectionString(),
+            CALL_EVENTS_QUEUE: eventsQueue,
+        };
         return new Promise((resolve) => {
             execFile(process.execPath, [CLI, ...args], { cwd: workDir, env, timeout: 60_000 }, (err, stdout, stderr) => {
                 resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
@@ -345,7 +354,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assertNoScans('timer ');
     });
 
-    test('every calls command: show, history, list with its filters and paging, unrouted, purge --dry-run and purge', async () => {
+    test('every calls command: show, history, list with its filters and paging, events, unrouted, purge --dry-run and purge', async () => {
         // prepare
         const until = new Date(Date.now() + 60_000).toISOString();
 
@@ -373,6 +382,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         const firstPage = JSON.parse(await cliOk(['list', '--top', '1', '--json'])) as CallListPageJson;
         assert.ok(firstPage.continuationToken !== undefined);
         JSON.parse(await cliOk(['list', '--top', '1', '--json', '--continuation-token', firstPage.continuationToken])) as CallListPageJson;
+        assert.match(await cliOk(['events']), /terminated/);
+        assert.ok((await cliOk(['events', '--json'])).split('\n').filter((line) => line.startsWith('{')).length >= 1);
         assert.match(await cliOk(['unrouted']), /rejected/);
         assert.ok(((JSON.parse(await cliOk(['unrouted', '--json'])) as { events: unknown[] }).events.length) >= 1);
         const dryRun = await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--dry-run']);
@@ -381,7 +392,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`]), /Deleted 2 ended calls .* and 1 unrouted notifications/);
         assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--json']), /"calls": \[\]/);
 
-        assert.ok(steps.filter((s) => s.name.startsWith('calls ')).every((s) => s.requests.length > 0), 'every command was seen at the table');
+        // Every command but `events` (which reads the call-ended queue only) was seen at the table.
+        const tableCommands = steps.filter((s) => s.name.startsWith('calls ') && !s.name.startsWith('calls events'));
+        assert.ok(tableCommands.every((s) => s.requests.length > 0), 'every table command was seen at the table');
+        assert.ok(steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0), 'calls events sends the table nothing');
         assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge');
     });
 
