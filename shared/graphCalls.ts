@@ -1,6 +1,7 @@
-// Microsoft Graph's calls API, reached through `@azure/core-rest-pipeline`: a bearer-token policy (token
-// cached and refreshed by the policy), throttling retries that honour Retry-After, exponential retries
-// on 5xx/408/network errors, one `client-request-id` per hang-up, keep-alive connections, a user agent,
+// Microsoft Graph's calls API (the hang-up's DELETE and the reconciler's GET of a call), reached through
+// `@azure/core-rest-pipeline`: a bearer-token policy (token cached and refreshed by the policy), throttling
+// retries that honour Retry-After, exponential retries on 5xx/408/network errors, one `client-request-id`
+// per request (its retries share it), keep-alive connections, a user agent,
 // and a deadline for the whole series of attempts. A log of the attempts tells what Graph last said when
 // the deadline ends the series, so that the caller gets Graph's status instead of a bare timeout.
 
