@@ -135,7 +135,8 @@ async function main(): Promise<void> {
 
     // On a quiet machine: Azurite and the hosts are gone.
     progress(`cold start: ${options.coldStartRuns} runs per load set`);
-    const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
+    // AzureWebJobsStorage as the Functions host always sets it (the call-ended events fall back to it).
+    const coldStart = await measureColdStart(options.coldStartRuns, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
     progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
     progress(`console: headless Chromium, 100 calls and a ${CONSOLE_LONG_CALL_EVENTS}-event call, ${options.consoleRuns} runs`);
