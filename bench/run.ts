@@ -12,7 +12,7 @@ import { measureColdStart } from './coldStart';
 import { CONSOLE_LONG_CALL_EVENTS, measureConsole } from './consoleLoad';
 import { AppGrowth, LONG_HISTORY, measureMarkerWeight, repeatGrowth, StorageGrowth } from './costGrowth';
 import { measureDeploySize } from './deploySize';
-import { createMinimalFunctionApp } from './minimalFunctionApp';
+import { createBenchFunctionApp } from './benchFunctionApp';
 import { describeMachine } from './machine';
 import { measureLoad, type Series, type Subjects } from './loadPhase';
 import { pairedRatio, summarise, type LoadSample } from './loadSample';
@@ -72,7 +72,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
 
         const bareWriter = await startBareWriter(connectionString, BARE_WRITER_TABLE);
         closers.push(() => bareWriter.stop());
-        const minimalAppDir = createMinimalFunctionApp(REPOSITORY_ROOT);
+        const minimalAppDir = createBenchFunctionApp(REPOSITORY_ROOT, 'minimalFunction.js');
         closers.push(() => rmSync(minimalAppDir, { recursive: true, force: true }));
         const minimalHost = await env.startHost({ CALL_HISTORY_TABLE: MINIMAL_FUNCTION_TABLE }, minimalAppDir);
         closers.push(() => minimalHost.stop());
