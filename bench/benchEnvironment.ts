@@ -13,6 +13,11 @@ import { startHostProcess, type HostProcess } from '../test/support/hostProcess'
 export const BENCH_BOT_APP_ID = '6a1f7a52-0d39-4d8c-9d5e-1c2f3b4a5d6e';
 export const BENCH_TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
 export const APP_TABLE = 'BenchCallHistory';
+/**
+ * Timers run only when a measurement asks (the admin endpoint), never by their schedules (midnight on
+ * 1 January), so no reconciler or purge run lands in a load window of another measurement.
+ */
+export const TIMERS_ON_DEMAND = { RECONCILE_SCHEDULE: '0 0 0 1 1 *', RETENTION_SCHEDULE: '0 0 0 1 1 *' } as const;
 
 export interface BenchEnvironment {
     azurite: RunningAzurite;
@@ -46,7 +51,15 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
 
         const startHost = async (env: Record<string, string>, appDir?: string): Promise<HostProcess> => {
             const host = await startHostProcess({
-                env: { CallHistoryStorage: azurite.connectionString, CALL_HISTORY_TABLE: APP_TABLE, NODE_EXTRA_CA_CERTS: tls.caCertPath, ...env },
+                env: {
+                    // As in Azure, the host has AzureWebJobsStorage, so call-ended events are on by default (its queue).
+                    AzureWebJobsStorage: azurite.connectionString,
+                    CallHistoryStorage: azurite.connectionString,
+                    CALL_HISTORY_TABLE: APP_TABLE,
+                    NODE_EXTRA_CA_CERTS: tls.caCertPath,
+                    ...TIMERS_ON_DEMAND,
+                    ...env,
+                },
                 ...(appDir !== undefined ? { appDir } : {}),
             });
             stops.push(() => host.stop());

@@ -34,7 +34,9 @@ export async function measureConsole(runs: number): Promise<ConsoleBenchResult> 
     try {
         const table = TableClient.fromConnectionString(azurite.connectionString, TABLE, { allowInsecureConnection: true });
         await seed(new CallStore(table, { dedupeWindowSeconds: 600 }));
-        const host = await startHostProcess({ env: { CallHistoryStorage: azurite.connectionString, CALL_HISTORY_TABLE: TABLE, CALLBACK_AUTH: 'disabled' } });
+        const host = await startHostProcess({
+            env: { AzureWebJobsStorage: azurite.connectionString, CallHistoryStorage: azurite.connectionString, CALL_HISTORY_TABLE: TABLE, CALLBACK_AUTH: 'disabled' },
+        });
         const browser = await launchChromium();
         try {
             const list: number[] = [];

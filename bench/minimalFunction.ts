@@ -1,5 +1,5 @@
 // The minimal function: the bare writer's work as an HTTP function on @azure/functions, run by the same
-// local host as the app (see minimalFunctionApp.ts). Between it and the bare writer lies the cost of the
+// local host as the app (see benchFunctionApp.ts). Between it and the bare writer lies the cost of the
 // Functions layer; between it and the app, the cost of what the app does (token check, parsing,
 // redelivery check, logging). Like a function file of the app, loading it registers the function.
 

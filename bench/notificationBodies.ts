@@ -33,6 +33,60 @@ export function callUpdate(callId: string, version: number): Record<string, unkn
 
 /** `count` consecutive updates of one call in one body, starting at `firstVersion`. */
 export function callbackBody(callId: string, firstVersion: number, count = 1): string {
-    const value = Array.from({ length: count }, (_, i) => callUpdate(callId, firstVersion + i));
-    return JSON.stringify({ '@odata.type': '#microsoft.graph.commsNotifications', value });
+    return notificationsBody(Array.from({ length: count }, (_, i) => callUpdate(callId, firstVersion + i)));
+}
+
+/**
+ * What a call sends from start to end: `rosterUpdates` `/participants` notifications between its start and
+ * its end, and Graph's `deleted` after the `terminated` one or not. Calls of a typical Teams bot get a handful.
+ */
+export interface CallShape {
+    rosterUpdates: number;
+    deletedAfterEnd: boolean;
+}
+
+/** Eight notifications: establishing, established, four roster changes, terminated, deleted. */
+export const TYPICAL_CALL: CallShape = { rosterUpdates: 4, deletedAfterEnd: true };
+
+/** Seconds after the call's start at which each notification of a typical call arrives (a six-minute call). */
+export const TYPICAL_CALL_OFFSETS_S = [0, 3, 10, 60, 180, 300, 360, 361];
+
+/** The position (0-based) of the notification that ends a call of this shape. */
+export function endingPosition(shape: CallShape): number {
+    return 2 + shape.rosterUpdates;
+}
+
+/** The notifications of one whole call, in the order Graph sends them, each one distinct. */
+export function callLifecycle(callId: string, shape: CallShape): Array<Record<string, unknown>> {
+    const resourceUrl = `/communications/calls/${callId}`;
+    const call = (changeType: string, state: string, version: number, extra: Record<string, unknown> = {}) => {
+        const update = callUpdate(callId, version);
+        return { ...update, changeType, resourceData: { ...(update.resourceData as Record<string, unknown>), state, ...extra } };
+    };
+    const roster = (count: number) => ({
+        '@odata.type': '#microsoft.graph.commsNotification',
+        changeType: 'updated',
+        resourceUrl: `${resourceUrl}/participants`,
+        resourceData: Array.from({ length: count }, (_, i) => ({
+            '@odata.type': '#microsoft.graph.participant',
+            id: `${callId.slice(-8)}-participant-${i + 1}`,
+            info: { '@odata.type': '#microsoft.graph.participantInfo', identity: { user: { id: `user-${i + 1}`, displayName: `Participant ${i + 1}` } } },
+            isMuted: i % 2 === 1,
+            isInLobby: false,
+            mediaStreams: [{ mediaType: 'audio', direction: 'sendReceive', serverMuted: false }],
+        })),
+    });
+    const ended = { resultInfo: { code: 0, subcode: 540000, message: 'Call ended by the user.' } };
+    return [
+        call('created', 'establishing', 1),
+        call('updated', 'established', 2),
+        ...Array.from({ length: shape.rosterUpdates }, (_, i) => roster(2 + i)),
+        call('updated', 'terminated', 3, ended),
+        ...(shape.deletedAfterEnd ? [call('deleted', 'terminated', 4, ended)] : []),
+    ];
+}
+
+/** A callback body of the given notifications. */
+export function notificationsBody(notifications: readonly unknown[]): string {
+    return JSON.stringify({ '@odata.type': '#microsoft.graph.commsNotifications', value: notifications });
 }

@@ -20,6 +20,21 @@ export function cpuMillis(pid: number | undefined): number | undefined {
     }
 }
 
+/**
+ * User plus system CPU milliseconds of a process and of its children that have ended and been waited for
+ * (theirs include their own children's); undefined without /proc. At the end of a run, when every process
+ * the run started has ended, this is all the CPU the run used.
+ */
+export function cpuMillisWithEndedChildren(pid: number): number | undefined {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return [11, 12, 13, 14].reduce((sum, field) => sum + Number(fields[field]), 0) * MILLIS_PER_TICK;
+    } catch {
+        return undefined;
+    }
+}
+
 export type Processes = Record<string, number | undefined>;
 
 export interface CpuMeter {

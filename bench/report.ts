@@ -1,5 +1,5 @@
 // Turns a run's results into the Markdown tables printed at the end of `npm run bench` (and pasted into
-// docs/benchmarks.md): throughput by concurrency, the targets, and where the CPU went.
+// bench/README.md): throughput by concurrency, the targets, the call index and lifecycle, and where the CPU went.
 
 import { LONG_HISTORY } from './costGrowth';
 import type { LoadSummary } from './loadSample';
@@ -33,21 +33,25 @@ function throughputTable(results: BenchResults): string {
     );
 }
 
+/** The target check of that name, as the target column shows it. */
+function verdictOf(results: BenchResults, name: string): string {
+    const t = results.targets.find((candidate) => candidate.name === name);
+    // Three decimals, so a value just over a limit does not print as the limit itself.
+    return t === undefined ? '' : `${t.comparison} ${t.limit}: ${t.met ? 'met' : 'MISSED'} (${Number.isInteger(t.value) ? t.value : t.value.toFixed(3)})`;
+}
+
 function targetTable(results: BenchResults, top: string): string {
-    const verdict = (name: string) => {
-        const t = results.targets.find((candidate) => candidate.name === name);
-        // Three decimals, so a value just over a limit does not print as the limit itself.
-        return t === undefined ? '' : `${t.comparison} ${t.limit}: ${t.met ? 'met' : 'MISSED'} (${Number.isInteger(t.value) ? t.value : t.value.toFixed(3)})`;
-    };
+    const verdict = (name: string) => verdictOf(results, name);
     const { settings, ackLatencyMs: ack, costGrowth, coldStart, deploySize, tokenReuse } = results;
     return table(
         ['measurement', 'result', 'target'],
         [
             [
                 `the app / storage floor at concurrency ${top}`,
-                `${fixed(results.ingest[top]?.ratioToFloor)}; minimal function / floor ${fixed(results.minimalFunction[top]?.ratioToFloor)}, the app / minimal function ${fixed(results.ingest[top]?.ratioToMinimalFunction)}`,
+                `${fixed(results.ingest[top]?.ratioToFloor)}; minimal function / floor ${fixed(results.minimalFunction[top]?.ratioToFloor)}`,
                 verdict('ingestToFloor'),
             ],
+            [`the app / minimal function at concurrency ${top}`, fixed(results.ingest[top]?.ratioToMinimalFunction), verdict('ingestToMinimalFunction')],
             [`batches of ${settings.batchSize} / single notifications at ${top}`, fixed(results.batches[top]?.ratioToSingle), verdict('batchToSingle')],
             [`acknowledgement latency at ${ack.concurrency}, p50 / p95 / p99`, `${fixed(ack.p50, 1)} / ${fixed(ack.p95, 1)} / ${fixed(ack.p99, 1)} ms`, ''],
             [
@@ -94,6 +98,80 @@ function targetTable(results: BenchResults, top: string): string {
     );
 }
 
+function indexAndLifecycleTable(results: BenchResults): string {
+    const verdict = (name: string) => verdictOf(results, name);
+    const { listing, indexCost, storageRequests, memory, reconciler, retention, callEvents } = results;
+    const calls = (n: number) => `${whole(n)}-call table`;
+    const kinds = (counted: Record<string, number>) => Object.entries(counted).map(([kind, n]) => `${n} ${kind}`).join(' + ');
+    const position = storageRequests.typicalCall;
+    const slow = reconciler.withGraphLatency;
+    return table(
+        ['measurement', 'result', 'target'],
+        [
+            [
+                `one page (top=${listing.top}, the last hour) through GET /api/calls, ${calls(listing.small.calls)} / ${calls(listing.large.calls)}`,
+                `${fixed(listing.small.pageMs, 1)} / ${fixed(listing.large.pageMs, 1)} ms, ratio ${fixed(listing.timeRatio)} (median of ${listing.rounds} rounds); ` +
+                    `listCalls alone ${fixed(listing.small.functionMs, 1)} / ${fixed(listing.large.functionMs, 1)} ms, ratio ${fixed(listing.functionRatio)}`,
+                verdict('listingTimeRatio'),
+            ],
+            [
+                'storage requests per page, small / large table',
+                `${listing.small.requestsPerPage} (${kinds(listing.small.requestKinds)}) / ${listing.large.requestsPerPage} (${kinds(listing.large.requestKinds)})`,
+                verdict('listingRequestsDifference'),
+            ],
+            [
+                'Azurite alone, small / large table: one point read; one query of an empty partition',
+                `${fixed(listing.small.pointReadMs, 2)} / ${fixed(listing.large.pointReadMs, 2)} ms; ${fixed(listing.small.partitionQueryMs, 2)} / ${fixed(listing.large.partitionQueryMs, 2)} ms`,
+                '',
+            ],
+            [
+                `ingest of whole calls (${indexCost.notificationsPerCall} notifications, 1 per POST) at ${indexCost.concurrency}, with the index / without its writes`,
+                `${whole(indexCost.withIndex.rate)} / ${whole(indexCost.withoutIndex.rate)} notifications/s, ratio ${fixed(indexCost.ratio)}; ` +
+                    `p99 ${fixed(indexCost.withIndex.latencyMs.p99, 1)} / ${fixed(indexCost.withoutIndex.latencyMs.p99, 1)} ms`,
+                verdict('ingestWithIndex'),
+            ],
+            [
+                `table requests per notification of a typical call, 1st to ${position.tableRequests.length}th (ending: ${position.endingPosition + 1}th)`,
+                `${position.tableRequests.join(', ')}; queue requests ${position.queueRequests.join(', ')} (median of ${position.calls} calls)`,
+                verdict('laterNotificationRequests'),
+            ],
+            [
+                `host RSS ingesting ${whole(memory.calls)} whole calls (${memory.notificationsPerCall} notifications, ${memory.notificationsPerPost} per POST)`,
+                `${whole(memory.rssMiB.afterWarmUp)} MiB after warm-up; ${memory.rssMiB.samples.map((sample) => whole(sample.rssMiB)).join(', ')} MiB at each tenth; ` +
+                    `${whole(memory.rssMiB.atEnd)} MiB at the end, ${whole(memory.rssMiB.idle)} MiB idle 5 s later, peak ${whole(memory.rssMiB.peak)} MiB ` +
+                    `(${whole(memory.notificationsPerSecond)} notifications/s)`,
+                '',
+            ],
+            [
+                `reconciler: ${whole(reconciler.backlog)} stuck calls beside ${whole(reconciler.liveCalls)} live ones, ${reconciler.maxCallsPerRun} per run`,
+                `${fixed(reconciler.checkedPerSecond, 1)} calls checked per second; runs of ${reconciler.runs.map((run) => `${run.checked} in ${fixed(run.durationMs / 1000, 1)} s`).join(', ')}; ` +
+                    `drained ${fixed(reconciler.drainMinutes, 1)} min after the first run on the ${reconciler.scheduleMinutes}-minute schedule; ` +
+                    `live calls asked ${reconciler.liveCallsAsked}, stuck left open ${reconciler.stuckLeftOpen}`,
+                verdict('reconcilerMistakes'),
+            ],
+            [
+                `reconciler with Graph answering in ${slow.graphLatencyMs} ms`,
+                `${slow.calls} checked in ${fixed(slow.durationMs / 1000, 1)} s (${fixed(slow.checkedPerSecond, 1)} per second)`,
+                '',
+            ],
+            [
+                `retention: ${retention.oldCallsPerRun} old calls purged, ${calls(retention.small.calls)} / ${calls(retention.large.calls)}`,
+                `${fixed(retention.small.msPerCall, 2)} / ${fixed(retention.large.msPerCall, 2)} ms and ${fixed(retention.small.requestsPerCall, 1)} / ${fixed(retention.large.requestsPerCall, 1)} requests per call ` +
+                    `(${fixed(retention.small.rowsPerCall, 1)} rows each), ratio ${fixed(retention.costRatio)}; ${whole(retention.small.rowsPerSecond)} / ${whole(retention.large.rowsPerSecond)} rows deleted per second; ` +
+                    `storage alone (the same operations from the bench) ${fixed(retention.storageAlone.smallMsPerCall, 2)} / ${fixed(retention.storageAlone.largeMsPerCall, 2)} ms per call, ratio ${fixed(retention.storageAlone.ratio)}`,
+                verdict('purgeCostRatio'),
+            ],
+            [
+                `callback acknowledgement at ${callEvents.concurrency}, calls of ${callEvents.notificationsPerCall} (a quarter of POSTs end a call), call-ended messages on / off`,
+                `p99 ${fixed(callEvents.on.latencyMs.p99, 1)} / ${fixed(callEvents.off.latencyMs.p99, 1)} ms (ending POSTs ${fixed(callEvents.on.endingP99Ms, 1)} / ${fixed(callEvents.off.endingP99Ms, 1)} ms); ` +
+                    `p50 ${fixed(callEvents.on.latencyMs.p50, 1)} / ${fixed(callEvents.off.latencyMs.p50, 1)} ms; ${whole(callEvents.on.rate)} / ${whole(callEvents.off.rate)} notifications/s (ratio ${fixed(callEvents.rateRatio)}); ` +
+                    `${whole(callEvents.messagesQueued)} messages for ${whole(callEvents.callsEnded)} ended calls`,
+                '',
+            ],
+        ],
+    );
+}
+
 function cpuTable(results: BenchResults, top: string): string {
     const processes = ['azurite', 'server', 'bench', 'other'];
     const rows: Array<[string, LoadSummary | undefined]> = [
@@ -115,12 +193,19 @@ function cpuTable(results: BenchResults, top: string): string {
 
 /** Repetitions during which processes outside the benchmark took more than a tenth of the cores. */
 function disturbance(results: BenchResults): string {
-    const summaries = [results.storageFloor, results.bareWriter, results.minimalFunction, results.ingest, results.batches].flatMap((series) => Object.values(series));
+    const summaries = [
+        ...[results.storageFloor, results.bareWriter, results.minimalFunction, results.ingest, results.batches].flatMap((series) => Object.values(series)),
+        results.indexCost.withIndex,
+        results.indexCost.withoutIndex,
+        results.callEvents.on,
+        results.callEvents.off,
+    ];
     const shares = summaries.flatMap((summary) => summary.otherCoreShares).filter((share): share is number => share !== undefined);
     if (shares.length === 0) return 'Other load on the machine: not measured (no /proc).';
     const disturbed = shares.filter((share) => share > DISTURBED_SHARE).length;
     const worst = Math.max(...shares);
-    return `Other load on the machine: ${disturbed} of ${shares.length} load repetitions had other processes using more than ${DISTURBED_SHARE * 100}% of the cores (worst ${Math.round(worst * 100)}%).`;
+    const overRun = results.otherCoreShareOverRun === undefined ? '' : ` Over the whole run (${results.durationSeconds} s) they used ${Math.round(results.otherCoreShareOverRun * 100)}% of the cores.`;
+    return `Other load on the machine: ${disturbed} of ${shares.length} load repetitions had other processes using more than ${DISTURBED_SHARE * 100}% of the cores (worst ${Math.round(worst * 100)}%).${overRun}`;
 }
 
 const DISTURBED_SHARE = 0.1;
@@ -130,13 +215,20 @@ export function formatReport(results: BenchResults): string {
     const top = String(Math.max(...settings.concurrencies));
     return [
         `Machine: ${machine.cores} cores (${machine.cpuModel}), Node.js ${machine.node}, ${machine.platform}, ${machine.memoryGiB} GiB; load average ${machine.loadAverageAtStart} at start.`,
-        `Settings: ${settings.repetitions} repetitions of ${settings.windowMs} ms per load measurement (medians shown), ${settings.calls} calls, ${settings.coldStartRuns} cold-start runs per set.`,
+        `Settings: ${settings.quick ? 'QUICK (development sizes: noisy, not for publishing); ' : ''}${settings.repetitions} repetitions of ${settings.windowMs} ms per load measurement (medians shown), ` +
+            `${settings.calls} calls, ${settings.coldStartRuns} cold-start runs per set; call tables of ${whole(settings.callTables[0])} and ${whole(settings.callTables[1])} calls, ` +
+            `${whole(settings.memoryCalls)} calls for memory, a reconciler backlog of ${whole(settings.reconcileBacklog)}.`,
+        `Run started ${results.startedAt}, took ${results.durationSeconds} s.`,
         '',
         'Notifications per second; in parentheses and in the ratio columns, the median of the per-repetition ratios:',
         '',
         throughputTable(results),
         '',
         targetTable(results, top),
+        '',
+        'The call index and the call lifecycle (issues 10 and 11):',
+        '',
+        indexAndLifecycleTable(results),
         '',
         cpuTable(results, top),
         '',

@@ -4,6 +4,7 @@ import type { ColdStartResult } from './coldStart';
 import type { ConsoleBenchResult } from './consoleLoad';
 import type { GrowthSample, MarkerWeight } from './costGrowth';
 import type { DeploySize } from './deploySize';
+import type { IndexAndLifecycleResults } from './indexAndLifecycle';
 import type { LoadSummary } from './loadSample';
 import type { MachineInfo } from './machine';
 import type { BenchOptions } from './options';
@@ -23,10 +24,13 @@ export interface TargetCheck {
     met: boolean;
 }
 
-export interface BenchResults {
+/** Everything of the run; the call index and lifecycle measurements (issues 10 and 11) come from IndexAndLifecycleResults. */
+export interface BenchResults extends IndexAndLifecycleResults {
     startedAt: string;
     durationSeconds: number;
     machine: MachineInfo;
+    /** Share of the machine's cores (0 to 1) that processes outside the run used over the whole run; undefined without /proc. */
+    otherCoreShareOverRun?: number;
     settings: Omit<BenchOptions, 'output'>;
     /** Keyed by concurrency. */
     storageFloor: Record<string, LoadSummary>;

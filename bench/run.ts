@@ -1,8 +1,10 @@
 // `npm run bench`: starts Azurite (in memory), a callback token signer and the local host, runs every
-// measurement of issue 6 in this one process run, prints the tables and writes bench/results.json.
+// measurement (issues 6, 9, 10, 11 and 13; see bench/README.md) in this one process run, prints the tables
+// and writes bench/results.json.
 
 import { TableClient } from '@azure/data-tables';
 import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startBareWriter } from './bareWriter';
@@ -12,12 +14,14 @@ import { measureColdStart } from './coldStart';
 import { CONSOLE_LONG_CALL_EVENTS, measureConsole } from './consoleLoad';
 import { AppGrowth, LONG_HISTORY, measureMarkerWeight, repeatGrowth, StorageGrowth } from './costGrowth';
 import { measureDeploySize } from './deploySize';
-import { createMinimalFunctionApp } from './minimalFunctionApp';
-import { describeMachine } from './machine';
+import { measureIndexAndLifecycle } from './indexAndLifecycle';
+import { createBenchFunctionApp } from './benchFunctionApp';
+import { describeMachine, machineBusyMillis } from './machine';
 import { measureLoad, type Series, type Subjects } from './loadPhase';
 import { pairedRatio, summarise, type LoadSample } from './loadSample';
 import { parseBenchOptions, type BenchOptions } from './options';
 import { formatReport } from './report';
+import { cpuMillisWithEndedChildren } from './processCpu';
 import { progress } from './progress';
 import { check, type BenchResults } from './results';
 import { StorageFloor } from './storageFloor';
@@ -46,7 +50,7 @@ async function measureCostGrowth(options: BenchOptions, subjects: Subjects): Pro
     };
 }
 
-type RunningResults = Omit<BenchResults, 'machine' | 'coldStart' | 'deploySize' | 'console' | 'targets' | 'durationSeconds'>;
+type RunningResults = Omit<BenchResults, 'machine' | 'coldStart' | 'deploySize' | 'console' | 'targets' | 'durationSeconds' | 'otherCoreShareOverRun'>;
 
 async function measureAgainstServices(options: BenchOptions, startedAt: string): Promise<RunningResults> {
     const env = await startBenchEnvironment();
@@ -72,7 +76,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
 
         const bareWriter = await startBareWriter(connectionString, BARE_WRITER_TABLE);
         closers.push(() => bareWriter.stop());
-        const minimalAppDir = createMinimalFunctionApp(REPOSITORY_ROOT);
+        const minimalAppDir = createBenchFunctionApp(REPOSITORY_ROOT, 'minimalFunction.js');
         closers.push(() => rmSync(minimalAppDir, { recursive: true, force: true }));
         const minimalHost = await env.startHost({ CALL_HISTORY_TABLE: MINIMAL_FUNCTION_TABLE }, minimalAppDir);
         closers.push(() => minimalHost.stop());
@@ -99,6 +103,8 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
         progress('storage requests per notification: a new host whose storage goes through a counting proxy');
         const storageRequests = await measureStorageRequests(env.azurite, tokens, (settings) => env.startHost({ ...env.callbackSettings, ...settings }), 100);
 
+        const acrossCalls = await measureIndexAndLifecycle(env, options, tokens, REPOSITORY_ROOT);
+
         const ingestTop = summarise(phases.ingest[String(top)] ?? []);
         const toFloor = (series: Series) =>
             mapSeries(series, (samples, key) => ({ ...summarise(samples), ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []) }));
@@ -118,6 +124,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
             costGrowth,
             storageRequests,
             tokenReuse: { ...tokenReuse, tokenRequestsPer100: (tokenReuse.tokenRequests * 100) / tokenReuse.hangUps },
+            ...acrossCalls,
         };
     } finally {
         process.off('SIGINT', onSignal);
@@ -130,12 +137,14 @@ async function main(): Promise<void> {
     const options = parseBenchOptions(process.argv.slice(2), path.join(REPOSITORY_ROOT, 'bench/results.json'));
     const started = performance.now();
     const machine = describeMachine();
+    const cpuAtStart = { machine: machineBusyMillis(), run: cpuMillisWithEndedChildren(process.pid) };
     progress(`${machine.cores} cores, Node.js ${machine.node}; starting Azurite, the callback signer, the hosts and the bare writer`);
     const measured = await measureAgainstServices(options, new Date().toISOString());
 
     // On a quiet machine: Azurite and the hosts are gone.
     progress(`cold start: ${options.coldStartRuns} runs per load set`);
-    const coldStart = await measureColdStart(options.coldStartRuns, { CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
+    // AzureWebJobsStorage as the Functions host always sets it (the call-ended events fall back to it).
+    const coldStart = await measureColdStart(options.coldStartRuns, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
     progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
     progress(`console: headless Chromium, 100 calls and a ${CONSOLE_LONG_CALL_EVENTS}-event call, ${options.consoleRuns} runs`);
@@ -147,18 +156,27 @@ async function main(): Promise<void> {
         appRatio: coldStart.app.loadMs / coldStart.baseline.loadMs,
         callbackRatio: coldStart.callback.loadMs / coldStart.baseline.loadMs,
     };
+    const elapsedMs = performance.now() - started;
     const results: BenchResults = {
         ...measured,
         machine,
-        durationSeconds: Math.round((performance.now() - started) / 1000),
+        durationSeconds: Math.round(elapsedMs / 1000),
+        otherCoreShareOverRun: otherCoreShare(cpuAtStart, elapsedMs),
         coldStart: withRatios,
         deploySize,
         console: consoleLoad,
         targets: [
             check('ingestToFloor', measured.ingest[top]?.ratioToFloor ?? Number.NaN, '>=', 0.8),
             check('batchToSingle', measured.batches[top]?.ratioToSingle ?? Number.NaN, '>=', 3),
+            check('ingestToMinimalFunction', measured.ingest[top]?.ratioToMinimalFunction ?? Number.NaN, '>=', 0.86),
             check('costGrowth', measured.costGrowth.app.ratio, '<=', 1.2),
             check('markerKeysDropped', measured.costGrowth.markerWeight.keysInWindow - measured.costGrowth.markerWeight.keysFound, '==', 0),
+            check('listingTimeRatio', measured.listing.timeRatio, '<=', 1.3),
+            check('listingRequestsDifference', measured.listing.large.requestsPerPage - measured.listing.small.requestsPerPage, '==', 0),
+            check('ingestWithIndex', measured.indexCost.ratio, '>=', 0.9),
+            check('laterNotificationRequests', laterNotificationRequests(measured.storageRequests), '==', 1),
+            check('purgeCostRatio', measured.retention.costRatio, '<=', 1.3),
+            check('reconcilerMistakes', measured.reconciler.liveCallsAsked + measured.reconciler.stuckLeftOpen, '==', 0),
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
             check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),
@@ -167,6 +185,18 @@ async function main(): Promise<void> {
     writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
     console.log(formatReport(results));
     console.log(`\nResults written to ${path.relative(process.cwd(), options.output) || options.output} (${results.durationSeconds} s).`);
+}
+
+/** The most table requests any notification of a typical call after its first, other than its ending one, took. */
+function laterNotificationRequests({ typicalCall }: BenchResults['storageRequests']): number {
+    return Math.max(...typicalCall.tableRequests.filter((_, position) => position > 0 && position !== typicalCall.endingPosition));
+}
+
+/** The share of the cores that processes outside this run (and the processes it started, all ended by now) used since `start`. */
+function otherCoreShare(start: { machine: number | undefined; run: number | undefined }, elapsedMs: number): number | undefined {
+    const [machine, run] = [machineBusyMillis(), cpuMillisWithEndedChildren(process.pid)];
+    if (start.machine === undefined || start.run === undefined || machine === undefined || run === undefined) return undefined;
+    return Math.max(0, machine - start.machine - (run - start.run)) / elapsedMs / os.availableParallelism();
 }
 
 function mapSeries<T>(series: Series, summary: (samples: LoadSample[], key: string) => T): Record<string, T> {
