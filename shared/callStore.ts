@@ -372,7 +372,10 @@ export class CallStore {
         }
         const markers = new Map(call.markers);
         for (const { prefix, row } of plan.markers) markers.set(prefix, { ...row, exists: true });
-        this.known.set(callId, { summary: plan.summary, etag, markers });
+        // A copy, so the cache holds only its own strings: the ETag is a slice of the transaction's response
+        // and the summary's strings are slices of the notifications' text, and V8 keeps the whole string a
+        // slice was cut from alive. Kept as they come, a cached call held about 13 KiB instead of under 1.
+        this.known.set(callId, structuredClone({ summary: plan.summary, etag, markers }));
     }
 }
 
