@@ -1,6 +1,6 @@
 // The measurements of the call index (issue 10) and the call lifecycle (issue 11), in the order that keeps
-// each one's table small while the next runs: the load comparisons first, then the reconciler, then the two
-// call tables of the listing and retention measurements (dropped when done), then the host's memory.
+// each one's table small while the next runs: the load comparisons first, then the reconciler, the host's
+// memory, and last the two call tables of the listing and retention measurements (dropped when done).
 
 import type { BenchEnvironment } from './benchEnvironment';
 import { measureCallEventsCost, type CallEventsCostResult } from './callEventsCost';
@@ -30,6 +30,8 @@ export async function measureIndexAndLifecycle(env: BenchEnvironment, options: B
     const callEvents = await measureCallEventsCost(env, load);
     progress(`reconciler: a backlog of ${options.reconcileBacklog} stuck calls, default settings`);
     const reconciler = await measureReconciler(env, options.reconcileBacklog, options.reconcileLatencyCalls);
+    progress(`memory: a new host ingests ${options.memoryCalls.toLocaleString('en-US')} whole calls`);
+    const memory = await measureMemory(env, tokens, options.memoryCalls);
 
     const tables = await prepareCallTables(env, options.callTables);
     let listing: ListingResult;
@@ -42,7 +44,5 @@ export async function measureIndexAndLifecycle(env: BenchEnvironment, options: B
         await tables.close();
     }
 
-    progress(`memory: a new host ingests ${options.memoryCalls.toLocaleString('en-US')} whole calls`);
-    const memory = await measureMemory(env, tokens, options.memoryCalls);
     return { indexCost, callEvents, reconciler, listing, retention, memory };
 }
