@@ -37,7 +37,7 @@ export interface BenchOptions {
     output: string;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--window-ms 1500] [--repetitions 5] [--cold-start-runs 7] [--output bench/results.json]`;
+const USAGE = `Usage: npm run bench -- [--quick] [--window-ms 1500] [--repetitions 5] [--cold-start-runs 7] [--memory-calls 50000] [--output bench/results.json]`;
 
 export function parseBenchOptions(argv: string[], defaultOutput: string): BenchOptions {
     const { values } = parseArgs({
@@ -47,6 +47,7 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
             'window-ms': { type: 'string' },
             repetitions: { type: 'string' },
             'cold-start-runs': { type: 'string' },
+            'memory-calls': { type: 'string' },
             output: { type: 'string' },
             help: { type: 'boolean' },
         },
@@ -74,7 +75,7 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
         purgeRepetitions: size(3, 1),
         reconcileBacklog: size(2000, 600),
         reconcileLatencyCalls: size(500, 40),
-        memoryCalls: size(50_000, 2000),
+        memoryCalls: positiveInteger(values['memory-calls'], size(50_000, 2000), '--memory-calls'),
         quick,
         output: values.output ?? defaultOutput,
     };
