@@ -5,6 +5,6 @@
 // the same function file, settings, transactions, call-ended messages and host.
 
 import '../functions/callNotifications';
-import { CallIndex } from '../shared/callIndex';
+import { CallIndex } from '../shared/record/callIndex';
 
 CallIndex.prototype.record = async function recordNothing(): Promise<void> {};

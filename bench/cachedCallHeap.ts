@@ -7,8 +7,8 @@
 import { TableClient } from '@azure/data-tables';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAzurite } from '../dev/azurite';
-import { CallStore } from '../shared/callStore';
-import { DEFAULTS } from '../shared/config';
+import { CallStore } from '../shared/record/callStore';
+import { DEFAULTS } from '../shared/settings/config';
 import { seedCalls, spreadCalls } from './seedCalls';
 
 const CALLS = 3000;

@@ -4,8 +4,8 @@
 // whose table storage goes through a counting proxy, so every request of a page or a purge is counted.
 
 import { TableClient } from '@azure/data-tables';
-import { CallStore } from '../shared/callStore';
-import { DEFAULTS } from '../shared/config';
+import { CallStore } from '../shared/record/callStore';
+import { DEFAULTS } from '../shared/settings/config';
 import type { HostProcess } from '../test/support/hostProcess';
 import type { BenchEnvironment } from './benchEnvironment';
 import { startCountingProxy, throughProxy, type CountingProxy } from './countingProxy';

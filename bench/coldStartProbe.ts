@@ -1,5 +1,5 @@
 // Child process of the cold-start measurement: `node dist/bench/coldStartProbe.js <app|callback|baseline>`.
-// Provides `@azure/functions-core` the way the Functions worker (and dev/host.ts) does, then times the
+// Provides `@azure/functions-core` the way the Functions worker (and dev/host/main.ts) does, then times the
 // requires of one load set and prints one JSON line.
 
 import path from 'node:path';

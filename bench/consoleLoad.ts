@@ -4,9 +4,9 @@
 // `node dist/bench/consoleLoad.js` runs it alone.
 
 import { createHash } from 'node:crypto';
-import type { NewCallEvent } from '../shared/callModel';
-import { CallStore } from '../shared/callStore';
-import { ConsoleAssets } from '../shared/consoleAssets';
+import type { NewCallEvent } from '../shared/record/callModel';
+import { CallStore } from '../shared/record/callStore';
+import { ConsoleAssets } from '../shared/http/consoleAssets';
 import { startAzurite } from '../dev/azurite';
 import { launchChromium } from '../test/support/browser';
 import { startHostProcess } from '../test/support/hostProcess';

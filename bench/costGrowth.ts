@@ -5,12 +5,11 @@
 
 import { odata, type TableClient } from '@azure/data-tables';
 import { performance } from 'node:perf_hooks';
-import { markerKeyOf } from '../shared/appendPlan';
-import { DEDUPE_ROW_PREFIX, EVENT_ROW_PREFIX, markersFromEntity } from '../shared/tableEntities';
+import { markerKeyOf } from '../shared/record/appendPlan';
+import { DEDUPE_ROW_PREFIX, EVENT_ROW_PREFIX, markersFromEntity } from '../shared/record/tableEntities';
 import type { CallbackLoad } from './callbackLoad';
 import { createFloorPartition, fillFloorPartition, writeOneEvent } from './minimalWrite';
 import { benchCallIds } from './notificationBodies';
-import type { GrowthSummary } from './results';
 import { median } from './statistics';
 
 export const LONG_HISTORY = 1000;
@@ -24,6 +23,12 @@ export interface GrowthSample {
 }
 
 /** Something that can start a call with a given history and then store one more notification for it. */
+/** A growth measurement repeated: the median sample, and each repetition's ratio. */
+export interface GrowthSummary extends GrowthSample {
+    /** One per repetition. */
+    ratios: number[];
+}
+
 export interface GrowthSubject {
     startCall(events: number): Promise<() => Promise<void>>;
 }

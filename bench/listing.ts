@@ -8,7 +8,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { odata } from '@azure/data-tables';
-import { listCalls } from '../shared/callList';
+import { listCalls } from '../shared/query/callList';
 import type { CallTable, CallTables } from './callTables';
 import { BenchHttpClient, expectStatus } from './httpClient';
 import { median } from './statistics';

@@ -2,14 +2,14 @@
 // transaction that replaces the call's summary row under If-Match and inserts one event row. The rows
 // have the app's own shapes (shared/tableEntities), so the floor differs from the app only in the work
 // the app adds around them. With markers, each transaction also writes the redelivery marker rows its
-// events fall in (`dedupe-0` ... `dedupe-f`, see shared/appendPlan.ts): the storage work the app itself
+// events fall in (`dedupe-0` ... `dedupe-f`, see shared/record/appendPlan.ts): the storage work the app itself
 // does per notification, for comparisons that need it.
 
 import { randomBytes } from 'node:crypto';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import type { CallSummary, NewCallEvent } from '../shared/callModel';
-import { parseNotification } from '../shared/notifications';
-import { eventToEntity, markersToEntity, summaryToEntity } from '../shared/tableEntities';
+import type { CallSummary, NewCallEvent } from '../shared/record/callModel';
+import { parseNotification } from '../shared/callback/notifications';
+import { eventToEntity, markersToEntity, summaryToEntity } from '../shared/record/tableEntities';
 import { callUpdate } from './notificationBodies';
 
 /** One call's partition as the floor writer knows it. */
@@ -25,7 +25,7 @@ export interface FloorPartition {
 }
 
 const TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
-/** The first level of marker rows, `dedupe-0` ... `dedupe-f` (see shared/appendPlan.ts). */
+/** The first level of marker rows, `dedupe-0` ... `dedupe-f` (see shared/record/appendPlan.ts). */
 const MARKER_ROWS = 16;
 
 /** The event the app would make of a typical notification, for rows of realistic size. */

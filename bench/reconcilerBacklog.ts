@@ -7,8 +7,8 @@
 // Graph answer the simulator delays, as a real Graph's round trip would.
 
 import { TableClient } from '@azure/data-tables';
-import { DEFAULTS } from '../shared/config';
-import { CallStore } from '../shared/callStore';
+import { DEFAULTS } from '../shared/settings/config';
+import { CallStore } from '../shared/record/callStore';
 import { TimerSchedule } from '../dev/host/timerSchedule';
 import { simulatorAppSettings, startSimulator } from '../dev/simulator';
 import type { BenchEnvironment } from './benchEnvironment';

@@ -2,7 +2,7 @@
 
 import type { ColdStartResult } from './coldStart';
 import type { ConsoleBenchResult } from './consoleLoad';
-import type { GrowthSample, MarkerWeight } from './costGrowth';
+import type { GrowthSummary, MarkerWeight } from './costGrowth';
 import type { DeploySize } from './deploySize';
 import type { IndexAndLifecycleResults } from './indexAndLifecycle';
 import type { LoadSummary } from './loadSample';
@@ -10,11 +10,6 @@ import type { MachineInfo } from './machine';
 import type { BenchOptions } from './options';
 import type { StorageRequestsResult } from './storageRequests';
 import type { TokenReuseResult } from './tokenReuse';
-
-export interface GrowthSummary extends GrowthSample {
-    /** One per repetition. */
-    ratios: number[];
-}
 
 export interface TargetCheck {
     name: string;

@@ -9,9 +9,9 @@
 
 import { performance } from 'node:perf_hooks';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import { CallIndex } from '../shared/callIndex';
-import { CallStore } from '../shared/callStore';
-import { DEFAULTS } from '../shared/config';
+import { CallIndex } from '../shared/record/callIndex';
+import { CallStore } from '../shared/record/callStore';
+import { DEFAULTS } from '../shared/settings/config';
 import type { CallTable, CallTables } from './callTables';
 import { progress } from './progress';
 import { seedCalls, spreadCalls, type SeededCall } from './seedCalls';

@@ -2,10 +2,10 @@
 // calls: each call's notifications parsed by the app's own parser and received at the call's own times, so
 // the rows, the redelivery markers and the call index are exactly what the app writes.
 
-import type { NewCallEvent } from '../shared/callModel';
-import type { CallStore } from '../shared/callStore';
+import type { NewCallEvent } from '../shared/record/callModel';
+import type { CallStore } from '../shared/record/callStore';
 import { inParallel } from '../shared/inParallel';
-import { parseNotification } from '../shared/notifications';
+import { parseNotification } from '../shared/callback/notifications';
 import { BENCH_TENANT } from './benchEnvironment';
 import { callLifecycle, endingPosition, TYPICAL_CALL, TYPICAL_CALL_OFFSETS_S } from './notificationBodies';
 

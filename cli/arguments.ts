@@ -3,7 +3,7 @@
 
 import { requireCallId } from '../shared/callId';
 import { BadRequestError } from '../shared/errors';
-import { parseCallListOptions, type CallListOptions } from '../shared/queryOptions';
+import { parseCallListOptions, type CallListOptions } from '../shared/query/queryOptions';
 import { CliError, EXIT } from './cliError';
 
 export type CallsCommand =

@@ -2,10 +2,10 @@
 // CallEventsStorage or AzureWebJobsStorage). It peeks unless told to consume: in production the queue has
 // consumers (billing, analytics, the bot), and a command someone runs to look must not take their messages.
 
-import { callSummaryFromJson } from '../shared/callJson';
-import { loadCallEventsConfig, type CallEventsConfig } from '../shared/config';
-import { createQueueClient } from '../shared/queueClient';
-import { StorageUnavailableError } from '../shared/storageErrors';
+import { callSummaryFromJson } from '../shared/query/callJson';
+import { loadCallEventsConfig, type CallEventsConfig } from '../shared/settings/config';
+import { createQueueClient } from '../shared/settings/queueClient';
+import { StorageUnavailableError } from '../shared/record/storageErrors';
 import type { CallsCommand } from './arguments';
 import { causeOf, CliError, EXIT } from './cliError';
 import { readCallEvents, QUEUE_PAGE, type QueuedCallEvent } from './readCallEvents';

@@ -4,16 +4,16 @@
 
 import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
-import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/callJson';
-import type { CallEvent } from '../shared/callModel';
-import { listCalls, type CallListPage } from '../shared/callList';
-import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/callQueries';
-import { loadStorageConfig, type StorageConfig } from '../shared/config';
+import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/query/callJson';
+import type { CallEvent } from '../shared/record/callModel';
+import { listCalls, type CallListPage } from '../shared/query/callList';
+import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/query/callQueries';
+import { loadStorageConfig, type StorageConfig } from '../shared/settings/config';
 import { CallRecordError } from '../shared/errors';
-import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/queryOptions';
-import { purgeCalls } from '../shared/purgeCalls';
-import { reindexCalls, type ReindexProgress } from '../shared/reindexCalls';
-import { createTableClient } from '../shared/tableClient';
+import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/query/queryOptions';
+import { purgeCalls } from '../shared/lifecycle/purgeCalls';
+import { reindexCalls, type ReindexProgress } from '../shared/lifecycle/reindexCalls';
+import { createTableClient } from '../shared/settings/tableClient';
 import { HELP, parseArguments, type CallsCommand } from './arguments';
 import { showCallEvents } from './callEventsCommand';
 import { causeOf, CliError, EXIT, type ExitCode } from './cliError';

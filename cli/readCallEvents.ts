@@ -3,8 +3,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueClient } from '@azure/storage-queue';
-import { decodeQueueMessage, type CallEndedCloudEvent } from '../shared/callEvents';
-import { isNotFound, StorageUnavailableError } from '../shared/storageErrors';
+import { decodeQueueMessage, type CallEndedCloudEvent } from '../shared/lifecycle/callEvents';
+import { isNotFound, StorageUnavailableError } from '../shared/record/storageErrors';
 
 /** Messages per request: the most Queue Storage gives at once, by peek or by receive. */
 export const QUEUE_PAGE = 32;

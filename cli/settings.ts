@@ -3,10 +3,10 @@
 // follows it to other Azurite ports), with the process environment winning, so it reads the table the app writes.
 
 import path from 'node:path';
-import { LOCAL_RUN_FILE_NAME, readLocalRunFile, type LocalRunFile } from '../dev/localRunFile';
-import type { CallEventsConfig, Environment, StorageConfig } from '../shared/config';
+import { LOCAL_RUN_FILE_NAME, readLocalRunFile, type LocalRunFile } from './localRunFile';
+import type { CallEventsConfig, Environment, StorageConfig } from '../shared/settings/config';
 import { ConfigError } from '../shared/errors';
-import { readLocalSettings } from '../shared/localSettings';
+import { readLocalSettings } from '../shared/settings/localSettings';
 import { CliError, EXIT } from './cliError';
 
 /** The settings file the command line reads, in the folder it is started in. */

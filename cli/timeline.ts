@@ -1,7 +1,7 @@
 // Text the command line prints for people: a call's summary as labelled lines, a history as an aligned
 // timeline, a list of calls as a table. Pure functions of the call record's types.
 
-import type { CallEvent, CallSummary } from '../shared/callModel';
+import type { CallEvent, CallSummary } from '../shared/record/callModel';
 
 const NONE = '-';
 

@@ -1,5 +1,5 @@
 // `npm run build` (after tsc): bundles the operator console (console/src) with esbuild and writes
-// dist/console-assets/console.json, which shared/consoleAssets.ts serves from: the page, and a script, a
+// dist/console-assets/console.json, which shared/http/consoleAssets.ts serves from: the page, and a script, a
 // style sheet and an icon with content hashes in their names (so they can be cached for a year), each as
 // it is and compressed with brotli and gzip. One JSON file, so the app's own esbuild bundle
 // (`npm run package`) carries the console with it.
@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import type { ConsoleBundle } from '../shared/consoleAssets';
+import type { ConsoleBundle } from '../shared/http/consoleAssets';
 
 const SOURCE = path.resolve(__dirname, '../../console/src');
-/** dist/console -> dist/console-assets, where shared/consoleAssets.ts requires it from. */
+/** dist/console -> dist/console-assets, where shared/http/consoleAssets.ts requires it from. */
 const OUTPUT_DIR = path.resolve(__dirname, '../console-assets');
 const ASSETS_PLACEHOLDER = '{{assets}}';
 

@@ -2,11 +2,11 @@
 // and the functions, wired together, their logs behind name tags, all stopped by Ctrl-C or when one dies.
 
 import path from 'node:path';
-import { isStopRequested, LocalRun, PortsTakenError, refuseTakenPorts, type LocalRunOutput, type ReadyRun } from './localRun';
-import { LOCAL_RUN_DEFAULTS, parseStartArguments, REPOSITORY_ROOT, START_USAGE, StartUsageError, type LocalRunOptions } from './localRunOptions';
-import type { ChildExit } from './localRunProcesses';
-import { ensureSettingsFile, type SettingOverride } from './localRunSettings';
-import { CoreToolsMissingError, coreToolsRunner, describeRunner, type FunctionsRunner } from './startFunc';
+import { isStopRequested, LocalRun, PortsTakenError, refuseTakenPorts, type LocalRunOutput, type ReadyRun } from './localRun/run';
+import { LOCAL_RUN_DEFAULTS, parseStartArguments, REPOSITORY_ROOT, START_USAGE, StartUsageError, type LocalRunOptions } from './localRun/options';
+import type { ChildExit } from './localRun/processes';
+import { ensureSettingsFile, type SettingOverride } from './localRun/settings';
+import { CoreToolsMissingError, coreToolsRunner, describeRunner, type FunctionsRunner } from './localRun/startFunc';
 
 const output: LocalRunOutput = {
     out: (text) => process.stdout.write(text),

@@ -2,10 +2,10 @@
 // in the call record before the 202 goes back.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { ingestCallback } from '../shared/ingestNotifications';
+import { appConfig } from '../shared/settings/config';
+import { ingestCallback } from '../shared/callback/ingestNotifications';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { callbackVerifier, callStore } from '../shared/services';
+import { callbackVerifier, callStore } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 const config = appConfig();

@@ -2,8 +2,8 @@
 // no data; its script reads the API with the function key the page was opened with.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { consoleAssets } from '../shared/consoleAssets';
+import { appConfig } from '../shared/settings/config';
+import { consoleAssets } from '../shared/http/consoleAssets';
 import { problemAnswer } from '../shared/problem';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.

@@ -2,8 +2,8 @@
 // secret, so they are anonymous: the browser fetches them without the function key.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { consoleAssets } from '../shared/consoleAssets';
+import { appConfig } from '../shared/settings/config';
+import { consoleAssets } from '../shared/http/consoleAssets';
 import { problemAnswer } from '../shared/problem';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.

@@ -3,10 +3,10 @@
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { requireCallId } from '../shared/callId';
-import { appConfig } from '../shared/config';
-import { endCall } from '../shared/endCall';
+import { appConfig } from '../shared/settings/config';
+import { endCall } from '../shared/graph/endCall';
 import { problemAnswer } from '../shared/problem';
-import { callStore, graphCalls } from '../shared/services';
+import { callStore, graphCalls } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 appConfig();

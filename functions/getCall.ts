@@ -1,12 +1,12 @@
 // GET /api/calls/{callId}: one call's summary from the call record.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { callSummaryJson } from '../shared/callJson';
-import { getCall } from '../shared/callQueries';
-import { appConfig } from '../shared/config';
+import { callSummaryJson } from '../shared/query/callJson';
+import { getCall } from '../shared/query/callQueries';
+import { appConfig } from '../shared/settings/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { checkSummaryQuery, requestQuery } from '../shared/queryOptions';
-import { callTable } from '../shared/services';
+import { checkSummaryQuery, requestQuery } from '../shared/query/queryOptions';
+import { callTable } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 appConfig();

@@ -1,12 +1,12 @@
 // GET /api/calls/{callId}/history?top=&continuationToken=: one page of a call's history, in sequence order.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { historyPageJson } from '../shared/callJson';
-import { listCallHistory } from '../shared/callQueries';
-import { appConfig } from '../shared/config';
+import { historyPageJson } from '../shared/query/callJson';
+import { listCallHistory } from '../shared/query/callQueries';
+import { appConfig } from '../shared/settings/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { parseHistoryOptions, requestQuery } from '../shared/queryOptions';
-import { callTable } from '../shared/services';
+import { parseHistoryOptions, requestQuery } from '../shared/query/queryOptions';
+import { callTable } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 appConfig();

@@ -1,12 +1,12 @@
 // GET /api/calls?state=&since=&until=&top=&continuationToken=: one page of call summaries.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { callListPageJson } from '../shared/callJson';
-import { listCalls } from '../shared/callList';
-import { appConfig } from '../shared/config';
+import { callListPageJson } from '../shared/query/callJson';
+import { listCalls } from '../shared/query/callList';
+import { appConfig } from '../shared/settings/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
-import { parseCallListOptions, requestQuery } from '../shared/queryOptions';
-import { callTable } from '../shared/services';
+import { parseCallListOptions, requestQuery } from '../shared/query/queryOptions';
+import { callTable } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 appConfig();

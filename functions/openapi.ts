@@ -1,8 +1,8 @@
 // GET /api/openapi.json: the OpenAPI 3.1 description of every HTTP function of this app.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { openApiDocument } from '../shared/openApi';
+import { appConfig } from '../shared/settings/config';
+import { openApiDocument } from '../shared/http/openApi';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.

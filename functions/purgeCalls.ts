@@ -2,9 +2,9 @@
 // old unrouted notifications (SPEC "Call lifecycle"); RETENTION_DAYS=0, the default, keeps everything.
 
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { purgeCalls } from '../shared/purgeCalls';
-import { callTable } from '../shared/services';
+import { appConfig } from '../shared/settings/config';
+import { purgeCalls } from '../shared/lifecycle/purgeCalls';
+import { callTable } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing runs.
 const config = appConfig();

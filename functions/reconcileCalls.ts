@@ -2,9 +2,9 @@
 // state up to date (SPEC "Call lifecycle"). One run at a time per host; two hosts overlapping stay exact.
 
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { appConfig } from '../shared/config';
-import { reconcileCalls } from '../shared/reconcileCalls';
-import { callStore, graphCalls } from '../shared/services';
+import { appConfig } from '../shared/settings/config';
+import { reconcileCalls } from '../shared/lifecycle/reconcileCalls';
+import { callStore, graphCalls } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing runs.
 const config = appConfig();

@@ -1,7 +1,7 @@
 // The calls list: newest first, filtered by state, active or ended, and start time; paged with the
 // API's continuation tokens; refreshed every few seconds while the tab is visible.
 
-import { KNOWN_CALL_STATES } from '../../shared/callState';
+import { KNOWN_CALL_STATES } from '../../shared/record/callState';
 import { ApiError, type CallFilter, type ConsoleApi } from './api';
 import type { CallListPageView, CallSummaryView } from './apiTypes';
 import { closedByText, hangUpStatusText } from './callWords';

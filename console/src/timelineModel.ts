@@ -6,8 +6,8 @@
 // (logarithmically): a burst of notifications within milliseconds stays readable next to a 40-minute
 // silence, and every gap of a second or more is labelled with its length.
 
-import { emptySummary, EVENT_KIND, type CallSummary, type NewCallEvent } from '../../shared/callModel';
-import { applyEvent, stateRank } from '../../shared/callState';
+import { emptySummary, EVENT_KIND, type CallSummary, type NewCallEvent } from '../../shared/record/callModel';
+import { applyEvent, stateRank } from '../../shared/record/callState';
 import type { CallEventView, ClosedBy } from './apiTypes';
 
 export type MarkShape = 'call' | 'subResource' | 'hangup' | 'reconciliation' | 'other';

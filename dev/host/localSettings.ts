@@ -2,7 +2,7 @@
 // a variable already set in the process environment always wins; and reads the app's other JSON files.
 
 import { readFileSync } from 'node:fs';
-import { readLocalSettings } from '../../shared/localSettings';
+import { readLocalSettings } from '../../shared/settings/localSettings';
 import { HostStartupError } from './errors';
 
 export interface AppliedSettings {

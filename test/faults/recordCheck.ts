@@ -16,8 +16,8 @@
 //   delivery but the first of each notification is a redelivery).
 
 import type { TableClient } from '@azure/data-tables';
-import { stateRank } from '../../shared/callState';
-import { eventRowKey } from '../../shared/tableEntities';
+import { stateRank } from '../../shared/record/callState';
+import { eventRowKey } from '../../shared/record/tableEntities';
 import { partitionRows } from '../support/storage';
 import { isRetryable, type DeliveryLedger } from './graphSender';
 import { idOfEtag, type TracedNotification } from './tracedNotifications';

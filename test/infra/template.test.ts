@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import { createPackage, PACKAGE_FILE } from '../../dev/package';
-import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/config';
+import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/settings/config';
 import { ArmDeploymentFailure } from './armExpression';
 import type { LoadedFunction } from './loadFunctionApp';
 import {

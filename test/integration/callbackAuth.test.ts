@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CallbackTokenVerifier } from '../../shared/callbackAuth';
-import type { CallbackAuthConfig } from '../../shared/config';
+import { CallbackTokenVerifier } from '../../shared/callback/callbackAuth';
+import type { CallbackAuthConfig } from '../../shared/settings/config';
 import { ServiceUnavailableError, UnauthorizedError } from '../../shared/errors';
 import { v1Notification } from '../fixtures/notifications';
 import { hmacWithPublicKey, newSigningKey, startCallbackIssuer, unsignedToken, type CallbackIssuer, type JwksAnswer } from '../support/callbackIssuer';

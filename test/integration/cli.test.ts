@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CallEventJson, CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/callJson';
-import type { NewCallEvent } from '../../shared/callModel';
-import { CallStore } from '../../shared/callStore';
+import type { CallEventJson, CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/query/callJson';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { CallStore } from '../../shared/record/callStore';
 import { testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const CLI = path.resolve(__dirname, '../../cli/calls.js');

@@ -16,8 +16,8 @@ import { QueueClient } from '@azure/storage-queue';
 import { findCallEvent } from '../../cli/readCallEvents';
 import { devStorageConnectionString } from '../../dev/azurite';
 import { freePort } from '../../dev/ports';
-import { callEndedEvent, CallEventsQueue, encodeQueueMessage, type CallEndedCloudEvent } from '../../shared/callEvents';
-import type { CallSummary } from '../../shared/callModel';
+import { callEndedEvent, CallEventsQueue, encodeQueueMessage, type CallEndedCloudEvent } from '../../shared/lifecycle/callEvents';
+import type { CallSummary } from '../../shared/record/callModel';
 import { eventually } from '../support/e2eLocalRun';
 import { testConnectionString } from '../support/storage';
 

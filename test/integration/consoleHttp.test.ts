@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../shared/consoleAssets';
+import { CONSOLE_CONTENT_SECURITY_POLICY } from '../../shared/http/consoleAssets';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { appOpenApi, checkedFetch } from '../support/openApi';
 import { testConnectionString, uniqueTableName } from '../support/storage';

@@ -7,7 +7,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { devStorageConnectionString } from '../../dev/azurite';
 import { freePort } from '../../dev/ports';
 import { simulatorAppSettings, startSimulator, type GraphRequestRecord, type RunningSimulator } from '../../dev/simulator';
-import { CallStore } from '../../shared/callStore';
+import { CallStore } from '../../shared/record/callStore';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { checkedFetch } from '../support/openApi';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';

@@ -1,4 +1,4 @@
-// The local Functions host (dev/host.ts) over real HTTP, serving the fixture app in test/fixtures/hostApp:
+// The local Functions host (dev/host/main.ts) over real HTTP, serving the fixture app in test/fixtures/hostApp:
 // routing as the Azure host does it, request and response conversion by the real @azure/functions, logs,
 // settings, hooks, start-up failures and graceful shutdown.
 

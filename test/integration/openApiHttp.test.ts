@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openApiDocument } from '../../shared/openApi';
+import { openApiDocument } from '../../shared/http/openApi';
 import { seedSequence, SEED_CALL_ID } from '../fixtures/notifications';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { OpenApiChecker } from '../support/openApi';

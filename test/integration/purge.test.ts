@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { DAYS_PARTITION } from '../../shared/callIndex';
-import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/callModel';
-import { CallStore } from '../../shared/callStore';
-import { purgeCalls } from '../../shared/purgeCalls';
+import { DAYS_PARTITION } from '../../shared/record/callIndex';
+import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/record/callModel';
+import { CallStore } from '../../shared/record/callStore';
+import { purgeCalls } from '../../shared/lifecycle/purgeCalls';
 import { listedIds } from '../support/callListing';
 import { notificationEvent } from '../support/callStoreWriter';
 import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';

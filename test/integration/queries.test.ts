@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import type { TableClient } from '@azure/data-tables';
-import { callSummaryJson } from '../../shared/callJson';
-import type { NewCallEvent } from '../../shared/callModel';
-import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../../shared/callQueries';
-import { CallStore } from '../../shared/callStore';
+import { callSummaryJson } from '../../shared/query/callJson';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../../shared/query/callQueries';
+import { CallStore } from '../../shared/record/callStore';
 import { BadRequestError, NotFoundError } from '../../shared/errors';
-import { parseCallListOptions, type PageOptions } from '../../shared/queryOptions';
+import { parseCallListOptions, type PageOptions } from '../../shared/query/queryOptions';
 import { testTableClient, uniqueTableName } from '../support/storage';
 
 const LONG_CALL = 'call-long';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { CallEventJson, CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/callJson';
-import type { NewCallEvent } from '../../shared/callModel';
-import { CallStore } from '../../shared/callStore';
+import type { CallEventJson, CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/query/callJson';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { CallStore } from '../../shared/record/callStore';
 import { seedSequence, SEED_CALL_ID } from '../fixtures/notifications';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { checkedFetch } from '../support/openApi';

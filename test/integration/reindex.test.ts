@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { TableClient } from '@azure/data-tables';
-import { ACTIVE_PARTITION, DAYS_PARTITION } from '../../shared/callIndex';
-import type { NewCallEvent } from '../../shared/callModel';
-import { CallStore } from '../../shared/callStore';
-import { REINDEX_PARTITION, reindexCalls } from '../../shared/reindexCalls';
+import { ACTIVE_PARTITION, DAYS_PARTITION } from '../../shared/record/callIndex';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { CallStore } from '../../shared/record/callStore';
+import { REINDEX_PARTITION, reindexCalls } from '../../shared/lifecycle/reindexCalls';
 import { listedIds } from '../support/callListing';
 import { notificationEvent } from '../support/callStoreWriter';
 import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';

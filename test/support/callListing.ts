@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
-import { listCalls, type CallListPage } from '../../shared/callList';
-import type { CallListOptions } from '../../shared/queryOptions';
+import { listCalls, type CallListPage } from '../../shared/query/callList';
+import type { CallListOptions } from '../../shared/query/queryOptions';
 
 /** Every page of the listing, with the ids in the order given; fails if a page breaks `top` or it never ends. */
 export async function allPages(table: TableClient, options: CallListOptions = {}): Promise<{ ids: string[]; pages: CallListPage[] }> {

@@ -3,8 +3,8 @@
 // several at a time, and prints what became of each as JSON lines on stdout.
 
 import { createHash } from 'node:crypto';
-import { CallStore } from '../../shared/callStore';
-import type { NewCallEvent } from '../../shared/callModel';
+import { CallStore } from '../../shared/record/callStore';
+import type { NewCallEvent } from '../../shared/record/callModel';
 import { testTableClient } from './storage';
 
 /** A call state notification as parsed, told apart by `label` (its dedupe key) and `n` (its resourceData). */

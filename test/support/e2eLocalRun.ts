@@ -1,4 +1,4 @@
-// Runs `npm start` (dist/dev/start.js) and `npm run demo` (dist/dev/demo.js) as real processes for the end-to-end
+// Runs `npm start` (dist/dev/start.js) and `npm run demo` (dist/dev/demo/main.js) as real processes for the end-to-end
 // tests: on free ports, with their data, certificates and settings in a temporary folder, never the developer's.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { devStorageConnectionString, stopChild } from '../../dev/azurite';
-import { jsonRequest, type JsonResponse } from '../../dev/demoClient';
+import { jsonRequest, type JsonResponse } from '../../dev/demo/client';
 import { freePort } from '../../dev/ports';
 import { REPOSITORY_ROOT } from './hostProcess';
 import { appOpenApi } from './openApi';
 
 const START_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/start.js');
-const DEMO_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/demo.js');
+const DEMO_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/demo/main.js');
 const READY_LINE = 'Ready: the whole app runs offline.';
 /** More than the run's own worst case: the functions' 8 s grace, then Azurite's 3 s. */
 const STOP_TIMEOUT_MS = 20_000;

@@ -1,4 +1,4 @@
-// Runs the local Functions host (dist/dev/host.js) as a child process for tests, on a free port, with a
+// Runs the local Functions host (dist/dev/host/main.js) as a child process for tests, on a free port, with a
 // chosen environment and no developer's local.settings.json unless a test asks for one.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { stopChild } from '../../dev/azurite';
 
 /** The repository root (this file runs from dist/test/support). */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
-const HOST_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/host.js');
+const HOST_SCRIPT = path.join(REPOSITORY_ROOT, 'dist/dev/host/main.js');
 const LISTENING_LINE = /Host is listening on http:\/\/localhost:(\d+)(\/\S*)?/;
 /** Longer than the host's own 5 s drain, so a clean shutdown is never cut short. */
 const STOP_GRACE_MS = 8000;

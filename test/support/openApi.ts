@@ -1,4 +1,4 @@
-// Checks real HTTP answers against the app's OpenAPI description (shared/openApi.ts): the path and method
+// Checks real HTTP answers against the app's OpenAPI description (shared/http/openApi.ts): the path and method
 // are documented, the status is one the operation lists, required headers are there, the content type is
 // a documented one, and a JSON body validates against its schema (ajv, JSON Schema 2020-12 as OpenAPI 3.1
 // uses it). Any test can run its answers through it:
@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { openApiDocument, type OpenApiDocument } from '../../shared/openApi';
+import { openApiDocument, type OpenApiDocument } from '../../shared/http/openApi';
 
 /** An answer as any client saw it (fetch, Playwright, node:http). */
 export interface ObservedAnswer {

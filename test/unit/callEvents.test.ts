@@ -4,9 +4,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { callEndedEvent, decodeQueueMessage, encodeQueueMessage, MAX_QUEUE_MESSAGE_BYTES } from '../../shared/callEvents';
-import { emptySummary, type CallSummary } from '../../shared/callModel';
-import { LONG_TEXT, SHORT_TEXT } from '../../shared/callFields';
+import { callEndedEvent, decodeQueueMessage, encodeQueueMessage, MAX_QUEUE_MESSAGE_BYTES } from '../../shared/lifecycle/callEvents';
+import { emptySummary, type CallSummary } from '../../shared/record/callModel';
+import { LONG_TEXT, SHORT_TEXT } from '../../shared/record/callFields';
 
 const ended: CallSummary = {
     ...emptySummary('c1'),

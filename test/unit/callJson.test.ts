@@ -2,8 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../../shared/callJson';
-import { eventFromEntity, summaryFromEntity } from '../../shared/tableEntities';
+import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../../shared/query/callJson';
+import { eventFromEntity, summaryFromEntity } from '../../shared/record/tableEntities';
 
 const at = new Date('2026-11-29T10:00:00.000Z');
 

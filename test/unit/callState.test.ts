@@ -2,9 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_MARKER_ROW_CAPACITY, markerPath, planAppend } from '../../shared/appendPlan';
-import { emptySummary, type NewCallEvent } from '../../shared/callModel';
-import { applyEvent, normalizeCallState } from '../../shared/callState';
+import { DEFAULT_MARKER_ROW_CAPACITY, markerPath, planAppend } from '../../shared/record/appendPlan';
+import { emptySummary, type NewCallEvent } from '../../shared/record/callModel';
+import { applyEvent, normalizeCallState } from '../../shared/record/callState';
 
 const t0 = new Date('2026-11-29T10:00:00Z');
 

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseArguments } from '../../cli/arguments';
 import { CliError } from '../../cli/cliError';
 import { formatCallEnded, formatCallEndedHeading, formatCallList, formatSummary, formatTimeline, printable } from '../../cli/timeline';
-import type { CallEvent } from '../../shared/callModel';
+import type { CallEvent } from '../../shared/record/callModel';
 
 const now = new Date('2026-11-29T12:00:00Z');
 const parse = (...args: string[]) => parseArguments(args, now);

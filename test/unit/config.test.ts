@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig, loadStorageConfig, storageCredentialConfig } from '../../shared/config';
+import { loadConfig, loadStorageConfig, storageCredentialConfig } from '../../shared/settings/config';
 import { ConfigError } from '../../shared/errors';
 
 /** What every Functions app has: AzureWebJobsStorage (the call-ended events fall back to it). */

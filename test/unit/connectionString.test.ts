@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
 import { describeStorage } from '../../cli/settings';
-import { loadStorageConfig } from '../../shared/config';
-import { connectionStringParts, tableEndpointOf } from '../../shared/connectionString';
+import { loadStorageConfig } from '../../shared/settings/config';
+import { connectionStringParts, tableEndpointOf } from '../../shared/settings/connectionString';
 import { ConfigError } from '../../shared/errors';
 
 const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';

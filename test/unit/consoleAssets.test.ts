@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { preferredEncoding } from '../../shared/consoleAssets';
+import { preferredEncoding } from '../../shared/http/consoleAssets';
 
 describe('console assets: content encoding', () => {
     const cases: Array<[string | null, string]> = [

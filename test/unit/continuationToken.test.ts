@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openContinuationToken, sealContinuationToken } from '../../shared/continuationToken';
+import { openContinuationToken, sealContinuationToken } from '../../shared/query/continuationToken';
 import { BadRequestError } from '../../shared/errors';
 
 const QUERY = "PartitionKey eq 'call-1' and RowKey ge 'event-' and RowKey lt 'event.'";

@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewCallEvent } from '../../shared/callModel';
-import { endCall, type EndCallDependencies } from '../../shared/endCall';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { endCall, type EndCallDependencies } from '../../shared/graph/endCall';
 import { BadRequestError, CallRecordError } from '../../shared/errors';
-import type { HangupOutcome } from '../../shared/graphCalls';
+import type { HangupOutcome } from '../../shared/graph/graphCalls';
 
 const CALL = 'c0ffee00-1111-4222-8333-444455556666';
 const CLIENT_REQUEST_ID = '7a3e2b10-0000-4000-8000-000000000001';

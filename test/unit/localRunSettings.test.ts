@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
-import { parseStartArguments, StartUsageError } from '../../dev/localRunOptions';
-import { ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRunSettings';
+import { parseStartArguments, StartUsageError } from '../../dev/localRun/options';
+import { ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRun/settings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 

@@ -2,10 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UNROUTED_PARTITION } from '../../shared/callModel';
-import { dedupeKeyOf } from '../../shared/dedupeKey';
+import { UNROUTED_PARTITION } from '../../shared/record/callModel';
+import { dedupeKeyOf } from '../../shared/callback/dedupeKey';
 import { BadRequestError } from '../../shared/errors';
-import { parseNotifications } from '../../shared/notifications';
+import { parseNotifications } from '../../shared/callback/notifications';
 import { SEED_CALL_ID, seedSequence, v1Notification } from '../fixtures/notifications';
 
 const delivery = { receivedAt: new Date('2026-11-29T10:00:00Z'), tenantId: 'tenant-1' };

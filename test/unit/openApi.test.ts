@@ -6,8 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CALL_ID_PATTERN } from '../../shared/callId';
-import { openApiDocument } from '../../shared/openApi';
-import { MAX_TOP } from '../../shared/queryOptions';
+import { openApiDocument } from '../../shared/http/openApi';
+import { MAX_TOP } from '../../shared/query/queryOptions';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
 type Json = Record<string, any>;

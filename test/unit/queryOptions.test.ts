@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BadRequestError } from '../../shared/errors';
-import { checkCallListOptions, parseCallListOptions, parseHistoryOptions, parseInstant } from '../../shared/queryOptions';
+import { checkCallListOptions, parseCallListOptions, parseHistoryOptions, parseInstant } from '../../shared/query/queryOptions';
 
 const calls = (query: string) => parseCallListOptions(new URLSearchParams(query));
 const history = (query: string) => parseHistoryOptions(new URLSearchParams(query));

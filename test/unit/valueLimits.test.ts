@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import type { TransactionAction } from '@azure/data-tables';
 import { describe, test } from 'node:test';
-import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from '../../shared/callFields';
-import type { NewCallEvent } from '../../shared/callModel';
-import { eventToEntity, summaryToEntity } from '../../shared/tableEntities';
-import { fitToTable, MAX_OPERATIONS, transactionFits } from '../../shared/valueLimits';
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from '../../shared/record/callFields';
+import type { NewCallEvent } from '../../shared/record/callModel';
+import { eventToEntity, summaryToEntity } from '../../shared/record/tableEntities';
+import { fitToTable, MAX_OPERATIONS, transactionFits } from '../../shared/record/valueLimits';
 
 const receivedAt = new Date('2026-11-29T10:00:00Z');
 /** A string property holds 32K UTF-16 units; an entity 1 MiB (strings counted as UTF-16). */

@@ -5,7 +5,7 @@
 // was refused; and every partition written must keep its shape (recordCheck.ts).
 
 import { setTimeout as delay } from 'node:timers/promises';
-import { UNROUTED_PARTITION } from '../../../shared/callModel';
+import { UNROUTED_PARTITION } from '../../../shared/record/callModel';
 import { fuzzCase, FUZZ_ID_PATTERN, type FuzzCase, type FuzzSetup } from '../fuzzCases';
 import { AnswerTally, GraphSender, isRetryable, type Answer } from '../graphSender';
 import { checkPartitionShape, FailureLog, readCall } from '../recordCheck';

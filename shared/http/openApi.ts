@@ -1,0 +1,372 @@
+// The OpenAPI 3.1 description of every HTTP function (GET /api/openapi.json). Built from the same
+// constants the app checks requests with (call id rule, page size, states, body limit), so the rules it
+// states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
+
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from '../record/callFields';
+import { CALL_ID_PATTERN } from '../callId';
+import { EVENT_KIND } from '../record/callModel';
+import { KNOWN_CALL_STATES } from '../record/callState';
+import { PROBLEM_CONTENT_TYPE } from '../problem';
+import { DEFAULT_TOP, MAX_TOP } from '../query/queryOptions';
+import { CALLBACK_BODY_LIMIT } from '../requestBody';
+
+export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } };
+const problem = (description: string, headers?: Record<string, unknown>) => ({ description, content: problemContent, ...(headers ? { headers } : {}) });
+const retryAfter = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
+
+const callIdParameter = {
+    name: 'callId',
+    in: 'path',
+    required: true,
+    description: "Graph's call id: 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit. Anything else is a 400.",
+    schema: { type: 'string', pattern: CALL_ID_PATTERN.source, minLength: 1, maxLength: 128 },
+};
+const topParameter = {
+    name: 'top',
+    in: 'query',
+    description: `Items per page, 1 to ${MAX_TOP}; a page may hold fewer and still carry a continuationToken.`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_TOP, default: DEFAULT_TOP },
+};
+const tokenParameter = {
+    name: 'continuationToken',
+    in: 'query',
+    description: 'The continuationToken of the previous page of the same query; a token of another query, or a damaged one, is a 400.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 4096 },
+};
+const instantSchema = {
+    anyOf: [
+        { type: 'string', format: 'date', description: 'A date: midnight UTC.' },
+        { type: 'string', format: 'date-time', description: 'A date-time with Z or an offset; a time without a zone is refused.' },
+    ],
+};
+
+const readResponses = (ok: unknown, extra: Record<string, unknown> = {}) => ({
+    200: ok,
+    400: response('BadRequest'),
+    401: response('FunctionKeyRefused'),
+    ...extra,
+    500: response('InternalError'),
+    503: response('StorageUnavailable'),
+});
+
+function paths(): Record<string, Record<string, unknown>> {
+    return {
+        '/calls': {
+            get: {
+                operationId: 'listCalls',
+                summary: 'List calls, newest first by start',
+                description:
+                    'One page of call summaries, newest first by firstEventAt. since/until bound the start (since inclusive, until exclusive). ' +
+                    'Unknown or repeated query parameters are a 400, so a misspelt filter is never read as "no such calls".',
+                parameters: [
+                    {
+                        name: 'state',
+                        in: 'query',
+                        description: `Only calls whose current callState is this state, in any letter case: ${KNOWN_CALL_STATES.join(', ')}.`,
+                        schema: { type: 'string', pattern: '^[A-Za-z]{1,64}$', examples: ['established', 'terminated'] },
+                    },
+                    {
+                        name: 'active',
+                        in: 'query',
+                        description: 'true: only calls that have not ended (not terminated, not deleted); false: only ended calls.',
+                        schema: { type: 'boolean' },
+                    },
+                    { name: 'since', in: 'query', description: 'Only calls that started at or after this instant.', schema: instantSchema },
+                    { name: 'until', in: 'query', description: 'Only calls that started before this instant; later than since.', schema: instantSchema },
+                    topParameter,
+                    tokenParameter,
+                ],
+                responses: readResponses({ description: 'One page of calls.', content: json(ref('CallListPage')) }),
+            },
+        },
+        '/calls/{callId}': {
+            parameters: [callIdParameter],
+            get: {
+                operationId: 'getCall',
+                summary: "One call's summary",
+                responses: readResponses(
+                    { description: "The call's summary row.", content: json(ref('CallSummary')) },
+                    { 404: problem('Nothing is recorded for this call.') },
+                ),
+            },
+            delete: {
+                operationId: 'endCall',
+                summary: "Hang up the bot's leg of a call through Microsoft Graph",
+                description:
+                    'Calls Graph DELETE /communications/calls/{callId}, retrying throttling and server errors within about 30 s. ' +
+                    "Every attempt is recorded in the call's history as a hangupRequest event. " +
+                    'The route takes the rest of the path as the call id (x-rest-of-path), so DELETE /calls, /calls/ and /calls/a/b are answered too: 400.',
+                // The function's route is `calls/{*callId}` (a catch-all), which OpenAPI paths cannot say.
+                'x-rest-of-path': 'callId',
+                responses: {
+                    204: { description: 'Graph ended the call (Graph answered 204).' },
+                    400: response('BadRequest'),
+                    401: response('FunctionKeyRefused'),
+                    404: problem('Graph has no such call (its error code, e.g. 8522, and request-id are in detail).'),
+                    500: response('InternalError'),
+                    502: problem("Graph refused the app's token or permissions, could not be reached, or refused the hang-up; detail names Graph's error code and request-id."),
+                    503: problem('Graph kept throttling or failing after the retries; try again after Retry-After.', retryAfter),
+                },
+            },
+        },
+        '/calls/{callId}/history': {
+            parameters: [callIdParameter],
+            get: {
+                operationId: 'listCallHistory',
+                summary: "One page of a call's history, in sequence order",
+                parameters: [topParameter, tokenParameter],
+                responses: readResponses(
+                    { description: 'One page of history events.', content: json(ref('HistoryPage')) },
+                    { 404: problem('The call has no history.') },
+                ),
+            },
+        },
+        '/callback': {
+            post: {
+                operationId: 'callNotifications',
+                summary: "The bot's calling webhook: Graph posts call notifications here",
+                description:
+                    `Reads the body once (at most ${CALLBACK_BODY_LIMIT} bytes), verifies the bearer token, then stores every notification before answering 202. ` +
+                    'Redeliveries are recognised and counted, not stored again; notifications that name no call are kept as rejected events.',
+                security: [{ callbackToken: [] }],
+                requestBody: {
+                    required: true,
+                    content: { 'application/json': { schema: ref('NotificationCollection') } },
+                },
+                responses: {
+                    202: { description: 'Everything in the POST is durably stored.', content: json(ref('CallbackSummary')) },
+                    400: response('BadRequest'),
+                    401: problem('The bearer token is missing or does not verify; nothing was stored.', {
+                        'WWW-Authenticate': { description: 'Bearer, with the error.', required: true, schema: { type: 'string' } },
+                    }),
+                    413: problem(`The body is larger than ${CALLBACK_BODY_LIMIT} bytes.`),
+                    415: problem('The body is not JSON (Content-Type).'),
+                    500: response('InternalError'),
+                    503: problem(
+                        'Nothing is acknowledged, so Graph redelivers (storing again is idempotent): the table or the call-ended queue failed, the call is ' +
+                            "being written by too many instances at once, or the callback token's signing keys cannot be fetched now.",
+                        retryAfter,
+                    ),
+                },
+            },
+        },
+        '/console': {
+            get: {
+                operationId: 'console',
+                summary: 'The operator console (an HTML page)',
+                description:
+                    'Open it with ?code=<function key>: the page removes the key from the address bar and sends it as x-functions-key on its API requests. ' +
+                    'Never cached; its Content-Security-Policy allows only this origin.',
+                responses: {
+                    200: {
+                        description: 'The page.',
+                        headers: {
+                            'Content-Security-Policy': { required: true, schema: { type: 'string' } },
+                            'Cache-Control': { required: true, schema: { type: 'string', const: 'no-cache' } },
+                        },
+                        content: { 'text/html': { schema: { type: 'string' } } },
+                    },
+                    401: response('FunctionKeyRefused'),
+                    500: response('InternalError'),
+                },
+            },
+        },
+        '/console/assets/{name}': {
+            get: {
+                operationId: 'consoleAssets',
+                summary: "The console's script, style sheet and icon (anonymous: they hold no data)",
+                security: [],
+                parameters: [{ name: 'name', in: 'path', required: true, description: 'A hashed file name the page names.', schema: { type: 'string' } }],
+                responses: {
+                    200: {
+                        description: 'The file, cacheable for a year (its name changes with its content).',
+                        headers: { 'Cache-Control': { required: true, schema: { type: 'string', const: 'public, max-age=31536000, immutable' } } },
+                        content: {
+                            'text/javascript': { schema: { type: 'string' } },
+                            'text/css': { schema: { type: 'string' } },
+                            'image/svg+xml': { schema: { type: 'string' } },
+                        },
+                    },
+                    404: problem('No such asset (a page from an older deployment: reload it).'),
+                    500: response('InternalError'),
+                },
+            },
+        },
+        '/openapi.json': {
+            get: {
+                operationId: 'openapi',
+                summary: 'This description',
+                responses: {
+                    200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object', required: ['openapi', 'paths'] }) },
+                    401: response('FunctionKeyRefused'),
+                    500: response('InternalError'),
+                },
+            },
+        },
+    };
+}
+
+/** What a field says beyond its type, in the document. */
+const FIELD_DESCRIPTIONS: Record<string, string> = {
+    callState: "Latest state by the state rules, in Graph's camelCase spelling.",
+    duplicateCount: 'Redeliveries recognised and not stored again.',
+    hangupStatus: "Graph's status for the last hang-up attempt; absent when Graph did not answer it.",
+    kind: 'notification, hangupRequest, rejected or reconciliation.',
+    resultMessage: "For hangupRequest and reconciliation events: Graph's answer in words.",
+    resourceData: "The notification's resourceData as Graph sent it (outside input); the raw text when it was cut (resourceDataTruncated).",
+    httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
+    truncatedFields: 'Fields stored cut because they were longer than the table holds.',
+    closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+};
+
+/** A field's JSON schema from its description in callFields.ts. */
+function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
+    const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
+    if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
+    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
+    if (spec.json === 'parsed') return described;
+    switch (spec.column) {
+        case 'int':
+            return { ...described, type: 'integer' };
+        case 'boolean':
+            return { ...described, type: 'boolean' };
+        case 'datetime':
+            return { ...described, type: 'string', format: 'date-time' };
+        case 'names':
+            return { ...described, type: 'array', items: { type: 'string' } };
+        default:
+            return { ...described, type: 'string', ...(spec.limit === undefined ? {} : { maxLength: spec.limit }) };
+    }
+}
+
+/** An object of the listed fields and no others; those with a fallback are always there. */
+function recordSchema(description: string, keys: Record<string, unknown>, fields: FieldList): Record<string, unknown> {
+    const properties: Record<string, unknown> = { ...keys };
+    for (const [name, spec] of Object.entries(fields)) properties[name] = fieldSchema(name, spec);
+    const required = [...Object.keys(keys), ...Object.entries(fields).filter(([, spec]) => spec.fallback !== undefined).map(([name]) => name)];
+    return { type: 'object', description, required, additionalProperties: false, properties };
+}
+
+function schemas(): Record<string, unknown> {
+    const text = { type: 'string' };
+    return {
+        Problem: {
+            type: 'object',
+            description: 'RFC 9457 problem details; never a stack trace.',
+            required: ['type', 'title', 'status', 'detail'],
+            additionalProperties: false,
+            properties: {
+                type: { type: 'string', examples: ['about:blank'] },
+                title: text,
+                status: { type: 'integer', minimum: 400, maximum: 599 },
+                detail: text,
+                instance: text,
+            },
+        },
+        CallSummary: recordSchema(
+            'The summary row of a call (README, table layout). A call is ended when callState is terminated or deleted is true.',
+            { callId: { type: 'string', pattern: CALL_ID_PATTERN.source } },
+            SUMMARY_FIELDS,
+        ),
+        CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS),
+        CallListPage: {
+            type: 'object',
+            required: ['calls'],
+            additionalProperties: false,
+            properties: { calls: { type: 'array', items: ref('CallSummary') }, continuationToken: text },
+        },
+        HistoryPage: {
+            type: 'object',
+            required: ['callId', 'events'],
+            additionalProperties: false,
+            properties: { callId: text, events: { type: 'array', items: ref('CallEvent') }, continuationToken: text },
+        },
+        CallbackSummary: {
+            type: 'object',
+            required: ['accepted', 'duplicates', 'rejected'],
+            additionalProperties: false,
+            properties: {
+                accepted: { type: 'integer', minimum: 0, description: 'Notifications stored as new history events.' },
+                duplicates: { type: 'integer', minimum: 0, description: 'Redeliveries recognised and not stored again.' },
+                rejected: { type: 'integer', minimum: 0, description: 'Notifications no call could be found for, kept in the _unrouted partition.' },
+            },
+        },
+        NotificationCollection: {
+            type: 'object',
+            required: ['value'],
+            properties: {
+                value: {
+                    type: 'array',
+                    items: {
+                        type: 'object',
+                        description: 'A Graph change notification; the @odata.type wrapper may be missing.',
+                        properties: {
+                            changeType: { type: 'string', description: 'created, updated or deleted, in any letter case.' },
+                            resourceUrl: { type: 'string', description: 'v1.0: /communications/calls/{id}[/participants|/operations/{id}]' },
+                            resource: { type: 'string', description: 'beta: /app/calls/{id}...' },
+                            resourceData: { type: ['object', 'array'] },
+                        },
+                    },
+                },
+            },
+        },
+    };
+}
+
+/**
+ * The app's version from package.json: a literal require relative to the compiled file (dist/shared/http), so the
+ * esbuild bundle of `npm run package` carries it too.
+ */
+function appVersion(): string {
+    return (require('../../../package.json') as { version?: string }).version ?? '0.0.0';
+}
+
+/**
+ * @param serverUrl where the API is, e.g. `/api` (relative to the document) or `https://app.azurewebsites.net/api`
+ *
+ * @example
+ * jsonAnswer(200, openApiDocument('/api'))
+ */
+export function openApiDocument(serverUrl: string): OpenApiDocument {
+    return {
+        openapi: '3.1.0',
+        info: {
+            title: 'Teams call record',
+            version: appVersion(),
+            description:
+                'Call control and a durable call record for Teams calling bots: hang up calls through Microsoft Graph, ' +
+                "ingest the notifications Graph posts to the bot's callback, and read every call's state and history. " +
+                'Every error is application/problem+json (RFC 9457).',
+        },
+        servers: [{ url: serverUrl }],
+        security: [{ functionKey: [] }, { functionKeyQuery: [] }],
+        paths: paths(),
+        components: {
+            schemas: schemas(),
+            securitySchemes: {
+                functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function key or the host key of the Function App.' },
+                functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as a query parameter (how the console is opened).' },
+                callbackToken: {
+                    type: 'http',
+                    scheme: 'bearer',
+                    bearerFormat: 'JWT',
+                    description: "RS256 token Graph signs for the bot: iss one of CALLBACK_ISSUERS, aud the bot's app id, a tid claim.",
+                },
+            },
+            headers: {
+                RetryAfter: { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
+            },
+            responses: {
+                BadRequest: problem('The request is malformed: a bad call id, an unknown, repeated or malformed query parameter, a bad body.'),
+                FunctionKeyRefused: { description: 'The function key is missing or wrong. Answered by the Functions host in Azure, with no body (the local host does not check keys).' },
+                InternalError: problem('An unexpected failure; detail names the invocation id to quote.'),
+                StorageUnavailable: problem('Table Storage could not be reached; nothing was lost, try again after Retry-After.', retryAfter),
+            },
+        },
+    };
+}

@@ -1,0 +1,111 @@
+// The JSON the read API answers with (and the command line prints with --json): the camelCase fields of
+// the table layout as callFields.ts describes them, times as ISO 8601, integers as numbers
+// (tableEntities turns Int64 bigints into numbers on the way in), `resourceData` as the JSON it was.
+
+import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from '../record/callFields';
+import type { CallEvent, CallSummary } from '../record/callModel';
+import type { CallListPage } from './callList';
+import type { HistoryPage } from './callQueries';
+import { defined } from '../defined';
+
+/** The model's fields, with times as ISO 8601 strings. */
+type WithIsoTimes<T> = { [K in keyof T]: Exclude<T[K], undefined> extends Date ? string : T[K] };
+
+export type CallSummaryJson = WithIsoTimes<CallSummary>;
+
+export type CallEventJson = Omit<WithIsoTimes<CallEvent>, 'callId' | 'resourceKind' | 'resourceData'> & {
+    /** The stored JSON parsed back; the raw (cut) text when `resourceDataTruncated` and it no longer parses. */
+    resourceData?: unknown;
+};
+
+export interface HistoryPageJson {
+    callId: string;
+    events: CallEventJson[];
+    continuationToken?: string;
+}
+
+export interface CallListPageJson {
+    calls: CallSummaryJson[];
+    continuationToken?: string;
+}
+
+export function historyPageJson(page: HistoryPage): HistoryPageJson {
+    return { callId: page.callId, events: page.events.map(callEventJson), ...defined({ continuationToken: page.continuationToken }) };
+}
+
+export function callListPageJson(page: CallListPage): CallListPageJson {
+    return { calls: page.calls.map(callSummaryJson), ...defined({ continuationToken: page.continuationToken }) };
+}
+
+/**
+ * @example
+ * callSummaryJson(summary) // { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 4, ..., lastEventAt: '2026-11-29T10:00:04.000Z' }
+ */
+export function callSummaryJson(summary: CallSummary): CallSummaryJson {
+    return { callId: summary.callId, ...fieldsJson(SUMMARY_FIELDS, summary) } as CallSummaryJson;
+}
+
+/**
+ * @example
+ * callEventJson(event) // { sequence: 3, kind: 'notification', receivedAt: '2026-...Z', ..., resourceData: { state: 'terminated' } }
+ */
+export function callEventJson(event: CallEvent): CallEventJson {
+    return fieldsJson(EVENT_FIELDS, event) as CallEventJson;
+}
+
+/**
+ * The other way: a summary as the API answered it, back in the record's types (for clients of the API
+ * that print with the command line's printer, such as the demo).
+ */
+export function callSummaryFromJson(json: CallSummaryJson): CallSummary {
+    return { ...(json as object), ...fieldsFromJson(SUMMARY_FIELDS, json) } as unknown as CallSummary;
+}
+
+/** An event as the API answered it, back in the record's types; `resourceData` becomes text again. */
+export function callEventFromJson(callId: string, json: CallEventJson): CallEvent {
+    return { ...(json as object), callId, ...fieldsFromJson(EVENT_FIELDS, json) } as unknown as CallEvent;
+}
+
+function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (json as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
+        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
+    }
+    return values;
+}
+
+/** Every known field of the value, in the description's order, as its `json` says. */
+function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
+    const json: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (value as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (field instanceof Date) {
+            const text = iso(field);
+            if (text !== undefined) json[name] = text;
+        } else {
+            json[name] = spec.json === 'parsed' && typeof field === 'string' ? parsedOrRaw(field) : field;
+        }
+    }
+    return json;
+}
+
+/**
+ * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
+ * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is
+ * kept as it is too.
+ */
+function parsedOrRaw(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return text;
+    }
+}
+
+function iso(date: Date): string | undefined {
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

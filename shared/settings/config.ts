@@ -1,0 +1,401 @@
+// The app's settings, read from the environment and validated once; nothing else reads process.env.
+// A missing or malformed setting throws a ConfigError that names it, which stops start-up.
+
+import { serviceEndpointOf } from './connectionString';
+import { ConfigError } from '../errors';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Where the call record lives: a connection string, or a table endpoint reached with an Entra identity. */
+export type StorageConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; tableEndpoint: string; tableName: string }
+    | { kind: 'identity'; setting: string; tableServiceUri: string; credential: StorageCredentialConfig; tableName: string };
+
+/**
+ * Who storage reached by identity (tables, queues) signs in as: the app's managed identity in Azure (the
+ * user-assigned one named by `<connection>__clientId`, else the system-assigned one), the developer's own
+ * login elsewhere. Never the Graph app's client secret, whose app registration has no storage roles.
+ */
+export type StorageCredentialConfig = { kind: 'managedIdentity'; clientId?: string } | { kind: 'developer' };
+
+/** How `@azure/identity` gets the app's Graph token. */
+export type CredentialConfig =
+    | { kind: 'clientSecret'; tenantId: string; clientId: string; clientSecret: string; authorityHost?: string }
+    | { kind: 'managedIdentity'; clientId?: string }
+    | { kind: 'default'; tenantId?: string; clientId?: string; authorityHost?: string };
+
+export interface GraphConfig {
+    /** Graph root without a trailing slash, e.g. `https://graph.microsoft.com/v1.0`. */
+    baseUrl: string;
+    /** Path of one call below `baseUrl`, with a `{callId}` placeholder. */
+    callPathTemplate: string;
+    /** Upper bound for one hang-up, retries included. */
+    timeoutMs: number;
+    credential: CredentialConfig;
+}
+
+export interface CallbackAuthConfig {
+    enabled: boolean;
+    openIdConfigurationUrl: string;
+    issuers: readonly string[];
+    /** Expected `aud`: the bot's app id. Empty only when auth is disabled. */
+    audience: string;
+    /** `null` means any tenant. */
+    allowedTenantIds: ReadonlySet<string> | null;
+}
+
+/**
+ * A timer's schedule: the NCRONTAB expression in force, and what the function registers, which is the
+ * `%SETTING%` reference when the setting is given (the Functions host resolves it, as for any binding) and
+ * the default expression itself when it is not (a reference to a missing setting would stop the host).
+ */
+export interface TimerScheduleConfig {
+    expression: string;
+    binding: string;
+}
+
+/** Where call-ended events go (SPEC "Call lifecycle"); absent when `CALL_EVENTS_QUEUE` is empty. */
+export type CallEventsConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string; queueName: string }
+    | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig; queueName: string };
+
+export interface LifecycleConfig {
+    reconcile: {
+        schedule: TimerScheduleConfig;
+        /** Active calls quiet for this long are checked with Graph; 0: every active call, every run. */
+        afterMinutes: number;
+        maxCalls: number;
+    };
+    retention: {
+        schedule: TimerScheduleConfig;
+        /** 0 keeps everything. */
+        days: number;
+    };
+    callEvents?: CallEventsConfig;
+}
+
+export interface AppConfig {
+    storage: StorageConfig;
+    graph: GraphConfig;
+    callbackAuth: CallbackAuthConfig;
+    lifecycle: LifecycleConfig;
+    dedupeWindowSeconds: number;
+    /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
+    runningInAzure: boolean;
+}
+
+export const DEFAULTS = {
+    tableName: 'CallHistory',
+    graphBaseUrl: 'https://graph.microsoft.com/v1.0',
+    graphCallPathTemplate: '/communications/calls/{callId}',
+    graphTimeoutSeconds: 30,
+    callbackOpenIdConfiguration: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+    callbackIssuers: 'https://graph.microsoft.com,https://api.botframework.com',
+    dedupeWindowSeconds: 600,
+    reconcileSchedule: '0 */5 * * * *',
+    reconcileAfterMinutes: 45,
+    reconcileMaxCalls: 500,
+    retentionSchedule: '0 30 2 * * *',
+    retentionDays: 0,
+    callEventsQueue: 'call-events',
+} as const;
+
+/** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
+const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const MICROSOFT_AUTHORITY_HOSTS = new Set([
+    'login.microsoftonline.com',
+    'login.microsoftonline.us',
+    'login.chinacloudapi.cn',
+    'login.partner.microsoftonline.cn',
+]);
+
+/**
+ * Reads and validates every setting of the app.
+ *
+ * @example
+ * const config = loadConfig({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: '...' });
+ */
+export function loadConfig(env: Environment): AppConfig {
+    const runningInAzure = azureMarker(env) !== undefined;
+    return {
+        storage: loadStorageConfig(env),
+        graph: loadGraphConfig(env, runningInAzure),
+        callbackAuth: loadCallbackAuthConfig(env),
+        lifecycle: loadLifecycleConfig(env),
+        dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
+        runningInAzure,
+    };
+}
+
+let cached: AppConfig | undefined;
+
+/** The process's configuration, read on first use and kept. */
+export function appConfig(): AppConfig {
+    cached ??= loadConfig(process.env);
+    return cached;
+}
+
+/** Storage settings alone: what the command line needs to read the table. */
+export function loadStorageConfig(env: Environment): StorageConfig {
+    const tableName = present(env, 'CALL_HISTORY_TABLE') ?? DEFAULTS.tableName;
+    if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName)) {
+        throw new ConfigError('CALL_HISTORY_TABLE', `"${tableName}" is not a valid table name (3-63 letters and digits, starting with a letter).`);
+    }
+    const connection = storageConnection(
+        env,
+        ['CallHistoryStorage', 'AzureWebJobsStorage'],
+        'table',
+        'is not a Table Storage connection string (expected DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix or TableEndpoint; TableEndpoint and SharedAccessSignature; or UseDevelopmentStorage=true).',
+    );
+    if (connection?.kind === 'connectionString') {
+        const { setting, connectionString, endpoint } = connection;
+        return { kind: 'connectionString', setting, connectionString, tableEndpoint: endpoint, tableName };
+    }
+    if (connection?.kind === 'identity') {
+        const { setting, serviceUri, credential } = connection;
+        return { kind: 'identity', setting, tableServiceUri: serviceUri, credential, tableName };
+    }
+    throw new ConfigError(
+        'CallHistoryStorage',
+        'is missing. Set it (or AzureWebJobsStorage) to a Table Storage connection string, or set CallHistoryStorage__tableServiceUri for an identity-based connection.',
+    );
+}
+
+/**
+ * The credential of an identity-based storage connection named `connection` (`CallHistoryStorage`,
+ * `CallEventsStorage`, ...): its `__clientId` matters in Azure only, where the managed identity exists.
+ *
+ * @example
+ * storageCredentialConfig({ IDENTITY_ENDPOINT: '...', CallHistoryStorage__clientId: 'c1' }, 'CallHistoryStorage')
+ * // { kind: 'managedIdentity', clientId: 'c1' }
+ */
+export function storageCredentialConfig(env: Environment, connection: string): StorageCredentialConfig {
+    if (azureMarker(env) === undefined) {
+        return { kind: 'developer' };
+    }
+    const clientId = present(env, `${connection}__clientId`);
+    return { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+}
+
+/**
+ * The setting that shows the app runs in Azure: App Service and Functions set `WEBSITE_INSTANCE_ID`, and
+ * `IDENTITY_ENDPOINT` wherever a managed identity is offered.
+ */
+function azureMarker(env: Environment): 'WEBSITE_INSTANCE_ID' | 'IDENTITY_ENDPOINT' | undefined {
+    if (present(env, 'WEBSITE_INSTANCE_ID') !== undefined) return 'WEBSITE_INSTANCE_ID';
+    if (present(env, 'IDENTITY_ENDPOINT') !== undefined) return 'IDENTITY_ENDPOINT';
+    return undefined;
+}
+
+function loadGraphConfig(env: Environment, runningInAzure: boolean): GraphConfig {
+    const baseUrl = present(env, 'GRAPH_BASE_URL') ?? DEFAULTS.graphBaseUrl;
+    httpsUrl('GRAPH_BASE_URL', baseUrl);
+    const callPathTemplate = present(env, 'GRAPH_CALL_PATH') ?? DEFAULTS.graphCallPathTemplate;
+    if (!callPathTemplate.startsWith('/') || !callPathTemplate.includes('{callId}')) {
+        throw new ConfigError('GRAPH_CALL_PATH', `"${callPathTemplate}" must start with "/" and contain "{callId}".`);
+    }
+    const timeoutSeconds = integerSetting(env, 'GRAPH_TIMEOUT_SECONDS', DEFAULTS.graphTimeoutSeconds, 1, 230);
+    return {
+        baseUrl: baseUrl.replace(/\/+$/, ''),
+        callPathTemplate,
+        timeoutMs: timeoutSeconds * 1000,
+        credential: loadCredentialConfig(env, runningInAzure),
+    };
+}
+
+function loadCredentialConfig(env: Environment, runningInAzure: boolean): CredentialConfig {
+    const tenantId = present(env, 'AZURE_TENANT_ID');
+    const clientId = present(env, 'AZURE_CLIENT_ID');
+    const clientSecret = present(env, 'AZURE_CLIENT_SECRET');
+    const authorityHost = present(env, 'AZURE_AUTHORITY_HOST');
+    if (authorityHost !== undefined) {
+        httpsUrl('AZURE_AUTHORITY_HOST', authorityHost);
+    }
+    if (clientSecret !== undefined) {
+        if (tenantId === undefined) {
+            throw new ConfigError('AZURE_TENANT_ID', 'is required with AZURE_CLIENT_SECRET.');
+        }
+        if (clientId === undefined) {
+            throw new ConfigError('AZURE_CLIENT_ID', 'is required with AZURE_CLIENT_SECRET.');
+        }
+        return { kind: 'clientSecret', tenantId, clientId, clientSecret, ...(authorityHost ? { authorityHost } : {}) };
+    }
+    if (runningInAzure) {
+        return { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+    }
+    return {
+        kind: 'default',
+        ...(tenantId ? { tenantId } : {}),
+        ...(clientId ? { clientId } : {}),
+        ...(authorityHost ? { authorityHost } : {}),
+    };
+}
+
+function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
+    const mode = (present(env, 'CALLBACK_AUTH') ?? 'enabled').toLowerCase();
+    if (mode !== 'enabled' && mode !== 'disabled') {
+        throw new ConfigError('CALLBACK_AUTH', `"${mode}" must be "enabled" or "disabled".`);
+    }
+    const enabled = mode === 'enabled';
+    const azure = azureMarker(env);
+    if (!enabled && azure !== undefined) {
+        throw new ConfigError('CALLBACK_AUTH', `"disabled" is for local debugging only and is refused when the app runs in Azure (${azure} is set).`);
+    }
+    const openIdConfigurationUrl = present(env, 'CALLBACK_OPENID_CONFIGURATION') ?? DEFAULTS.callbackOpenIdConfiguration;
+    httpsUrl('CALLBACK_OPENID_CONFIGURATION', openIdConfigurationUrl);
+    const issuers = list(present(env, 'CALLBACK_ISSUERS') ?? DEFAULTS.callbackIssuers);
+    if (issuers.length === 0) {
+        throw new ConfigError('CALLBACK_ISSUERS', 'must name at least one issuer.');
+    }
+    const audience = present(env, 'BOT_APP_ID') ?? present(env, 'AZURE_CLIENT_ID') ?? '';
+    if (enabled && audience === '') {
+        throw new ConfigError('BOT_APP_ID', 'is missing (and AZURE_CLIENT_ID is not set either): callback tokens cannot be checked without the bot\'s app id.');
+    }
+    const allowed = present(env, 'ALLOWED_TENANT_IDS');
+    const allowedTenantIds = allowed === undefined ? null : new Set(list(allowed).map((t) => t.toLowerCase()));
+    if (allowedTenantIds !== null && allowedTenantIds.size === 0) {
+        throw new ConfigError('ALLOWED_TENANT_IDS', 'is set but names no tenant; remove it to allow any tenant.');
+    }
+    // A token's `tid` is always the tenant's GUID: a domain here would be accepted now and refuse every callback later.
+    const notTenantId = [...(allowedTenantIds ?? [])].find((tenant) => !TENANT_ID.test(tenant));
+    if (notTenantId !== undefined) {
+        throw new ConfigError(
+            'ALLOWED_TENANT_IDS',
+            `"${notTenantId}" is not a tenant id. Callback tokens name their tenant by its id, so use the tenant id (GUID), shown as "Tenant ID" on the Overview page of the Microsoft Entra admin center, not a domain name.`,
+        );
+    }
+    return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
+}
+
+function loadLifecycleConfig(env: Environment): LifecycleConfig {
+    const callEvents = loadCallEventsConfig(env);
+    return {
+        reconcile: {
+            schedule: scheduleSetting(env, 'RECONCILE_SCHEDULE', DEFAULTS.reconcileSchedule),
+            afterMinutes: integerSetting(env, 'RECONCILE_AFTER_MINUTES', DEFAULTS.reconcileAfterMinutes, 0, 10_080),
+            maxCalls: integerSetting(env, 'RECONCILE_MAX_CALLS', DEFAULTS.reconcileMaxCalls, 1, 100_000),
+        },
+        retention: {
+            schedule: scheduleSetting(env, 'RETENTION_SCHEDULE', DEFAULTS.retentionSchedule),
+            days: integerSetting(env, 'RETENTION_DAYS', DEFAULTS.retentionDays, 0, 36_500),
+        },
+        ...(callEvents === undefined ? {} : { callEvents }),
+    };
+}
+
+/**
+ * The queue of call-ended events: `CALL_EVENTS_QUEUE` (set but empty turns the events off) on
+ * `CallEventsStorage`, which falls back to `AzureWebJobsStorage`; a connection string, or a queue endpoint
+ * reached by identity (`__queueServiceUri`).
+ */
+export function loadCallEventsConfig(env: Environment): CallEventsConfig | undefined {
+    const raw = env['CALL_EVENTS_QUEUE'];
+    if (raw !== undefined && raw.trim() === '') return undefined;
+    const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
+    if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
+        throw new ConfigError('CALL_EVENTS_QUEUE', `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`);
+    }
+    const connection = storageConnection(
+        env,
+        ['CallEventsStorage', 'AzureWebJobsStorage'],
+        'queue',
+        'names no Queue Storage endpoint for the call-ended events (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+    );
+    if (connection?.kind === 'connectionString') {
+        const { setting, connectionString, endpoint } = connection;
+        return { kind: 'connectionString', setting, connectionString, queueEndpoint: endpoint, queueName };
+    }
+    if (connection?.kind === 'identity') {
+        const { setting, serviceUri, credential } = connection;
+        return { kind: 'identity', setting, queueServiceUri: serviceUri, credential, queueName };
+    }
+    throw new ConfigError(
+        'CallEventsStorage',
+        `is missing: call-ended events go to the queue "${queueName}" of CallEventsStorage (or AzureWebJobsStorage), a connection string or CallEventsStorage__queueServiceUri. Set CALL_EVENTS_QUEUE empty to turn them off.`,
+    );
+}
+
+/**
+ * The first of `prefixes` that names a storage connection for `service`, as the Functions host reads
+ * connections: `<prefix>` as a connection string, or `<prefix>__<service>ServiceUri` reached by identity.
+ */
+function storageConnection(
+    env: Environment,
+    prefixes: readonly string[],
+    service: 'table' | 'queue',
+    notAConnectionString: string,
+):
+    | { kind: 'connectionString'; setting: string; connectionString: string; endpoint: string }
+    | { kind: 'identity'; setting: string; serviceUri: string; credential: StorageCredentialConfig }
+    | undefined {
+    for (const prefix of prefixes) {
+        const connectionString = present(env, prefix);
+        if (connectionString !== undefined) {
+            const endpoint = serviceEndpointOf(connectionString, service);
+            if (endpoint === undefined) throw new ConfigError(prefix, notAConnectionString);
+            return { kind: 'connectionString', setting: prefix, connectionString, endpoint };
+        }
+        const setting = `${prefix}__${service}ServiceUri`;
+        const serviceUri = present(env, setting);
+        if (serviceUri !== undefined) {
+            httpsUrl(setting, serviceUri);
+            return { kind: 'identity', setting, serviceUri: serviceUri.replace(/\/+$/, ''), credential: storageCredentialConfig(env, prefix) };
+        }
+    }
+    return undefined;
+}
+
+/** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */
+function scheduleSetting(env: Environment, name: string, fallback: string): TimerScheduleConfig {
+    const raw = present(env, name);
+    const expression = raw ?? fallback;
+    const fields = expression.split(/\s+/);
+    if (fields.length !== 6 || !fields.every((field) => /^(?:[\d*,/-]|[A-Za-z]{3})+$/.test(field))) {
+        throw new ConfigError(name, `"${expression}" is not a six-field NCRONTAB schedule ({second} {minute} {hour} {day} {month} {day-of-week}, e.g. "${fallback}").`);
+    }
+    return { expression, binding: raw === undefined ? fallback : `%${name}%` };
+}
+
+/** True for an authority host that is not one of Microsoft's clouds (a sovereign stand-in or a local one). */
+export function isCustomAuthority(authorityHost: string | undefined): boolean {
+    return authorityHost !== undefined && !MICROSOFT_AUTHORITY_HOSTS.has(new URL(authorityHost).hostname);
+}
+
+function present(env: Environment, name: string): string | undefined {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+}
+
+function list(value: string): string[] {
+    return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+
+function integerSetting(env: Environment, name: string, fallback: number, min: number, max: number): number {
+    const raw = present(env, name);
+    if (raw === undefined) {
+        return fallback;
+    }
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+        throw new ConfigError(name, `"${raw}" must be a whole number from ${min} to ${max}.`);
+    }
+    return Number(raw);
+}
+
+/** An https URL, or http on a loopback host (local stand-ins and Azurite). */
+function httpsUrl(name: string, value: string): URL {
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        throw new ConfigError(name, `"${value}" is not a URL.`);
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+        throw new ConfigError(name, `"${value}" must use https (plain http is allowed for localhost only).`);
+    }
+    return url;
+}
