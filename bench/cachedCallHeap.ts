@@ -36,7 +36,9 @@ async function main(): Promise<void> {
             const before = await heapAfterGc();
             await seedCalls(store, spreadCalls(`cached${cachedCalls}`, CALLS, ...hour()));
             const perCall = (await heapAfterGc()) - before;
-            console.log(`cache of ${cachedCalls.toLocaleString('en-US')}: ${(perCall / CALLS / 1024).toFixed(2)} KiB of heap per call stored (${CALLS.toLocaleString('en-US')} typical calls)`);
+            console.log(
+                `cache of ${cachedCalls.toLocaleString('en-US')}: ${(perCall / CALLS / 1024).toFixed(2)} KiB of heap per call stored (${CALLS.toLocaleString('en-US')} typical calls)`,
+            );
         }
     } finally {
         await azurite.stop();

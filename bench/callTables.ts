@@ -60,7 +60,13 @@ export async function prepareCallTables(env: BenchEnvironment, sizes: readonly [
             progress(`call tables: writing ${calls.toLocaleString('en-US')} calls into ${name} through the CallStore`);
             const store = new CallStore(table, { dedupeWindowSeconds: DEFAULTS.dedupeWindowSeconds });
             const recentFrom = new Date(now.getTime() - 55 * 60_000);
-            const recent = spreadCalls(`recent${i}`, RECENT_CALLS, recentFrom, new Date(now.getTime() - 60_000), (startedAt) => startedAt.getTime() < now.getTime() - STILL_GOING_MS);
+            const recent = spreadCalls(
+                `recent${i}`,
+                RECENT_CALLS,
+                recentFrom,
+                new Date(now.getTime() - 60_000),
+                (startedAt) => startedAt.getTime() < now.getTime() - STILL_GOING_MS,
+            );
             const spread = spreadCalls(`spread${i}`, calls - RECENT_CALLS, new Date(now.getTime() - SPREAD_DAYS * 24 * HOUR_MS), new Date(now.getTime() - HOUR_MS - 60_000));
             await seedCalls(store, [...spread, ...recent], (done) => progress(`call tables: ${done.toLocaleString('en-US')} of ${calls.toLocaleString('en-US')} calls`));
             progress(`call tables: ${name} written in ${Math.round((Date.now() - started) / 1000)} s`);

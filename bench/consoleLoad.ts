@@ -63,7 +63,10 @@ async function timeTo(browser: Awaited<ReturnType<typeof launchChromium>>, url: 
         const page = await context.newPage();
         await page.goto(url);
         // A locator, not waitForFunction: the page's Content-Security-Policy refuses Playwright's string predicates.
-        await page.locator(selector).nth(count - 1).waitFor({ state: 'attached', timeout: 60_000 });
+        await page
+            .locator(selector)
+            .nth(count - 1)
+            .waitFor({ state: 'attached', timeout: 60_000 });
         return Number(await page.evaluate('performance.now()'));
     } finally {
         await context.close();

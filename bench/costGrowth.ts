@@ -171,4 +171,3 @@ export async function measureMarkerWeight(table: TableClient, callIds: readonly 
 function mean(values: readonly number[]): number {
     return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
-

@@ -34,13 +34,10 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
         requests += 1;
         const kind = requestKind(request.method ?? '', request.url ?? '');
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        const upstream = http.request(
-            { host: '127.0.0.1', port: targetPort, method: request.method, path: request.url, headers: request.headers, agent },
-            (answer) => {
-                response.writeHead(answer.statusCode ?? 502, answer.headers);
-                answer.pipe(response);
-            },
-        );
+        const upstream = http.request({ host: '127.0.0.1', port: targetPort, method: request.method, path: request.url, headers: request.headers, agent }, (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+        });
         upstream.on('error', () => response.destroy());
         request.pipe(upstream);
     });

@@ -27,16 +27,12 @@ export class BenchHttpClient {
     request(method: string, url: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<HttpAnswer> {
         return new Promise((resolve, reject) => {
             const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-            const req = http.request(
-                url,
-                { method, agent: this.agent, headers: { ...headers, ...(payload ? { 'Content-Length': String(payload.length) } : {}) } },
-                (res) => {
-                    const chunks: Buffer[] = [];
-                    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-                    res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-                    res.on('error', reject);
-                },
-            );
+            const req = http.request(url, { method, agent: this.agent, headers: { ...headers, ...(payload ? { 'Content-Length': String(payload.length) } : {}) } }, (res) => {
+                const chunks: Buffer[] = [];
+                res.on('data', (chunk: Buffer) => chunks.push(chunk));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+                res.on('error', reject);
+            });
             req.on('error', reject);
             const timeoutMs = this.timeoutMs;
             if (timeoutMs !== undefined) req.setTimeout(timeoutMs, () => req.destroy(new Error(`No answer within ${timeoutMs} ms.`)));

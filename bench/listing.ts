@@ -67,7 +67,12 @@ export async function measureListing(tables: CallTables, rounds: number): Promis
                 const page = await pageThroughHost(client, side, since);
                 const fnMs = await pageFromFunction(side, since);
                 const pointReadMs = await timed(() => side.table.getEntity(page.newestCallId, 'state'));
-                const partitionQueryMs = await timed(() => side.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${EMPTY_PARTITION}` } }).byPage({ maxPageSize: 1 }).next());
+                const partitionQueryMs = await timed(() =>
+                    side.table
+                        .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${EMPTY_PARTITION}` } })
+                        .byPage({ maxPageSize: 1 })
+                        .next(),
+                );
                 if (round < 1) continue;
                 sample.page.push(page.ms);
                 sample.fn.push(fnMs);

@@ -7,9 +7,7 @@ import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { TableClient } from '@azure/data-tables';
 import { MinimalWriter } from './minimalWrite';
 
-const writer = new MinimalWriter(
-    TableClient.fromConnectionString(process.env.CallHistoryStorage ?? '', process.env.CALL_HISTORY_TABLE ?? '', { allowInsecureConnection: true }),
-);
+const writer = new MinimalWriter(TableClient.fromConnectionString(process.env.CallHistoryStorage ?? '', process.env.CALL_HISTORY_TABLE ?? '', { allowInsecureConnection: true }));
 
 app.http('callNotifications', {
     methods: ['POST'],

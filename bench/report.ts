@@ -19,17 +19,28 @@ const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 function throughputTable(results: BenchResults): string {
     const { settings } = results;
     return table(
-        ['concurrency', 'storage floor', 'bare HTTP writer', 'minimal function', 'the app, 1 per POST', 'app / floor', `the app, batches of ${settings.batchSize}`, 'batch / single'],
-        settings.concurrencies.map(String).map((c) => [
-            c,
-            whole(results.storageFloor[c]?.rate),
-            `${whole(results.bareWriter[c]?.rate)} (${fixed(results.bareWriter[c]?.ratioToFloor)})`,
-            `${whole(results.minimalFunction[c]?.rate)} (${fixed(results.minimalFunction[c]?.ratioToFloor)})`,
-            whole(results.ingest[c]?.rate),
-            fixed(results.ingest[c]?.ratioToFloor),
-            whole(results.batches[c]?.rate),
-            fixed(results.batches[c]?.ratioToSingle),
-        ]),
+        [
+            'concurrency',
+            'storage floor',
+            'bare HTTP writer',
+            'minimal function',
+            'the app, 1 per POST',
+            'app / floor',
+            `the app, batches of ${settings.batchSize}`,
+            'batch / single',
+        ],
+        settings.concurrencies
+            .map(String)
+            .map((c) => [
+                c,
+                whole(results.storageFloor[c]?.rate),
+                `${whole(results.bareWriter[c]?.rate)} (${fixed(results.bareWriter[c]?.ratioToFloor)})`,
+                `${whole(results.minimalFunction[c]?.rate)} (${fixed(results.minimalFunction[c]?.ratioToFloor)})`,
+                whole(results.ingest[c]?.rate),
+                fixed(results.ingest[c]?.ratioToFloor),
+                whole(results.batches[c]?.rate),
+                fixed(results.batches[c]?.ratioToSingle),
+            ]),
     );
 }
 
@@ -90,7 +101,7 @@ function targetTable(results: BenchResults, top: string): string {
                 '',
             ],
             [
-                "console: the page and its assets, brotli",
+                'console: the page and its assets, brotli',
                 `${fixed(results.console.assetBytes.compressed / 1000, 1)} kB in ${results.console.assetBytes.files} files (${fixed(results.console.assetBytes.uncompressed / 1000, 1)} kB uncompressed)`,
                 verdict('consoleAssetKilobytes'),
             ],
@@ -102,7 +113,10 @@ function indexAndLifecycleTable(results: BenchResults): string {
     const verdict = (name: string) => verdictOf(results, name);
     const { listing, indexCost, storageRequests, memory, reconciler, retention, callEvents } = results;
     const calls = (n: number) => `${whole(n)}-call table`;
-    const kinds = (counted: Record<string, number>) => Object.entries(counted).map(([kind, n]) => `${n} ${kind}`).join(' + ');
+    const kinds = (counted: Record<string, number>) =>
+        Object.entries(counted)
+            .map(([kind, n]) => `${n} ${kind}`)
+            .join(' + ');
     const position = storageRequests.typicalCall;
     const slow = reconciler.withGraphLatency;
     return table(
@@ -204,7 +218,10 @@ function disturbance(results: BenchResults): string {
     if (shares.length === 0) return 'Other load on the machine: not measured (no /proc).';
     const disturbed = shares.filter((share) => share > DISTURBED_SHARE).length;
     const worst = Math.max(...shares);
-    const overRun = results.otherCoreShareOverRun === undefined ? '' : ` Over the whole run (${results.durationSeconds} s) they used ${Math.round(results.otherCoreShareOverRun * 100)}% of the cores.`;
+    const overRun =
+        results.otherCoreShareOverRun === undefined
+            ? ''
+            : ` Over the whole run (${results.durationSeconds} s) they used ${Math.round(results.otherCoreShareOverRun * 100)}% of the cores.`;
     return `Other load on the machine: ${disturbed} of ${shares.length} load repetitions had other processes using more than ${DISTURBED_SHARE * 100}% of the cores (worst ${Math.round(worst * 100)}%).${overRun}`;
 }
 

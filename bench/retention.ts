@@ -108,7 +108,10 @@ async function deleteDirectly(table: TableClient, calls: readonly SeededCall[]):
     for (const call of calls) {
         // As purgeCalls does: a page of row keys, delete them, until a page comes back empty.
         for (;;) {
-            const page = await table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${call.callId}`, select: ['RowKey'] } }).byPage({ maxPageSize: 100 }).next();
+            const page = await table
+                .listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${call.callId}`, select: ['RowKey'] } })
+                .byPage({ maxPageSize: 100 })
+                .next();
             const actions = [...(page.value ?? [])].map((row): TransactionAction => ['delete', { partitionKey: call.callId, rowKey: String(row.rowKey) }]);
             if (actions.length === 0) break;
             await table.submitTransaction(actions);

@@ -92,7 +92,11 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
             minimal: new CallbackLoad({ baseUrl: minimalHost.baseUrl, table: tableClient(MINIMAL_FUNCTION_TABLE), tokens }, top),
             app: new CallbackLoad({ baseUrl: env.host.baseUrl, table: tableClient(APP_TABLE), tokens }, top),
         };
-        closers.push(() => subjects.bare.close(), () => subjects.minimal.close(), () => subjects.app.close());
+        closers.push(
+            () => subjects.bare.close(),
+            () => subjects.minimal.close(),
+            () => subjects.app.close(),
+        );
 
         const servers = { bare: bareWriter.pid, minimal: minimalHost.process.pid, app: env.host.process.pid };
         const phases = await measureLoad(env.azurite.process.pid, servers, options, subjects);
@@ -111,8 +115,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
         const acrossCalls = await measureIndexAndLifecycle(env, options, tokens, REPOSITORY_ROOT);
 
         const ingestTop = summarise(phases.ingest[String(top)] ?? []);
-        const toFloor = (series: Series) =>
-            mapSeries(series, (samples, key) => ({ ...summarise(samples), ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []) }));
+        const toFloor = (series: Series) => mapSeries(series, (samples, key) => ({ ...summarise(samples), ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []) }));
         return {
             startedAt,
             settings: withoutOutput(options),
@@ -149,7 +152,11 @@ async function main(): Promise<void> {
     // On a quiet machine: Azurite and the hosts are gone.
     progress(`cold start: ${options.coldStartRuns} runs per load set`);
     // AzureWebJobsStorage as the Functions host always sets it (the call-ended events fall back to it).
-    const coldStart = await measureColdStart(options.coldStartRuns, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: BENCH_BOT_APP_ID });
+    const coldStart = await measureColdStart(options.coldStartRuns, {
+        AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+        CallHistoryStorage: 'UseDevelopmentStorage=true',
+        BOT_APP_ID: BENCH_BOT_APP_ID,
+    });
     progress('deployable zip: the package npm run package writes');
     const deploySize = await measureDeploySize(REPOSITORY_ROOT);
     progress(`console: headless Chromium, 100 calls and a ${CONSOLE_LONG_CALL_EVENTS}-event call, ${options.consoleRuns} runs`);

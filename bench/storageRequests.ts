@@ -69,7 +69,6 @@ export async function measureStorageRequests(
     }
 }
 
-
 /** One call at a time, one notification per POST, so every request between two answers belongs to that notification. */
 async function countTypicalCalls(baseUrl: string, token: string, tables: CountingProxy, queues: CountingProxy): Promise<StorageRequestsResult['typicalCall']> {
     const client = new BenchHttpClient(1);
@@ -78,7 +77,12 @@ async function countTypicalCalls(baseUrl: string, token: string, tables: Countin
         for (const [n, callId] of benchCallIds('positions', TYPICAL_CALLS).entries()) {
             for (const [position, notification] of callLifecycle(callId, TYPICAL_CALL).entries()) {
                 const [tableBefore, queueBefore] = [tables.counted(), queues.count()];
-                const answer = await client.request('POST', `${baseUrl}/callback`, { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, notificationsBody([notification]));
+                const answer = await client.request(
+                    'POST',
+                    `${baseUrl}/callback`,
+                    { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+                    notificationsBody([notification]),
+                );
                 expectStatus(answer, 202, `POST /api/callback for ${callId}`);
                 if (n === 0) continue;
                 const slot = (perPosition[position] ??= { table: [], queue: [], kinds: [] });

@@ -20,11 +20,7 @@ export interface TokenReuseResult {
 
 const CONCURRENCY = 10;
 
-export async function measureTokenReuse(
-    hangUps: number,
-    tls: TlsMaterial,
-    startHost: (env: Record<string, string>) => Promise<HostProcess>,
-): Promise<TokenReuseResult> {
+export async function measureTokenReuse(hangUps: number, tls: TlsMaterial, startHost: (env: Record<string, string>) => Promise<HostProcess>): Promise<TokenReuseResult> {
     const sim = await startSimulator({ port: 0, tls });
     const client = new BenchHttpClient(CONCURRENCY);
     let host: HostProcess | undefined;

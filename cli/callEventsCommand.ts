@@ -29,7 +29,9 @@ export async function showCallEvents(command: EventsCommand): Promise<void> {
         const { event } = message;
         if (event === undefined) {
             const queued = message.insertedOn.toISOString();
-            process.stderr.write(`calls events: message ${message.messageId} (queued ${queued}) is not a call-ended event: ${message.problem ?? 'unknown'}; it stays on the queue.\n`);
+            process.stderr.write(
+                `calls events: message ${message.messageId} (queued ${queued}) is not a call-ended event: ${message.problem ?? 'unknown'}; it stays on the queue.\n`,
+            );
             return;
         }
         if (command.json) {
@@ -67,7 +69,7 @@ export async function showCallEvents(command: EventsCommand): Promise<void> {
 function eventsSettings(): CallEventsConfig {
     const { config: events, settings } = loadCliConfig(loadCallEventsConfig);
     if (events === undefined) {
-        throw new CliError(EXIT.usage, 'Call-ended events are off: CALL_EVENTS_QUEUE is set empty, so the app queues none. Set it to the queue\'s name (default call-events).');
+        throw new CliError(EXIT.usage, "Call-ended events are off: CALL_EVENTS_QUEUE is set empty, so the app queues none. Set it to the queue's name (default call-events).");
     }
     const note = events.kind === 'connectionString' ? fromLocalRun(settings, events.setting, events.connectionString) : undefined;
     if (note !== undefined) process.stderr.write(`calls: ${note}.\n`);

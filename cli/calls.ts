@@ -120,7 +120,11 @@ function describeProgress(progress: ReindexProgress): string {
 
 function duration(seconds: number): string {
     const s = Math.max(0, Math.round(seconds));
-    return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+    return s < 60
+        ? `${s}s`
+        : s < 3600
+          ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+          : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** `calls purge`: the calls that go, one line each (in a dry run, what would go), then the totals. */

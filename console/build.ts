@@ -39,10 +39,7 @@ async function main(): Promise<void> {
     const icon = `icon.${createHash('sha256').update(iconBytes).digest('hex').slice(0, 8).toUpperCase()}.svg`;
     files.set(icon, iconBytes);
 
-    const page = readFileSync(path.join(SOURCE, 'index.html'), 'utf8')
-        .replaceAll('{{script}}', script)
-        .replaceAll('{{style}}', style)
-        .replaceAll('{{icon}}', icon);
+    const page = readFileSync(path.join(SOURCE, 'index.html'), 'utf8').replaceAll('{{script}}', script).replaceAll('{{style}}', style).replaceAll('{{icon}}', icon);
     if (!page.includes(ASSETS_PLACEHOLDER) || /\{\{(?!assets\}\})/.test(page)) throw new Error('index.html has an unknown {{placeholder}}.');
 
     const bundle: ConsoleBundle = { page, assetsPlaceholder: ASSETS_PLACEHOLDER, assets: {} };

@@ -81,9 +81,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
     const sim = ready.simulator;
     const settings = `${shown(options.settingsFile)}${settingsCreated ? ` (created just now from ${LOCAL_RUN_DEFAULTS.sampleSettingsFile})` : ''}`;
     const overridden =
-        ready.overrides.length === 0
-            ? []
-            : [`                 set for this run (the environment wins over the file): ${ready.overrides.map((o) => o.name).join(', ')}`];
+        ready.overrides.length === 0 ? [] : [`                 set for this run (the environment wins over the file): ${ready.overrides.map((o) => o.name).join(', ')}`];
     const demoFlags = [
         options.functionsPort === LOCAL_RUN_DEFAULTS.functionsPort &&
         options.simulatorPort === LOCAL_RUN_DEFAULTS.simulatorPort &&

@@ -183,7 +183,9 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 }
 
 function keyIdentifier(publicKey: KeyObject): Buffer {
-    return createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+    return createHash('sha1')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest();
 }
 
 function dnsName(name: string): Buffer {

@@ -23,10 +23,7 @@ export async function receiveCallNotifications(request: HttpRequest, context: In
         context.warn('CALLBACK_AUTH is disabled: this callback was accepted without checking its token. Never run like this in production.');
     }
     try {
-        const result = await ingestCallback(
-            { header: (name) => request.headers.get(name), body: request.body },
-            { store: callStore(), verifier: callbackVerifier() },
-        );
+        const result = await ingestCallback({ header: (name) => request.headers.get(name), body: request.body }, { store: callStore(), verifier: callbackVerifier() });
         // Every invocation is logged by the host already; say more only when something was out of the ordinary.
         if (result.duplicates > 0 || result.rejected > 0) {
             context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);

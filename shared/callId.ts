@@ -20,7 +20,5 @@ export function requireCallId(value: string | undefined | null): string {
         return value;
     }
     const shown = value === undefined || value === null || value === '' ? 'an empty call id' : `call id ${JSON.stringify(value.slice(0, 140))}`;
-    throw new BadRequestError(
-        `Refused ${shown}: a call id is 1 to 128 characters, letters, digits, '.', '_' or '-', starting with a letter or digit.`,
-    );
+    throw new BadRequestError(`Refused ${shown}: a call id is 1 to 128 characters, letters, digits, '.', '_' or '-', starting with a letter or digit.`);
 }

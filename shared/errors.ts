@@ -94,7 +94,7 @@ export function ensureError(err: unknown): Error {
     if (err instanceof Error) {
         return err;
     }
-    return new Error(typeof err === 'string' ? err : JSON.stringify(err) ?? String(err));
+    return new Error(typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)));
 }
 
 /** local.settings.json cannot be used; named by its path, stops start-up like any bad setting. */

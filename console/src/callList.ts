@@ -63,9 +63,7 @@ export class CallListView {
                             h(
                                 'tr',
                                 {},
-                                ...['Call', 'State', 'Started', 'Last event', 'Events', 'Redeliveries', 'Closed by', 'Hang-up'].map((name) =>
-                                    h('th', { scope: 'col' }, name),
-                                ),
+                                ...['Call', 'State', 'Started', 'Last event', 'Events', 'Redeliveries', 'Closed by', 'Hang-up'].map((name) => h('th', { scope: 'col' }, name)),
                             ),
                         ),
                         this.#rows,
@@ -96,11 +94,28 @@ export class CallListView {
                 'label',
                 {},
                 'Calls ',
-                select('active', [['', 'all'], ['true', 'active'], ['false', 'ended']], filter.active === undefined ? '' : String(filter.active)),
+                select(
+                    'active',
+                    [
+                        ['', 'all'],
+                        ['true', 'active'],
+                        ['false', 'ended'],
+                    ],
+                    filter.active === undefined ? '' : String(filter.active),
+                ),
             ),
             h('label', {}, 'Started from ', since),
             h('label', {}, 'until ', until),
-            h('label', {}, 'Per page ', select('top', PAGE_SIZES.map((n): [string, string] => [String(n), String(n)]), String(filter.top ?? DEFAULT_PAGE_SIZE))),
+            h(
+                'label',
+                {},
+                'Per page ',
+                select(
+                    'top',
+                    PAGE_SIZES.map((n): [string, string] => [String(n), String(n)]),
+                    String(filter.top ?? DEFAULT_PAGE_SIZE),
+                ),
+            ),
             h(
                 'span',
                 { class: 'quick' },

@@ -52,20 +52,10 @@ export class CallView {
             'div',
             { class: 'call-body', hidden: true },
             h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#outcome)),
-            h(
-                'section',
-                { 'aria-labelledby': 'timeline-title' },
-                h('h3', { id: 'timeline-title' }, 'Timeline'),
-                legend(),
-                this.#timelineBox,
-                this.#timelineNote,
-            ),
+            h('section', { 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, 'Timeline'), legend(), this.#timelineBox, this.#timelineNote),
             h('section', { 'aria-labelledby': 'history-title' }, h('h3', { id: 'history-title' }, 'History'), this.#historyNote, this.#history.element),
         );
-        replaceChildren(
-            container,
-            h('section', { class: 'call' }, h('nav', {}, h('a', { href: '#/' }, '← All calls')), this.#title, this.#problem, this.#body),
-        );
+        replaceChildren(container, h('section', { class: 'call' }, h('nav', {}, h('a', { href: '#/' }, '← All calls')), this.#title, this.#problem, this.#body));
         document.title = `Call ${callId} · Calls`;
         void this.#refresh().then(() => this.#poller.start());
     }
@@ -84,8 +74,7 @@ export class CallView {
             return;
         }
         if (this.#stopped) return;
-        const changed =
-            this.#summary === undefined || summary.eventCount !== this.#summary.eventCount || summary.lastEventAt !== this.#summary.lastEventAt;
+        const changed = this.#summary === undefined || summary.eventCount !== this.#summary.eventCount || summary.lastEventAt !== this.#summary.lastEventAt;
         this.#summary = summary;
         this.#problem.hidden = true;
         this.#body.hidden = false;

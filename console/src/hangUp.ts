@@ -15,7 +15,7 @@ export function confirmHangUp(callId: string): Promise<boolean> {
             h(
                 'p',
                 { id: 'hangup-text' },
-                'The app asks Microsoft Graph to end the bot\'s leg of call ',
+                "The app asks Microsoft Graph to end the bot's leg of call ",
                 h('code', {}, callId),
                 '. For a two-party call that ends the call for everyone. This cannot be undone.',
             ),

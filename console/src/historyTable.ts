@@ -80,12 +80,8 @@ export class HistoryTable {
         if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No events.')));
         replaceChildren(this.#rows, ...rows);
         const last = this.#lastPage();
-        const range =
-            this.#events.length === 0
-                ? 'No events'
-                : `Events ${formatCount(first + 1)}–${formatCount(first + shown.length)} of ${formatCount(this.#events.length)}`;
-        const turn = (label: string, page: number, disabled: boolean) =>
-            h('button', { type: 'button', disabled, onclick: () => this.#turnTo(page) }, label);
+        const range = this.#events.length === 0 ? 'No events' : `Events ${formatCount(first + 1)}–${formatCount(first + shown.length)} of ${formatCount(this.#events.length)}`;
+        const turn = (label: string, page: number, disabled: boolean) => h('button', { type: 'button', disabled, onclick: () => this.#turnTo(page) }, label);
         replaceChildren(
             this.#pager,
             turn('« First', 0, this.#page === 0),

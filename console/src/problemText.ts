@@ -31,7 +31,7 @@ export function problemInWords(failure: ApiFailure, action: string): string {
         case 401:
             return (
                 `Could not ${action}: the app refused the function key (401 Unauthorized).${detail} ` +
-                'Open the console with ?code=<function key> on its address (the Function App\'s App keys hold one), or sign in again.'
+                "Open the console with ?code=<function key> on its address (the Function App's App keys hold one), or sign in again."
             );
         case 403:
             return `Could not ${action}: access is forbidden (403).${detail} The function key or your sign-in does not allow this.`;

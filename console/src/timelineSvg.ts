@@ -60,7 +60,12 @@ export class TimelineView {
                   ),
             model.liveUntil === undefined
                 ? null
-                : s('g', { class: 'now' }, s('line', { x1: model.liveUntil.x, x2: model.liveUntil.x, y1: 4, y2: marksY + 10 }), s('text', { x: model.liveUntil.x - 4, y: 12, 'text-anchor': 'end' }, 'now')),
+                : s(
+                      'g',
+                      { class: 'now' },
+                      s('line', { x1: model.liveUntil.x, x2: model.liveUntil.x, y1: 4, y2: marksY + 10 }),
+                      s('text', { x: model.liveUntil.x - 4, y: 12, 'text-anchor': 'end' }, 'now'),
+                  ),
             s('line', { class: 'axis', x1: 0, x2: model.width, y1: marksY + 12, y2: marksY + 12 }),
             ...model.gaps.map((gap) =>
                 isLabelled(gap) ? s('text', { class: 'gap', x: (gap.x1 + gap.x2) / 2, y: marksY + 26, 'text-anchor': 'middle' }, formatDuration(gap.ms)) : null,

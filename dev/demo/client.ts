@@ -74,7 +74,7 @@ function unreachable(method: string, url: string, err: Error, hint: string): Dem
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
         return new DemoError(
             `${method} ${url} failed: its certificate is not signed by the CA the demo trusts (${code}). ` +
-                'Was the simulator\'s TLS folder recreated while npm start kept running? Restart npm start, or pass --ca with its CA file.',
+                "Was the simulator's TLS folder recreated while npm start kept running? Restart npm start, or pass --ca with its CA file.",
             { cause: err },
         );
     }
@@ -85,8 +85,7 @@ function unreachable(method: string, url: string, err: Error, hint: string): Dem
 /** A short, one-line account of an unexpected answer, for error messages. */
 export function describeAnswer(response: JsonResponse): string {
     const problem = response.json as { title?: unknown; detail?: unknown; error?: unknown } | undefined;
-    const detail =
-        typeof problem?.detail === 'string' ? problem.detail : typeof problem?.error === 'string' ? problem.error : response.text.slice(0, 300);
+    const detail = typeof problem?.detail === 'string' ? problem.detail : typeof problem?.error === 'string' ? problem.error : response.text.slice(0, 300);
     return `${response.status}${detail ? `: ${detail}` : ''}`;
 }
 

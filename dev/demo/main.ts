@@ -64,7 +64,10 @@ function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions
         settingsFile: path.resolve(REPOSITORY_ROOT, text('settings', 'DEMO_SETTINGS', LOCAL_SETTINGS_FILE)),
         timeoutMs: timeoutSeconds * 1000,
     };
-    for (const [flag, url] of [['--api', options.api], ['--simulator', options.simulator]] as const) {
+    for (const [flag, url] of [
+        ['--api', options.api],
+        ['--simulator', options.simulator],
+    ] as const) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new DemoError(`${flag} must be an http(s) URL, not "${url}".`);
     }
     return options;

@@ -41,7 +41,7 @@ export async function showStuckCall(session: DemoSession, queue: QueueClient | u
     const asked = Date.now();
     if (stuck.closedBy === 'reconciler') {
         // Its timer may fire between two steps of the demo (every 5 minutes by default, checking every active call here).
-        say('10. The reconciler\'s own timer ran meanwhile and closed the call already.');
+        say("10. The reconciler's own timer ran meanwhile and closed the call already.");
     } else {
         if (stuck.callState !== 'established') throw new DemoError(`The call should be stuck "established" in the record, but it is ${stuck.callState ?? 'without a state'}.`);
         await session.runFunction(RECONCILER);
@@ -63,7 +63,9 @@ export async function showStuckCall(session: DemoSession, queue: QueueClient | u
     const id = `${callId}/ended`;
     const found = await waitFor(() => findCallEvent(queue, id), timeoutMs);
     if (found?.event === undefined) {
-        throw new DemoError(`The call-ended event ${id} is not on queue ${queue.name} within ${timeoutMs / 1000} s, although the call was closed; see the [functions] lines of the npm start terminal.`);
+        throw new DemoError(
+            `The call-ended event ${id} is not on queue ${queue.name} within ${timeoutMs / 1000} s, although the call was closed; see the [functions] lines of the npm start terminal.`,
+        );
     }
     say(`Call-ended event: read back from queue ${queue.name} (message ${found.messageId}, left there), base64-decoded as a`);
     say('queue-triggered function gets it:');
@@ -83,7 +85,9 @@ async function waitForClosed(session: DemoSession, callId: string): Promise<Call
         last?.reconciledAt !== undefined
             ? `The reconciler checked it at ${last.reconciledAt}, and Graph answered ${last.reconcileStatus ?? 'nothing'}, not 404.`
             : 'The reconciler did not check it: it asks Graph only about active calls quiet for RECONCILE_AFTER_MINUTES minutes. `npm start` sets 0 for its run unless the environment sets another value (its Ready block says so).';
-    throw new DemoError(`The reconciler did not close call ${callId} within ${session.targets.timeoutMs / 1000} s: it is still ${last?.callState ?? 'unknown'}. ${why} Its run is logged in the npm start terminal ([functions] ... Reconciled: ...).`);
+    throw new DemoError(
+        `The reconciler did not close call ${callId} within ${session.targets.timeoutMs / 1000} s: it is still ${last?.callState ?? 'unknown'}. ${why} Its run is logged in the npm start terminal ([functions] ... Reconciled: ...).`,
+    );
 }
 
 /** ` (error 9997: Call not found.)` from Graph's error body. */

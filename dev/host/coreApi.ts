@@ -3,16 +3,7 @@
 
 import Module from 'node:module';
 import path from 'node:path';
-import type {
-    FunctionCallback,
-    FunctionMetadata,
-    HookCallback,
-    LogCategory,
-    LogLevel,
-    ProgrammingModel,
-    RpcBindingInfo,
-    RpcFunctionMetadata,
-} from './coreTypes';
+import type { FunctionCallback, FunctionMetadata, HookCallback, LogCategory, LogLevel, ProgrammingModel, RpcBindingInfo, RpcFunctionMetadata } from './coreTypes';
 
 const CORE_MODULE_NAME = '@azure/functions-core';
 

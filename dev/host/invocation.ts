@@ -3,17 +3,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { FunctionAppRegistry, RegisteredFunction } from './coreApi';
-import type {
-    CoreInvocationContext,
-    InvocationState,
-    LogCategory,
-    LogLevel,
-    RpcHttpData,
-    RpcInvocationResponse,
-    RpcBindingInfo,
-    RpcTraceContext,
-    RpcTypedData,
-} from './coreTypes';
+import type { CoreInvocationContext, InvocationState, LogCategory, LogLevel, RpcHttpData, RpcInvocationResponse, RpcBindingInfo, RpcTraceContext, RpcTypedData } from './coreTypes';
 import { logExecuted, logExecuting, logInvocationMessage, logTriggerDetails } from './hostLog';
 
 export interface FunctionInvocation {
@@ -49,11 +39,7 @@ export async function invokeFunction(registry: FunctionAppRegistry, fn: Register
     }
 }
 
-async function runThroughProgrammingModel(
-    registry: FunctionAppRegistry,
-    fn: RegisteredFunction,
-    invocation: FunctionInvocation,
-): Promise<RpcInvocationResponse> {
+async function runThroughProgrammingModel(registry: FunctionAppRegistry, fn: RegisteredFunction, invocation: FunctionInvocation): Promise<RpcInvocationResponse> {
     const model = registry.programmingModel;
     if (model === undefined) {
         throw new Error('No programming model was registered; is "@azure/functions" installed?');
@@ -69,8 +55,7 @@ async function runThroughProgrammingModel(
             traceContext: invocation.traceContext,
         },
         metadata: fn.metadata,
-        log: (level, category, message) =>
-            writeInvocationLog(registry, fn.metadata.name, invocation.invocationId, { hookData, ...logScope }, level, category, message),
+        log: (level, category, message) => writeInvocationLog(registry, fn.metadata.name, invocation.invocationId, { hookData, ...logScope }, level, category, message),
     };
 
     const invocationModel = await model.getInvocationModel(coreContext);
@@ -121,13 +106,7 @@ async function runThroughProgrammingModel(
     return invocationModel.getResponse(context, postInvocation.result);
 }
 
-async function runInvocationHooks(
-    registry: FunctionAppRegistry,
-    hookName: string,
-    hookContext: object,
-    coreContext: CoreInvocationContext,
-    state: InvocationState,
-): Promise<void> {
+async function runInvocationHooks(registry: FunctionAppRegistry, hookName: string, hookContext: object, coreContext: CoreInvocationContext, state: InvocationState): Promise<void> {
     coreContext.state = state;
     try {
         for (const hook of registry.hooks(hookName)) {

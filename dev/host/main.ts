@@ -46,9 +46,7 @@ function parseHostArguments(argv: string[]): HostOptions {
             options: { port: { type: 'string' }, settings: { type: 'string' }, app: { type: 'string' }, 'timer-status-dir': { type: 'string' } },
         }));
     } catch (err) {
-        throw new HostStartupError(
-            `${(err as Error).message} Usage: node dist/dev/host/main.js [--port 7071] [--settings <file>] [--app <dir>] [--timer-status-dir <dir>]`,
-        );
+        throw new HostStartupError(`${(err as Error).message} Usage: node dist/dev/host/main.js [--port 7071] [--settings <file>] [--app <dir>] [--timer-status-dir <dir>]`);
     }
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -104,9 +102,7 @@ function invokeTimer(registry: FunctionAppRegistry, timer: TimerFunction, run: T
 async function negotiateCapabilities(registry: FunctionAppRegistry): Promise<void> {
     const capabilities = await registry.programmingModel?.getCapabilities?.({ ...WORKER_CAPABILITIES });
     if (capabilities?.['HttpUri']) {
-        throw new HostStartupError(
-            'The app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support; use Core Tools.',
-        );
+        throw new HostStartupError('The app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support; use Core Tools.');
     }
 }
 

@@ -45,9 +45,7 @@ export function httpRoutesOf(functions: Iterable<RegisteredFunction>, routePrefi
 }
 
 export function httpTriggerOf(fn: RegisteredFunction): RpcBindingInfo | undefined {
-    return Object.values(fn.metadata.bindings).find(
-        (binding) => binding.direction === 'in' && binding.type?.toLowerCase() === 'httptrigger',
-    );
+    return Object.values(fn.metadata.bindings).find((binding) => binding.direction === 'in' && binding.type?.toLowerCase() === 'httptrigger');
 }
 
 export class RouteTable {
@@ -86,15 +84,16 @@ export function splitRawPath(rawPath: string): string[] {
 /** Two functions on the same template with a common method: Azure refuses the second one, so do we. */
 function rejectConflicts(routes: readonly HttpRoute[]): void {
     routes.forEach((route, index) => {
-        const earlier = routes.slice(0, index).find(
-            (other) =>
-                other.template.text.toLowerCase() === route.template.text.toLowerCase() &&
-                (other.methods === null || route.methods === null || other.methods.some((m) => route.methods?.includes(m))),
-        );
+        const earlier = routes
+            .slice(0, index)
+            .find(
+                (other) =>
+                    other.template.text.toLowerCase() === route.template.text.toLowerCase() &&
+                    (other.methods === null || route.methods === null || other.methods.some((m) => route.methods?.includes(m))),
+            );
         if (earlier !== undefined) {
             throw new HostStartupError(
-                `Functions "${earlier.function.metadata.name}" and "${route.function.metadata.name}" both answer ` +
-                    `the same method on the route "${route.template.text}".`,
+                `Functions "${earlier.function.metadata.name}" and "${route.function.metadata.name}" both answer ` + `the same method on the route "${route.template.text}".`,
             );
         }
     });

@@ -49,12 +49,7 @@ export class ScheduleMonitor {
      * ScheduleMonitor.CheckPastDueAsync: a status is recorded when there was none, or renewed when the schedule
      * changed since it was written (then an occurrence of the new schedule in the past is not "missed").
      */
-    checkPastDue(
-        timerName: string,
-        now: Date,
-        schedule: TimerSchedule,
-        lastStatus: ScheduleStatus | null,
-    ): { pastDueMs: number; status: ScheduleStatus | null } {
+    checkPastDue(timerName: string, now: Date, schedule: TimerSchedule, lastStatus: ScheduleStatus | null): { pastDueMs: number; status: ScheduleStatus | null } {
         let recordedNext: Date;
         if (lastStatus === null) {
             // A new timer: record its next occurrence now, so one missed before the first run is still noticed.

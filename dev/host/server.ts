@@ -67,10 +67,7 @@ export class FunctionHostServer {
         this.#closing = true;
         const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
         this.#server.closeIdleConnections();
-        const drained = await Promise.race([
-            Promise.allSettled([...this.#inFlight]).then(() => true),
-            delay(graceMs, false, { ref: false }),
-        ]);
+        const drained = await Promise.race([Promise.allSettled([...this.#inFlight]).then(() => true), delay(graceMs, false, { ref: false })]);
         this.#server.closeAllConnections();
         await closed;
         return drained;

@@ -90,10 +90,7 @@ export class TimerListener {
     #arm(at: Date, kind: FireKind): void {
         if (this.#stopped) return;
         const delay = Math.max(1, at.getTime() - Date.now());
-        this.#handle = setTimeout(
-            () => (delay > MAX_TIMER_DELAY_MS ? this.#arm(at, kind) : void this.#fire(kind)),
-            Math.min(delay, MAX_TIMER_DELAY_MS),
-        );
+        this.#handle = setTimeout(() => (delay > MAX_TIMER_DELAY_MS ? this.#arm(at, kind) : void this.#fire(kind)), Math.min(delay, MAX_TIMER_DELAY_MS));
     }
 
     async #fire(kind: FireKind): Promise<void> {

@@ -99,9 +99,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
     };
     const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort];
     if (new Set(ports).size !== ports.length) {
-        throw new StartUsageError(
-            `The functions, the simulator and Azurite's Blob, Queue and Table services need five different ports, not ${ports.join(', ')}.`,
-        );
+        throw new StartUsageError(`The functions, the simulator and Azurite's Blob, Queue and Table services need five different ports, not ${ports.join(', ')}.`);
     }
     return options;
 }

@@ -154,9 +154,7 @@ export class LocalRun {
             apiUrl,
             simulatorUrl: this.#simulator.url,
             azurite: azurite.ports,
-            settings: Object.fromEntries(
-                overrides.filter(({ name }) => (STORAGE_SETTINGS as readonly string[]).includes(name)).map(({ name, value }) => [name, value]),
-            ),
+            settings: Object.fromEntries(overrides.filter(({ name }) => (STORAGE_SETTINGS as readonly string[]).includes(name)).map(({ name, value }) => [name, value])),
         });
         return {
             apiUrl,

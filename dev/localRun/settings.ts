@@ -68,7 +68,13 @@ export function settingOverrides(current: Readonly<Record<string, string | undef
         overrides.push({ name: 'CALLBACK_ISSUERS', value: [...listOf(issuers), issuer].join(','), previous: issuers });
     }
     const tenants = current['ALLOWED_TENANT_IDS'];
-    if (tenants !== undefined && listOf(tenants).length > 0 && !listOf(tenants).map((t) => t.toLowerCase()).includes(wiring.simulator.tenantId)) {
+    if (
+        tenants !== undefined &&
+        listOf(tenants).length > 0 &&
+        !listOf(tenants)
+            .map((t) => t.toLowerCase())
+            .includes(wiring.simulator.tenantId)
+    ) {
         overrides.push({ name: 'ALLOWED_TENANT_IDS', value: [...listOf(tenants), wiring.simulator.tenantId].join(','), previous: tenants });
     }
     return overrides;

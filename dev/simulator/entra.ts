@@ -81,7 +81,13 @@ async function issueToken(ctx: SimulatorContext, ex: Exchange, tenant: string): 
     const secret = form.get('client_secret');
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '' && !OIDC_SCOPES.has(scope));
     if (tenant.toLowerCase() !== settings.tenantId) {
-        return sendEntraError(ex, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+        return sendEntraError(
+            ex,
+            400,
+            'invalid_request',
+            90002,
+            `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        );
     }
     for (const required of ['grant_type', 'client_id', 'scope']) {
         if (!form.get(required)) {
@@ -92,20 +98,44 @@ async function issueToken(ctx: SimulatorContext, ex: Exchange, tenant: string): 
         return sendEntraError(ex, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type. This simulator grants client_credentials only.');
     }
     if (clientId?.toLowerCase() !== settings.clientId) {
-        return sendEntraError(ex, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId ?? ''}' was not found in the directory '${settings.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+        return sendEntraError(
+            ex,
+            400,
+            'unauthorized_client',
+            700016,
+            `Application with identifier '${clientId ?? ''}' was not found in the directory '${settings.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+        );
     }
     const nonDefault = scopes.find((scope) => !scope.endsWith('/.default'));
     if (nonDefault !== undefined) {
-        return sendEntraError(ex, 400, 'invalid_scope', 1002012, `The provided value for scope ${nonDefault} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+        return sendEntraError(
+            ex,
+            400,
+            'invalid_scope',
+            1002012,
+            `The provided value for scope ${nonDefault} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        );
     }
     if (scopes.length !== 1 || scopes[0] !== SIMULATOR_DEFAULTS.graphScope) {
-        return sendEntraError(ex, 400, 'invalid_resource', 500011, `The resource principal named ${scopes.join(' ')} was not found in the tenant named ${settings.tenantId}. This simulator issues tokens for ${SIMULATOR_DEFAULTS.graphScope} only.`);
+        return sendEntraError(
+            ex,
+            400,
+            'invalid_resource',
+            500011,
+            `The resource principal named ${scopes.join(' ')} was not found in the tenant named ${settings.tenantId}. This simulator issues tokens for ${SIMULATOR_DEFAULTS.graphScope} only.`,
+        );
     }
     if (!secret) {
         return sendEntraError(ex, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
     if (secret !== settings.clientSecret) {
-        return sendEntraError(ex, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${settings.clientId}'.`);
+        return sendEntraError(
+            ex,
+            401,
+            'invalid_client',
+            7000215,
+            `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${settings.clientId}'.`,
+        );
     }
     const lifetime = SIMULATOR_DEFAULTS.accessTokenLifetimeSeconds;
     const accessToken = await signJwt(ctx.keys.entra, accessTokenClaims(settings, lifetime));
@@ -180,7 +210,10 @@ export async function checkAccessToken(ctx: SimulatorContext, authorization: str
 function sendEntraError(ex: Exchange, status: number, error: string, code: number, description: string): void {
     const traceId = randomUUID();
     const correlationId = entraCorrelationId(ex);
-    const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const timestamp = new Date()
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
     sendJson(
         ex.res,
         status,

@@ -100,9 +100,7 @@ function parseUnavailable(value: unknown): NonNullable<Faults['unavailable']> {
     if (!isObject(value)) throw new SimulatorInputError('unavailable must be {count?, retryAfterSeconds?} or null.');
     return {
         ...(value.count !== undefined ? { count: wholeNumber(value.count, 'unavailable.count', 1, 1_000_000) } : {}),
-        ...(value.retryAfterSeconds !== undefined
-            ? { retryAfterSeconds: wholeNumber(value.retryAfterSeconds, 'unavailable.retryAfterSeconds', 0, 3600) }
-            : {}),
+        ...(value.retryAfterSeconds !== undefined ? { retryAfterSeconds: wholeNumber(value.retryAfterSeconds, 'unavailable.retryAfterSeconds', 0, 3600) } : {}),
     };
 }
 
@@ -127,9 +125,7 @@ function parseScriptedResponse(entry: unknown, where: string): ScriptedResponse 
         ...(entry.status !== undefined ? { status: wholeNumber(entry.status, `${where}.status`, 200, 599) } : {}),
         ...(reset ? { reset: true } : {}),
         ...(entry.delayMs !== undefined ? { delayMs: wholeNumber(entry.delayMs, `${where}.delayMs`, 0, 120_000) } : {}),
-        ...(entry.retryAfterSeconds !== undefined
-            ? { retryAfterSeconds: wholeNumber(entry.retryAfterSeconds, `${where}.retryAfterSeconds`, 0, 3600) }
-            : {}),
+        ...(entry.retryAfterSeconds !== undefined ? { retryAfterSeconds: wholeNumber(entry.retryAfterSeconds, `${where}.retryAfterSeconds`, 0, 3600) } : {}),
         ...(entry.code !== undefined ? { code: text(entry.code, `${where}.code`) } : {}),
         ...(entry.message !== undefined ? { message: text(entry.message, `${where}.message`) } : {}),
     };

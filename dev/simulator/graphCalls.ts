@@ -5,22 +5,12 @@ import type { SimulatorContext } from './context';
 import { announceCall, createCall, endCall, hasEnded, isGone } from './callLifecycle';
 import { checkAccessToken, type AccessTokenCheck } from './entra';
 import { takeGraphFault, type ScriptedResponse } from './faults';
-import {
-    graphCorrelation,
-    sendGraphEmpty,
-    sendGraphJson,
-    sendGraphStatus,
-    type GraphCorrelation,
-    type GraphErrorDetails,
-} from './graphResponses';
+import { graphCorrelation, sendGraphEmpty, sendGraphJson, sendGraphStatus, type GraphCorrelation, type GraphErrorDetails } from './graphResponses';
 import { header, isObject, readBody, sleep, type Exchange } from './http';
 import type { SimulatedCall } from './state';
 
 /** Which calls resource a Graph path names. */
-type GraphRoute =
-    | { kind: 'collection'; version: string }
-    | { kind: 'call'; version: string; callId: string }
-    | { kind: 'unknown'; version: string; segment: string };
+type GraphRoute = { kind: 'collection'; version: string } | { kind: 'call'; version: string; callId: string } | { kind: 'unknown'; version: string; segment: string };
 
 /** What the simulator did with a request: a status, or a dropped connection. */
 type Outcome = number | 'reset';

@@ -81,7 +81,8 @@ export function sendGraphStatus(ex: Exchange, correlation: GraphCorrelation, sta
     const headers: OutgoingHttpHeaders = { ...details.headers };
     if (details.retryAfterSeconds !== undefined) headers['retry-after'] = String(details.retryAfterSeconds);
     if (status === 401) {
-        headers['www-authenticate'] = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
+        headers['www-authenticate'] =
+            'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
     }
     sendGraphJson(ex, correlation, status, body, headers);
 }

@@ -36,12 +36,7 @@ export function callResourceUrl(callId: string): string {
  * @example
  * callStateNotification(call, 'deleted', 'terminated', { resultInfo: ENDED_BY_BOT })
  */
-export function callStateNotification(
-    call: SimulatedCall,
-    changeType: ChangeType,
-    state: string,
-    extra: Record<string, unknown> = {},
-): CommsNotification {
+export function callStateNotification(call: SimulatedCall, changeType: ChangeType, state: string, extra: Record<string, unknown> = {}): CommsNotification {
     call.etag++;
     call.state = state;
     call.resource.state = state;
@@ -65,7 +60,7 @@ export function callStateNotification(
 
 /** The roster after the call connected: the bot and the first target, as a `/participants` notification. */
 export function participantsNotification(call: SimulatedCall): CommsNotification {
-    const participants = [call.resource.source, ...(asArray(call.resource.targets).slice(0, 1))]
+    const participants = [call.resource.source, ...asArray(call.resource.targets).slice(0, 1)]
         .filter((info): info is Record<string, unknown> => typeof info === 'object' && info !== null)
         .map((info, index) => ({
             '@odata.type': '#microsoft.graph.participant',

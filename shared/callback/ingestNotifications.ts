@@ -57,9 +57,7 @@ export async function ingestCallback(request: CallbackRequest, deps: IngestDepen
         byPartition.set(partition, events);
     }
     // Wait for every call's write to finish, even when one fails, so the answer reflects what is stored.
-    const settled = await Promise.allSettled(
-        [...byPartition].map(async ([partition, events]) => ({ events, result: await deps.store.appendCallEvents(partition, events) })),
-    );
+    const settled = await Promise.allSettled([...byPartition].map(async ([partition, events]) => ({ events, result: await deps.store.appendCallEvents(partition, events) })));
     const failure = settled.find((outcome) => outcome.status === 'rejected');
     if (failure !== undefined) {
         throw failure.reason;

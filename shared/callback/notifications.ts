@@ -101,7 +101,7 @@ export function parseNotification(notification: unknown, delivery: DeliveryConte
     const resourceKind = resourceKindOf(subPath);
     const resourceData = notification.resourceData;
     const data = isObject(resourceData) ? resourceData : undefined;
-    const state = data === undefined || resourceKind !== 'call' ? undefined : stringOf(data.state) ?? stringOf(data.callState);
+    const state = data === undefined || resourceKind !== 'call' ? undefined : (stringOf(data.state) ?? stringOf(data.callState));
     const changeType = stringOf(notification.changeType)?.trim().toLowerCase();
 
     const event: NewCallEvent = {

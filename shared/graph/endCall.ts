@@ -95,10 +95,7 @@ function failureOf(callId: string, outcome: HangupOutcome): Error | undefined {
         return new ServiceUnavailableError(`${describe(outcome)} ${ids} Retry later.`, answer.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
     }
     if (outcome.kind === 'unreachable') {
-        return new UpstreamError(
-            'Graph unreachable',
-            `${describe(outcome)} ${ids} The call may or may not have ended; hanging up again is safe (a 404 then means it has ended).`,
-        );
+        return new UpstreamError('Graph unreachable', `${describe(outcome)} ${ids} The call may or may not have ended; hanging up again is safe (a 404 then means it has ended).`);
     }
     const { status } = outcome.answer;
     if (status >= 200 && status < 300) {

@@ -232,9 +232,7 @@ function describeFailure(err: unknown, lastError: unknown, attempts: number, tim
         return isAbort(err) ? `no token within ${seconds} s` : tokenProblem(err);
     }
     if (isAbort(err)) {
-        return lastError === undefined
-            ? `no answer within ${seconds} s`
-            : `${networkProblem(lastError)}; gave up after ${attempts} attempts at the ${seconds} s time bound`;
+        return lastError === undefined ? `no answer within ${seconds} s` : `${networkProblem(lastError)}; gave up after ${attempts} attempts at the ${seconds} s time bound`;
     }
     return `${networkProblem(err)} (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'})`;
 }

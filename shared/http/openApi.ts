@@ -89,10 +89,7 @@ function paths(): Record<string, Record<string, unknown>> {
             get: {
                 operationId: 'getCall',
                 summary: "One call's summary",
-                responses: readResponses(
-                    { description: "The call's summary row.", content: json(ref('CallSummary')) },
-                    { 404: problem('Nothing is recorded for this call.') },
-                ),
+                responses: readResponses({ description: "The call's summary row.", content: json(ref('CallSummary')) }, { 404: problem('Nothing is recorded for this call.') }),
             },
             delete: {
                 operationId: 'endCall',
@@ -120,10 +117,7 @@ function paths(): Record<string, Record<string, unknown>> {
                 operationId: 'listCallHistory',
                 summary: "One page of a call's history, in sequence order",
                 parameters: [topParameter, tokenParameter],
-                responses: readResponses(
-                    { description: 'One page of history events.', content: json(ref('HistoryPage')) },
-                    { 404: problem('The call has no history.') },
-                ),
+                responses: readResponses({ description: 'One page of history events.', content: json(ref('HistoryPage')) }, { 404: problem('The call has no history.') }),
             },
         },
         '/callback': {
@@ -248,7 +242,12 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
 function recordSchema(description: string, keys: Record<string, unknown>, fields: FieldList): Record<string, unknown> {
     const properties: Record<string, unknown> = { ...keys };
     for (const [name, spec] of Object.entries(fields)) properties[name] = fieldSchema(name, spec);
-    const required = [...Object.keys(keys), ...Object.entries(fields).filter(([, spec]) => spec.fallback !== undefined).map(([name]) => name)];
+    const required = [
+        ...Object.keys(keys),
+        ...Object.entries(fields)
+            .filter(([, spec]) => spec.fallback !== undefined)
+            .map(([name]) => name),
+    ];
     return { type: 'object', description, required, additionalProperties: false, properties };
 }
 
@@ -363,7 +362,9 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
             },
             responses: {
                 BadRequest: problem('The request is malformed: a bad call id, an unknown, repeated or malformed query parameter, a bad body.'),
-                FunctionKeyRefused: { description: 'The function key is missing or wrong. Answered by the Functions host in Azure, with no body (the local host does not check keys).' },
+                FunctionKeyRefused: {
+                    description: 'The function key is missing or wrong. Answered by the Functions host in Azure, with no body (the local host does not check keys).',
+                },
                 InternalError: problem('An unexpected failure; detail names the invocation id to quote.'),
                 StorageUnavailable: problem('Table Storage could not be reached; nothing was lost, try again after Retry-After.', retryAfter),
             },

@@ -83,15 +83,7 @@ async function daysBefore(table: TableClient, cutoff: Date): Promise<string[]> {
 }
 
 /** The ended calls of one day that started before the cut-off; true when none is left to do there. */
-async function purgeDay(
-    table: TableClient,
-    index: CallIndex,
-    day: string,
-    cutoff: Date,
-    options: PurgeOptions,
-    result: PurgeResult,
-    stop: () => boolean,
-): Promise<boolean> {
+async function purgeDay(table: TableClient, index: CallIndex, day: string, cutoff: Date, options: PurgeOptions, result: PurgeResult, stop: () => boolean): Promise<boolean> {
     const partition = dayPartition(day);
     // Started before the cut-off: RowKeys from the cut-off's start key on (later starts sort first).
     const filter = `${odata`PartitionKey eq ${partition}`} and ${odata`RowKey ge ${startKey(cutoff.getTime() - 1)}`} and ended eq true`;
@@ -179,7 +171,7 @@ async function hasRows(table: TableClient, partition: string): Promise<boolean> 
 }
 
 async function rowKeys(table: TableClient, filter: string, top: number): Promise<string[]> {
-    const pages = table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ["RowKey"] } }).byPage({ maxPageSize: top });
+    const pages = table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ['RowKey'] } }).byPage({ maxPageSize: top });
     const { value } = await pages.next();
     const rows: Array<Record<string, unknown>> = value ?? [];
     return rows.map((row) => String(row.rowKey));

@@ -85,7 +85,9 @@ export async function reconcileCalls(deps: ReconcileDependencies, settings: Reco
             } catch (err) {
                 if (!isRetryable(err)) throw err;
                 result.deferred += 1;
-                deps.log.warn(`Reconciler: call ${row.callId} has ended but its index or call-ended event could not be written (${(err as Error).message}); the next run tries again.`);
+                deps.log.warn(
+                    `Reconciler: call ${row.callId} has ended but its index or call-ended event could not be written (${(err as Error).message}); the next run tries again.`,
+                );
             }
             return;
         }

@@ -6,17 +6,7 @@
 
 import { odata, type TableClient } from '@azure/data-tables';
 import type { CallSummary } from '../record/callModel';
-import {
-    ACTIVE_PARTITION,
-    dayOf,
-    dayOfRowKey,
-    dayPartition,
-    dayRowKey,
-    DAYS_PARTITION,
-    indexedCallOf,
-    startKey,
-    type IndexedCall,
-} from '../record/callIndex';
+import { ACTIVE_PARTITION, dayOf, dayOfRowKey, dayPartition, dayRowKey, DAYS_PARTITION, indexedCallOf, startKey, type IndexedCall } from '../record/callIndex';
 import { isCallEnded } from '../record/callState';
 import { inParallel } from '../inParallel';
 import { openContinuationToken, sdkPositionOf, sealContinuationToken } from './continuationToken';
@@ -243,7 +233,9 @@ function isPosition(text: string): boolean {
     const entries = Object.entries(value);
     return (
         entries.length > 0 &&
-        entries.every(([key, field]) => (key === 'd' ? typeof field === 'string' && DAY.test(field) : (key === 'k' || key === 'n') && typeof field === 'string' && ROW_KEY.test(field))) &&
+        entries.every(([key, field]) =>
+            key === 'd' ? typeof field === 'string' && DAY.test(field) : (key === 'k' || key === 'n') && typeof field === 'string' && ROW_KEY.test(field),
+        ) &&
         !('k' in value && 'n' in value)
     );
 }

@@ -40,8 +40,7 @@ export function sealContinuationToken(query: string, sdkToken: string): string {
  * const sdkToken = openContinuationToken(filter, request.query.get('continuationToken'));
  */
 export function openContinuationToken(query: string, token: string, isPosition: (position: string) => boolean = isSdkPosition): string {
-    const refuse = (why: string) =>
-        new BadRequestError(`The continuation token ${why}. Use the token of the previous page of this same query, or start again without one.`);
+    const refuse = (why: string) => new BadRequestError(`The continuation token ${why}. Use the token of the previous page of this same query, or start again without one.`);
     if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
         throw refuse('is not one this API issued');
     }

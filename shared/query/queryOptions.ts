@@ -89,7 +89,10 @@ export function checkPageOptions(options: PageOptions): void {
 export function checkCallListOptions(options: CallListOptions): void {
     checkPageOptions(options);
     if (options.state !== undefined && !KNOWN_CALL_STATES.includes(options.state)) throw badState(options.state);
-    for (const [name, date] of [['since', options.since], ['until', options.until]] as const) {
+    for (const [name, date] of [
+        ['since', options.since],
+        ['until', options.until],
+    ] as const) {
         if (date !== undefined && Number.isNaN(date.getTime())) throw new BadRequestError(`${name} is not a valid date.`);
     }
     if (options.since !== undefined && options.until !== undefined && options.since.getTime() >= options.until.getTime()) {
@@ -132,9 +135,7 @@ export function parseInstant(name: string, raw: string): Date {
     const text = raw.trim();
     const parts = INSTANT.exec(text)?.groups;
     const refuse = () =>
-        new BadRequestError(
-            `${name} ${JSON.stringify(raw.slice(0, 100))} is not an ISO 8601 date or date-time with a zone, e.g. 2026-11-29 or 2026-11-29T10:00:00Z.`,
-        );
+        new BadRequestError(`${name} ${JSON.stringify(raw.slice(0, 100))} is not an ISO 8601 date or date-time with a zone, e.g. 2026-11-29 or 2026-11-29T10:00:00Z.`);
     if (parts === undefined) throw refuse();
     const number = (part: string | undefined) => Number(part ?? 0);
     // Date would roll 2026-02-30 over into March and 24:00 into the next day; a typo must not move the range.

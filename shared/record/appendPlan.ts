@@ -95,7 +95,12 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         let working = rows.get(prefix);
         if (working === undefined) {
             const known = markers.get(prefix);
-            working = { entries: new Map(known?.entries ?? []), exists: known?.exists ?? false, changed: false, ...(known?.splitAt === undefined ? {} : { splitAt: known.splitAt }) };
+            working = {
+                entries: new Map(known?.entries ?? []),
+                exists: known?.exists ?? false,
+                changed: false,
+                ...(known?.splitAt === undefined ? {} : { splitAt: known.splitAt }),
+            };
             rows.set(prefix, working);
         }
         return working;

@@ -31,7 +31,17 @@ export const PATH_TEXT = 4_096;
 /** Free text that can matter in an incident: Graph's `resultInfo.message`, the raw `resourceData`. */
 export const LONG_TEXT = 30_000;
 
-type ColumnFor<V> = V extends number ? 'int' : V extends boolean ? 'boolean' : V extends Date ? 'datetime' : V extends readonly string[] ? 'names' : V extends string ? 'string' : never;
+type ColumnFor<V> = V extends number
+    ? 'int'
+    : V extends boolean
+      ? 'boolean'
+      : V extends Date
+        ? 'datetime'
+        : V extends readonly string[]
+          ? 'names'
+          : V extends string
+            ? 'string'
+            : never;
 
 /** One spec per field of T, whose column fits the field's type; required fields say what a missing column means. */
 type Description<T> = {

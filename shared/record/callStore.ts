@@ -37,15 +37,7 @@
 import type { TableClient, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { LRUCache } from 'lru-cache';
-import {
-    DEFAULT_MARKER_ROW_CAPACITY,
-    eventMarkerKey,
-    MAX_MARKER_ROW_CAPACITY,
-    planAppend,
-    type AppendPlan,
-    type KnownMarkerRow,
-    type PlannedOutcome,
-} from './appendPlan';
+import { DEFAULT_MARKER_ROW_CAPACITY, eventMarkerKey, MAX_MARKER_ROW_CAPACITY, planAppend, type AppendPlan, type KnownMarkerRow, type PlannedOutcome } from './appendPlan';
 import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
 import { CallIndex } from './callIndex';
 import { isCallEnded, summaryFromHistory } from './callState';
@@ -190,7 +182,10 @@ export class CallStore {
                 const batch = queue.slice(0, MAX_EVENTS);
                 try {
                     // A commit stores a prefix of the batch (what fits one transaction); the rest goes again.
-                    const committed = await this.commit(callId, batch.map((item) => item.event));
+                    const committed = await this.commit(
+                        callId,
+                        batch.map((item) => item.event),
+                    );
                     queue.splice(0, committed.length);
                     committed.forEach((done, i) => settle(callId, batch[i]!, done));
                 } catch (err) {

@@ -103,12 +103,7 @@ export const DEFAULTS = {
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const MICROSOFT_AUTHORITY_HOSTS = new Set([
-    'login.microsoftonline.com',
-    'login.microsoftonline.us',
-    'login.chinacloudapi.cn',
-    'login.partner.microsoftonline.cn',
-]);
+const MICROSOFT_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
 
 /**
  * Reads and validates every setting of the app.
@@ -250,7 +245,7 @@ function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
     }
     const audience = present(env, 'BOT_APP_ID') ?? present(env, 'AZURE_CLIENT_ID') ?? '';
     if (enabled && audience === '') {
-        throw new ConfigError('BOT_APP_ID', 'is missing (and AZURE_CLIENT_ID is not set either): callback tokens cannot be checked without the bot\'s app id.');
+        throw new ConfigError('BOT_APP_ID', "is missing (and AZURE_CLIENT_ID is not set either): callback tokens cannot be checked without the bot's app id.");
     }
     const allowed = present(env, 'ALLOWED_TENANT_IDS');
     const allowedTenantIds = allowed === undefined ? null : new Set(list(allowed).map((t) => t.toLowerCase()));
@@ -294,7 +289,10 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
     if (raw !== undefined && raw.trim() === '') return undefined;
     const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
     if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
-        throw new ConfigError('CALL_EVENTS_QUEUE', `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`);
+        throw new ConfigError(
+            'CALL_EVENTS_QUEUE',
+            `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`,
+        );
     }
     const connection = storageConnection(
         env,

@@ -90,12 +90,22 @@ describe('operator console in Chromium', () => {
     }
 
     async function established(callId: string): Promise<void> {
-        await eventually(() => summary(callId), (s) => s.callState === 'established', 10_000, `call ${callId} being recorded as established`);
+        await eventually(
+            () => summary(callId),
+            (s) => s.callState === 'established',
+            10_000,
+            `call ${callId} being recorded as established`,
+        );
     }
 
     async function hungUp(callId: string): Promise<number> {
         assert.equal((await run.app('DELETE', `/calls/${callId}`)).status, 204);
-        const ended = await eventually(() => summary(callId), (s) => s.deleted, 10_000, `call ${callId} being recorded as deleted`);
+        const ended = await eventually(
+            () => summary(callId),
+            (s) => s.deleted,
+            10_000,
+            `call ${callId} being recorded as deleted`,
+        );
         return ended.eventCount;
     }
 
@@ -163,7 +173,7 @@ describe('operator console in Chromium', () => {
         await assertStayedInApp(observed);
     });
 
-    test('opening a call shows its summary, a timeline with one mark per event, and each event\'s JSON on demand', async () => {
+    test("opening a call shows its summary, a timeline with one mark per event, and each event's JSON on demand", async () => {
         // prepare: a whole call, hung up through the app, every notification delivered twice
         assert.equal((await run.simulator('POST', '/_control/faults', { duplicate: true })).status, 200);
         const callId = await newCall();
@@ -181,7 +191,7 @@ describe('operator console in Chromium', () => {
         assert.equal(await page.locator('svg.timeline .mark').count(), eventCount);
         assert.equal(await page.locator('svg.timeline .mark-hangup.ok').count(), 1);
         assert.equal(await page.locator('svg.timeline .mark-hangup .status').textContent(), '204');
-        assert.match(await page.locator('svg.timeline .ended text').textContent() ?? '', /ended \(Graph\)/);
+        assert.match((await page.locator('svg.timeline .ended text').textContent()) ?? '', /ended \(Graph\)/);
         assert.match(await page.locator('.note').first().innerText(), /4 redeliveries recognised/);
         const summaryText = await rowText(page, 'dl.summary');
         assert.match(summaryText, /State terminated Closed by Graph's notification Result 200\/7000 /);
@@ -220,16 +230,33 @@ describe('operator console in Chromium', () => {
         const expected = await activeCallIds();
         const shown = await rowIds();
         assert.deepEqual(shown, expected, 'the active calls, in the order the API lists them');
-        assert.deepEqual(shown, all.filter((id) => expected.includes(id)), 'in the same newest-first order as the whole list');
+        assert.deepEqual(
+            shown,
+            all.filter((id) => expected.includes(id)),
+            'in the same newest-first order as the whole list',
+        );
         assert.ok(shown.includes(live) && !shown.includes(ended));
         assert.equal(await page.locator('table.calls tbody tr[data-call-id] .state-ended').count(), 0);
-        await eventually(() => page.locator('#active-count').getAttribute('data-count'), (count) => count === String(expected.length), REFRESH_WAIT_MS, 'the header counting the active calls');
-        assert.ok(observed.requests.some((request) => /\/api\/calls\?.*\bactive=true\b/.test(request.url)), 'the page asked the API for active calls');
+        await eventually(
+            () => page.locator('#active-count').getAttribute('data-count'),
+            (count) => count === String(expected.length),
+            REFRESH_WAIT_MS,
+            'the header counting the active calls',
+        );
+        assert.ok(
+            observed.requests.some((request) => /\/api\/calls\?.*\bactive=true\b/.test(request.url)),
+            'the page asked the API for active calls',
+        );
 
         // act 2: a call ends while the filter shows it; the list and the count follow by themselves
         await hungUp(live);
         await page.locator(`table.calls tr[data-call-id="${live}"]`).waitFor({ state: 'detached', timeout: REFRESH_WAIT_MS });
-        await eventually(() => page.locator('#active-count').getAttribute('data-count'), (count) => count === String(expected.length - 1), REFRESH_WAIT_MS, 'the count going down');
+        await eventually(
+            () => page.locator('#active-count').getAttribute('data-count'),
+            (count) => count === String(expected.length - 1),
+            REFRESH_WAIT_MS,
+            'the count going down',
+        );
 
         // act 3: ended only
         await page.locator('select[name="active"]').selectOption('false');
@@ -266,12 +293,17 @@ describe('operator console in Chromium', () => {
             body: '{"input":""}',
         });
         assert.equal(admin.status, 202, await admin.text());
-        await eventually(() => summary(callId), (s) => s.closedBy === 'reconciler', 30_000, `call ${callId} being closed by the reconciler`);
+        await eventually(
+            () => summary(callId),
+            (s) => s.closedBy === 'reconciler',
+            30_000,
+            `call ${callId} being closed by the reconciler`,
+        );
 
         // assess: the open view follows by itself (the call was active, so it refreshes)
         await page.locator('svg.timeline .mark-reconciliation').waitFor({ timeout: REFRESH_WAIT_MS });
         assert.equal(await page.locator('svg.timeline .mark-reconciliation .status').textContent(), '404');
-        assert.match(await page.locator('svg.timeline .ended text').textContent() ?? '', /ended \(reconciler\)/);
+        assert.match((await page.locator('svg.timeline .ended text').textContent()) ?? '', /ended \(reconciler\)/);
         await page.locator('h2 .state:has-text("terminated")').waitFor();
         const summaryText = await rowText(page, 'dl.summary');
         assert.match(summaryText, /State terminated Closed by the reconciler \(Graph no longer knew the call\)/);
@@ -313,9 +345,19 @@ describe('operator console in Chromium', () => {
         // assess
         await page.locator('.outcome:has-text("Graph accepted the hang-up (204 No Content)")').waitFor();
         await page.locator('h2 .state:has-text("terminated")').waitFor({ timeout: REFRESH_WAIT_MS });
-        const recorded = await eventually(() => summary(callId), (s) => s.deleted, 10_000, 'the deletion being recorded');
+        const recorded = await eventually(
+            () => summary(callId),
+            (s) => s.deleted,
+            10_000,
+            'the deletion being recorded',
+        );
         await page.locator('svg.timeline .ended').waitFor({ timeout: REFRESH_WAIT_MS });
-        await eventually(() => page.locator('svg.timeline .mark').count(), (count) => count === recorded.eventCount, REFRESH_WAIT_MS, 'a mark for every event');
+        await eventually(
+            () => page.locator('svg.timeline .mark').count(),
+            (count) => count === recorded.eventCount,
+            REFRESH_WAIT_MS,
+            'a mark for every event',
+        );
         assert.equal(await hangUp.isVisible(), false, 'no hang-up button once the call has ended');
         assert.equal(observed.requests.filter((request) => request.method === 'DELETE').length, 1);
         assert.deepEqual(await consoleErrors(observed), []);
@@ -394,7 +436,7 @@ describe('operator console in Chromium', () => {
         await assertStayedInApp(observed);
     });
 
-    test('outside input (notification JSON, Graph\'s messages, correlation ids) shows as text, never as markup', async () => {
+    test("outside input (notification JSON, Graph's messages, correlation ids) shows as text, never as markup", async () => {
         // prepare: what a hostile or broken sender could put into a notification, stored as the callback would
         const markup = '<img src="/api/console/assets/injected.png" onerror="document.title=1">';
         const store = new CallStore(run.table(), { dedupeWindowSeconds: 600 });
@@ -422,7 +464,11 @@ describe('operator console in Chromium', () => {
         assert.equal(await page.locator('main img, main b, main script').count(), 0, 'no element made from data');
         assert.equal(await page.title(), `Call ${HOSTILE_CALL} · Calls`);
         await observed.settled();
-        assert.deepEqual(observed.requests.filter((request) => request.url.includes('injected')), [], 'nothing was loaded from the markup');
+        assert.deepEqual(
+            observed.requests.filter((request) => request.url.includes('injected')),
+            [],
+            'nothing was loaded from the markup',
+        );
         assert.deepEqual(await consoleErrors(observed), []);
         await assertStayedInApp(observed);
     });

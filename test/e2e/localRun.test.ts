@@ -57,7 +57,12 @@ describe('npm start, end to end', () => {
     }
 
     function recorded(callId: string, done: (summary: Row) => boolean, what: string) {
-        return eventually(() => rows(callId), ({ summary }) => summary !== undefined && done(summary), 5000, what);
+        return eventually(
+            () => rows(callId),
+            ({ summary }) => summary !== undefined && done(summary),
+            5000,
+            what,
+        );
     }
 
     async function settle(): Promise<SimulatorStats> {
@@ -69,8 +74,11 @@ describe('npm start, end to end', () => {
     /** The calls CLI with no storage settings of its own, as a developer runs it in a second terminal. */
     function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
         return new Promise((resolve) => {
-            execFile(process.execPath, [path.join(REPOSITORY_ROOT, 'dist/cli/calls.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 }, (err, stdout, stderr) =>
-                resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }),
+            execFile(
+                process.execPath,
+                [path.join(REPOSITORY_ROOT, 'dist/cli/calls.js'), ...args],
+                { cwd, env: { PATH: process.env.PATH ?? '' }, timeout: 30_000 },
+                (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }),
             );
         });
     }
@@ -117,7 +125,10 @@ describe('npm start, end to end', () => {
             ['notification', 'updated', 'terminating'],
             ['notification', 'deleted', 'terminated'],
         ]);
-        assert.deepEqual(events.map((event) => event.sequence), [1, 2, 3, 4, 5]);
+        assert.deepEqual(
+            events.map((event) => event.sequence),
+            [1, 2, 3, 4, 5],
+        );
         assert.equal(events[2]?.httpStatus, 204);
         assert.match(String(events[2]?.graphRequestId), /^[0-9a-f-]{36}$/);
         assert.equal(summary?.callState, 'terminated');
@@ -197,7 +208,10 @@ describe('npm start, end to end', () => {
         // cannot be proven wrong yet and is a 503 (Graph would deliver it again, and it would be refused then).
         assert.equal(statuses.length, 2, String(statuses));
         assert.equal(statuses[0], 401, String(statuses));
-        assert.ok(statuses.every((status) => status === 401 || status === 503), String(statuses));
+        assert.ok(
+            statuses.every((status) => status === 401 || status === 503),
+            String(statuses),
+        );
         const { summary, events } = await rows(callId);
         assert.equal(summary, undefined);
         assert.deepEqual(events, []);
@@ -217,7 +231,7 @@ describe('npm start, end to end', () => {
             .map((line) => line.trim().split(/ {2,}/).slice(0, 6))
             .map(([sequence, , kind, resource, change, state]) => [sequence, kind, resource, change, state]);
 
-    test('npm run demo, act one: places a call, hangs it up and prints its complete timeline with the command line\'s printer', async () => {
+    test("npm run demo, act one: places a call, hangs it up and prints its complete timeline with the command line's printer", async () => {
         // act
         const { code, stdout, stderr } = await demo();
 
@@ -255,11 +269,25 @@ describe('npm start, end to end', () => {
         const callId = /^6\. Placed a second call, ([0-9a-f-]{36}),/m.exec(actTwo)?.[1];
         assert.ok(callId, stdout);
         assert.match(actTwo, new RegExp(`^ {5}the app {2}GET ${run.apiUrl}/calls/${callId} -> 200, callState established$`, 'm'));
-        assert.match(actTwo, new RegExp(`^ {5}Graph {4}GET https://localhost:${run.ports.simulator}/v1\\.0/communications/calls/${callId} -> 404, error 9997: Call not found\\.$`, 'm'));
-        assert.match(actTwo, new RegExp(`^10\\. Ran the reconciler now, through the host's admin API: POST http://localhost:${run.ports.functions}/admin/functions/reconcileCalls \\{"input":""\\} -> 202\\.$`, 'm'));
+        assert.match(
+            actTwo,
+            new RegExp(`^ {5}Graph {4}GET https://localhost:${run.ports.simulator}/v1\\.0/communications/calls/${callId} -> 404, error 9997: Call not found\\.$`, 'm'),
+        );
+        assert.match(
+            actTwo,
+            new RegExp(
+                `^10\\. Ran the reconciler now, through the host's admin API: POST http://localhost:${run.ports.functions}/admin/functions/reconcileCalls \\{"input":""\\} -> 202\\.$`,
+                'm',
+            ),
+        );
         // The run's log line comes once it has ended, which may be a moment after the call was closed.
         const reconciled = /Reconciled: \d+ active calls, \d+ quiet for 0 min, \d+ checked with Graph: [1-9]\d* closed/;
-        await eventually(async () => run.output(), (output) => reconciled.test(output), 5000, 'the reconciler run logged with npm start\'s RECONCILE_AFTER_MINUTES=0');
+        await eventually(
+            async () => run.output(),
+            (output) => reconciled.test(output),
+            5000,
+            "the reconciler run logged with npm start's RECONCILE_AFTER_MINUTES=0",
+        );
         // closed by the reconciler: summary and timeline as the command line prints them, and as the table holds them
         const summary = await getCall(run.table(), callId);
         const history = await listCallHistory(run.table(), callId, { top: 1000 });
@@ -287,7 +315,10 @@ describe('npm start, end to end', () => {
         const queue = new QueueClient(devStorageConnectionString({ queue: run.ports.azuriteQueue }), 'call-events');
         const { peekedMessageItems } = await queue.peekMessages({ numberOfMessages: 32 });
         const queued = peekedMessageItems.map((item) => JSON.parse(Buffer.from(item.messageText, 'base64').toString('utf8')) as CallEndedCloudEvent);
-        assert.deepEqual(queued.find((message) => message.id === event.id), event);
+        assert.deepEqual(
+            queued.find((message) => message.id === event.id),
+            event,
+        );
     });
 
     test('npm run demo says what to start when the app or the simulator is not running', async () => {
@@ -307,7 +338,7 @@ describe('npm start, end to end', () => {
         assert.match(noSimulator.stderr, /`npm start`/);
     });
 
-    test('the Ready block lists Azurite\'s Blob, Queue and Table services, each answering, and the admin API', async () => {
+    test("the Ready block lists Azurite's Blob, Queue and Table services, each answering, and the admin API", async () => {
         // act
         const answers = await Promise.all(
             [run.ports.azuriteBlob, run.ports.azuriteQueue, run.ports.azurite].map((port) => fetch(`http://127.0.0.1:${port}/devstoreaccount1?comp=list`)),
@@ -325,7 +356,7 @@ describe('npm start, end to end', () => {
         );
     });
 
-    test('the calls CLI started next to the settings finds this run\'s Azurite through the run file', async () => {
+    test("the calls CLI started next to the settings finds this run's Azurite through the run file", async () => {
         // prepare: a call in the record; the settings file there still names Azurite's default ports
         const callId = await newCall();
         await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded');
@@ -363,7 +394,12 @@ describe('npm start, end to end', () => {
         assert.equal(summary?.callState, 'established', 'stuck: the end never arrived');
         // The activity log is written by polling the simulator, so the line may come a moment after the settle.
         const dropped = new RegExp(`\\[simulator\\] callback deleted terminated for call ${callId} dropped`);
-        await eventually(async () => run.output(), (output) => dropped.test(output), 5000, 'the log line of the dropped notification');
+        await eventually(
+            async () => run.output(),
+            (output) => dropped.test(output),
+            5000,
+            'the log line of the dropped notification',
+        );
     });
 
     test('Ctrl-C (SIGINT) stops the functions, the simulator and Azurite, and frees their ports', async () => {

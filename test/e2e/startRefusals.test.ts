@@ -67,9 +67,7 @@ describe('npm start refuses to start', () => {
         const blockers = await Promise.all(defaults.map(occupy));
 
         // act: no port flags; folders of the test only
-        const result = await runScript('start', ['--data-dir', folders.dataDir, '--tls-dir', folders.tlsDir, '--settings', folders.settingsFile]).finally(() =>
-            release(blockers),
-        );
+        const result = await runScript('start', ['--data-dir', folders.dataDir, '--tls-dir', folders.tlsDir, '--settings', folders.settingsFile]).finally(() => release(blockers));
 
         // assess
         assert.equal(result.code, 1, result.stdout + result.stderr);

@@ -40,7 +40,10 @@ async function main(): Promise<number> {
             sizes: values.small === true ? SMALL_SIZES : FULL_SIZES,
             sizeName: values.small === true ? 'small' : 'full',
             seed,
-            only: values.only?.split(',').map((id) => id.trim()).filter((id) => id !== ''),
+            only: values.only
+                ?.split(',')
+                .map((id) => id.trim())
+                .filter((id) => id !== ''),
             onProgress: progress,
             hostLogFile: output.replace(/\.json$/, '') + '-hosts.log',
             onResult: (result) => progress(`${result.name}: ${result.passed ? 'pass' : 'FAIL'} (${result.seconds.toFixed(1)} s)`),

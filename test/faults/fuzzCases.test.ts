@@ -35,14 +35,20 @@ describe('fault suite generators', () => {
     test('the first cases cover every kind; tracers are unique ids carried in their body', () => {
         const cases = Array.from({ length: 400 }, (_, i) => fuzzCase(setup, i));
 
-        assert.deepEqual(cases.slice(0, FUZZ_KINDS.length).map((c) => c.kind), [...FUZZ_KINDS]);
+        assert.deepEqual(
+            cases.slice(0, FUZZ_KINDS.length).map((c) => c.kind),
+            [...FUZZ_KINDS],
+        );
         const owned = cases.filter((c) => c.kind !== 'repeat').flatMap((c) => c.tracers);
         assert.equal(new Set(owned).size, owned.length);
         for (const fuzz of cases) {
             const carried = new Set(fuzz.body.toString('utf8').match(FUZZ_ID_PATTERN) ?? []);
             for (const id of fuzz.tracers) assert.ok(carried.has(id), `case ${fuzz.index} does not carry its tracer ${id}`);
         }
-        assert.ok(cases.some((c) => c.body.length > CALLBACK_BODY_LIMIT), 'no body over the limit');
+        assert.ok(
+            cases.some((c) => c.body.length > CALLBACK_BODY_LIMIT),
+            'no body over the limit',
+        );
         assert.ok(cases.filter((c) => c.body.length > CALLBACK_BODY_LIMIT).every((c) => c.kind === 'randomBytes' || c.kind === 'repeat'));
     });
 });

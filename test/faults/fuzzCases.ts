@@ -239,7 +239,14 @@ function realNotification(random: Random, callId: string, id: string): Notificat
             callChainId: uuid(random),
             mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: 'active' },
             ...(ending
-                ? { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', code: random.pick([0, 200, '200', 487]), subcode: random.pick([5000, '5000', 540000]), message: 'The call was ended.' } }
+                ? {
+                      resultInfo: {
+                          '@odata.type': '#microsoft.graph.resultInfo',
+                          code: random.pick([0, 200, '200', 487]),
+                          subcode: random.pick([5000, '5000', 540000]),
+                          message: 'The call was ended.',
+                      },
+                  }
                 : {}),
         },
     };
@@ -280,7 +287,19 @@ const MUTATIONS: Record<'deletedKey' | 'wrongType' | 'hugeString' | 'proto', (n:
     wrongType(n, random) {
         const data = resourceDataOf(n);
         const value = random.pick(WRONG_VALUES);
-        const target = random.pick(['changeType', 'resourceUrl', 'resource', 'resourceData', 'state', 'callState', 'resultInfo', 'resultInfo.code', 'resultInfo.message', '@odata.etag', 'terminationReason']);
+        const target = random.pick([
+            'changeType',
+            'resourceUrl',
+            'resource',
+            'resourceData',
+            'state',
+            'callState',
+            'resultInfo',
+            'resultInfo.code',
+            'resultInfo.message',
+            '@odata.etag',
+            'terminationReason',
+        ]);
         if (['changeType', 'resourceUrl', 'resource', 'resourceData'].includes(target)) n[target] = value;
         else if (target === 'resultInfo.code' || target === 'resultInfo.message') {
             data.resultInfo = { code: 200, subcode: 5001, message: 'x', [target.slice('resultInfo.'.length)]: value };
@@ -292,7 +311,17 @@ const MUTATIONS: Record<'deletedKey' | 'wrongType' | 'hugeString' | 'proto', (n:
         const length = random.chance(0.05) ? 200_000 : random.pick([33_000, 40_000, 70_000]);
         const unit = random.pick(['x', 'é', '😀', '"\\']);
         const text = unit.repeat(Math.ceil(length / unit.length));
-        const target = random.pick(['resultInfo.message', 'terminationReason', 'state', 'changeType', '@odata.etag', 'operation path', 'not a call path', 'key name', 'resourceData value']);
+        const target = random.pick([
+            'resultInfo.message',
+            'terminationReason',
+            'state',
+            'changeType',
+            '@odata.etag',
+            'operation path',
+            'not a call path',
+            'key name',
+            'resourceData value',
+        ]);
         if (target === 'resultInfo.message') data.resultInfo = { code: 200, subcode: 5001, message: text };
         else if (target === 'terminationReason' || target === 'state' || target === '@odata.etag') data[target] = text;
         else if (target === 'changeType') n.changeType = text;
@@ -374,7 +403,13 @@ function oddJson(b: CaseBuilder): FuzzCase {
         ['comments', () => `/* c */ ${collection([])}`],
         ['single quotes', () => "{'value':[]}"],
         ['NaN', () => '{"value":[NaN]}'],
-        ['a lone surrogate in the state', () => valid().replace(/"state":"[^"]*"/, '"state":"\\ud800"').replace(/"callState":"[^"]*"/, '"callState":"\\udfff"')],
+        [
+            'a lone surrogate in the state',
+            () =>
+                valid()
+                    .replace(/"state":"[^"]*"/, '"state":"\\ud800"')
+                    .replace(/"callState":"[^"]*"/, '"callState":"\\udfff"'),
+        ],
         ['NUL in the state', () => valid().replace(/"state":"[^"]*"/, '"state":"estab\\u0000lished"')],
         ['UTF-16', () => Buffer.from(`\ufeff${valid()}`, 'utf16le')],
         ['invalid UTF-8', () => Buffer.concat([Buffer.from('{"value":[{"changeType":"'), Buffer.from([0xc0, 0xaf, 0xff, 0xfe]), Buffer.from('"}]}')])],

@@ -92,9 +92,7 @@ export class DeliveryLedger {
 
     /** Notifications no delivery of which has settled yet: Graph would deliver them again. */
     unsettled(): TracedNotification[] {
-        return [...this.deliveries.values()]
-            .filter((entry) => entry.records.every((record) => isRetryable(record.status)))
-            .map((entry) => entry.notification);
+        return [...this.deliveries.values()].filter((entry) => entry.records.every((record) => isRetryable(record.status))).map((entry) => entry.notification);
     }
 
     /** Notifications some delivery of which got a 401: Graph never redelivers those. */
@@ -185,7 +183,11 @@ export class GraphSender {
             const pending = ledger.unsettled();
             if (pending.length === 0 || Date.now() >= deadline) return pending;
             await delay(Math.min(1000, 100 * round));
-            await this.deliverAll(ledger, pending.map((notification) => ({ notification })), options);
+            await this.deliverAll(
+                ledger,
+                pending.map((notification) => ({ notification })),
+                options,
+            );
         }
     }
 

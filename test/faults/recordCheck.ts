@@ -111,7 +111,8 @@ export function checkPartitionShape(callId: string, summary: Row | undefined, ev
         return !wrong;
     }
     events.forEach((event, i) => {
-        if (event.sequence !== i + 1 || event.rowKey !== eventRowKey(i + 1)) fail('sequence gap', `row ${i + 1} is ${String(event.rowKey)} with sequence ${String(event.sequence)}`);
+        if (event.sequence !== i + 1 || event.rowKey !== eventRowKey(i + 1))
+            fail('sequence gap', `row ${i + 1} is ${String(event.rowKey)} with sequence ${String(event.sequence)}`);
     });
     if (summary.eventCount !== events.length) fail('eventCount wrong', `eventCount ${String(summary.eventCount)}, ${events.length} history rows`);
     const replayed = replayHistory(callId, events);
@@ -150,7 +151,15 @@ export async function checkTracedCalls(table: TableClient, ledger: DeliveryLedge
         }
     };
     await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
-    if (result.unsettled > 0) failures.add('unsettled at the end', ledger.unsettled().slice(0, EXAMPLES_PER_KIND).map((n) => n.id).join(', '));
+    if (result.unsettled > 0)
+        failures.add(
+            'unsettled at the end',
+            ledger
+                .unsettled()
+                .slice(0, EXAMPLES_PER_KIND)
+                .map((n) => n.id)
+                .join(', '),
+        );
     result.failures = failures.lines();
     return result;
 }

@@ -187,8 +187,8 @@ function loadRecordingReads(env: Record<string, string>): { config: AppConfig; r
 function callbackRoute(functions: readonly LoadedFunction[]): string {
     const trigger = functions.find((f) => f.name === 'callNotifications')?.bindings.find((b) => b.type === 'httpTrigger');
     assert.ok(trigger, 'the app registers callNotifications with an HTTP trigger');
-    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } })
-        .extensions?.http?.routePrefix;
+    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
+        ?.routePrefix;
     return `/${routePrefix ?? 'api'}/${String(trigger['route'])}`;
 }
 
@@ -272,8 +272,7 @@ describe('storage', () => {
             assert.equal(storage.properties?.['minimumTlsVersion'], 'TLS1_2');
             assert.equal(storage.properties?.['supportsHttpsTrafficOnly'], true);
             const settings = d.appSettings();
-            const deploymentStorage = (d.one('Microsoft.Web/sites').properties?.['functionAppConfig'] as { deployment: { storage: { value: string } } })
-                .deployment.storage;
+            const deploymentStorage = (d.one('Microsoft.Web/sites').properties?.['functionAppConfig'] as { deployment: { storage: { value: string } } }).deployment.storage;
             const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
             assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
             assert.deepEqual(
@@ -378,7 +377,7 @@ describe('the function app', () => {
         });
     }
 
-    test('sets nothing Flex Consumption refuses, no connection string and none of the simulator\'s values', () => {
+    test("sets nothing Flex Consumption refuses, no connection string and none of the simulator's values", () => {
         for (const scenario of Object.keys(SCENARIOS)) {
             const settings = deployment(scenario).appSettings();
             for (const name of [...NOT_ON_FLEX_CONSUMPTION, ...CONNECTION_STRING_SETTINGS]) assert.equal(name in settings, false, `${scenario}: ${name}`);
@@ -436,7 +435,7 @@ describe('the app settings, held against the app', () => {
         }
     });
 
-    test('every setting the app reads in Azure is set, or left to the app\'s default on purpose', () => {
+    test("every setting the app reads in Azure is set, or left to the app's default on purpose", () => {
         for (const scenario of Object.keys(SCENARIOS)) {
             const d = deployment(scenario);
             const settings = d.resolvedAppSettings();
@@ -463,9 +462,15 @@ describe('the app settings, held against the app', () => {
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
         const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS['secret'] as Record<string, ParameterValue>;
-        assert.throws(() => deploy('withoutSecret', withoutSecret, compiled), (err: unknown) => err instanceof ArmDeploymentFailure && /botAppSecret is required/.test(err.message));
+        assert.throws(
+            () => deploy('withoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /botAppSecret is required/.test(err.message),
+        );
         const { botAppId: _appId, ...withoutAppId } = SCENARIOS['secret'] as Record<string, ParameterValue>;
-        assert.throws(() => deploy('withoutAppId', withoutAppId, compiled), (err: unknown) => err instanceof ArmDeploymentFailure && /botAppId is required/.test(err.message));
+        assert.throws(
+            () => deploy('withoutAppId', withoutAppId, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /botAppId is required/.test(err.message),
+        );
     });
 });
 

@@ -49,7 +49,6 @@ function event(n: number, at: Date, callState: string): NewCallEvent {
     };
 }
 
-
 /** The ids of calls 0..CALLS-1 that match, newest first. */
 function expected(match: (n: number) => boolean): string[] {
     return Array.from({ length: CALLS }, (_, n) => CALLS - 1 - n)
@@ -62,7 +61,6 @@ describe('listing calls through the call index', () => {
     const table = testTableClient(tableName);
     let store: CallStore;
     let index: CallIndex;
-
 
     before(async () => {
         store = new CallStore(table, { dedupeWindowSeconds: 600 });
@@ -86,7 +84,10 @@ describe('listing calls through the call index', () => {
         test(`every call once, newest first by start, across days and pages (top=${top})`, async () => {
             const { ids, pages } = await allPages(table, { top });
 
-            assert.deepEqual(ids, expected(() => true));
+            assert.deepEqual(
+                ids,
+                expected(() => true),
+            );
             assert.ok(pages.length >= Math.ceil(CALLS / top), `${pages.length} pages`);
         });
     }
@@ -95,9 +96,18 @@ describe('listing calls through the call index', () => {
         const since = startOf(100);
         const until = startOf(200);
 
-        assert.deepEqual((await allPages(table, { since, until, top: 9 })).ids, expected((n) => n >= 100 && n < 200));
-        assert.deepEqual((await allPages(table, { since: new Date(since.getTime() + 1), top: 50 })).ids, expected((n) => n > 100));
-        assert.deepEqual((await allPages(table, { until: new Date(until.getTime() + 1), top: 50 })).ids, expected((n) => n <= 200));
+        assert.deepEqual(
+            (await allPages(table, { since, until, top: 9 })).ids,
+            expected((n) => n >= 100 && n < 200),
+        );
+        assert.deepEqual(
+            (await allPages(table, { since: new Date(since.getTime() + 1), top: 50 })).ids,
+            expected((n) => n > 100),
+        );
+        assert.deepEqual(
+            (await allPages(table, { until: new Date(until.getTime() + 1), top: 50 })).ids,
+            expected((n) => n <= 200),
+        );
         // A range inside one day, and one that holds no call.
         assert.deepEqual((await allPages(table, { since: startOf(150), until: new Date(startOf(150).getTime() + HOUR) })).ids, [callId(150)]);
         assert.deepEqual((await allPages(table, { since: new Date(startOf(150).getTime() + 1), until: startOf(151) })).ids, []);
@@ -108,15 +118,30 @@ describe('listing calls through the call index', () => {
         const until = new Date(startOf(CALLS - 1).getTime() + 1);
         const page = await listCalls(table, { since: new Date(until.getTime() - 24 * HOUR), until, top: 100 });
 
-        assert.deepEqual(page.calls.map((call) => call.callId), expected((n) => startOf(n).getTime() >= until.getTime() - 24 * HOUR));
+        assert.deepEqual(
+            page.calls.map((call) => call.callId),
+            expected((n) => startOf(n).getTime() >= until.getTime() - 24 * HOUR),
+        );
         assert.equal(page.continuationToken, undefined);
     });
 
     test('state and active filter on the summary: active lists the calls not ended, from the active index', async () => {
-        assert.deepEqual((await allPages(table, { active: true, top: 13 })).ids, expected((n) => stateOf(n) !== 'terminated'));
-        assert.deepEqual((await allPages(table, { active: false, top: 13 })).ids, expected((n) => stateOf(n) === 'terminated'));
-        assert.deepEqual((await allPages(table, { state: 'ringing', top: 13 })).ids, expected((n) => stateOf(n) === 'ringing'));
-        assert.deepEqual((await allPages(table, { state: 'terminated', since: startOf(30), top: 13 })).ids, expected((n) => n >= 30 && stateOf(n) === 'terminated'));
+        assert.deepEqual(
+            (await allPages(table, { active: true, top: 13 })).ids,
+            expected((n) => stateOf(n) !== 'terminated'),
+        );
+        assert.deepEqual(
+            (await allPages(table, { active: false, top: 13 })).ids,
+            expected((n) => stateOf(n) === 'terminated'),
+        );
+        assert.deepEqual(
+            (await allPages(table, { state: 'ringing', top: 13 })).ids,
+            expected((n) => stateOf(n) === 'ringing'),
+        );
+        assert.deepEqual(
+            (await allPages(table, { state: 'terminated', since: startOf(30), top: 13 })).ids,
+            expected((n) => n >= 30 && stateOf(n) === 'terminated'),
+        );
         assert.deepEqual((await allPages(table, { state: 'terminated', active: true })).ids, []);
         assert.deepEqual((await allPages(table, { state: 'hold' })).ids, []);
         const activeRows = await partitionRows(table, ACTIVE_PARTITION);
@@ -134,7 +159,10 @@ describe('listing calls through the call index', () => {
         const listed = (await listCalls(table, { top: 5 })).calls.find((call) => call.callId === callId(n));
         assert.equal(listed?.callState, 'terminated');
         assert.ok(!(await allPages(table, { active: true })).ids.includes(callId(n)), 'an ended call is never listed as active');
-        assert.ok((await partitionRows(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)), 'the index lags');
+        assert.ok(
+            (await partitionRows(table, ACTIVE_PARTITION)).some((row) => row.callId === callId(n)),
+            'the index lags',
+        );
 
         // The sender was answered 503 and delivers again: the redelivery puts the index right.
         const again = await store.appendCallEvents(callId(n), [end]);

@@ -46,12 +46,22 @@ describe('CallStore against Azurite', () => {
 
         const result = await store.appendCallEvents('call-a', [notification(1), notification(2, { callState: 'terminated', changeType: 'deleted' })]);
 
-        assert.deepEqual(result.stored.map((e) => e.sequence), [1, 2]);
+        assert.deepEqual(
+            result.stored.map((e) => e.sequence),
+            [1, 2],
+        );
         const rows = await partitionRows(testTableClient(tableName), 'call-a');
         const keys = rows.map((r) => r.rowKey);
-        assert.deepEqual(keys.filter((k) => String(k).startsWith('event-')), [eventRowKey(1), eventRowKey(2)]);
+        assert.deepEqual(
+            keys.filter((k) => String(k).startsWith('event-')),
+            [eventRowKey(1), eventRowKey(2)],
+        );
         const markerRows = rows.filter((r) => String(r.rowKey).startsWith('dedupe-'));
-        const markedKeys = markerRows.flatMap((r) => String(r.keys).split(',').map((entry) => entry.slice(0, 32)));
+        const markedKeys = markerRows.flatMap((r) =>
+            String(r.keys)
+                .split(',')
+                .map((entry) => entry.slice(0, 32)),
+        );
         assert.deepEqual(markedKeys.sort(), [notification(1).dedupeKey!.slice(0, 32), notification(2).dedupeKey!.slice(0, 32)].sort());
         assert.ok(markerRows.every((r) => /^dedupe-[0-9a-f]$/.test(String(r.rowKey))));
         const summary = rows.find((r) => r.rowKey === 'state')!;
@@ -91,15 +101,19 @@ describe('CallStore against Azurite', () => {
         const tableName = uniqueTableName('compete');
         const writers = [storeOn(tableName), storeOn(tableName), storeOn(tableName), storeOn(tableName)];
 
-        const results = await Promise.all(
-            Array.from({ length: 40 }, (_, n) => writers[n % writers.length]!.appendCallEvents('call-d', [notification(n)])),
-        );
+        const results = await Promise.all(Array.from({ length: 40 }, (_, n) => writers[n % writers.length]!.appendCallEvents('call-d', [notification(n)])));
 
         const sequences = results.flatMap((r) => r.stored.map((e) => e.sequence)).sort((a, b) => a - b);
-        assert.deepEqual(sequences, Array.from({ length: 40 }, (_, i) => i + 1));
+        assert.deepEqual(
+            sequences,
+            Array.from({ length: 40 }, (_, i) => i + 1),
+        );
         const rows = await partitionRows(testTableClient(tableName), 'call-d');
         const stored = rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => JSON.parse(String(r.resourceData)).n as number);
-        assert.deepEqual(stored.sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i));
+        assert.deepEqual(
+            stored.sort((a, b) => a - b),
+            Array.from({ length: 40 }, (_, i) => i),
+        );
         assert.equal((await writers[0]!.getCallSummary('call-d'))?.eventCount, 40);
     });
 
@@ -110,10 +124,16 @@ describe('CallStore against Azurite', () => {
 
         const result = await store.appendCallEvents('call-e', events);
 
-        assert.deepEqual(result.stored.map((e) => e.sequence), Array.from({ length: 120 }, (_, i) => i + 1));
+        assert.deepEqual(
+            result.stored.map((e) => e.sequence),
+            Array.from({ length: 120 }, (_, i) => i + 1),
+        );
         const rows = await partitionRows(testTableClient(tableName), 'call-e');
         const ordered = rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => JSON.parse(String(r.resourceData)).n);
-        assert.deepEqual(ordered, Array.from({ length: 120 }, (_, i) => i));
+        assert.deepEqual(
+            ordered,
+            Array.from({ length: 120 }, (_, i) => i),
+        );
     });
 
     test('a summary of an unknown call is undefined, and the empty summary shape is stable', async () => {
@@ -127,7 +147,10 @@ describe('CallStore against Azurite', () => {
         const tableName = uniqueTableName('rows');
         const store = storeOn(tableName);
 
-        await store.appendCallEvents('call-g', Array.from({ length: 300 }, (_, n) => notification(n)));
+        await store.appendCallEvents(
+            'call-g',
+            Array.from({ length: 300 }, (_, n) => notification(n)),
+        );
         const again = await storeOn(tableName).appendCallEvents('call-g', [notification(7), notification(300)]);
 
         assert.deepEqual(again.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 301 }]);
@@ -171,7 +194,10 @@ describe('CallStore against Azurite', () => {
             gate.release();
             const raced = await racing;
 
-            assert.deepEqual(committed.outcomes, [{ outcome: 'stored', sequence: 2 }, { outcome: 'stored', sequence: 3 }]);
+            assert.deepEqual(committed.outcomes, [
+                { outcome: 'stored', sequence: 2 },
+                { outcome: 'stored', sequence: 3 },
+            ]);
             assert.deepEqual(raced.outcomes, [{ outcome: 'duplicate' }]);
             const later = await storeOn(tableName).appendCallEvents('call-race', [firstOwn, same]);
             assert.deepEqual(later.outcomes, [{ outcome: 'duplicate' }, { outcome: 'duplicate' }]);
@@ -201,7 +227,10 @@ describe('CallStore against Azurite', () => {
         assert.deepEqual(fresh.outcomes, [{ outcome: 'stored', sequence: 4 }, { outcome: 'duplicate' }]);
         assert.deepEqual(again.outcomes, [{ outcome: 'stored', sequence: 5 }]);
         const rows = await partitionRows(table, 'call-mend');
-        assert.deepEqual(rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => r.sequence), [1, 2, 3, 4, 5]);
+        assert.deepEqual(
+            rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => r.sequence),
+            [1, 2, 3, 4, 5],
+        );
         const summary = rows.find((r) => r.rowKey === 'state')!;
         assert.equal(summary.eventCount, 5);
         assert.equal(summary.callState, 'terminated');
@@ -214,16 +243,25 @@ describe('CallStore against Azurite', () => {
     test('two writers mending the same call at once leave a gapless history', async () => {
         const tableName = uniqueTableName('mendtwo');
         const table = testTableClient(tableName);
-        await storeOn(tableName).appendCallEvents('call-mend2', Array.from({ length: 5 }, (_, n) => notification(n)));
+        await storeOn(tableName).appendCallEvents(
+            'call-mend2',
+            Array.from({ length: 5 }, (_, n) => notification(n)),
+        );
         await table.deleteEntity('call-mend2', 'state');
         const writers = [storeOn(tableName), storeOn(tableName), storeOn(tableName)];
 
         const results = await Promise.all(Array.from({ length: 12 }, (_, n) => writers[n % writers.length]!.appendCallEvents('call-mend2', [notification(100 + n)])));
 
         const sequences = results.flatMap((r) => r.stored.map((e) => e.sequence)).sort((a, b) => a - b);
-        assert.deepEqual(sequences, Array.from({ length: 12 }, (_, i) => i + 6));
+        assert.deepEqual(
+            sequences,
+            Array.from({ length: 12 }, (_, i) => i + 6),
+        );
         const rows = await partitionRows(table, 'call-mend2');
-        assert.deepEqual(rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => r.sequence), Array.from({ length: 17 }, (_, i) => i + 1));
+        assert.deepEqual(
+            rows.filter((r) => String(r.rowKey).startsWith('event-')).map((r) => r.sequence),
+            Array.from({ length: 17 }, (_, i) => i + 1),
+        );
         assert.equal(rows.find((r) => r.rowKey === 'state')!.eventCount, 17);
     });
 
@@ -272,7 +310,14 @@ describe('CallStore against Azurite', () => {
         assert.equal(badResult.outcomes[0]?.outcome, 'rejected');
         const rows = await partitionRows(testTableClient(tableName), 'call-refused');
         const events = rows.filter((r) => String(r.rowKey).startsWith('event-'));
-        assert.deepEqual(events.map((r) => [r.sequence, r.kind]), [[1, 'notification'], [2, 'notification'], [3, 'rejected']]);
+        assert.deepEqual(
+            events.map((r) => [r.sequence, r.kind]),
+            [
+                [1, 'notification'],
+                [2, 'notification'],
+                [3, 'rejected'],
+            ],
+        );
         assert.match(String(events[2]!.rejectReason), /PropertyValueTooLarge/);
         assert.equal(events[2]!.dedupeKey, notification(3).dedupeKey);
         // Its redelivery is recognised, not refused again.
@@ -288,14 +333,29 @@ describe('CallStore against Azurite', () => {
 
         const outputs = await Promise.all([run(1), run(2)]);
 
-        const outcomes = outputs.flatMap(({ stdout }) => stdout.trim().split('\n').map((line) => JSON.parse(line) as { n: number; outcome: string }));
+        const outcomes = outputs.flatMap(({ stdout }) =>
+            stdout
+                .trim()
+                .split('\n')
+                .map((line) => JSON.parse(line) as { n: number; outcome: string }),
+        );
         assert.equal(outcomes.length, 2 * count);
         for (let n = 0; n < count; n++) {
-            assert.deepEqual(outcomes.filter((o) => o.n === n).map((o) => o.outcome).sort(), ['duplicate', 'stored'], `notification ${n}`);
+            assert.deepEqual(
+                outcomes
+                    .filter((o) => o.n === n)
+                    .map((o) => o.outcome)
+                    .sort(),
+                ['duplicate', 'stored'],
+                `notification ${n}`,
+            );
         }
         const rows = await partitionRows(testTableClient(tableName), 'call-procs');
         const events = rows.filter((r) => String(r.rowKey).startsWith('event-'));
-        assert.deepEqual(events.map((r) => r.sequence), Array.from({ length: count }, (_, i) => i + 1));
+        assert.deepEqual(
+            events.map((r) => r.sequence),
+            Array.from({ length: count }, (_, i) => i + 1),
+        );
         assert.deepEqual(events.map((r) => r.dedupeKey).sort(), Array.from({ length: count }, (_, n) => sharedNotification(n).dedupeKey).sort());
         const summary = rows.find((r) => r.rowKey === 'state')!;
         assert.equal(summary.eventCount, count);
@@ -303,7 +363,7 @@ describe('CallStore against Azurite', () => {
     });
 
     // Issue 9, "Why" 6: the `_unrouted` partition filled its marker rows first and then forgot keys inside the window.
-    test('marker capacity: past a row\'s capacity no key is forgotten and rows stay far fewer than events', async () => {
+    test("marker capacity: past a row's capacity no key is forgotten and rows stay far fewer than events", async () => {
         const tableName = uniqueTableName('capacity');
         const events = Array.from({ length: 300 }, (_, n) => notification(n, { kind: 'rejected', resourceKind: undefined, callState: undefined }));
         await storeOn(tableName, 600, 4).appendCallEvents('_unrouted', events);
@@ -315,7 +375,10 @@ describe('CallStore against Azurite', () => {
         const markerRows = rows.filter((r) => String(r.rowKey).startsWith('dedupe-'));
         assert.ok(markerRows.every((r) => /^dedupe-[0-9a-f]{1,32}$/.test(String(r.rowKey))));
         assert.ok(markerRows.every((r) => String(r.keys).split(',').length <= 4));
-        assert.ok(markerRows.some((r) => r.splitAt instanceof Date), 'some row split');
+        assert.ok(
+            markerRows.some((r) => r.splitAt instanceof Date),
+            'some row split',
+        );
         assert.ok(markerRows.length < 300, `${markerRows.length} marker rows for 300 keys`);
         assert.equal(rows.filter((r) => String(r.rowKey).startsWith('event-')).length, 300);
     });
@@ -323,11 +386,20 @@ describe('CallStore against Azurite', () => {
     test('marker capacity: a batch that splits many rows is cut to fit one transaction, in order', async () => {
         const tableName = uniqueTableName('opsbound');
         const store = storeOn(tableName, 600, 1);
-        await store.appendCallEvents('call-ops', Array.from({ length: 40 }, (_, n) => notification(1000 + n)));
+        await store.appendCallEvents(
+            'call-ops',
+            Array.from({ length: 40 }, (_, n) => notification(1000 + n)),
+        );
 
-        const result = await store.appendCallEvents('call-ops', Array.from({ length: 99 }, (_, n) => notification(n)));
+        const result = await store.appendCallEvents(
+            'call-ops',
+            Array.from({ length: 99 }, (_, n) => notification(n)),
+        );
 
-        assert.deepEqual(result.outcomes, Array.from({ length: 99 }, (_, i) => ({ outcome: 'stored', sequence: 41 + i })));
+        assert.deepEqual(
+            result.outcomes,
+            Array.from({ length: 99 }, (_, i) => ({ outcome: 'stored', sequence: 41 + i })),
+        );
         const again = await storeOn(tableName, 600, 1).appendCallEvents('call-ops', [notification(5), notification(1005)]);
         assert.deepEqual(again.outcomes, [{ outcome: 'duplicate' }, { outcome: 'duplicate' }]);
     });
@@ -369,11 +441,14 @@ describe('CallStore against Azurite', () => {
             const connection = testConnectionString().replace(/TableEndpoint=http:\/\/[^/]+\//, `TableEndpoint=http://127.0.0.1:${port}/`);
             const table = TableClient.fromConnectionString(connection, 'Unreachable', { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } });
 
-            await assert.rejects(new CallStore(table, { dedupeWindowSeconds: 600 }).appendCallEvents('call-5xx', [notification(1)]), (err: Error & { status?: number; headers?: Record<string, string> }) => {
-                assert.equal(err.status, 503);
-                assert.ok(Number(err.headers?.['Retry-After']) >= 1);
-                return true;
-            });
+            await assert.rejects(
+                new CallStore(table, { dedupeWindowSeconds: 600 }).appendCallEvents('call-5xx', [notification(1)]),
+                (err: Error & { status?: number; headers?: Record<string, string> }) => {
+                    assert.equal(err.status, 503);
+                    assert.ok(Number(err.headers?.['Retry-After']) >= 1);
+                    return true;
+                },
+            );
         } finally {
             failing.closeAllConnections();
             await new Promise<void>((resolve) => failing.close(() => resolve()));
@@ -400,7 +475,10 @@ describe('CallStore against Azurite', () => {
 
         const result = await storeOn(tableName).appendCallEvents('call-bytes', events);
 
-        assert.deepEqual(result.stored.map((e) => e.sequence), Array.from({ length: 99 }, (_, i) => i + 1));
+        assert.deepEqual(
+            result.stored.map((e) => e.sequence),
+            Array.from({ length: 99 }, (_, i) => i + 1),
+        );
         const rows = await partitionRows(testTableClient(tableName), 'call-bytes');
         assert.equal(rows.filter((r) => String(r.rowKey).startsWith('event-')).length, 99);
     });
@@ -417,4 +495,3 @@ describe('CallStore against Azurite', () => {
         });
     });
 });
-

@@ -71,13 +71,22 @@ describe('callNotifications: POST /api/callback', () => {
 
         assert.deepEqual(answers, Array(3).fill([202, { accepted: 1, duplicates: 0, rejected: 0 }]));
         const history = await events(callId);
-        assert.deepEqual(history.map((e) => e.rowKey), ['event-0000000001', 'event-0000000002', 'event-0000000003']);
-        assert.deepEqual(history.map((e) => [e.sequence, e.changeType, e.callState]), [
-            [1, 'updated', 'terminating'],
-            [2, 'updated', 'terminated'],
-            [3, 'deleted', 'terminated'],
-        ]);
-        assert.deepEqual(history.map((e) => e.graphEtag), Array(3).fill('W/"5445"'));
+        assert.deepEqual(
+            history.map((e) => e.rowKey),
+            ['event-0000000001', 'event-0000000002', 'event-0000000003'],
+        );
+        assert.deepEqual(
+            history.map((e) => [e.sequence, e.changeType, e.callState]),
+            [
+                [1, 'updated', 'terminating'],
+                [2, 'updated', 'terminated'],
+                [3, 'deleted', 'terminated'],
+            ],
+        );
+        assert.deepEqual(
+            history.map((e) => e.graphEtag),
+            Array(3).fill('W/"5445"'),
+        );
         assert.equal(history[1]!.terminationReason, 'AppInitiated');
         assert.equal(history[0]!.chainId, 'chain-1');
         assert.equal(history[0]!.scenarioId, 'scn-1');
@@ -100,9 +109,26 @@ describe('callNotifications: POST /api/callback', () => {
         const state = rows.find((r) => r.rowKey === 'state')!;
         const event = rows.find((r) => r.rowKey === 'event-0000000001')!;
         const markers = rows.filter((r) => String(r.rowKey).startsWith('dedupe-'));
-        const own = (row: Record<string, unknown>) => Object.keys(row).filter((k) => !['etag', 'timestamp', 'odata.metadata', 'partitionKey', 'rowKey'].includes(k)).sort();
+        const own = (row: Record<string, unknown>) =>
+            Object.keys(row)
+                .filter((k) => !['etag', 'timestamp', 'odata.metadata', 'partitionKey', 'rowKey'].includes(k))
+                .sort();
 
-        assert.deepEqual(own(state), ['callState', 'closedBy', 'deleted', 'duplicateCount', 'eventCount', 'firstEventAt', 'graphEtag', 'lastChangeType', 'lastEventAt', 'resultCode', 'resultMessage', 'resultSubcode', 'tenantId']);
+        assert.deepEqual(own(state), [
+            'callState',
+            'closedBy',
+            'deleted',
+            'duplicateCount',
+            'eventCount',
+            'firstEventAt',
+            'graphEtag',
+            'lastChangeType',
+            'lastEventAt',
+            'resultCode',
+            'resultMessage',
+            'resultSubcode',
+            'tenantId',
+        ]);
         assert.equal(state.partitionKey, callId);
         assert.equal(state.closedBy, 'graph', 'a call ended by its own notification was closed by Graph');
         assert.equal(typeof state.callState, 'string');
@@ -116,13 +142,31 @@ describe('callNotifications: POST /api/callback', () => {
         assert.equal(state.duplicateCount, 0);
         assert.ok(state.firstEventAt instanceof Date && state.lastEventAt instanceof Date);
 
-        assert.deepEqual(own(event), ['callState', 'chainId', 'changeType', 'dedupeKey', 'graphEtag', 'kind', 'receivedAt', 'resourceData', 'resourceUrl', 'resultCode', 'resultMessage', 'resultSubcode', 'sequence', 'tenantId']);
+        assert.deepEqual(own(event), [
+            'callState',
+            'chainId',
+            'changeType',
+            'dedupeKey',
+            'graphEtag',
+            'kind',
+            'receivedAt',
+            'resourceData',
+            'resourceUrl',
+            'resultCode',
+            'resultMessage',
+            'resultSubcode',
+            'sequence',
+            'tenantId',
+        ]);
         assert.equal(event.kind, 'notification');
         assert.equal(event.resourceUrl, `/communications/calls/${callId}`);
         assert.match(String(event.dedupeKey), /^[0-9a-f]{64}$/);
         assert.ok(event.receivedAt instanceof Date);
         assert.deepEqual(JSON.parse(String(event.resourceData)), body.value[0] && (body.value[0] as { resourceData: unknown }).resourceData);
-        assert.deepEqual(markers.map((m) => m.rowKey), [`dedupe-${String(event.dedupeKey).charAt(0)}`]);
+        assert.deepEqual(
+            markers.map((m) => m.rowKey),
+            [`dedupe-${String(event.dedupeKey).charAt(0)}`],
+        );
         assert.deepEqual(own(markers[0]!), ['keys']);
         assert.match(String(markers[0]!.keys), new RegExp(`^${String(event.dedupeKey).slice(0, 32)}[0-9a-z]{8}$`));
     });
@@ -146,21 +190,31 @@ describe('callNotifications: POST /api/callback', () => {
         await post(v1Notification(callId, 'updated', 'terminating'));
 
         assert.equal((await summary(callId))?.callState, 'terminated');
-        assert.deepEqual((await events(callId)).map((e) => e.callState), ['terminated', 'terminating']);
+        assert.deepEqual(
+            (await events(callId)).map((e) => e.callState),
+            ['terminated', 'terminating'],
+        );
     });
 
     test('50 concurrent POSTs for one call give events 1..50 with no gap and no loss', async () => {
         const callId = 'busy-call';
         const bearer = await token();
-        const responses = await Promise.all(
-            Array.from({ length: 50 }, (_, n) => post(v1Notification(callId, 'updated', 'established', { n }), { token: bearer })),
-        );
+        const responses = await Promise.all(Array.from({ length: 50 }, (_, n) => post(v1Notification(callId, 'updated', 'established', { n }), { token: bearer })));
 
-        assert.deepEqual(responses.map((r) => r.status), Array(50).fill(202));
+        assert.deepEqual(
+            responses.map((r) => r.status),
+            Array(50).fill(202),
+        );
         const history = await events(callId);
-        assert.deepEqual(history.map((e) => e.sequence), Array.from({ length: 50 }, (_, i) => i + 1));
+        assert.deepEqual(
+            history.map((e) => e.sequence),
+            Array.from({ length: 50 }, (_, i) => i + 1),
+        );
         const numbers = history.map((e) => (JSON.parse(String(e.resourceData)) as { n: number }).n).sort((a, b) => a - b);
-        assert.deepEqual(numbers, Array.from({ length: 50 }, (_, i) => i));
+        assert.deepEqual(
+            numbers,
+            Array.from({ length: 50 }, (_, i) => i),
+        );
         assert.equal((await summary(callId))?.eventCount, 50);
     });
 
@@ -182,20 +236,28 @@ describe('callNotifications: POST /api/callback', () => {
 
         assert.deepEqual(answers, Array(3).fill([202, { accepted: 1, duplicates: 0, rejected: 0 }]));
         const history = await events(callId);
-        assert.deepEqual(history.map((e) => String(e.truncatedFields).split(',').sort()), [['resourceData', 'resultMessage'], ['resourceUrl'], ['callState', 'resourceData']]);
+        assert.deepEqual(
+            history.map((e) => String(e.truncatedFields).split(',').sort()),
+            [['resourceData', 'resultMessage'], ['resourceUrl'], ['callState', 'resourceData']],
+        );
         const state = await summary(callId);
         assert.equal(state?.eventCount, 3);
         assert.equal(state?.resultMessage, history[0]!.resultMessage);
         assert.ok(String(state?.resultMessage).length < 32_768);
         // The read API answers the cut record as the OpenAPI document describes it (checkedFetch), flags and all.
         const read = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}`)).json()) as { truncatedFields?: string[] };
-        const page = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}/history`)).json()) as { events: Array<{ truncatedFields?: string[]; resourceDataTruncated?: boolean }> };
+        const page = (await (await checkedFetch(`${host.baseUrl}/calls/${callId}/history`)).json()) as {
+            events: Array<{ truncatedFields?: string[]; resourceDataTruncated?: boolean }>;
+        };
         assert.deepEqual(read.truncatedFields?.sort(), String(state?.truncatedFields).split(',').sort());
-        assert.deepEqual(page.events.map((e) => [e.truncatedFields?.sort(), e.resourceDataTruncated]), [
-            [['resourceData', 'resultMessage'], true],
-            [['resourceUrl'], undefined],
-            [['callState', 'resourceData'], true],
-        ]);
+        assert.deepEqual(
+            page.events.map((e) => [e.truncatedFields?.sort(), e.resourceDataTruncated]),
+            [
+                [['resourceData', 'resultMessage'], true],
+                [['resourceUrl'], undefined],
+                [['callState', 'resourceData'], true],
+            ],
+        );
     });
 
     test('two concurrent POSTs for one call, one of them oversized: both 202, both stored', async () => {
@@ -235,11 +297,10 @@ describe('callNotifications: POST /api/callback', () => {
         await post({ value: [{ changeType: 'updated', resourceUrl: `/communications/calls/${callId}/participants`, resourceData: [{ id: 'p1' }, { id: 'p2' }] }] });
         await post({ value: [{ changeType: 'deleted', resourceUrl: `/communications/calls/${callId}/operations/op-1`, resourceData: { status: 'completed' } }] });
 
-        assert.deepEqual((await events(callId)).map((e) => e.resourceUrl), [
-            `/communications/calls/${callId}`,
-            `/communications/calls/${callId}/participants`,
-            `/communications/calls/${callId}/operations/op-1`,
-        ]);
+        assert.deepEqual(
+            (await events(callId)).map((e) => e.resourceUrl),
+            [`/communications/calls/${callId}`, `/communications/calls/${callId}/participants`, `/communications/calls/${callId}/operations/op-1`],
+        );
         const state = await summary(callId);
         assert.equal(state?.callState, 'established');
         assert.equal(state?.deleted, false);

@@ -180,7 +180,10 @@ describe('CallbackTokenVerifier', () => {
         // Past the cooldown the keys are fetched again: the rotated key is found, the forged one is refused.
         assert.equal((await eventually(() => verifier.verify(rotated))).tenantId, TENANT);
         assert.equal(issuer.jwksFetches(), fetches + 1);
-        await assert.rejects(eventually(() => verifier.verify(forged)), (err: unknown) => err instanceof UnauthorizedError && /unknown key/.test(err.detail));
+        await assert.rejects(
+            eventually(() => verifier.verify(forged)),
+            (err: unknown) => err instanceof UnauthorizedError && /unknown key/.test(err.detail),
+        );
         assert.equal(issuer.jwksFetches(), fetches + 2);
     });
 

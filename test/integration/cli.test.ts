@@ -28,8 +28,26 @@ function sampleEvents(): NewCallEvent[] {
     const at = (seconds: number) => new Date(T0 + seconds * 1000);
     const call = `/communications/calls/${CALL}`;
     return [
-        { kind: 'notification', resourceKind: 'call', resourceUrl: call, changeType: 'created', callState: 'incoming', receivedAt: at(0), graphEtag: 'W/"1"', resourceData: '{"state":"incoming"}' },
-        { kind: 'notification', resourceKind: 'call', resourceUrl: call, changeType: 'updated', callState: 'established', receivedAt: at(2), graphEtag: 'W/"2"', resourceData: '{"state":"established"}' },
+        {
+            kind: 'notification',
+            resourceKind: 'call',
+            resourceUrl: call,
+            changeType: 'created',
+            callState: 'incoming',
+            receivedAt: at(0),
+            graphEtag: 'W/"1"',
+            resourceData: '{"state":"incoming"}',
+        },
+        {
+            kind: 'notification',
+            resourceKind: 'call',
+            resourceUrl: call,
+            changeType: 'updated',
+            callState: 'established',
+            receivedAt: at(2),
+            graphEtag: 'W/"2"',
+            resourceData: '{"state":"established"}',
+        },
         { kind: 'notification', resourceKind: 'participants', resourceUrl: `${call}/participants`, changeType: 'updated', receivedAt: at(3), resourceData: '[{"id":"p1"}]' },
         { kind: 'hangupRequest', receivedAt: at(60), httpStatus: 204, graphRequestId: 'req-7f3a' },
         {
@@ -46,7 +64,15 @@ function sampleEvents(): NewCallEvent[] {
             terminationReason: 'AppInitiated',
             resourceData: '{"state":"terminated"}',
         },
-        { kind: 'notification', resourceKind: 'call', resourceUrl: call, changeType: 'deleted', callState: 'terminated', receivedAt: at(62), resourceData: '{"state":"terminated"}' },
+        {
+            kind: 'notification',
+            resourceKind: 'call',
+            resourceUrl: call,
+            changeType: 'deleted',
+            callState: 'terminated',
+            receivedAt: at(62),
+            resourceData: '{"state":"terminated"}',
+        },
     ];
 }
 
@@ -58,7 +84,9 @@ describe('calls command line against Azurite', () => {
     before(async () => {
         const store = new CallStore(testTableClient(tableName), { dedupeWindowSeconds: 600 });
         await store.appendCallEvents(CALL, sampleEvents());
-        await store.appendCallEvents('cli-other-call', [{ kind: 'notification', resourceKind: 'call', changeType: 'created', callState: 'establishing', receivedAt: new Date(T0) }]);
+        await store.appendCallEvents('cli-other-call', [
+            { kind: 'notification', resourceKind: 'call', changeType: 'created', callState: 'establishing', receivedAt: new Date(T0) },
+        ]);
         await store.appendCallEvents('_unrouted', [
             { kind: 'rejected', receivedAt: new Date(T0), rejectReason: 'The notification has no resourceUrl or resource.', resourceData: '{"changeType":"updated"}' },
         ]);
@@ -113,9 +141,15 @@ describe('calls command line against Azurite', () => {
         assert.equal(run.code, 0, run.stderr);
         const page = JSON.parse(run.stdout) as HistoryPageJson;
         assert.equal(page.callId, CALL);
-        assert.deepEqual(page.events.map((e) => e.sequence), [1, 2, 3, 4, 5, 6]);
+        assert.deepEqual(
+            page.events.map((e) => e.sequence),
+            [1, 2, 3, 4, 5, 6],
+        );
         assert.deepEqual(page.events[2]?.resourceData, [{ id: 'p1' }]);
-        assert.deepEqual(page.events.map((e) => e.kind), sampleEvents().map((e) => e.kind));
+        assert.deepEqual(
+            page.events.map((e) => e.kind),
+            sampleEvents().map((e) => e.kind),
+        );
         assert.equal((page.events[3] as CallEventJson).httpStatus, 204);
     });
 
@@ -140,12 +174,21 @@ describe('calls command line against Azurite', () => {
         const text = await calls(['list', '--since', '2026-11-29T10:00:00Z', '--until', '2026-11-29T10:00:00.001Z', '--state', 'terminated']);
         const later = await calls(['list', '--since', '2026-11-29T10:00:00.001Z']);
 
-        assert.deepEqual((JSON.parse(terminated.stdout) as CallListPageJson).calls.map((c) => c.callId), [CALL]);
+        assert.deepEqual(
+            (JSON.parse(terminated.stdout) as CallListPageJson).calls.map((c) => c.callId),
+            [CALL],
+        );
         const first = JSON.parse(all.stdout) as CallListPageJson;
-        assert.deepEqual(first.calls.map((c) => c.callId), ['cli-other-call']);
+        assert.deepEqual(
+            first.calls.map((c) => c.callId),
+            ['cli-other-call'],
+        );
         assert.ok(first.continuationToken);
         const rest = await calls(['list', '--json', '--continuation-token', first.continuationToken]);
-        assert.deepEqual((JSON.parse(rest.stdout) as CallListPageJson).calls.map((c) => c.callId), [CALL]);
+        assert.deepEqual(
+            (JSON.parse(rest.stdout) as CallListPageJson).calls.map((c) => c.callId),
+            [CALL],
+        );
         assert.match(text.stdout, /^CALL ID\s+STATE/);
         assert.match(text.stdout, /\ncli-sample-call\s+terminated \(deleted\)\s+2026-11-29T10:00:00.000Z\s+2026-11-29T10:01:02.000Z\s+6\s+AppInitiated; result 0\/540000/);
         assert.doesNotMatch(text.stdout, /cli-other-call/);
@@ -195,7 +238,17 @@ describe('calls command line against Azurite', () => {
         const deadPort = testConnectionString().replace(/(Blob|Queue|Table)Endpoint=http:\/\/127\.0\.0\.1:\d+/g, '$1Endpoint=http://127.0.0.1:9');
         writeFileSync(path.join(dir, 'local.settings.json'), JSON.stringify({ Values: { CallHistoryStorage: deadPort, CALL_HISTORY_TABLE: tableName } }));
         const runFile = (pid: number) =>
-            writeFileSync(path.join(dir, '.local-run.json'), JSON.stringify({ pid, startedAt: new Date().toISOString(), apiUrl: 'http://localhost:1/api', simulatorUrl: 'https://localhost:2', azurite: {}, settings: { CallHistoryStorage: testConnectionString() } }));
+            writeFileSync(
+                path.join(dir, '.local-run.json'),
+                JSON.stringify({
+                    pid,
+                    startedAt: new Date().toISOString(),
+                    apiUrl: 'http://localhost:1/api',
+                    simulatorUrl: 'https://localhost:2',
+                    azurite: {},
+                    settings: { CallHistoryStorage: testConnectionString() },
+                }),
+            );
         try {
             // act
             runFile(process.pid); // this test process: alive for as long as the CLI runs
@@ -218,7 +271,10 @@ describe('calls command line against Azurite', () => {
         const json = await calls(['unrouted', '--json']);
 
         assert.match(text.stdout, /rejected .*The notification has no resourceUrl or resource\./);
-        assert.deepEqual((JSON.parse(json.stdout) as { events: CallEventJson[] }).events.map((e) => e.resourceData), [{ changeType: 'updated' }]);
+        assert.deepEqual(
+            (JSON.parse(json.stdout) as { events: CallEventJson[] }).events.map((e) => e.resourceData),
+            [{ changeType: 'updated' }],
+        );
     });
 
     test('settings come from local.settings.json in the working directory; the environment wins', async () => {
@@ -247,7 +303,11 @@ describe('calls command line against Azurite', () => {
         assertCleanFailure(await calls(['frobnicate']), 2, /Unknown command "frobnicate"/);
         assertCleanFailure(await calls(['list', '--colour']), 2, /Unknown option --colour/);
         assertCleanFailure(await calls(['show', CALL], { env: {} }), 2, /Setting CallHistoryStorage: is missing/);
-        assertCleanFailure(await calls(['show', CALL], { env: { CallHistoryStorage: 'not a connection string' } }), 2, /Setting CallHistoryStorage: is not a Table Storage connection string/);
+        assertCleanFailure(
+            await calls(['show', CALL], { env: { CallHistoryStorage: 'not a connection string' } }),
+            2,
+            /Setting CallHistoryStorage: is not a Table Storage connection string/,
+        );
         writeFileSync(path.join(settingsDir, 'local.settings.json'), '{ not json');
         assertCleanFailure(await calls(['show', CALL], { cwd: settingsDir, env: {} }), 2, /local\.settings\.json is not valid JSON/);
     });

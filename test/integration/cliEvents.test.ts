@@ -54,7 +54,7 @@ function newQueueName(): string {
     return `cli-events-${randomUUID().slice(0, 8)}`;
 }
 
-describe('calls events against Azurite\'s queue', () => {
+describe("calls events against Azurite's queue", () => {
     let emptyDir: string;
     const producer = (queueName: string) => new CallEventsQueue(() => new QueueClient(testConnectionString(), queueName), { now: () => ENDED_AT });
     const queue = (queueName: string) => new QueueClient(testConnectionString(), queueName);
@@ -83,7 +83,11 @@ describe('calls events against Azurite\'s queue', () => {
 
     /** `calls events --follow ...` running in the background; `stop()` sends Ctrl-C and waits for its end. */
     function follow(args: string[], env: Record<string, string>) {
-        const child = spawn(process.execPath, [CLI, 'events', '--follow', ...args], { cwd: emptyDir, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [CLI, 'events', '--follow', ...args], {
+            cwd: emptyDir,
+            env: { PATH: process.env.PATH ?? '', ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -119,7 +123,10 @@ describe('calls events against Azurite\'s queue', () => {
             '2026-12-01T09:00:01.123Z  call-a                                terminated (deleted)  graph       result 200/7000 The conversation has ended by bot.',
             '2026-12-01T09:00:01.123Z  call-b                                terminated            reconciler  reconciler: Graph answered 404.',
         ]);
-        assert.match(first.stderr, new RegExp(`^calls events: peeking at queue ${queueName} at http://127\\.0\\.0\\.1:\\d+/devstoreaccount1 \\(from CallEventsStorage\\): the messages stay there\\.\n$`));
+        assert.match(
+            first.stderr,
+            new RegExp(`^calls events: peeking at queue ${queueName} at http://127\\.0\\.0\\.1:\\d+/devstoreaccount1 \\(from CallEventsStorage\\): the messages stay there\\.\n$`),
+        );
         assert.equal(second.stdout, first.stdout, 'peeking took nothing off the queue');
         assert.equal((await queue(queueName).getProperties()).approximateMessagesCount, 2);
     });
@@ -157,10 +164,16 @@ describe('calls events against Azurite\'s queue', () => {
 
         // assess
         assert.equal(consumed.code, 0, consumed.stderr);
-        assert.deepEqual(eventLines(consumed.stdout).map((line) => line.split(/ {2,}/)[1]), ['call-c', 'call-d']);
+        assert.deepEqual(
+            eventLines(consumed.stdout).map((line) => line.split(/ {2,}/)[1]),
+            ['call-c', 'call-d'],
+        );
         assert.match(consumed.stderr, /^calls events: consuming queue cli-events-[0-9a-f]{8} at .*: each event is deleted once printed\.\n/);
         assert.match(consumed.stderr, /is not a call-ended event: it is not base64; it stays on the queue\.\n/);
-        assert.match(consumed.stderr, /is not a call-ended event: it is not a CloudEvent of type teams-call-record\.call\.ended with an id, a subject and data; it stays on the queue\.\n/);
+        assert.match(
+            consumed.stderr,
+            /is not a call-ended event: it is not a CloudEvent of type teams-call-record\.call\.ended with an id, a subject and data; it stays on the queue\.\n/,
+        );
         assert.equal(left.approximateMessagesCount, 2, 'the two foreign messages are still there');
     });
 
@@ -201,8 +214,19 @@ describe('calls events against Azurite\'s queue', () => {
 
         // assess
         assert.equal(run.code, 0, run.stderr);
-        assert.deepEqual(run.stdout.trimEnd().split('\n').map((line) => (JSON.parse(line) as CallEndedCloudEvent).subject), ['call-f', 'call-g']);
-        await eventually(async () => (await queue(queueName).getProperties()).approximateMessagesCount, (count) => count === 0, 5000, 'the queue drained');
+        assert.deepEqual(
+            run.stdout
+                .trimEnd()
+                .split('\n')
+                .map((line) => (JSON.parse(line) as CallEndedCloudEvent).subject),
+            ['call-f', 'call-g'],
+        );
+        await eventually(
+            async () => (await queue(queueName).getProperties()).approximateMessagesCount,
+            (count) => count === 0,
+            5000,
+            'the queue drained',
+        );
     });
 
     test('a queue that does not exist yet has no events; events turned off and unreachable storage are answered in words', async () => {
@@ -219,13 +243,16 @@ describe('calls events against Azurite\'s queue', () => {
         assert.equal(off.code, 2);
         assert.match(off.stderr, /^calls: Call-ended events are off: CALL_EVENTS_QUEUE is set empty/);
         assert.equal(unreachable.code, 1);
-        assert.match(unreachable.stderr, new RegExp(`calls: Cannot read queue call-events at http://127\\.0\\.0\\.1:${port}/devstoreaccount1 \\(from CallEventsStorage\\): .*ECONNREFUSED`));
+        assert.match(
+            unreachable.stderr,
+            new RegExp(`calls: Cannot read queue call-events at http://127\\.0\\.0\\.1:${port}/devstoreaccount1 \\(from CallEventsStorage\\): .*ECONNREFUSED`),
+        );
         for (const run of [off, unreachable]) assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
         assert.equal(extra.code, 2);
         assert.match(extra.stderr, /events takes no arguments, only options/);
     });
 
-    test('behind more than a peek of older messages: peeking says what it cannot see, and the demo\'s finder still finds the newest and takes nothing', async () => {
+    test("behind more than a peek of older messages: peeking says what it cannot see, and the demo's finder still finds the newest and takes nothing", async () => {
         // prepare: 40 messages, the one to find last
         const queueName = newQueueName();
         const client = queue(queueName);

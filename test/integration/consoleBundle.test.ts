@@ -39,9 +39,7 @@ describe('console and OpenAPI document from the deployable zip', () => {
         // act
         const page = await checkedFetch(`${host.baseUrl}/console`);
         const html = await page.clone().text();
-        const assets = await Promise.all(
-            [...html.matchAll(/(?:src|href)="([^"]+\/assets\/[^"]+)"/g)].map((match) => checkedFetch(new URL(match[1] ?? '', host.baseUrl))),
-        );
+        const assets = await Promise.all([...html.matchAll(/(?:src|href)="([^"]+\/assets\/[^"]+)"/g)].map((match) => checkedFetch(new URL(match[1] ?? '', host.baseUrl))));
         const document = await checkedFetch(`${host.baseUrl}/openapi.json`);
 
         // assess: checkedFetch matched each answer against the document

@@ -142,7 +142,7 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         await assertRecorded(callId, { httpStatus: 204, graphRequestId: request?.requestId, clientRequestId: request?.clientRequestId ?? '' }, startedAt);
     });
 
-    test('Graph 404: 404 problem naming Graph\'s code and request-id, and the attempt is recorded', async () => {
+    test("Graph 404: 404 problem naming Graph's code and request-id, and the attempt is recorded", async () => {
         // prepare
         const callId = 'gone-5b0e2c1d';
         sim.script(callId, [{ status: 404 }]);
@@ -161,7 +161,7 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         await assertRecorded(callId, { httpStatus: 404, graphRequestId: request?.requestId, clientRequestId: request?.clientRequestId ?? '' }, startedAt);
     });
 
-    test('Graph 403: 502 problem saying the token or permissions were refused, with Graph\'s code and request-id', async () => {
+    test("Graph 403: 502 problem saying the token or permissions were refused, with Graph's code and request-id", async () => {
         // prepare
         const callId = 'forbidden-1';
         sim.script(callId, [{ status: 403 }]);
@@ -193,7 +193,10 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         assert.equal(answer.status, 204, answer.text);
         assert.ok(answer.ms >= 950, `answered after ${answer.ms} ms, before Retry-After had passed`);
         const requests = graphRequests(callId);
-        assert.deepEqual(requests.map((r) => r.status), [429, 204]);
+        assert.deepEqual(
+            requests.map((r) => r.status),
+            [429, 204],
+        );
         assert.equal(new Set(requests.map((r) => r.clientRequestId)).size, 1);
         assert.ok(Date.parse(requests[1]?.at ?? '') - Date.parse(requests[0]?.at ?? '') >= 950, 'the retry waited for Retry-After');
         await assertRecorded(callId, { httpStatus: 204, graphRequestId: requests[1]?.requestId, clientRequestId: requests[0]?.clientRequestId ?? '' }, startedAt);
@@ -218,7 +221,10 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         assert.ok(answer.ms <= TIMEOUT_SECONDS * 1000 + 1500, `answered after ${answer.ms} ms`);
         // The last answer the app read: the deadline may have cut off one more attempt that Graph saw.
         const named = /Graph request-id ([0-9a-f-]{36})/.exec(problem.detail)?.[1];
-        assert.ok(requests.slice(-2).some((r) => r.requestId === named), problem.detail);
+        assert.ok(
+            requests.slice(-2).some((r) => r.requestId === named),
+            problem.detail,
+        );
         await assertRecorded(callId, { httpStatus: 503, graphRequestId: named, clientRequestId: requests[0]?.clientRequestId ?? '' }, startedAt);
     });
 
@@ -288,7 +294,10 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         const answers = await Promise.all(callIds.map((callId) => hangUp(`/${callId}`, tokenHost)));
 
         // assess
-        assert.deepEqual(answers.map((a) => a.status), Array(20).fill(204));
+        assert.deepEqual(
+            answers.map((a) => a.status),
+            Array(20).fill(204),
+        );
         const stats = sim.stats();
         assert.equal(stats.tokenRequests, 1);
         assert.equal(stats.graphRequests.length, 20);
@@ -342,7 +351,7 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         // assess
         const problem = problemOf(answer, 502);
         assert.match(problem.detail, /could not get a Graph token/);
-        assert.match(problem.detail, /AADSTS7000215/, 'Entra\'s reason is named');
+        assert.match(problem.detail, /AADSTS7000215/, "Entra's reason is named");
         assert.ok(sim.stats().tokenRequests >= 1);
         assert.equal(sim.stats().tokensIssued, 0);
         assert.deepEqual(sim.stats().graphRequests, []);
@@ -351,7 +360,7 @@ describe('endCall: DELETE /api/calls/{callId}', () => {
         await assertRecorded(callId, { clientRequestId }, startedAt);
     });
 
-    test('GRAPH_CALL_PATH=/app/calls/{callId} with a /beta base reaches the seed\'s beta path', async () => {
+    test("GRAPH_CALL_PATH=/app/calls/{callId} with a /beta base reaches the seed's beta path", async () => {
         // prepare
         const callId = 'beta-call-1';
         sim.script(callId, [{ status: 204 }]);

@@ -191,10 +191,7 @@ describe('local host: routing and conversion', () => {
         assert.equal(response.status, 201);
         assert.equal(response.headers.get('x-fixture'), 'yes');
         assert.equal(response.headers.get('content-type'), 'text/plain; charset=utf-8');
-        assert.deepEqual(response.headers.getSetCookie(), [
-            'session=a%20b%3Bc; path=/; secure; samesite=strict; httponly',
-            'theme=dark; max-age=60; path=/fixture',
-        ]);
+        assert.deepEqual(response.headers.getSetCookie(), ['session=a%20b%3Bc; path=/; secure; samesite=strict; httponly', 'theme=dark; max-age=60; path=/fixture']);
         assert.equal(await response.text(), 'created');
     });
 
@@ -213,9 +210,7 @@ describe('local host: routing and conversion', () => {
         const invocationId = /invocation id ([0-9a-f-]{36})/.exec(body.detail)?.[1];
         assert.ok(invocationId, body.detail);
         await host.waitForLog(`Executed 'Functions.throws' (Failed, Id=${invocationId}`);
-        await host.waitForLog(
-            new RegExp(`\\[Error\\] Functions\\.throws \\(Id=${invocationId}\\): Exception while executing function: .*secret-detail-123\\n\\s+at `),
-        );
+        await host.waitForLog(new RegExp(`\\[Error\\] Functions\\.throws \\(Id=${invocationId}\\): Exception while executing function: .*secret-detail-123\\n\\s+at `));
     });
 
     test('local.settings.json Values reach the app before it loads, and the process environment wins', async () => {
@@ -230,10 +225,7 @@ describe('local host: routing and conversion', () => {
         const { invocationId } = await json<{ invocationId: string }>(await fetch(`${host.baseUrl}/logs`));
         await host.waitForLog(new RegExp(`Executed 'Functions\\.writeLogs' \\(Succeeded, Id=${invocationId}, Duration=\\d+ms\\)`));
         const logs = host.logs();
-        assert.ok(
-            logs.includes(`Executing 'Functions.writeLogs' (Reason='This function was programmatically called via the host APIs.', Id=${invocationId})`),
-            logs,
-        );
+        assert.ok(logs.includes(`Executing 'Functions.writeLogs' (Reason='This function was programmatically called via the host APIs.', Id=${invocationId})`), logs);
         for (const [level, text] of [
             ['Information', 'fixture log line'],
             ['Trace', 'fixture trace line'],

@@ -115,7 +115,10 @@ describe('local host: timers on their schedules', () => {
 
             // assess
             const logs = host.logs();
-            assert.match(logs, /  tick: timerTrigger, schedule \* \* \* \* \* \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), not monitored, next run \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\n/);
+            assert.match(
+                logs,
+                /  tick: timerTrigger, schedule \* \* \* \* \* \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), not monitored, next run \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\n/,
+            );
             assert.match(logs, new RegExp(`Executing 'Functions\\.tick' \\(Reason='Timer fired at ${ROUND_TRIP_TIME.source}', Id=${runs[0]?.invocationId}\\)`));
             // More than once a minute: the host does not monitor the schedule, so the Timer has no status.
             assert.deepEqual(runs[0]?.trigger, { schedule: { adjustForDST: true }, scheduleStatus: null, isPastDue: false } satisfies Timer);
@@ -134,7 +137,10 @@ describe('local host: timers on their schedules', () => {
             const runs = await waitForRuns(host, 'tick', 3, 15_000);
 
             // assess
-            assert.ok(runs.every((run) => run.active === 1), `runs overlapped: ${JSON.stringify(runs)}`);
+            assert.ok(
+                runs.every((run) => run.active === 1),
+                `runs overlapped: ${JSON.stringify(runs)}`,
+            );
             for (const [earlier, later] of [runs.slice(0, 2), runs.slice(1, 3)] as Array<[Run, Run]>) {
                 assert.ok(later.startedAt >= earlier.endedAt, 'a run starts after the previous one ended');
                 // The host does not wait for the next 2-second mark (1.5 s away): it runs the missed occurrence at once.
@@ -156,8 +162,14 @@ describe('local host: timers on their schedules', () => {
 
             // assess
             const logs = host.logs();
-            assert.match(logs, /  tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), next run now \(runOnStartup\), then \d{4}-01-01T00:00:00[+-]\d\d:\d\d\n/);
-            assert.match(logs, /Trigger Details: UnscheduledInvocationReason: RunOnStartup, ScheduleStatus: \{"Last":"0001-01-01T00:00:00[+-]\d\d:\d\d","Next":"\d{4}-01-01T00:00:00[+-]\d\d:\d\d","LastUpdated":"0001-01-01T00:00:00[+-]\d\d:\d\d"\}\n/);
+            assert.match(
+                logs,
+                /  tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), next run now \(runOnStartup\), then \d{4}-01-01T00:00:00[+-]\d\d:\d\d\n/,
+            );
+            assert.match(
+                logs,
+                /Trigger Details: UnscheduledInvocationReason: RunOnStartup, ScheduleStatus: \{"Last":"0001-01-01T00:00:00[+-]\d\d:\d\d","Next":"\d{4}-01-01T00:00:00[+-]\d\d:\d\d","LastUpdated":"0001-01-01T00:00:00[+-]\d\d:\d\d"\}\n/,
+            );
             const timer = run?.trigger as Timer;
             assert.equal(timer.isPastDue, false);
             assert.equal(timer.scheduleStatus?.last.startsWith('0001-01-01T00:00:00'), true, 'never ran before');
@@ -188,7 +200,10 @@ describe('local host: timers on their schedules', () => {
             assert.equal(timer.isPastDue, true);
             assert.deepEqual(timer.scheduleStatus, { last: recorded.Last, next: recorded.Next, lastUpdated: recorded.LastUpdated });
             assert.match(host.logs(), /  yearly: timerTrigger, schedule 0 0 0 1 1 \*, next run now \(past due\), then /);
-            assert.match(host.logs(), new RegExp(`Trigger Details: UnscheduledInvocationReason: IsPastDue, OriginalSchedule: ${thisYear}-01-01T00:00:00\\.0000000[+-]\\d\\d:\\d\\d, ScheduleStatus: `));
+            assert.match(
+                host.logs(),
+                new RegExp(`Trigger Details: UnscheduledInvocationReason: IsPastDue, OriginalSchedule: ${thisYear}-01-01T00:00:00\\.0000000[+-]\\d\\d:\\d\\d, ScheduleStatus: `),
+            );
             assert.equal(runsOf(host, 'tick').length, 0, 'only the timer that missed an occurrence runs');
             await host.waitForLog(/Executed 'Functions\.yearly' \(Succeeded/);
             const after = JSON.parse(readFileSync(statusFile, 'utf8')) as Record<string, string>;
@@ -234,9 +249,17 @@ describe('local host: timers on their schedules', () => {
 
 describe('local host: timer schedules it refuses, naming the function', () => {
     const cases: Array<[string, Record<string, string | null>, RegExp]> = [
-        ['a %SETTING% that is not set', { HOST_FIXTURE_TICK_SCHEDULE: null }, /'%HOST_FIXTURE_TICK_SCHEDULE%' does not resolve to a value: the setting HOST_FIXTURE_TICK_SCHEDULE is not set/],
+        [
+            'a %SETTING% that is not set',
+            { HOST_FIXTURE_TICK_SCHEDULE: null },
+            /'%HOST_FIXTURE_TICK_SCHEDULE%' does not resolve to a value: the setting HOST_FIXTURE_TICK_SCHEDULE is not set/,
+        ],
         // Resolved once, as the host's name resolver does: a value that is itself a reference is not looked up.
-        ['a setting that names another setting', { HOST_FIXTURE_TICK_SCHEDULE: '%HOST_FIXTURE_OTHER%', HOST_FIXTURE_OTHER: YEARLY }, /"%HOST_FIXTURE_OTHER%" is not an NCRONTAB expression/],
+        [
+            'a setting that names another setting',
+            { HOST_FIXTURE_TICK_SCHEDULE: '%HOST_FIXTURE_OTHER%', HOST_FIXTURE_OTHER: YEARLY },
+            /"%HOST_FIXTURE_OTHER%" is not an NCRONTAB expression/,
+        ],
         ['a second out of range', { HOST_FIXTURE_TICK_SCHEDULE: '61 * * * * *' }, /is not a valid NCRONTAB expression: .*second/i],
         ['seven fields', { HOST_FIXTURE_TICK_SCHEDULE: '0 0 0 1 1 * 2030' }, /it needs six fields/],
         ['a Quartz L', { HOST_FIXTURE_TICK_SCHEDULE: '0 0 0 L * *' }, /the day field "L" is not NCRONTAB/],
@@ -286,7 +309,10 @@ describe('local host: POST /admin/functions/{name}', () => {
         assert.equal(await response.text(), '');
         assert.ok(Date.now() - started < 1000, 'does not wait for the 1.5 s run');
         const [run] = await waitForRuns(host, 'yearly', 1);
-        assert.match(host.logs(), new RegExp(`Executing 'Functions\\.yearly' \\(Reason='This function was programmatically called via the host APIs\\.', Id=${run?.invocationId}\\)`));
+        assert.match(
+            host.logs(),
+            new RegExp(`Executing 'Functions\\.yearly' \\(Reason='This function was programmatically called via the host APIs\\.', Id=${run?.invocationId}\\)`),
+        );
         const timer = run?.trigger as Timer;
         assert.equal(timer.isPastDue, false);
         // The recorded status, as the host's timer binding reads it for a run it did not schedule.
@@ -302,7 +328,11 @@ describe('local host: POST /admin/functions/{name}', () => {
         const answers = await Promise.all([admin(host, 'yearly'), admin(host, 'YEARLY')]);
 
         // assess
-        assert.deepEqual(answers.map((answer) => answer.status), [202, 202], 'names are matched without regard to case');
+        assert.deepEqual(
+            answers.map((answer) => answer.status),
+            [202, 202],
+            'names are matched without regard to case',
+        );
         const runs = (await waitForRuns(host, 'yearly', before + 2)).slice(before);
         assert.equal(Math.max(...runs.map((run) => run.active)), 2, 'both ran at the same time');
     });

@@ -143,7 +143,10 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             // The summary as the API answered it then: everything but what the deleted notification changed after.
             const now = (await (await checkedFetch(`${app.baseUrl}/calls/${callId}`)).json()) as CallSummaryJson;
             const { deleted: _a, eventCount: _b, lastChangeType: _c, lastEventAt: _d, ...stable } = now;
-            assert.deepEqual({ ...event!.data, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined }, { ...stable, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined });
+            assert.deepEqual(
+                { ...event!.data, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined },
+                { ...stable, deleted: undefined, eventCount: undefined, lastChangeType: undefined, lastEventAt: undefined },
+            );
         });
 
         test('a call that ends with only a deleted notification queues its event too', async () => {
@@ -326,10 +329,13 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             for (let i = 0; i < 5; i++) stuck.push(await recordedCall(app, 'established'));
 
             assert.match(await reconcile(app), /5 quiet for 0 min, 3 checked with Graph: 3 closed/);
-            assert.deepEqual(
-                await Promise.all(stuck.map(async (callId) => (await summary(setup, callId))?.callState)),
-                ['terminated', 'terminated', 'terminated', 'established', 'established'],
-            );
+            assert.deepEqual(await Promise.all(stuck.map(async (callId) => (await summary(setup, callId))?.callState)), [
+                'terminated',
+                'terminated',
+                'terminated',
+                'established',
+                'established',
+            ]);
             assert.match(await reconcile(app), /2 quiet for 0 min, 2 checked with Graph: 2 closed/);
             assert.match(await reconcile(app), /0 active calls/);
         });

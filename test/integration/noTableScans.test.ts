@@ -223,14 +223,20 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         const deliveries = sim.stats().deliveries;
         assert.ok(deliveries.length >= 12, `${deliveries.length} deliveries`);
         assert.deepEqual(new Set(deliveries.map((delivery) => delivery.status)), new Set([202]));
-        assert.deepEqual([first, again, unroutable], [
-            { accepted: 1, duplicates: 0, rejected: 0 },
-            { accepted: 0, duplicates: 1, rejected: 0 },
-            { accepted: 0, duplicates: 0, rejected: 1 },
-        ]);
+        assert.deepEqual(
+            [first, again, unroutable],
+            [
+                { accepted: 1, duplicates: 0, rejected: 0 },
+                { accepted: 0, duplicates: 1, rejected: 0 },
+                { accepted: 0, duplicates: 0, rejected: 1 },
+            ],
+        );
         assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).callState, 'established');
         assert.ok((await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).duplicateCount > 0, 'redeliveries were recognised');
-        assert.ok(steps.filter((s) => s.name.startsWith('POST /api/callback')).every((s) => s.requests.length > 0), 'every POST was seen at the table');
+        assert.ok(
+            steps.filter((s) => s.name.startsWith('POST /api/callback')).every((s) => s.requests.length > 0),
+            'every POST was seen at the table',
+        );
         assertNoScans('POST /api/callback');
     });
 
@@ -262,7 +268,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         await step('GET /api/calls/{callId}/history (unknown)', () => appJson('GET', `/calls/${randomUUID()}/history`, 404));
 
         // assess
-        assert.deepEqual(events, Array.from({ length: summary.eventCount }, (_, i) => i + 1));
+        assert.deepEqual(
+            events,
+            Array.from({ length: summary.eventCount }, (_, i) => i + 1),
+        );
         assert.ok(events.length > 4, 'more than two pages');
         assert.ok(queriesOf('GET /api/calls/{callId}/history').length >= 3);
         assertNoScans('GET /api/calls/{callId}');
@@ -287,7 +296,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         // act
         const all = (await list('')).calls;
         const everything = all.map((call) => call.callId);
-        const recent = all.filter((call) => (call.firstEventAt ?? '') >= hourAgo).map((call) => call.callId).sort();
+        const recent = all
+            .filter((call) => (call.firstEventAt ?? '') >= hourAgo)
+            .map((call) => call.callId)
+            .sort();
         const filtered = {
             established: await list('?state=established'),
             terminated: await list('?state=Terminated'),
@@ -334,7 +346,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         await step('GET /api/openapi.json', async () => assert.equal((await app(host, 'GET', '/openapi.json')).status, 200));
 
         // assess
-        assert.deepEqual(steps.filter((s) => s.name.startsWith('GET /api/console') || s.name.startsWith('GET /api/openapi')).flatMap((s) => s.requests), []);
+        assert.deepEqual(
+            steps.filter((s) => s.name.startsWith('GET /api/console') || s.name.startsWith('GET /api/openapi')).flatMap((s) => s.requests),
+            [],
+        );
     });
 
     test('the timers through the admin endpoint: reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
@@ -385,7 +400,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assert.match(await cliOk(['events']), /terminated/);
         assert.ok((await cliOk(['events', '--json'])).split('\n').filter((line) => line.startsWith('{')).length >= 1);
         assert.match(await cliOk(['unrouted']), /rejected/);
-        assert.ok(((JSON.parse(await cliOk(['unrouted', '--json'])) as { events: unknown[] }).events.length) >= 1);
+        assert.ok((JSON.parse(await cliOk(['unrouted', '--json'])) as { events: unknown[] }).events.length >= 1);
         const dryRun = await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--dry-run']);
         assert.match(dryRun, /Would delete 2 ended calls .* and 1 unrouted notifications/);
         for (const callId of old.cli) assert.ok(dryRun.includes(callId), callId);
@@ -394,8 +409,14 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
 
         // Every command but `events` (which reads the call-ended queue only) was seen at the table.
         const tableCommands = steps.filter((s) => s.name.startsWith('calls ') && !s.name.startsWith('calls events'));
-        assert.ok(tableCommands.every((s) => s.requests.length > 0), 'every table command was seen at the table');
-        assert.ok(steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0), 'calls events sends the table nothing');
+        assert.ok(
+            tableCommands.every((s) => s.requests.length > 0),
+            'every table command was seen at the table',
+        );
+        assert.ok(
+            steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0),
+            'calls events sends the table nothing',
+        );
         assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge');
     });
 
@@ -421,7 +442,9 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     test('drove every operation of the OpenAPI document, both timers and every command, and nothing but reindex scanned', () => {
         // prepare: what the app has, from its own description, its function files and the command line's help
         const operations = Object.values(appOpenApi().document.paths).flatMap((item) =>
-            Object.values(item).flatMap((operation) => (typeof (operation as { operationId?: unknown }).operationId === 'string' ? [(operation as { operationId: string }).operationId] : [])),
+            Object.values(item).flatMap((operation) =>
+                typeof (operation as { operationId?: unknown }).operationId === 'string' ? [(operation as { operationId: string }).operationId] : [],
+            ),
         );
         const timers = readdirSync(path.join(REPOSITORY_ROOT, 'functions'))
             .filter((file) => file.endsWith('.ts'))

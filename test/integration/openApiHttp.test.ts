@@ -53,7 +53,10 @@ describe('OpenAPI description through the local host', () => {
         const noToken = await post(guarded.baseUrl, JSON.stringify(seedSequence()[0]));
 
         // assess: the checking fetch has matched each against the document; the statuses are the documented ones
-        assert.deepEqual(accepted.map((response) => response.status), [202, 202, 202]);
+        assert.deepEqual(
+            accepted.map((response) => response.status),
+            [202, 202, 202],
+        );
         assert.deepEqual(await redelivered.json(), { accepted: 0, duplicates: 1, rejected: 0 });
         assert.deepEqual([notJson.status, noValue.status, wrongType.status, tooLarge.status, noToken.status], [400, 400, 415, 413, 401]);
         assert.match(noToken.headers.get('www-authenticate') ?? '', /^Bearer/);
@@ -112,15 +115,40 @@ describe('OpenAPI description through the local host', () => {
 
         // act and assess
         assert.throws(() => openApi.check({ ...base, status: 418, body: '{}' }), /lists no 418/);
-        assert.throws(() => openApi.check({ ...base, status: 200, body: JSON.stringify({ callId: 'x', deleted: false, eventCount: 1, duplicateCount: 0, extra: 1 }) }), /must NOT have additional properties/);
-        assert.throws(() => openApi.check({ ...base, status: 200, body: JSON.stringify({ callId: 'x', deleted: 'no', eventCount: 1, duplicateCount: 0 }) }), /deleted must be boolean/);
+        assert.throws(
+            () => openApi.check({ ...base, status: 200, body: JSON.stringify({ callId: 'x', deleted: false, eventCount: 1, duplicateCount: 0, extra: 1 }) }),
+            /must NOT have additional properties/,
+        );
+        assert.throws(
+            () => openApi.check({ ...base, status: 200, body: JSON.stringify({ callId: 'x', deleted: 'no', eventCount: 1, duplicateCount: 0 }) }),
+            /deleted must be boolean/,
+        );
         assert.throws(() => openApi.check({ ...base, status: 404, headers: { 'content-type': 'text/plain' }, body: 'nope' }), /Content-Type "text\/plain"/);
-        assert.throws(() => openApi.check({ ...base, method: 'DELETE', status: 503, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ type: 'about:blank', title: 't', status: 503, detail: 'd' }) }), /Retry-After/);
+        assert.throws(
+            () =>
+                openApi.check({
+                    ...base,
+                    method: 'DELETE',
+                    status: 503,
+                    headers: { 'content-type': 'application/problem+json' },
+                    body: JSON.stringify({ type: 'about:blank', title: 't', status: 503, detail: 'd' }),
+                }),
+            /Retry-After/,
+        );
         assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 200, body: '' }), /no path of the OpenAPI document matches/);
         const hostMiss = { type: 'about:blank', title: 'Not found', status: 404, detail: 'No function answers GET /api/nowhere.' };
-        assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 400, body: JSON.stringify({ ...hostMiss, status: 400 }) }), /no path of the OpenAPI document matches/);
-        assert.throws(() => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 404, body: JSON.stringify({ ...hostMiss, detail: 'Nothing here.' }) }), /no path of the OpenAPI document matches/);
-        assert.throws(() => openApi.check({ ...base, method: 'DELETE', url: `${host.baseUrl}/calls/a/b`, status: 200, body: '' }), /DELETE \/calls\/\{callId\} answered 200: the OpenAPI document lists no 200/);
+        assert.throws(
+            () => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 400, body: JSON.stringify({ ...hostMiss, status: 400 }) }),
+            /no path of the OpenAPI document matches/,
+        );
+        assert.throws(
+            () => openApi.check({ ...base, url: `${host.baseUrl}/nowhere`, status: 404, body: JSON.stringify({ ...hostMiss, detail: 'Nothing here.' }) }),
+            /no path of the OpenAPI document matches/,
+        );
+        assert.throws(
+            () => openApi.check({ ...base, method: 'DELETE', url: `${host.baseUrl}/calls/a/b`, status: 200, body: '' }),
+            /DELETE \/calls\/\{callId\} answered 200: the OpenAPI document lists no 200/,
+        );
         assert.throws(() => openApi.check({ ...base, method: 'GET', url: `${host.baseUrl}/calls/a/b`, status: 400, body: '{}' }), /no path of the OpenAPI document matches/);
     });
 });

@@ -54,7 +54,10 @@ describe('npm run package: the deployable zip', () => {
         assert.equal('dependencies' in manifest, false, 'nothing for the platform to install');
         const notices = Buffer.from(entries['THIRD-PARTY-NOTICES.txt'] ?? []).toString('utf8');
         for (const name of ['@azure/functions', '@azure/data-tables', '@azure/identity', 'jose']) {
-            assert.ok(result.bundledPackages.some((p) => p.startsWith(`${name}@`)), `${name} is bundled`);
+            assert.ok(
+                result.bundledPackages.some((p) => p.startsWith(`${name}@`)),
+                `${name} is bundled`,
+            );
             assert.match(notices, new RegExp(`^${name.replace('/', '\\/')}@\\S+ \\(`, 'm'), `${name}'s licence is included`);
         }
     });

@@ -39,7 +39,9 @@ describe('retention: purging old ended calls', () => {
         await store.appendCallEvents('recent-ended', [event('re', RECENT, 'terminated')]);
         await store.appendCallEvents('recent-active', [event('ra', RECENT + 1, 'established')]);
         for (const at of [OLD, OLD + 1, RECENT, RECENT + 1]) {
-            await store.appendCallEvents(UNROUTED_PARTITION, [{ kind: 'rejected', receivedAt: new Date(at), rejectReason: 'no resource', resourceData: `{"at":${at}}`, dedupeKey: `${at}`.padEnd(64, 'a') }]);
+            await store.appendCallEvents(UNROUTED_PARTITION, [
+                { kind: 'rejected', receivedAt: new Date(at), rejectReason: 'no resource', resourceData: `{"at":${at}}`, dedupeKey: `${at}`.padEnd(64, 'a') },
+            ]);
         }
     });
 
@@ -71,8 +73,14 @@ describe('retention: purging old ended calls', () => {
         const days = (await partitionRows(table, DAYS_PARTITION)).map((row) => String(row.day)).sort();
         assert.equal(days.length, 2, `only the days that still have calls: ${days.join(', ')}`);
         const unrouted = await partitionRows(table, UNROUTED_PARTITION);
-        assert.deepEqual(unrouted.filter((row) => String(row.rowKey).startsWith('event-')).map((row) => (row.receivedAt as Date).getTime()), [RECENT, RECENT + 1]);
-        assert.ok(unrouted.some((row) => row.rowKey === 'state'), 'the unrouted summary stays, so its sequence goes on');
+        assert.deepEqual(
+            unrouted.filter((row) => String(row.rowKey).startsWith('event-')).map((row) => (row.receivedAt as Date).getTime()),
+            [RECENT, RECENT + 1],
+        );
+        assert.ok(
+            unrouted.some((row) => row.rowKey === 'state'),
+            'the unrouted summary stays, so its sequence goes on',
+        );
 
         const nothingLeft = await purgeCalls(table, { olderThanDays: 90, now });
         assert.deepEqual({ calls: nothingLeft.calls, unrouted: nothingLeft.unroutedRows, finished: nothingLeft.finished }, { calls: 0, unrouted: 0, finished: true });

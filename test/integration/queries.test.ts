@@ -25,7 +25,9 @@ function event(n: number, fields: Partial<NewCallEvent> = {}): NewCallEvent {
         changeType: 'updated',
         callState: 'established',
         receivedAt: new Date(T0 + n * 1000),
-        dedupeKey: createHash('sha256').update(`event ${n} ${JSON.stringify(fields)}`).digest('hex'),
+        dedupeKey: createHash('sha256')
+            .update(`event ${n} ${JSON.stringify(fields)}`)
+            .digest('hex'),
         resourceData: JSON.stringify({ n }),
         ...fields,
     };
@@ -57,13 +59,23 @@ describe('call record queries against Azurite', () => {
     before(async () => {
         table = testTableClient(tableName);
         const store = new CallStore(testTableClient(tableName), { dedupeWindowSeconds: 600 });
-        await store.appendCallEvents(LONG_CALL, range(1, LONG_CALL_EVENTS).map((n) => event(n)));
+        await store.appendCallEvents(
+            LONG_CALL,
+            range(1, LONG_CALL_EVENTS).map((n) => event(n)),
+        );
         // Calls for the list filters: state, last event time, and a neighbour whose id sorts after the long call.
-        await store.appendCallEvents('call-ended-early', [event(1, { callState: 'terminated', terminationReason: 'AppInitiated', resultCode: 200, resultSubcode: 5_000_000_000, receivedAt: new Date(T0 - 3600_000) })]);
+        await store.appendCallEvents('call-ended-early', [
+            event(1, { callState: 'terminated', terminationReason: 'AppInitiated', resultCode: 200, resultSubcode: 5_000_000_000, receivedAt: new Date(T0 - 3600_000) }),
+        ]);
         await store.appendCallEvents('call-ended-late', [event(1, { callState: 'terminated', receivedAt: new Date(T0 + 3600_000) })]);
         await store.appendCallEvents('call-ringing', [event(1, { callState: 'ringing', receivedAt: new Date(T0 + 3600_000) })]);
-        await store.appendCallEvents('call-short', range(1, 30).map((n) => event(n)));
-        await store.appendCallEvents('_unrouted', [{ kind: 'rejected', receivedAt: new Date(T0), rejectReason: 'The notification has no resourceUrl or resource.', resourceData: '{"x":1}' }]);
+        await store.appendCallEvents(
+            'call-short',
+            range(1, 30).map((n) => event(n)),
+        );
+        await store.appendCallEvents('_unrouted', [
+            { kind: 'rejected', receivedAt: new Date(T0), rejectReason: 'The notification has no resourceUrl or resource.', resourceData: '{"x":1}' },
+        ]);
     });
 
     for (const top of [1000, 500, 7]) {
@@ -88,7 +100,10 @@ describe('call record queries against Azurite', () => {
         const first = await listCallHistory(table, LONG_CALL, { top: 10 });
         const second = await listCallHistory(table, LONG_CALL, { top: 995, continuationToken: first.continuationToken! });
 
-        assert.deepEqual(second.events.map((e) => e.sequence), range(11, 1005));
+        assert.deepEqual(
+            second.events.map((e) => e.sequence),
+            range(11, 1005),
+        );
     });
 
     test('history events carry their stored fields and parsed resourceData', async () => {
@@ -161,7 +176,10 @@ describe('call record queries against Azurite', () => {
     test('unrouted notifications are listed from their own partition', async () => {
         const page = await listUnroutedNotifications(table);
 
-        assert.deepEqual(page.events.map((e) => [e.kind, e.rejectReason]), [['rejected', 'The notification has no resourceUrl or resource.']]);
+        assert.deepEqual(
+            page.events.map((e) => [e.kind, e.rejectReason]),
+            [['rejected', 'The notification has no resourceUrl or resource.']],
+        );
     });
 
     test('a table that does not exist yet holds no calls, and no call', async () => {

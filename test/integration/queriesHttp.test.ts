@@ -42,7 +42,10 @@ describe('query endpoints through the local host', () => {
 
     before(async () => {
         const store = new CallStore(testTableClient(tableName), { dedupeWindowSeconds: 600 });
-        await store.appendCallEvents(LONG_CALL, Array.from({ length: LONG_CALL_EVENTS }, (_, i) => event(i + 1)));
+        await store.appendCallEvents(
+            LONG_CALL,
+            Array.from({ length: LONG_CALL_EVENTS }, (_, i) => event(i + 1)),
+        );
         host = await startHostProcess({
             env: { CallHistoryStorage: testConnectionString(), CALL_HISTORY_TABLE: tableName, CALLBACK_AUTH: 'disabled' },
         });
@@ -99,11 +102,14 @@ describe('query endpoints through the local host', () => {
 
         assert.equal(page.callId, SEED_CALL_ID);
         assert.equal(page.continuationToken, undefined);
-        assert.deepEqual(page.events.map((e) => [e.sequence, e.changeType, e.callState]), [
-            [1, 'updated', 'terminating'],
-            [2, 'updated', 'terminated'],
-            [3, 'deleted', 'terminated'],
-        ]);
+        assert.deepEqual(
+            page.events.map((e) => [e.sequence, e.changeType, e.callState]),
+            [
+                [1, 'updated', 'terminating'],
+                [2, 'updated', 'terminated'],
+                [3, 'deleted', 'terminated'],
+            ],
+        );
         const last = page.events[2] as CallEventJson;
         assert.deepEqual((last.resourceData as Record<string, unknown>).terminationReason, 'AppInitiated');
         assert.equal(last.resourceUrl, `/communications/calls/${SEED_CALL_ID}`);
@@ -121,7 +127,10 @@ describe('query endpoints through the local host', () => {
                 token = page.continuationToken;
             } while (token !== undefined);
 
-            assert.deepEqual(sequences, Array.from({ length: LONG_CALL_EVENTS }, (_, i) => i + 1));
+            assert.deepEqual(
+                sequences,
+                Array.from({ length: LONG_CALL_EVENTS }, (_, i) => i + 1),
+            );
         });
     }
 
@@ -140,7 +149,11 @@ describe('query endpoints through the local host', () => {
 
     test('GET /calls filters by state and time and never lists _unrouted', async () => {
         // A notification that names no call lands in _unrouted, which has a summary row too.
-        const rejected = await checkedFetch(`${host.baseUrl}/callback`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"value":[{"changeType":"updated"}]}' });
+        const rejected = await checkedFetch(`${host.baseUrl}/callback`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: '{"value":[{"changeType":"updated"}]}',
+        });
         assert.equal(rejected.status, 202);
 
         const all = await json<CallListPageJson>('/calls');
@@ -150,10 +163,22 @@ describe('query endpoints through the local host', () => {
         const window = await json<CallListPageJson>(`/calls?since=2020-01-01&until=2020-01-02`);
 
         assert.deepEqual(all.calls.map((c) => c.callId).sort(), [SEED_CALL_ID, LONG_CALL].sort());
-        assert.deepEqual(terminated.calls.map((c) => c.callId), [SEED_CALL_ID]);
-        assert.deepEqual(established.calls.map((c) => [c.callId, c.eventCount]), [[LONG_CALL, LONG_CALL_EVENTS]]);
-        assert.deepEqual(lateOnly.calls.map((c) => c.callId), [SEED_CALL_ID]);
-        assert.deepEqual(window.calls.map((c) => c.callId), [LONG_CALL]);
+        assert.deepEqual(
+            terminated.calls.map((c) => c.callId),
+            [SEED_CALL_ID],
+        );
+        assert.deepEqual(
+            established.calls.map((c) => [c.callId, c.eventCount]),
+            [[LONG_CALL, LONG_CALL_EVENTS]],
+        );
+        assert.deepEqual(
+            lateOnly.calls.map((c) => c.callId),
+            [SEED_CALL_ID],
+        );
+        assert.deepEqual(
+            window.calls.map((c) => c.callId),
+            [LONG_CALL],
+        );
     });
 
     test('bad or hostile input is a 400 problem, never a 500 or a changed query', async () => {

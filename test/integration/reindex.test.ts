@@ -33,17 +33,14 @@ describe('calls reindex', () => {
     const store = new CallStore(table, { dedupeWindowSeconds: 600 });
     /** 450 calls over 9 days, every 3rd ended: more than two pages of the pass (200 summaries each). */
     const CALLS = 450;
-    const id = (n: number) => `${(n * 2654435761 % 0xffffffff).toString(16).padStart(8, '0')}-reindex-${n}`;
+    const id = (n: number) => `${((n * 2654435761) % 0xffffffff).toString(16).padStart(8, '0')}-reindex-${n}`;
     const start = (n: number) => NOW - 10 * DAY + n * (DAY / 50);
 
     before(async () => {
         for (let i = 0; i < CALLS; i += 30) {
             await Promise.all(
                 Array.from({ length: Math.min(30, CALLS - i) }, (_, k) => i + k).map((n) =>
-                    store.appendCallEvents(id(n), [
-                        event(id(n), start(n), 'established'),
-                        ...(n % 3 === 0 ? [event(id(n), start(n) + 1000, 'terminated')] : []),
-                    ]),
+                    store.appendCallEvents(id(n), [event(id(n), start(n), 'established'), ...(n % 3 === 0 ? [event(id(n), start(n) + 1000, 'terminated')] : [])]),
                 ),
             );
         }
@@ -60,7 +57,10 @@ describe('calls reindex', () => {
         assert.ok(progress.length >= 3 && progress.at(-1) === CALLS, `progress ${progress.join(',')}`);
         const newestFirst = Array.from({ length: CALLS }, (_, i) => id(CALLS - 1 - i));
         assert.deepEqual(await listedIds(table), newestFirst);
-        assert.deepEqual(await listedIds(table, { active: true }), newestFirst.filter((_, i) => (CALLS - 1 - i) % 3 !== 0));
+        assert.deepEqual(
+            await listedIds(table, { active: true }),
+            newestFirst.filter((_, i) => (CALLS - 1 - i) % 3 !== 0),
+        );
         assert.equal((await partitionRows(table, ACTIVE_PARTITION)).length, CALLS - Math.ceil(CALLS / 3));
         assert.deepEqual(await partitionRows(table, REINDEX_PARTITION), [], 'a finished pass leaves no progress row');
     });

@@ -69,7 +69,10 @@ function createCallBody(callbackUri: string): object {
         targets: [
             {
                 '@odata.type': '#microsoft.graph.invitationParticipantInfo',
-                identity: { '@odata.type': '#microsoft.graph.identitySet', user: { '@odata.type': '#microsoft.graph.identity', displayName: 'John', id: '112f7296-5fa4-42ca-bae8-6a692b15d4b8' } },
+                identity: {
+                    '@odata.type': '#microsoft.graph.identitySet',
+                    user: { '@odata.type': '#microsoft.graph.identity', displayName: 'John', id: '112f7296-5fa4-42ca-bae8-6a692b15d4b8' },
+                },
             },
         ],
         requestedModalities: ['audio'],
@@ -242,7 +245,10 @@ describe('Graph calls API', () => {
         }
         const stats = sim.stats().calls[callId];
         assert.equal(stats?.state, 'terminated');
-        assert.deepEqual(stats?.deliveries.map((delivery) => delivery.status), [202, 202, 202, 202]);
+        assert.deepEqual(
+            stats?.deliveries.map((delivery) => delivery.status),
+            [202, 202, 202, 202],
+        );
         assert.deepEqual(
             stats?.graphRequests.map(({ method, authorization, clientRequestId, status }) => [method, authorization, clientRequestId, status]),
             [['DELETE', 'valid', 'hangup-1', 204]],
@@ -286,17 +292,10 @@ describe('Graph calls API', () => {
         });
     });
 
-    it('plays a call id\'s scripted answers in order, the last one repeating', async () => {
+    it("plays a call id's scripted answers in order, the last one repeating", async () => {
         // prepare
         const callId = 'scripted-call-1';
-        sim.script(callId, [
-            { status: 429, retryAfterSeconds: 1 },
-            { reset: true },
-            { delayMs: 300, status: 204 },
-            { status: 403 },
-            { status: 404 },
-            { status: 503 },
-        ]);
+        sim.script(callId, [{ status: 429, retryAfterSeconds: 1 }, { reset: true }, { delayMs: 300, status: 204 }, { status: 403 }, { status: 404 }, { status: 503 }]);
         const hangUp = () => graph('DELETE', `/communications/calls/${callId}`, { clientRequestId: 'scripted' });
 
         // act
@@ -321,7 +320,10 @@ describe('Graph calls API', () => {
         assert.equal((forbidden.json as { error: { code: string } }).error.code, '7503');
         assert.equal(notFound.status, 404);
         assert.equal((notFound.json as { error: { code: string } }).error.code, '9997');
-        assert.deepEqual(unavailable.map((answer) => answer.status), [503, 503]);
+        assert.deepEqual(
+            unavailable.map((answer) => answer.status),
+            [503, 503],
+        );
         assert.deepEqual(
             sim.stats().calls[callId]?.graphRequests.map((request) => request.status),
             [429, 'reset', 204, 403, 404, 503, 503],
@@ -361,10 +363,19 @@ describe('Graph calls API', () => {
         const cleared = await get();
 
         // assess
-        assert.deepEqual(throttled.map((answer) => [answer.status, answer.headers['retry-after']]), [[429, '3'], [429, '3']]);
+        assert.deepEqual(
+            throttled.map((answer) => [answer.status, answer.headers['retry-after']]),
+            [
+                [429, '3'],
+                [429, '3'],
+            ],
+        );
         assert.equal(recovered.status, 200);
         assert.equal((recovered.json as { id: string }).id, call.id);
-        assert.deepEqual(unavailable.map((answer) => answer.status), [503, 503, 503]);
+        assert.deepEqual(
+            unavailable.map((answer) => answer.status),
+            [503, 503, 503],
+        );
         assert.equal((unavailable[0]?.json as { error: { code: string } }).error.code, 'serviceNotAvailable');
         assert.equal(cleared.status, 200);
     });
@@ -397,9 +408,11 @@ describe('Graph calls API: reading a call', () => {
         assert.deepEqual([resource.id, resource.state, resource.direction], [callId, 'established', 'outgoing']);
         assert.match(resource.callChainId, GUID);
         assert.deepEqual(
-            Object.keys(resource).filter((key) => ['callbackUri', 'source', 'targets', 'requestedModalities', 'mediaConfig', 'myParticipantId', 'tenantId', 'resultInfo'].includes(key)).length,
+            Object.keys(resource).filter((key) =>
+                ['callbackUri', 'source', 'targets', 'requestedModalities', 'mediaConfig', 'myParticipantId', 'tenantId', 'resultInfo'].includes(key),
+            ).length,
             8,
-            'the properties of Graph\'s call resource',
+            "the properties of Graph's call resource",
         );
         for (const other of [beta, byApplication]) {
             assert.equal(other.status, 200);
@@ -414,18 +427,25 @@ describe('Graph calls API: reading a call', () => {
         assert.equal(ended.headers['client-request-id'], 'read-2');
         assert.deepEqual(
             sim.stats().calls[callId]?.graphRequests.map(({ method, status }) => [method, status]),
-            [['GET', 200], ['GET', 200], ['GET', 200], ['DELETE', 204], ['GET', 404], ['GET', 404]],
+            [
+                ['GET', 200],
+                ['GET', 200],
+                ['GET', 200],
+                ['DELETE', 204],
+                ['GET', 404],
+                ['GET', 404],
+            ],
         );
     });
 
-    it('answers GET on an unknown call with 404 and Graph\'s error body', async () => {
+    it("answers GET on an unknown call with 404 and Graph's error body", async () => {
         const answer = await graph('GET', '/communications/calls/never-was');
         assert.equal(answer.status, 404);
         assert.deepEqual((answer.json as { error: { code: string; message: string } }).error.code, '9997');
     });
 });
 
-describe('dropping a call\'s last notifications', () => {
+describe("dropping a call's last notifications", () => {
     it('drops the end of a call created through the control API: the app hears it established, Graph says 404', async () => {
         // prepare
         const created = await simulatorRequest(sim, 'POST', '/_control/calls', { body: { callbackUri: receiver.url, dropLastNotifications: 2 } });
@@ -519,7 +539,10 @@ describe('callback faults', () => {
         // assess
         assert.equal(answer.status, 204);
         assert.deepEqual(receivedStates(receiver), ['terminated', 'terminating']);
-        assert.deepEqual(receiver.received.map(({ body }) => body.value[0]?.changeType), ['deleted', 'updated']);
+        assert.deepEqual(
+            receiver.received.map(({ body }) => body.value[0]?.changeType),
+            ['deleted', 'updated'],
+        );
     });
 
     it('signWithWrongKey: signs callback tokens with a key the JWKS does not publish', async () => {
@@ -559,7 +582,7 @@ describe('callback faults', () => {
         assert.ok(Date.now() - started >= 290, `two delayed callbacks took ${Date.now() - started} ms`);
     });
 
-    it('records the app\'s answer to each callback, and an unreachable callback without stopping', async () => {
+    it("records the app's answer to each callback, and an unreachable callback without stopping", async () => {
         // prepare
         receiver.status = 401;
         const closedPort = await freePort();
@@ -572,9 +595,15 @@ describe('callback faults', () => {
 
         // assess
         const stats = sim.stats();
-        assert.deepEqual(stats.calls[refused.id]?.deliveries.map((delivery) => delivery.status), [401, 401]);
+        assert.deepEqual(
+            stats.calls[refused.id]?.deliveries.map((delivery) => delivery.status),
+            [401, 401],
+        );
         const failed = stats.calls[unreachable.id]?.deliveries ?? [];
-        assert.deepEqual(failed.map((delivery) => delivery.status), [null, null]);
+        assert.deepEqual(
+            failed.map((delivery) => delivery.status),
+            [null, null],
+        );
         assert.match(failed[0]?.error ?? '', /ECONNREFUSED/);
         assert.equal(info.status, 200);
     });
@@ -598,7 +627,10 @@ describe('control API', () => {
         assert.equal(scripted.status, 204);
         assert.equal(hangUp.status, 404, 'the script wins over the global fault for its call');
         const seen = settled.json as { calls: Record<string, { deliveries: { state: string }[] }> };
-        assert.deepEqual(seen.calls['control-call']?.deliveries.map((delivery) => delivery.state), ['incoming', 'incoming']);
+        assert.deepEqual(
+            seen.calls['control-call']?.deliveries.map((delivery) => delivery.state),
+            ['incoming', 'incoming'],
+        );
         assert.equal(reset.status, 204);
         assert.deepEqual(stats.json, { tokenRequests: 0, tokensIssued: 0, graphRequests: [], deliveries: [], calls: {}, faults: sim.stats().faults });
         assert.deepEqual(sim.stats().faults, { duplicate: false, reverse: false, delayMs: 0, signWithWrongKey: false, throttle: null, unavailable: null });

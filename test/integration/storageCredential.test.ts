@@ -74,7 +74,7 @@ describe('storage reached by identity never signs in with the Graph client secre
         return (await partitionRows(table, callId)).filter((row) => String(row.rowKey).startsWith('event-')).map((row) => row.callState ?? row.kind);
     }
 
-    test('in Azure (IDENTITY_ENDPOINT set), with AZURE_CLIENT_SECRET set, table requests carry the managed identity\'s token for __clientId', async () => {
+    test("in Azure (IDENTITY_ENDPOINT set), with AZURE_CLIENT_SECRET set, table requests carry the managed identity's token for __clientId", async () => {
         // prepare
         const tableName = uniqueTableName('managedIdentity');
         const host = await startHostProcess({ env: { ...appSettings(tableName), ...managedIdentity.env } });
@@ -86,15 +86,26 @@ describe('storage reached by identity never signs in with the Graph client secre
 
             // assess: everything was stored and read back...
             assert.equal(summary.status, 200);
-            assert.deepEqual(sim.stats().deliveries.map((delivery) => delivery.status), sim.stats().deliveries.map(() => 202));
+            assert.deepEqual(
+                sim.stats().deliveries.map((delivery) => delivery.status),
+                sim.stats().deliveries.map(() => 202),
+            );
             assert.deepEqual(await storedStates(tableName, callId), ['establishing', 'established', 'hangupRequest', 'terminating', 'terminated']);
             // ...signed by the user-assigned managed identity, asked for the way App Service expects...
             const signed = proxy.requests().slice(seenBefore);
             assert.ok(signed.length >= 4, `${signed.length} storage requests`);
             assert.deepEqual(new Set(bearerTokens(signed).map((token) => managedIdentity.identityOf(token) ?? token)), new Set([MANAGED_IDENTITY_CLIENT_ID]));
-            assert.deepEqual(new Set(managedIdentity.requests().map((request) => JSON.stringify(request))), new Set([
-                JSON.stringify({ apiVersion: '2019-08-01', resource: STORAGE_RESOURCE, clientId: MANAGED_IDENTITY_CLIENT_ID, identityHeader: managedIdentity.env.IDENTITY_HEADER }),
-            ]));
+            assert.deepEqual(
+                new Set(managedIdentity.requests().map((request) => JSON.stringify(request))),
+                new Set([
+                    JSON.stringify({
+                        apiVersion: '2019-08-01',
+                        resource: STORAGE_RESOURCE,
+                        clientId: MANAGED_IDENTITY_CLIENT_ID,
+                        identityHeader: managedIdentity.env.IDENTITY_HEADER,
+                    }),
+                ]),
+            );
             // ...while Graph got the bot's secret-based token, and Entra was asked for nothing else.
             assert.equal(sim.stats().tokensIssued, 1);
             assert.equal(sim.stats().tokenRequests, 1);
@@ -104,7 +115,7 @@ describe('storage reached by identity never signs in with the Graph client secre
         }
     });
 
-    test('elsewhere, with AZURE_CLIENT_SECRET set, table requests carry the developer\'s Azure CLI login', async () => {
+    test("elsewhere, with AZURE_CLIENT_SECRET set, table requests carry the developer's Azure CLI login", async () => {
         // prepare
         const tableName = uniqueTableName('developerLogin');
         const host = await startHostProcess({ env: { ...appSettings(tableName), PATH: `${login.binFolder}${path.delimiter}${process.env.PATH ?? ''}` } });

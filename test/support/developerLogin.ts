@@ -49,7 +49,11 @@ export async function fakeAzureCliLogin(tenantId: string, user: string): Promise
         token,
         invocations: () => {
             try {
-                return readFileSync(log, 'utf8').trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as string[]);
+                return readFileSync(log, 'utf8')
+                    .trim()
+                    .split('\n')
+                    .filter((line) => line !== '')
+                    .map((line) => JSON.parse(line) as string[]);
             } catch {
                 return [];
             }

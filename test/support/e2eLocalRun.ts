@@ -128,10 +128,7 @@ export async function startLocalRun(options: {
     const streams = collectOutput(child);
     const ended = once(child, 'exit').then(([code, signal]) => ({ code, signal, ...streams.result() }) as ProcessResult);
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const ready = await Promise.race([
-        streams.waitFor(READY_LINE, timeoutMs).then(() => true),
-        ended.then(() => false),
-    ]).catch(async (err: unknown) => {
+    const ready = await Promise.race([streams.waitFor(READY_LINE, timeoutMs).then(() => true), ended.then(() => false)]).catch(async (err: unknown) => {
         await stopChild(child);
         throw err;
     });

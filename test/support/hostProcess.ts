@@ -64,8 +64,7 @@ export class HostExitedError extends Error {
  * try { await fetch(`${host.baseUrl}/calls/abc`); } finally { await host.stop(); }
  */
 export async function startHostProcess(options: HostProcessOptions): Promise<HostProcess> {
-    const settingsFile =
-        options.settingsFile === undefined ? path.join(os.tmpdir(), `no-local-settings-${randomUUID()}.json`) : options.settingsFile;
+    const settingsFile = options.settingsFile === undefined ? path.join(os.tmpdir(), `no-local-settings-${randomUUID()}.json`) : options.settingsFile;
     const args = [
         HOST_SCRIPT,
         '--port',

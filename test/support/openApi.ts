@@ -100,7 +100,10 @@ export class OpenApiChecker {
         const operation = this.#operation(method, pathname);
         const what = `${answer.method.toUpperCase()} ${operation.template} answered ${answer.status}`;
         const declared = operation.responses[String(answer.status)] ?? operation.responses.default;
-        assert.ok(declared !== undefined, `${what}: the OpenAPI document lists no ${answer.status} for this operation (it lists ${Object.keys(operation.responses).join(', ')}). Body: ${answer.body.slice(0, 300)}`);
+        assert.ok(
+            declared !== undefined,
+            `${what}: the OpenAPI document lists no ${answer.status} for this operation (it lists ${Object.keys(operation.responses).join(', ')}). Body: ${answer.body.slice(0, 300)}`,
+        );
         const { value: spec, pointer } = this.#resolve(declared, `${operation.pointer}/responses/${escapePointer(String(answer.status))}`);
         const headers = lowerCaseKeys(answer.headers);
         for (const [name, header] of Object.entries((spec.headers ?? {}) as Record<string, unknown>)) {

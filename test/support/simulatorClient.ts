@@ -114,10 +114,11 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
         clear: () => {
             receiver.received.length = 0;
         },
-        close: () => new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeAllConnections();
-        }),
+        close: () =>
+            new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+            }),
     };
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];

@@ -3,12 +3,7 @@
 // Input in SIM_* variables; prints one JSON line with what happened.
 
 import { ClientSecretCredential } from '@azure/identity';
-import {
-    bearerTokenAuthenticationPolicy,
-    createDefaultHttpClient,
-    createPipelineFromOptions,
-    createPipelineRequest,
-} from '@azure/core-rest-pipeline';
+import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 
 export interface TokenClientResult {
     ok: boolean;

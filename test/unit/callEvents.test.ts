@@ -72,7 +72,10 @@ describe('call-ended CloudEvent', () => {
 describe('decodeQueueMessage', () => {
     test('gives back the event the app encoded', () => {
         // prepare
-        const event = callEndedEvent({ callId: 'c1', callState: 'terminated', deleted: true, eventCount: 5, duplicateCount: 0, closedBy: 'graph', resultMessage: 'Ünïcode ✓' }, new Date('2026-12-01T09:00:00Z'));
+        const event = callEndedEvent(
+            { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 5, duplicateCount: 0, closedBy: 'graph', resultMessage: 'Ünïcode ✓' },
+            new Date('2026-12-01T09:00:00Z'),
+        );
 
         // act
         const decoded = decodeQueueMessage(encodeQueueMessage(event));

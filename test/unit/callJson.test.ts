@@ -49,7 +49,15 @@ describe('callSummaryJson', () => {
 });
 
 describe('callEventJson', () => {
-    const entity = (fields: Record<string, unknown>) => ({ partitionKey: 'call-1', rowKey: 'event-0000000001', etag: 'e', sequence: 1, kind: 'notification', receivedAt: at, ...fields });
+    const entity = (fields: Record<string, unknown>) => ({
+        partitionKey: 'call-1',
+        rowKey: 'event-0000000001',
+        etag: 'e',
+        sequence: 1,
+        kind: 'notification',
+        receivedAt: at,
+        ...fields,
+    });
 
     test('resourceData comes back as the JSON it was', () => {
         const json = callEventJson(eventFromEntity(entity({ resourceData: '{"state":"established","n":[1,2]}', changeType: 'updated', graphEtag: 'W/"3"' })));
@@ -92,11 +100,20 @@ describe('pages', () => {
 describe('cut values', () => {
     test('truncatedFields is a list in the JSON, on summaries and events', () => {
         const summary = summaryFromEntity({ partitionKey: 'c', rowKey: 'state', etag: 'e', deleted: false, eventCount: 1, duplicateCount: 0, truncatedFields: 'resultMessage' });
-        const event = eventFromEntity({ partitionKey: 'c', rowKey: 'event-0000000001', etag: 'e', sequence: 1, kind: 'notification', receivedAt: at, resourceData: '{"a', resourceDataTruncated: true, truncatedFields: 'resourceData,resourceUrl' });
+        const event = eventFromEntity({
+            partitionKey: 'c',
+            rowKey: 'event-0000000001',
+            etag: 'e',
+            sequence: 1,
+            kind: 'notification',
+            receivedAt: at,
+            resourceData: '{"a',
+            resourceDataTruncated: true,
+            truncatedFields: 'resourceData,resourceUrl',
+        });
 
         assert.deepEqual(callSummaryJson(summary).truncatedFields, ['resultMessage']);
         assert.deepEqual(callEventJson(event).truncatedFields, ['resourceData', 'resourceUrl']);
         assert.equal(callEventJson(event).resourceDataTruncated, true);
     });
 });
-

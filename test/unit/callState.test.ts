@@ -49,11 +49,7 @@ describe('applyEvent', () => {
     });
 
     test('sub-resources and rejected events count but do not change the state', () => {
-        const summary = stateAfter(
-            callEvent('established'),
-            callEvent(undefined, { resourceKind: 'participants', changeType: 'deleted' }),
-            { kind: 'rejected', receivedAt: t0 },
-        );
+        const summary = stateAfter(callEvent('established'), callEvent(undefined, { resourceKind: 'participants', changeType: 'deleted' }), { kind: 'rejected', receivedAt: t0 });
         assert.equal(summary.callState, 'established');
         assert.equal(summary.deleted, false);
         assert.equal(summary.eventCount, 3);
@@ -112,7 +108,15 @@ describe('planAppend', () => {
     test('a known marker inside the window makes a redelivery; outside it, a new event', () => {
         const recent = key('c', 1);
         const old = key('c', 2);
-        const markers = new Map([['c', row([[marker(recent), t0.getTime() - 599_000], [marker(old), t0.getTime() - 601_000]])]]);
+        const markers = new Map([
+            [
+                'c',
+                row([
+                    [marker(recent), t0.getTime() - 599_000],
+                    [marker(old), t0.getTime() - 601_000],
+                ]),
+            ],
+        ]);
         const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: recent }), callEvent('hold', { dedupeKey: old })], markers, options);
         assert.deepEqual(plan.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 1 }]);
         assert.equal(plan.summary.duplicateCount, 1);
@@ -120,10 +124,13 @@ describe('planAppend', () => {
         assert.equal(plan.markers.length, 1);
         assert.equal(plan.markers[0]!.exists, true);
         // The row keeps what is still inside the window and the new arrival.
-        assert.deepEqual([...plan.markers[0]!.row.entries], [
-            [marker(recent), t0.getTime() - 599_000],
-            [marker(old), t0.getTime()],
-        ]);
+        assert.deepEqual(
+            [...plan.markers[0]!.row.entries],
+            [
+                [marker(recent), t0.getTime() - 599_000],
+                [marker(old), t0.getTime()],
+            ],
+        );
     });
 
     test('keys older than the window leave the row when it is written', () => {
@@ -140,19 +147,30 @@ describe('planAppend', () => {
         const plans = [];
         let markers = new Map<string, { exists: boolean; entries: ReadonlyMap<string, number>; splitAt?: number }>();
         for (const [n, k] of keys.entries()) {
-            const plan = planAppend({ ...emptySummary('c1'), eventCount: n }, [callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + n) })], markers, { windowSeconds: 600, rowCapacity: capacity });
+            const plan = planAppend({ ...emptySummary('c1'), eventCount: n }, [callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + n) })], markers, {
+                windowSeconds: 600,
+                rowCapacity: capacity,
+            });
             assert.deepEqual(plan.outcomes, [{ outcome: 'stored', sequence: n + 1 }]);
             plans.push(plan);
             markers = afterWrites(...plans);
         }
 
-        const again = planAppend(emptySummary('c1'), keys.map((k) => callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + 100) })), markers, { windowSeconds: 600, rowCapacity: capacity });
+        const again = planAppend(
+            emptySummary('c1'),
+            keys.map((k) => callEvent('established', { dedupeKey: k, receivedAt: new Date(t0.getTime() + 100) })),
+            markers,
+            { windowSeconds: 600, rowCapacity: capacity },
+        );
         assert.deepEqual(again.outcomes, Array(40).fill({ outcome: 'duplicate' }));
         assert.ok([...markers.values()].every((r) => r.entries.size <= capacity));
         assert.equal(markers.get('e')?.splitAt, t0.getTime() + capacity);
         // 40 keys, 4 per row: the first row and 16 at most below each row that split, never a row per key.
         assert.ok(markers.size < 40, `${markers.size} marker rows`);
-        assert.deepEqual([...markers.keys()].filter((prefix) => prefix.length > 3), []);
+        assert.deepEqual(
+            [...markers.keys()].filter((prefix) => prefix.length > 3),
+            [],
+        );
     });
 
     test('marker capacity: a split row still answers for the keys it holds until they leave the window', () => {
@@ -161,7 +179,10 @@ describe('planAppend', () => {
         const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: held }), callEvent('established', { dedupeKey: key('f', 2) })], markers, options);
         assert.deepEqual(plan.outcomes, [{ outcome: 'duplicate' }, { outcome: 'stored', sequence: 1 }]);
         // The new key goes below the split row, which itself is not written again.
-        assert.deepEqual(plan.markers.map((m) => [m.prefix, m.exists, [...m.row.entries.keys()]]), [['f0', false, [marker(key('f', 2))]]]);
+        assert.deepEqual(
+            plan.markers.map((m) => [m.prefix, m.exists, [...m.row.entries.keys()]]),
+            [['f0', false, [marker(key('f', 2))]]],
+        );
     });
 
     test('marker capacity: at the deepest level (the whole key) a row takes its key whatever it holds', () => {
@@ -173,7 +194,12 @@ describe('planAppend', () => {
             plans.push(planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k, ...at(n) })], markers, { windowSeconds: 600, rowCapacity: 1 }));
             markers = afterWrites(...plans);
         }
-        const again = planAppend(emptySummary('c1'), shortKeys.map((k) => callEvent('established', { dedupeKey: k, ...at(10) })), markers, { windowSeconds: 600, rowCapacity: 1 });
+        const again = planAppend(
+            emptySummary('c1'),
+            shortKeys.map((k) => callEvent('established', { dedupeKey: k, ...at(10) })),
+            markers,
+            { windowSeconds: 600, rowCapacity: 1 },
+        );
         assert.deepEqual(again.outcomes, Array(3).fill({ outcome: 'duplicate' }));
         assert.deepEqual([...markers.get('a')!.entries.keys()].sort(), ['a', 'ab']);
     });
@@ -181,7 +207,16 @@ describe('planAppend', () => {
     test('markerPath follows split rows one digit deeper', () => {
         const k = key('9', 1);
         assert.deepEqual(markerPath(marker(k), new Map()), ['9']);
-        assert.deepEqual(markerPath(marker(k), new Map([['9', row([], { splitAt: 1 })], ['90', row([], { splitAt: 2 })]])), ['9', '90', '900']);
+        assert.deepEqual(
+            markerPath(
+                marker(k),
+                new Map([
+                    ['9', row([], { splitAt: 1 })],
+                    ['90', row([], { splitAt: 2 })],
+                ]),
+            ),
+            ['9', '90', '900'],
+        );
     });
 
     test('the same notification twice in one batch is stored once', () => {
@@ -194,7 +229,10 @@ describe('planAppend', () => {
     test('a window of 0 turns redelivery checks off', () => {
         const k = key('0', 1);
         const markers = new Map([['0', row([[marker(k), t0.getTime()]])]]);
-        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], markers, { ...options, windowSeconds: 0 });
+        const plan = planAppend(emptySummary('c1'), [callEvent('established', { dedupeKey: k }), callEvent('established', { dedupeKey: k })], markers, {
+            ...options,
+            windowSeconds: 0,
+        });
         assert.deepEqual(plan.outcomes, [
             { outcome: 'stored', sequence: 1 },
             { outcome: 'stored', sequence: 2 },

@@ -121,21 +121,56 @@ describe('text output', () => {
     });
 
     test('a reconciliation reads like a hang-up: what Graph answered, what it meant, the request id', () => {
-        const line = formatTimeline([event(4, { kind: 'reconciliation', callState: 'terminated', httpStatus: 404, resultMessage: 'Graph has no such call (9997).', graphRequestId: 'r-4' })]).split('\n')[1];
-        assert.equal(line, '  4  2026-11-29T10:00:04.000Z  reconciliation  -         -       terminated  -     reconciler: Graph answered 404. Graph has no such call (9997). request-id r-4');
+        const line = formatTimeline([
+            event(4, { kind: 'reconciliation', callState: 'terminated', httpStatus: 404, resultMessage: 'Graph has no such call (9997).', graphRequestId: 'r-4' }),
+        ]).split('\n')[1];
+        assert.equal(
+            line,
+            '  4  2026-11-29T10:00:04.000Z  reconciliation  -         -       terminated  -     reconciler: Graph answered 404. Graph has no such call (9997). request-id r-4',
+        );
     });
 
     test('the summary says who closed the call and when the reconciler last checked it', () => {
-        const text = formatSummary({ callId: 'c1', callState: 'terminated', deleted: false, eventCount: 4, duplicateCount: 0, closedBy: 'reconciler', reconciledAt: new Date('2026-12-01T10:15:21.077Z'), reconcileStatus: 404 });
+        const text = formatSummary({
+            callId: 'c1',
+            callState: 'terminated',
+            deleted: false,
+            eventCount: 4,
+            duplicateCount: 0,
+            closedBy: 'reconciler',
+            reconciledAt: new Date('2026-12-01T10:15:21.077Z'),
+            reconcileStatus: 404,
+        });
         assert.match(text, /\n  closed by   reconciler\n  reconciled  2026-12-01T10:15:21\.077Z \(Graph answered 404\)\n$/);
     });
 
     test('call-ended lines keep fixed columns, since they are printed one at a time as events arrive', () => {
-        const byGraph = { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 5, duplicateCount: 0, closedBy: 'graph' as const, resultCode: 200, resultSubcode: 7000, resultMessage: 'Ended.' };
-        const byReconciler = { callId: 'a-much-longer-call-id-than-any-graph-gives-0123', callState: 'terminated', deleted: false, eventCount: 4, duplicateCount: 0, closedBy: 'reconciler' as const, reconcileStatus: 404 };
+        const byGraph = {
+            callId: 'c1',
+            callState: 'terminated',
+            deleted: true,
+            eventCount: 5,
+            duplicateCount: 0,
+            closedBy: 'graph' as const,
+            resultCode: 200,
+            resultSubcode: 7000,
+            resultMessage: 'Ended.',
+        };
+        const byReconciler = {
+            callId: 'a-much-longer-call-id-than-any-graph-gives-0123',
+            callState: 'terminated',
+            deleted: false,
+            eventCount: 4,
+            duplicateCount: 0,
+            closedBy: 'reconciler' as const,
+            reconcileStatus: 404,
+        };
 
         assert.equal(formatCallEndedHeading(), `TIME (UTC)${' '.repeat(16)}CALL ID${' '.repeat(31)}STATE${' '.repeat(17)}CLOSED BY${' '.repeat(3)}REASON / RESULT\n`);
-        assert.equal(formatCallEnded('2026-12-01T09:00:01.123Z', byGraph), `2026-12-01T09:00:01.123Z  c1${' '.repeat(36)}terminated (deleted)  graph       result 200/7000 Ended.\n`);
+        assert.equal(
+            formatCallEnded('2026-12-01T09:00:01.123Z', byGraph),
+            `2026-12-01T09:00:01.123Z  c1${' '.repeat(36)}terminated (deleted)  graph       result 200/7000 Ended.\n`,
+        );
         assert.equal(
             formatCallEnded('2026-12-01T09:00:02.000Z', byReconciler, 'repeat: same id as above'),
             '2026-12-01T09:00:02.000Z  a-much-longer-call-id-than-any-graph-gives-0123  terminated            reconciler  reconciler: Graph answered 404.  (repeat: same id as above)\n',

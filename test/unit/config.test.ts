@@ -46,13 +46,16 @@ describe('loadConfig', () => {
             tableEndpoint: 'http://127.0.0.1:10002/devstoreaccount1',
             tableName: 'CallHistory',
         });
-        assert.deepEqual(loadStorageConfig({ CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net/', CallHistoryStorage__clientId: 'mi-1', CALL_HISTORY_TABLE: 'Calls' }), {
-            kind: 'identity',
-            setting: 'CallHistoryStorage__tableServiceUri',
-            tableServiceUri: 'https://acct.table.core.windows.net',
-            credential: { kind: 'developer' },
-            tableName: 'Calls',
-        });
+        assert.deepEqual(
+            loadStorageConfig({ CallHistoryStorage__tableServiceUri: 'https://acct.table.core.windows.net/', CallHistoryStorage__clientId: 'mi-1', CALL_HISTORY_TABLE: 'Calls' }),
+            {
+                kind: 'identity',
+                setting: 'CallHistoryStorage__tableServiceUri',
+                tableServiceUri: 'https://acct.table.core.windows.net',
+                credential: { kind: 'developer' },
+                tableName: 'Calls',
+            },
+        );
     });
 
     test('storage reached by identity uses the managed identity in Azure (__clientId) and the developer login elsewhere, never the Graph client secret', () => {
@@ -120,7 +123,11 @@ describe('loadConfig', () => {
         failsOn({ ...base, RETENTION_DAYS: '-1' }, 'RETENTION_DAYS');
         failsOn({ ...base, CALL_EVENTS_QUEUE: 'Call_Events' }, 'CALL_EVENTS_QUEUE');
         failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'b' }, 'CallEventsStorage', /CALL_EVENTS_QUEUE empty/);
-        failsOn({ ...base, CallEventsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;TableEndpoint=https://a.table.core.windows.net' }, 'CallEventsStorage', /Queue/);
+        failsOn(
+            { ...base, CallEventsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;TableEndpoint=https://a.table.core.windows.net' },
+            'CallEventsStorage',
+            /Queue/,
+        );
     });
 
     test('lifecycle: the SPEC defaults; a schedule given as a setting is registered as its %SETTING% reference', () => {
@@ -141,7 +148,12 @@ describe('loadConfig', () => {
     });
 
     test('call-ended events: CallEventsStorage first, by identity too; CALL_EVENTS_QUEUE empty turns them off', () => {
-        const identity = loadConfig({ ...base, CallEventsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/', CallEventsStorage__clientId: 'uami', WEBSITE_INSTANCE_ID: 'abc' });
+        const identity = loadConfig({
+            ...base,
+            CallEventsStorage__queueServiceUri: 'https://acct.queue.core.windows.net/',
+            CallEventsStorage__clientId: 'uami',
+            WEBSITE_INSTANCE_ID: 'abc',
+        });
         assert.deepEqual(identity.lifecycle.callEvents, {
             kind: 'identity',
             setting: 'CallEventsStorage__queueServiceUri',

@@ -60,10 +60,13 @@ describe('connection strings', () => {
 
     test('names compare case-insensitively; values keep their "=" and their case', () => {
         const parts = connectionStringParts(`accountName=Acct;ACCOUNTKEY=${KEY};;junk;AccountName=second`);
-        assert.deepEqual([...parts], [
-            ['accountname', 'Acct'],
-            ['accountkey', KEY],
-        ]);
+        assert.deepEqual(
+            [...parts],
+            [
+                ['accountname', 'Acct'],
+                ['accountkey', KEY],
+            ],
+        );
     });
 
     test('the command line names the endpoint the settings found, never the key or the SAS', () => {

@@ -28,28 +28,50 @@ describe('console timeline model', () => {
         const model = timelineModel(events, { now: T0 + 60_000 });
 
         // assess
-        assert.deepEqual(model.marks.map((mark) => [mark.sequence, mark.shape]), [[1, 'call'], [2, 'call'], [3, 'hangup'], [4, 'call'], [5, 'call']]);
+        assert.deepEqual(
+            model.marks.map((mark) => [mark.sequence, mark.shape]),
+            [
+                [1, 'call'],
+                [2, 'call'],
+                [3, 'hangup'],
+                [4, 'call'],
+                [5, 'call'],
+            ],
+        );
         assert.deepEqual(model.lanes, ['establishing', 'established', 'terminating', 'terminated']);
-        assert.deepEqual(model.steps.map((step) => step.state), ['establishing', 'established', 'terminating', 'terminated']);
+        assert.deepEqual(
+            model.steps.map((step) => step.state),
+            ['establishing', 'established', 'terminating', 'terminated'],
+        );
         assert.equal(model.marks[2]?.ok, true);
         assert.equal(model.marks[2]?.httpStatus, 204);
         assert.equal(model.ended?.sequence, 5);
         assert.equal(model.ended?.by, 'graph');
         assert.equal(model.liveUntil, undefined, 'an ended call has no live tail');
         const xs = model.marks.map((mark) => mark.x);
-        assert.deepEqual([...xs].sort((a, b) => a - b), xs, 'marks go left to right in sequence order');
+        assert.deepEqual(
+            [...xs].sort((a, b) => a - b),
+            xs,
+            'marks go left to right in sequence order',
+        );
         assert.ok(new Set(xs).size === xs.length, 'no two marks on top of each other');
     });
 
     test('a late, lower state does not move the line back (the state rules), but still gets its mark', () => {
         // act
-        const model = timelineModel([event(1, 0, { callState: 'established' }), event(2, 10, { callState: 'establishing' }), event(3, 20, { callState: 'terminated', changeType: 'deleted' })], {
-            now: T0,
-        });
+        const model = timelineModel(
+            [event(1, 0, { callState: 'established' }), event(2, 10, { callState: 'establishing' }), event(3, 20, { callState: 'terminated', changeType: 'deleted' })],
+            {
+                now: T0,
+            },
+        );
 
         // assess
         assert.equal(model.marks.length, 3);
-        assert.deepEqual(model.steps.map((step) => step.state), ['established', 'terminated']);
+        assert.deepEqual(
+            model.steps.map((step) => step.state),
+            ['established', 'terminated'],
+        );
         assert.equal(model.marks[1]?.callState, 'establishing');
     });
 
@@ -66,9 +88,15 @@ describe('console timeline model', () => {
         // assess
         assert.equal(model.marks[1]?.shape, 'reconciliation');
         assert.equal(model.marks[1]?.ok, true, "the reconciler's 404 closed the call as it should");
-        assert.deepEqual(model.steps.map((step) => step.state), ['established', 'terminated']);
+        assert.deepEqual(
+            model.steps.map((step) => step.state),
+            ['established', 'terminated'],
+        );
         assert.deepEqual(model.ended && { sequence: model.ended.sequence, by: model.ended.by }, { sequence: 2, by: 'reconciler' });
-        assert.deepEqual(model.gaps.map((gap) => gap.ms), [46 * 60_000]);
+        assert.deepEqual(
+            model.gaps.map((gap) => gap.ms),
+            [46 * 60_000],
+        );
         assert.ok(isLabelled(model.gaps[0]!), 'the 46-minute silence is labelled');
     });
 
@@ -85,10 +113,21 @@ describe('console timeline model', () => {
         const model = timelineModel(events, { now: T0 + 5 * 60_000 });
 
         // assess
-        assert.deepEqual(model.marks.map((mark) => [mark.shape, mark.ok]), [['call', undefined], ['subResource', undefined], ['hangup', false], ['hangup', false]]);
+        assert.deepEqual(
+            model.marks.map((mark) => [mark.shape, mark.ok]),
+            [
+                ['call', undefined],
+                ['subResource', undefined],
+                ['hangup', false],
+                ['hangup', false],
+            ],
+        );
         assert.equal(model.ended, undefined);
         assert.ok(model.liveUntil !== undefined && model.liveUntil.x > (model.marks[3]?.x ?? Infinity));
-        assert.deepEqual(model.steps.map((step) => step.state), ['established']);
+        assert.deepEqual(
+            model.steps.map((step) => step.state),
+            ['established'],
+        );
         assert.equal(model.steps[0]?.x2, model.liveUntil?.x, "the state's line reaches now");
     });
 
@@ -98,7 +137,10 @@ describe('console timeline model', () => {
         assert.ok(gapWidth(1000) > gapWidth(100) && gapWidth(100) > 0);
         assert.ok(gapWidth(3600_000) < 120, `an hour takes ${gapWidth(3600_000)} px`);
         const burst = timelineModel([event(1, 0), event(2, 0), event(3, 0)], { now: T0, minStep: 6 });
-        assert.deepEqual(burst.marks.map((mark) => mark.x), [12, 18, 24]);
+        assert.deepEqual(
+            burst.marks.map((mark) => mark.x),
+            [12, 18, 24],
+        );
     });
 
     test('a short call is stretched to the width it is given; a long one keeps its natural width', () => {

@@ -13,19 +13,28 @@ describe('console words', () => {
             problemInWords({ status: 404, title: 'Not found', detail: 'Nothing is recorded for call x: no notification or hang-up for it was stored.' }, 'load call x'),
             'Could not load call x: not found (404). Nothing is recorded for call x: no notification or hang-up for it was stored.',
         );
-        assert.match(problemInWords({ status: 401 }, 'list the calls'), /^Could not list the calls: the app refused the function key \(401 Unauthorized\)\. Open the console with \?code=/);
+        assert.match(
+            problemInWords({ status: 401 }, 'list the calls'),
+            /^Could not list the calls: the app refused the function key \(401 Unauthorized\)\. Open the console with \?code=/,
+        );
         assert.equal(
             problemInWords({ status: 503, title: 'Service unavailable', detail: 'Call history storage is unavailable', retryAfterSeconds: 5 }, 'list the calls'),
             'Could not list the calls: the service is unavailable for now (503 Service unavailable). Call history storage is unavailable. Try again in 5 s.',
         );
         assert.match(problemInWords({ status: 0, networkError: 'Failed to fetch' }, 'list the calls'), /the app did not answer \(Failed to fetch\)/);
-        assert.match(problemInWords({ status: 502, title: 'Graph refused the app', detail: 'Graph answered 403.' }, 'x'), /Microsoft Graph refused the app or could not be reached \(502 Graph refused the app\)\. Graph answered 403\./);
+        assert.match(
+            problemInWords({ status: 502, title: 'Graph refused the app', detail: 'Graph answered 403.' }, 'x'),
+            /Microsoft Graph refused the app or could not be reached \(502 Graph refused the app\)\. Graph answered 403\./,
+        );
         assert.equal(problemInWords({ status: 418 }, 'x'), 'Could not x: the app answered 418.');
     });
 
     test("a hang-up's outcome says what Graph did, and whether the call may still be live", () => {
         assert.match(hangUpInWords({ status: 204 }), /^Graph accepted the hang-up \(204 No Content\)/);
-        assert.match(hangUpInWords({ status: 404, detail: 'Graph has no call c1: Graph answered 404 8522.' }), /^Graph has no such call \(404\): it has already ended, .* Graph answered 404 8522\.$/);
+        assert.match(
+            hangUpInWords({ status: 404, detail: 'Graph has no call c1: Graph answered 404 8522.' }),
+            /^Graph has no such call \(404\): it has already ended, .* Graph answered 404 8522\.$/,
+        );
         assert.match(hangUpInWords({ status: 502, title: 'Graph refused the app' }), /refused the hang-up .*\(502 Graph refused the app\); the call may still be live\./);
         assert.match(hangUpInWords({ status: 503, retryAfterSeconds: 7 }), /^Graph is throttling or unavailable \(503\); the call was not ended\. Try again in 7 s\.$/);
         assert.match(hangUpInWords({ status: 400, detail: 'Refused call id' }), /^Could not hang up the call: the app refused the request/);

@@ -106,7 +106,7 @@ describe('endCall outcome mapping', () => {
         }
     });
 
-    test('Graph 429 or 5xx after retries: 503 with Graph\'s Retry-After, or 5 s when it gave none', async () => {
+    test("Graph 429 or 5xx after retries: 503 with Graph's Retry-After, or 5 s when it gave none", async () => {
         // act
         const throttled = await run(answered(429, { retryAfterSeconds: 42 }, 6));
         const broken = await run(answered(500, {}, 6));
@@ -127,7 +127,7 @@ describe('endCall outcome mapping', () => {
         assert.match(failure(result, 502).detail, /Graph answered 400 BadRequest "The request is invalid"/);
     });
 
-    test('the time bound cut retries after Graph answered 503: 503, and the event keeps Graph\'s last status and request-id', async () => {
+    test("the time bound cut retries after Graph answered 503: 503, and the event keeps Graph's last status and request-id", async () => {
         // act
         const result = await run({
             kind: 'unreachable',
@@ -163,7 +163,13 @@ describe('endCall outcome mapping', () => {
 
     test('no token: 502 saying the app could not get a Graph token, and which settings to check', async () => {
         // act
-        const result = await run({ kind: 'unreachable', clientRequestId: CLIENT_REQUEST_ID, attempts: 0, reason: 'AADSTS7000215: Invalid client secret provided.', tokenFailure: true });
+        const result = await run({
+            kind: 'unreachable',
+            clientRequestId: CLIENT_REQUEST_ID,
+            attempts: 0,
+            reason: 'AADSTS7000215: Invalid client secret provided.',
+            tokenFailure: true,
+        });
 
         // assess
         const error = failure(result, 502);

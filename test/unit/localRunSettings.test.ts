@@ -21,9 +21,7 @@ describe('settingOverrides', () => {
 
     before(async () => {
         sim = await startSimulator({ port: 0 });
-        sample = Object.fromEntries(
-            Object.entries(readSettingValues(SAMPLE)).map(([name, value]) => [name, value.replace('localhost:7443', `localhost:${sim.port}`)]),
-        );
+        sample = Object.fromEntries(Object.entries(readSettingValues(SAMPLE)).map(([name, value]) => [name, value.replace('localhost:7443', `localhost:${sim.port}`)]));
     });
     after(() => sim.stop());
 
@@ -43,7 +41,10 @@ describe('settingOverrides', () => {
         // assess
         assert.deepEqual(names(overrides), ['AzureWebJobsStorage', 'CallHistoryStorage']);
         assert.ok(overrides.every((override) => override.value === devStorageConnectionString(azurite) && override.previous === 'UseDevelopmentStorage=true'));
-        assert.match(devStorageConnectionString(azurite), /BlobEndpoint=http:\/\/127\.0\.0\.1:11000\/devstoreaccount1;QueueEndpoint=http:\/\/127\.0\.0\.1:11001\/devstoreaccount1;TableEndpoint=http:\/\/127\.0\.0\.1:11002\/devstoreaccount1;$/);
+        assert.match(
+            devStorageConnectionString(azurite),
+            /BlobEndpoint=http:\/\/127\.0\.0\.1:11000\/devstoreaccount1;QueueEndpoint=http:\/\/127\.0\.0\.1:11001\/devstoreaccount1;TableEndpoint=http:\/\/127\.0\.0\.1:11002\/devstoreaccount1;$/,
+        );
     });
 
     test('one Azurite service off its default port is enough to leave UseDevelopmentStorage=true', () => {
@@ -90,12 +91,12 @@ describe('settingOverrides', () => {
 });
 
 describe('lifecycleOverrides', () => {
-    test('the reconciler checks every active call in a local run: 0 instead of the sample\'s 45, and says what it replaced', () => {
+    test("the reconciler checks every active call in a local run: 0 instead of the sample's 45, and says what it replaced", () => {
         assert.deepEqual(lifecycleOverrides(readSettingValues(SAMPLE), {}), [{ name: 'RECONCILE_AFTER_MINUTES', value: '0', previous: '45' }]);
         assert.deepEqual(lifecycleOverrides({}, {}), [{ name: 'RECONCILE_AFTER_MINUTES', value: '0', previous: undefined }]);
     });
 
-    test('a value from the environment is the developer\'s choice for this run; a file that says 0 needs nothing', () => {
+    test("a value from the environment is the developer's choice for this run; a file that says 0 needs nothing", () => {
         assert.deepEqual(lifecycleOverrides({ RECONCILE_AFTER_MINUTES: '45' }, { RECONCILE_AFTER_MINUTES: '45' }), []);
         assert.deepEqual(lifecycleOverrides({ RECONCILE_AFTER_MINUTES: '0' }, {}), []);
     });

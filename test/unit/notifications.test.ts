@@ -33,9 +33,7 @@ describe('parseNotifications', () => {
     });
 
     test('v1.0 shape with resourceUrl, state and resultInfo with numeric codes', () => {
-        const { partition, event } = only(
-            v1Notification('call-1', 'deleted', 'terminated', { resultInfo: { code: 200, subcode: 7000, message: 'Ended by bot' } }),
-        );
+        const { partition, event } = only(v1Notification('call-1', 'deleted', 'terminated', { resultInfo: { code: 200, subcode: 7000, message: 'Ended by bot' } }));
 
         assert.equal(partition, 'call-1');
         assert.equal(event.callState, 'terminated');
@@ -156,8 +154,14 @@ describe('parseNotifications', () => {
             ],
         };
         const routed = parseNotifications(body, delivery);
-        assert.deepEqual(routed.map((r) => r.partition), Array(4).fill(UNROUTED_PARTITION));
-        assert.deepEqual(routed.map((r) => r.event.kind), Array(4).fill('rejected'));
+        assert.deepEqual(
+            routed.map((r) => r.partition),
+            Array(4).fill(UNROUTED_PARTITION),
+        );
+        assert.deepEqual(
+            routed.map((r) => r.event.kind),
+            Array(4).fill('rejected'),
+        );
         assert.match(routed[0]!.event.rejectReason!, /no resourceUrl/);
         assert.match(routed[1]!.event.rejectReason!, /not a call/);
         assert.match(routed[2]!.event.rejectReason!, /no valid call id/);
@@ -186,7 +190,10 @@ describe('parseNotifications', () => {
         const deep = JSON.parse(`{"value":[${'['.repeat(5000)}${']'.repeat(5000)}]}`) as unknown;
         const deepData = JSON.parse(`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}]}`) as unknown;
 
-        assert.throws(() => parseNotifications(deep, delivery), (err: unknown) => err instanceof BadRequestError && /nested/.test(err.message));
+        assert.throws(
+            () => parseNotifications(deep, delivery),
+            (err: unknown) => err instanceof BadRequestError && /nested/.test(err.message),
+        );
         assert.throws(() => parseNotifications(deepData, delivery), BadRequestError);
         // Graph's own shapes are a handful of levels deep; far more than that is still fine.
         const nested = JSON.parse(`{"value":[{"resourceUrl":"/communications/calls/c1","resourceData":${'{"a":'.repeat(60)}1${'}'.repeat(60)}}]}`) as unknown;

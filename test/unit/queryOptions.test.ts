@@ -79,7 +79,7 @@ describe('since and until', () => {
 });
 
 describe('parameters', () => {
-    test('unknown and repeated parameters are a 400; the host\'s function key is not ours to refuse', () => {
+    test("unknown and repeated parameters are a 400; the host's function key is not ours to refuse", () => {
         assert.throws(() => calls('stat=terminated'), BadRequestError);
         assert.throws(() => calls('$filter=true'), BadRequestError);
         assert.throws(() => history('state=terminated'), BadRequestError);

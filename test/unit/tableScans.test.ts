@@ -56,7 +56,7 @@ describe('table scan classifier', () => {
         // prepare: what the SDK sends to Azurite for each
         const requests = [
             { method: 'GET', path: "/devstoreaccount1/Tcalls(PartitionKey='call-1',RowKey='state')", authorization: undefined },
-            { method: 'GET', path: "/devstoreaccount1/Tcalls(PartitionKey=%27call-1%27,RowKey=%27state%27)", authorization: undefined },
+            { method: 'GET', path: '/devstoreaccount1/Tcalls(PartitionKey=%27call-1%27,RowKey=%27state%27)', authorization: undefined },
             { method: 'POST', path: '/devstoreaccount1/$batch', authorization: undefined },
             { method: 'PUT', path: "/devstoreaccount1/Tcalls(PartitionKey='c',RowKey='state')", authorization: undefined },
             { method: 'POST', path: '/devstoreaccount1/Tables', authorization: undefined },
@@ -71,7 +71,13 @@ describe('table scan classifier', () => {
         const scans = tableScans(requests);
 
         // assess
-        assert.deepEqual(queries.map((query) => query.filter), ["PartitionKey eq 'call-1'", "RowKey eq 'state'", undefined]);
-        assert.deepEqual(scans.map((query) => query.filter), ["RowKey eq 'state'", undefined]);
+        assert.deepEqual(
+            queries.map((query) => query.filter),
+            ["PartitionKey eq 'call-1'", "RowKey eq 'state'", undefined],
+        );
+        assert.deepEqual(
+            scans.map((query) => query.filter),
+            ["RowKey eq 'state'", undefined],
+        );
     });
 });

@@ -16,7 +16,11 @@ const ENTITY_BYTES = 1024 * 1024;
 
 /** Every free string field of a description (not `kind`, which the app sets) filled far beyond its limit. */
 function oversized(fields: FieldList, char = 'x'): Record<string, string> {
-    return Object.fromEntries(Object.entries(fields).filter(([name, spec]) => spec.column === 'string' && name !== 'kind').map(([name]) => [name, char.repeat(100_000)]));
+    return Object.fromEntries(
+        Object.entries(fields)
+            .filter(([name, spec]) => spec.column === 'string' && name !== 'kind')
+            .map(([name]) => [name, char.repeat(100_000)]),
+    );
 }
 
 describe('fitToTable', () => {

@@ -86,7 +86,10 @@ export const fuzzBodies: Scenario = {
 function judgeAnswer(fuzz: FuzzCase, answer: Answer, failures: FailureLog): boolean {
     const { status } = answer;
     if (status === 'none' || status >= 500) {
-        failures.add(`${status === 'none' ? 'no answer' : status} for ${fuzz.kind}`, `case ${fuzz.index} (${fuzz.variant}): ${answer.status === 'none' ? answer.error : detailOf(answer.body)}`);
+        failures.add(
+            `${status === 'none' ? 'no answer' : status} for ${fuzz.kind}`,
+            `case ${fuzz.index} (${fuzz.variant}): ${answer.status === 'none' ? answer.error : detailOf(answer.body)}`,
+        );
         return false;
     }
     if (status === 401 || status === 403) {
@@ -154,7 +157,8 @@ async function readBack(table: Parameters<typeof readCall>[0], partitions: reado
     const stored: StoredFuzz = { rowsById: new Map(), events: 0, duplicateCount: 0, partitions: 0, unrouted: 0, wrongPartitions: 0 };
     for (const partition of partitions) {
         const { summary, events } = await readCall(table, partition);
-        if (partition === POLLUTED_PARTITION && (summary !== undefined || events.length > 0)) failures.add('a polluted prototype routed notifications', `${events.length} events in "${partition}"`);
+        if (partition === POLLUTED_PARTITION && (summary !== undefined || events.length > 0))
+            failures.add('a polluted prototype routed notifications', `${events.length} events in "${partition}"`);
         if (!checkPartitionShape(partition, summary, events, failures)) stored.wrongPartitions += 1;
         if (events.length > 0) stored.partitions += 1;
         if (partition === UNROUTED_PARTITION) stored.unrouted = events.length;

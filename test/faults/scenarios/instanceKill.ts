@@ -34,7 +34,11 @@ export const instanceKill: Scenario = {
             await env.restart(VICTIM);
             const stillUnsettled = await sender.redeliverUntilSettled(ledger, { concurrency: size.concurrency, token, deadlineMs: SETTLE_DEADLINE_MS });
             // Once more, everything: each is a redelivery now, to either instance.
-            await sender.deliverAll(ledger, notifications.map((notification) => ({ notification })), { concurrency: size.concurrency, token });
+            await sender.deliverAll(
+                ledger,
+                notifications.map((notification) => ({ notification })),
+                { concurrency: size.concurrency, token },
+            );
             return [
                 `instance ${VICTIM} killed at delivery ${killAt} of ${deliveries.length}; ${unanswered} deliveries unanswered before its restart`,
                 `then everything once more (${notifications.length}); ${stillUnsettled.length} left unsettled before that`,

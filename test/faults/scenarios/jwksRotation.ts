@@ -17,9 +17,7 @@ export const jwksRotation: Scenario = {
         const { env } = context;
         const size = context.sizes.jwks;
         const random = randomForScenario(context.seed, this.name);
-        const deliveries: Delivery[] = random
-            .shuffle(lifecycleCalls('jwks', size.calls))
-            .map((notification) => ({ notification }));
+        const deliveries: Delivery[] = random.shuffle(lifecycleCalls('jwks', size.calls)).map((notification) => ({ notification }));
         const third = Math.ceil(deliveries.length / 3);
         const [before, during, after] = [deliveries.slice(0, third), deliveries.slice(third, 2 * third), deliveries.slice(2 * third)];
         const options = { concurrency: size.concurrency };

@@ -36,7 +36,9 @@ export const storageCut: Scenario = {
                 await outage;
                 const refused = deliveries.length - (ledger.tally.byStatus['202'] ?? 0);
                 await sender.redeliverUntilSettled(ledger, { concurrency: size.concurrency, token, deadlineMs: SETTLE_DEADLINE_MS });
-                return [`storage cut for ${size.cutMs} ms at delivery ${cutAt} of ${deliveries.length} (${env.proxy.resets()} connections reset); ${refused} deliveries not accepted`];
+                return [
+                    `storage cut for ${size.cutMs} ms at delivery ${cutAt} of ${deliveries.length} (${env.proxy.resets()} connections reset); ${refused} deliveries not accepted`,
+                ];
             } finally {
                 await outage;
                 env.proxy.restore();
