@@ -367,7 +367,7 @@ describe('npm start, end to end', () => {
         const listed = await runCli(['show', callId], settingsFolder);
 
         // assess
-        assert.match(runFile.settings['CallHistoryStorage'] ?? '', new RegExp(`TableEndpoint=http://127\\.0\\.0\\.1:${run.ports.azurite}/`));
+        assert.match(runFile.settings.CallHistoryStorage ?? '', new RegExp(`TableEndpoint=http://127\\.0\\.0\\.1:${run.ports.azurite}/`));
         assert.equal(listed.code, 0, listed.stderr);
         assert.match(listed.stdout, new RegExp(`^Call ${callId}\n\\s+state\\s+established`));
         assert.match(listed.stderr, /^calls: reading the storage of the npm start running here \(pid \d+, \.local-run\.json\)\.$/m);

@@ -141,9 +141,10 @@ function deployment(scenario: string): Deployment {
 
 /** The nested template resources.bicep compiles to (symbolic names, languageVersion 2.0). */
 function resourcesTemplate(): Record<string, Record<string, unknown>> {
-    const outer = compiled.template['resources'] as Array<Record<string, unknown>>;
-    const module = outer.find((r) => r['type'] === 'Microsoft.Resources/deployments');
-    const template = (module?.['properties'] as { template: { resources: Record<string, Record<string, unknown>> } }).template;
+    const outer = compiled.template.resources as Array<Record<string, unknown>>;
+    const module = outer.find((r) => r.type === 'Microsoft.Resources/deployments');
+    assert.ok(module, 'the template deploys resources.bicep as a nested deployment');
+    const template = (module.properties as { template: { resources: Record<string, Record<string, unknown>> } }).template;
     return template.resources;
 }
 
@@ -158,9 +159,9 @@ function rolesOf(d: Deployment, principalId: string): string[] {
     const names = Object.fromEntries(Object.entries(ROLE).map(([name, id]) => [id, name]));
     return d
         .all('Microsoft.Authorization/roleAssignments')
-        .filter((assignment) => assignment.properties?.['principalId'] === principalId)
+        .filter((assignment) => assignment.properties?.principalId === principalId)
         .map((assignment) => {
-            const roleId = String(assignment.properties?.['roleDefinitionId']).split('/').pop() as string;
+            const roleId = String(assignment.properties?.roleDefinitionId).split('/').pop() as string;
             const scopeId = assignment.id.slice(0, assignment.id.lastIndexOf('/providers/Microsoft.Authorization/roleAssignments/'));
             const scope = parseResourceId(scopeId);
             return `${names[roleId] ?? roleId}@${scope.type}/${scope.names.join('/')}`;
@@ -189,7 +190,7 @@ function callbackRoute(functions: readonly LoadedFunction[]): string {
     assert.ok(trigger, 'the app registers callNotifications with an HTTP trigger');
     const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
         ?.routePrefix;
-    return `/${routePrefix ?? 'api'}/${String(trigger['route'])}`;
+    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
 }
 
 before(async () => {
@@ -205,7 +206,7 @@ before(async () => {
     const load = (dir: string, d: Deployment): LoadedFunction[] => {
         const result = spawnSync(process.execPath, [path.join(__dirname, 'loadFunctionApp.js'), dir], {
             // Only the template's settings and the platform's markers: nothing from the developer's environment.
-            env: { PATH: process.env['PATH'] ?? '', ...withAzureMarkers(d.resolvedAppSettings()) },
+            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d.resolvedAppSettings()) },
             encoding: 'utf8',
         });
         assert.equal(result.status, 0, `${d.scenario}: ${dir} refused to start with the template's settings: ${result.stderr}`);
@@ -234,9 +235,9 @@ describe('the compiled template', () => {
     test('holds no account key, connection string, SAS or secret value, and never lists keys', () => {
         assert.doesNotMatch(compiled.text, /\blist(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets)\s*\(/i);
         assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
-        const parameters = compiled.template['parameters'] as Record<string, { type: string }>;
-        assert.equal(parameters['botAppSecret']?.type, 'securestring');
-        const outputs = compiled.template['outputs'] as Record<string, { type: string; value: string }>;
+        const parameters = compiled.template.parameters as Record<string, { type: string }>;
+        assert.equal(parameters.botAppSecret?.type, 'securestring');
+        const outputs = compiled.template.outputs as Record<string, { type: string; value: string }>;
         for (const [name, output] of Object.entries(outputs)) {
             assert.notEqual(output.type, 'securestring', name);
             assert.doesNotMatch(output.value, /botAppSecret/, name);
@@ -251,13 +252,13 @@ describe('the compiled template', () => {
     test('writes the app settings only after the identity holds every role it needs', () => {
         const resources = resourcesTemplate();
         const identityRoles = Object.entries(resources)
-            .filter(([, r]) => r['type'] === 'Microsoft.Authorization/roleAssignments')
-            .filter(([, r]) => (r['properties'] as Record<string, string>)['principalId'] === "[reference('identity').principalId]")
+            .filter(([, r]) => r.type === 'Microsoft.Authorization/roleAssignments')
+            .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
         assert.equal(identityRoles.length, 5, 'four data roles and the Key Vault secret reader');
-        const settings = Object.values(resources).find((r) => r['type'] === 'Microsoft.Web/sites/config');
-        const dependsOn = (settings?.['dependsOn'] ?? []) as string[];
+        const settings = Object.values(resources).find((r) => r.type === 'Microsoft.Web/sites/config');
+        const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
     });
 });
@@ -267,20 +268,20 @@ describe('storage', () => {
         test(`${scenario}: shared keys off, no public blobs, TLS 1.2, HTTPS only; the container, table and queue exist`, () => {
             const d = deployment(scenario);
             const storage = d.one('Microsoft.Storage/storageAccounts');
-            assert.equal(storage.properties?.['allowSharedKeyAccess'], false);
-            assert.equal(storage.properties?.['allowBlobPublicAccess'], false);
-            assert.equal(storage.properties?.['minimumTlsVersion'], 'TLS1_2');
-            assert.equal(storage.properties?.['supportsHttpsTrafficOnly'], true);
+            assert.equal(storage.properties?.allowSharedKeyAccess, false);
+            assert.equal(storage.properties?.allowBlobPublicAccess, false);
+            assert.equal(storage.properties?.minimumTlsVersion, 'TLS1_2');
+            assert.equal(storage.properties?.supportsHttpsTrafficOnly, true);
             const settings = d.appSettings();
-            const deploymentStorage = (d.one('Microsoft.Web/sites').properties?.['functionAppConfig'] as { deployment: { storage: { value: string } } }).deployment.storage;
+            const deploymentStorage = (d.one('Microsoft.Web/sites').properties!.functionAppConfig as { deployment: { storage: { value: string } } }).deployment.storage;
             const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
             assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
             assert.deepEqual(
                 d.all('Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name),
-                [`${storage.name}/default/${settings['CALL_HISTORY_TABLE']}`],
+                [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, settings['CALL_EVENTS_QUEUE'] === '' ? [] : [`${storage.name}/default/${settings['CALL_EVENTS_QUEUE']}`]);
+            assert.deepEqual(queues, settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]);
         });
     }
 });
@@ -297,7 +298,7 @@ describe('roles', () => {
                 `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
                 `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
             ];
-            if (SCENARIOS[scenario]?.['graphCredential'] !== 'managedIdentity') {
+            if (SCENARIOS[scenario]?.graphCredential !== 'managedIdentity') {
                 const secret = d.one('Microsoft.KeyVault/vaults/secrets').name;
                 expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret}`);
             }
@@ -315,12 +316,12 @@ describe('roles', () => {
             ]);
             const types = d
                 .all('Microsoft.Authorization/roleAssignments')
-                .filter((a) => a.properties?.['principalId'] === DEPLOYER)
-                .map((a) => a.properties?.['principalType']);
-            assert.deepEqual(types, [SCENARIOS[scenario]?.['principalType'] ?? 'User', SCENARIOS[scenario]?.['principalType'] ?? 'User']);
+                .filter((a) => a.properties?.principalId === DEPLOYER)
+                .map((a) => a.properties?.principalType);
+            assert.deepEqual(types, [SCENARIOS[scenario]?.principalType ?? 'User', SCENARIOS[scenario]?.principalType ?? 'User']);
         }
         const d = deployment('identity');
-        const principals = new Set(d.all('Microsoft.Authorization/roleAssignments').map((a) => a.properties?.['principalId']));
+        const principals = new Set(d.all('Microsoft.Authorization/roleAssignments').map((a) => a.properties?.principalId));
         assert.deepEqual([...principals], [identityOf(d).principalId]);
     });
 
@@ -330,9 +331,9 @@ describe('roles', () => {
             const settings = d.appSettings();
             const identity = identityOf(d);
             const storage = d.one('Microsoft.Storage/storageAccounts');
-            assert.equal(settings['AzureWebJobsStorage__credential'], 'managedidentity');
-            assert.equal(settings['AzureWebJobsStorage__clientId'], identity.clientId);
-            assert.equal(settings['AzureWebJobsStorage__blobServiceUri'], `https://${storage.name}.blob.core.windows.net/`);
+            assert.equal(settings.AzureWebJobsStorage__credential, 'managedidentity');
+            assert.equal(settings.AzureWebJobsStorage__clientId, identity.clientId);
+            assert.equal(settings.AzureWebJobsStorage__blobServiceUri, `https://${storage.name}.blob.core.windows.net/`);
             assert.ok(rolesOf(d, identity.principalId).includes(`storageBlobDataOwner@Microsoft.Storage/storageAccounts/${storage.name}`));
             const site = d.one('Microsoft.Web/sites');
             assert.deepEqual(Object.keys(site.identity?.userAssignedIdentities ?? {}), [identity.id]);
@@ -347,30 +348,30 @@ describe('the function app', () => {
             const parameters = SCENARIOS[scenario] ?? {};
             const plan = d.one('Microsoft.Web/serverfarms');
             assert.deepEqual(plan.sku, { tier: 'FlexConsumption', name: 'FC1' });
-            assert.equal(plan.properties?.['reserved'], true);
+            assert.equal(plan.properties?.reserved, true);
             const site = d.one('Microsoft.Web/sites');
             assert.equal(site.kind, 'functionapp,linux');
-            assert.equal(site.properties?.['serverFarmId'], plan.id);
-            assert.equal(site.properties?.['httpsOnly'], true);
-            assert.equal(site.properties?.['keyVaultReferenceIdentity'], identityOf(d).id);
-            const siteConfig = site.properties?.['siteConfig'] as Record<string, unknown>;
-            assert.equal(siteConfig['minTlsVersion'], '1.2');
-            assert.equal(siteConfig['scmMinTlsVersion'], '1.2');
-            assert.equal(siteConfig['ftpsState'], 'Disabled');
-            const config = site.properties?.['functionAppConfig'] as {
+            assert.equal(site.properties?.serverFarmId, plan.id);
+            assert.equal(site.properties?.httpsOnly, true);
+            assert.equal(site.properties?.keyVaultReferenceIdentity, identityOf(d).id);
+            const siteConfig = site.properties?.siteConfig as Record<string, unknown>;
+            assert.equal(siteConfig.minTlsVersion, '1.2');
+            assert.equal(siteConfig.scmMinTlsVersion, '1.2');
+            assert.equal(siteConfig.ftpsState, 'Disabled');
+            const config = site.properties?.functionAppConfig as {
                 runtime: unknown;
                 scaleAndConcurrency: unknown;
                 deployment: { storage: { type: string; authentication: unknown } };
             };
             assert.deepEqual(config.runtime, { name: 'node', version: '20' });
             assert.deepEqual(config.scaleAndConcurrency, {
-                instanceMemoryMB: parameters['instanceMemoryMB'] ?? 2048,
-                maximumInstanceCount: parameters['maximumInstanceCount'] ?? 100,
+                instanceMemoryMB: parameters.instanceMemoryMB ?? 2048,
+                maximumInstanceCount: parameters.maximumInstanceCount ?? 100,
             });
             assert.equal(config.deployment.storage.type, 'blobContainer');
             assert.deepEqual(config.deployment.storage.authentication, { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityOf(d).id });
             const basicAuth = d.all('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
-            assert.deepEqual(basicAuth.map((p) => [p.name.split('/').pop(), p.properties?.['allow']]).sort(), [
+            assert.deepEqual(basicAuth.map((p) => [p.name.split('/').pop(), p.properties?.allow]).sort(), [
                 ['ftp', false],
                 ['scm', false],
             ]);
@@ -384,7 +385,7 @@ describe('the function app', () => {
             for (const [name, value] of Object.entries(settings)) {
                 assert.doesNotMatch(value, /localhost|127\.0\.0\.1|UseDevelopmentStorage|local-simulator|AccountKey=|SharedAccessSignature/i, `${scenario}: ${name}`);
             }
-            assert.equal(settings['CALLBACK_AUTH'], 'enabled');
+            assert.equal(settings.CALLBACK_AUTH, 'enabled');
         }
     });
 });
@@ -397,11 +398,11 @@ describe('the app settings, held against the app', () => {
                 SPEC_SETTINGS.filter((name) => !(name in settings)),
                 [],
             );
-            assert.equal(settings['RECONCILE_SCHEDULE'], '0 */5 * * * *');
-            assert.equal(settings['RETENTION_SCHEDULE'], '0 30 2 * * *');
-            assert.equal(settings['RETENTION_DAYS'], String(SCENARIOS[scenario]?.['retentionDays'] ?? 90));
-            assert.equal(settings['RECONCILE_AFTER_MINUTES'], '45');
-            assert.equal(settings['RECONCILE_MAX_CALLS'], '500');
+            assert.equal(settings.RECONCILE_SCHEDULE, '0 */5 * * * *');
+            assert.equal(settings.RETENTION_SCHEDULE, '0 30 2 * * *');
+            assert.equal(settings.RETENTION_DAYS, String(SCENARIOS[scenario]?.retentionDays ?? 90));
+            assert.equal(settings.RECONCILE_AFTER_MINUTES, '45');
+            assert.equal(settings.RECONCILE_MAX_CALLS, '500');
         });
     }
 
@@ -422,14 +423,14 @@ describe('the app settings, held against the app', () => {
             });
             assert.equal(config.callbackAuth.enabled, true);
             assert.equal(config.graph.baseUrl, DEFAULTS.graphBaseUrl);
-            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') {
+            if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
                 assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
             } else {
                 assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: DEPLOYING_TENANT_ID, clientId: BOT_APP_ID, clientSecret: BOT_SECRET });
                 assert.equal(config.callbackAuth.audience, BOT_APP_ID);
-                const allowed = String(SCENARIOS[scenario]?.['allowedTenantIds'] ?? DEPLOYING_TENANT_ID).split(',');
+                const allowed = String(SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID).split(',');
                 assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), allowed.sort());
             }
         }
@@ -442,7 +443,7 @@ describe('the app settings, held against the app', () => {
             const { reads } = loadRecordingReads(withAzureMarkers(settings));
             const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
-            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
             assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
             assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
@@ -461,12 +462,12 @@ describe('the app settings, held against the app', () => {
     });
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
-        const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS.secret as Record<string, ParameterValue>;
         assert.throws(
             () => deploy('withoutSecret', withoutSecret, compiled),
             (err: unknown) => err instanceof ArmDeploymentFailure && /botAppSecret is required/.test(err.message),
         );
-        const { botAppId: _appId, ...withoutAppId } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        const { botAppId: _appId, ...withoutAppId } = SCENARIOS.secret as Record<string, ParameterValue>;
         assert.throws(
             () => deploy('withoutAppId', withoutAppId, compiled),
             (err: unknown) => err instanceof ArmDeploymentFailure && /botAppId is required/.test(err.message),
@@ -480,11 +481,11 @@ describe('outputs and the bot', () => {
             const d = deployment(scenario);
             const site = d.one('Microsoft.Web/sites');
             const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
-            assert.equal(d.outputs['FUNCTION_APP_URL'], `https://${host}`);
-            assert.equal(d.outputs['CALLBACK_URL'], `https://${host}${callbackRoute(loadedFunctions.get(scenario) ?? [])}`);
-            assert.equal(d.outputs['FUNCTION_APP_NAME'], site.name);
-            assert.equal(d.outputs['STORAGE_ACCOUNT_NAME'], d.one('Microsoft.Storage/storageAccounts').name);
-            assert.equal(d.outputs['MANAGED_IDENTITY_CLIENT_ID'], identityOf(d).clientId);
+            assert.equal(d.outputs.FUNCTION_APP_URL, `https://${host}`);
+            assert.equal(d.outputs.CALLBACK_URL, `https://${host}${callbackRoute(loadedFunctions.get(scenario) ?? [])}`);
+            assert.equal(d.outputs.FUNCTION_APP_NAME, site.name);
+            assert.equal(d.outputs.STORAGE_ACCOUNT_NAME, d.one('Microsoft.Storage/storageAccounts').name);
+            assert.equal(d.outputs.MANAGED_IDENTITY_CLIENT_ID, identityOf(d).clientId);
         });
     }
 
@@ -493,16 +494,16 @@ describe('outputs and the bot', () => {
         for (const scenario of ['secretWithBot', 'identity']) {
             const d = deployment(scenario);
             const bot = d.one('Microsoft.BotService/botServices') as PredictedResource & { properties: Record<string, unknown> };
-            assert.equal(bot.properties['msaAppId'], d.appSettings()['BOT_APP_ID']);
-            assert.equal(bot.properties['msaAppTenantId'], d.appSettings()['AZURE_TENANT_ID']);
-            const managed = SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity';
-            assert.equal(bot.properties['msaAppType'], managed ? 'UserAssignedMSI' : 'SingleTenant');
-            if (managed) assert.equal(bot.properties['msaAppMSIResourceId'], identityOf(d).id);
+            assert.equal(bot.properties.msaAppId, d.appSettings().BOT_APP_ID);
+            assert.equal(bot.properties.msaAppTenantId, d.appSettings().AZURE_TENANT_ID);
+            const managed = SCENARIOS[scenario]?.graphCredential === 'managedIdentity';
+            assert.equal(bot.properties.msaAppType, managed ? 'UserAssignedMSI' : 'SingleTenant');
+            if (managed) assert.equal(bot.properties.msaAppMSIResourceId, identityOf(d).id);
             const teams = d.one('Microsoft.BotService/botServices/channels').properties as { channelName: string; properties: Record<string, unknown> };
             assert.equal(teams.channelName, 'MsTeamsChannel');
-            assert.equal(teams.properties['isEnabled'], true);
-            assert.equal(teams.properties['enableCalling'], true);
-            assert.equal(teams.properties['callingWebhook'], d.outputs['CALLBACK_URL']);
+            assert.equal(teams.properties.isEnabled, true);
+            assert.equal(teams.properties.enableCalling, true);
+            assert.equal(teams.properties.callingWebhook, d.outputs.CALLBACK_URL);
         }
         assert.equal(deployment('identity').all('Microsoft.KeyVault/vaults').length, 0, 'no Key Vault without a secret');
         assert.equal('AZURE_CLIENT_SECRET' in deployment('identity').appSettings(), false);
@@ -513,9 +514,9 @@ describe('outputs and the bot', () => {
             const d = deployment(scenario);
             const secret = d.one('Microsoft.KeyVault/vaults/secrets');
             const vault = d.one('Microsoft.KeyVault/vaults');
-            assert.equal(vault.properties?.['enableRbacAuthorization'], true);
-            assert.equal(d.appSettings()['AZURE_CLIENT_SECRET'], `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id)['secretUri'])})`);
-            assert.equal(d.resolvedAppSettings()['AZURE_CLIENT_SECRET'], BOT_SECRET);
+            assert.equal(vault.properties?.enableRbacAuthorization, true);
+            assert.equal(d.appSettings().AZURE_CLIENT_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
+            assert.equal(d.resolvedAppSettings().AZURE_CLIENT_SECRET, BOT_SECRET);
         }
     });
 });
@@ -536,7 +537,7 @@ describe('azd wiring', () => {
 
     test('main.parameters.json maps every template parameter to an azd environment value, and nothing else', () => {
         const file = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
-        const parameters = compiled.template['parameters'] as Record<string, unknown>;
+        const parameters = compiled.template.parameters as Record<string, unknown>;
         assert.deepEqual(Object.keys(file.parameters).sort(), Object.keys(parameters).sort());
         for (const [name, { value }] of Object.entries(file.parameters)) assert.match(value, /^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$/, name);
     });

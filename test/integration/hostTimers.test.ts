@@ -42,7 +42,9 @@ interface TimerHostOptions {
 }
 
 const folders: string[] = [];
-after(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
+after(() => {
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 
 function folder(purpose: string): string {
     const made = mkdtempSync(path.join(os.tmpdir(), `host-timers-${purpose}-`));
@@ -117,7 +119,7 @@ describe('local host: timers on their schedules', () => {
             const logs = host.logs();
             assert.match(
                 logs,
-                /  tick: timerTrigger, schedule \* \* \* \* \* \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), not monitored, next run \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\n/,
+                / {2}tick: timerTrigger, schedule \* \* \* \* \* \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), not monitored, next run \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d\n/,
             );
             assert.match(logs, new RegExp(`Executing 'Functions\\.tick' \\(Reason='Timer fired at ${ROUND_TRIP_TIME.source}', Id=${runs[0]?.invocationId}\\)`));
             // More than once a minute: the host does not monitor the schedule, so the Timer has no status.
@@ -164,7 +166,7 @@ describe('local host: timers on their schedules', () => {
             const logs = host.logs();
             assert.match(
                 logs,
-                /  tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), next run now \(runOnStartup\), then \d{4}-01-01T00:00:00[+-]\d\d:\d\d\n/,
+                / {2}tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\), next run now \(runOnStartup\), then \d{4}-01-01T00:00:00[+-]\d\d:\d\d\n/,
             );
             assert.match(
                 logs,
@@ -199,7 +201,7 @@ describe('local host: timers on their schedules', () => {
             const timer = run?.trigger as Timer;
             assert.equal(timer.isPastDue, true);
             assert.deepEqual(timer.scheduleStatus, { last: recorded.Last, next: recorded.Next, lastUpdated: recorded.LastUpdated });
-            assert.match(host.logs(), /  yearly: timerTrigger, schedule 0 0 0 1 1 \*, next run now \(past due\), then /);
+            assert.match(host.logs(), / {2}yearly: timerTrigger, schedule 0 0 0 1 1 \*, next run now \(past due\), then /);
             assert.match(
                 host.logs(),
                 new RegExp(`Trigger Details: UnscheduledInvocationReason: IsPastDue, OriginalSchedule: ${thisYear}-01-01T00:00:00\\.0000000[+-]\\d\\d:\\d\\d, ScheduleStatus: `),
@@ -207,8 +209,8 @@ describe('local host: timers on their schedules', () => {
             assert.equal(runsOf(host, 'tick').length, 0, 'only the timer that missed an occurrence runs');
             await host.waitForLog(/Executed 'Functions\.yearly' \(Succeeded/);
             const after = JSON.parse(readFileSync(statusFile, 'utf8')) as Record<string, string>;
-            assert.equal(after['Next'], jsonDate(new Date(thisYear + 1, 0, 1)));
-            assert.ok(Math.abs(new Date(after['Last'] ?? '').getTime() - (run?.startedAt ?? 0)) < 1000, `Last is the run's start: ${after['Last']}`);
+            assert.equal(after.Next, jsonDate(new Date(thisYear + 1, 0, 1)));
+            assert.ok(Math.abs(new Date(after.Last ?? '').getTime() - (run?.startedAt ?? 0)) < 1000, `Last is the run's start: ${after.Last}`);
         } finally {
             await host.stop();
         }
@@ -227,7 +229,7 @@ describe('local host: timers on their schedules', () => {
 
             // assess
             assert.equal(runsOf(second, 'yearly').length, 0);
-            assert.match(second.logs(), /  yearly: timerTrigger, schedule 0 0 0 1 1 \*, next run \d{4}-01-01T/);
+            assert.match(second.logs(), / {2}yearly: timerTrigger, schedule 0 0 0 1 1 \*, next run \d{4}-01-01T/);
         } finally {
             await second.stop();
         }
@@ -282,7 +284,7 @@ describe('local host: timer schedules it refuses, naming the function', () => {
     test('%SETTING% comes from the process environment before local.settings.json', async () => {
         const host = await startTimerHost({ values: { HOST_FIXTURE_TICK_SCHEDULE: 'not a schedule' }, env: { HOST_FIXTURE_TICK_SCHEDULE: YEARLY } });
         try {
-            assert.match(host.logs(), /  tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\)/);
+            assert.match(host.logs(), / {2}tick: timerTrigger, schedule 0 0 0 1 1 \* \(from %HOST_FIXTURE_TICK_SCHEDULE%\)/);
         } finally {
             await host.stop();
         }
@@ -317,7 +319,7 @@ describe('local host: POST /admin/functions/{name}', () => {
         assert.equal(timer.isPastDue, false);
         // The recorded status, as the host's timer binding reads it for a run it did not schedule.
         const recorded = JSON.parse(readFileSync(path.join(statusDir, 'Host.Functions.yearly.status'), 'utf8')) as Record<string, string>;
-        assert.deepEqual(timer.scheduleStatus, { last: recorded['Last'], next: recorded['Next'], lastUpdated: recorded['LastUpdated'] });
+        assert.deepEqual(timer.scheduleStatus, { last: recorded.Last, next: recorded.Next, lastUpdated: recorded.LastUpdated });
     });
 
     test('runs asked for at once run side by side: the host does not queue manual runs', async () => {

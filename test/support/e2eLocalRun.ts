@@ -189,12 +189,12 @@ function collectOutput(child: ChildProcess) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
         all += chunk;
-        listeners.forEach((listener) => listener());
+        for (const listener of listeners) listener();
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
         all += chunk;
-        listeners.forEach((listener) => listener());
+        for (const listener of listeners) listener();
     });
     return {
         all: () => all,

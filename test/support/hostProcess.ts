@@ -86,7 +86,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         stream.setEncoding('utf8');
         stream.on('data', (chunk: string) => {
             output += chunk;
-            outputListeners.forEach((listener) => listener());
+            for (const listener of outputListeners) listener();
         });
     }
 
