@@ -20,7 +20,7 @@ test('the history survives a restart, and the death of the Functions host stops 
         await eventually(
             () => first.app('GET', `/calls/${callId}`),
             (answer) => answer.status === 200 && (answer.json as { callState?: string }).callState === 'established',
-            5000,
+            undefined,
             'the first run recording the call',
         );
     } finally {

@@ -90,7 +90,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         });
     }
 
-    const waitForLog = (text: string | RegExp, timeoutMs = 5000) =>
+    const waitForLog = (text: string | RegExp, timeoutMs = 30_000) =>
         new Promise<void>((resolve, reject) => {
             const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
             const check = () => {
