@@ -109,7 +109,7 @@ async function remove(queue: QueueClient, message: Received): Promise<void> {
     } catch (err) {
         // Gone already, or received again by another reader after ours timed out: theirs to delete now.
         if (isNotFound(err)) return;
-        throw new StorageUnavailableError(err, 'The call-ended event queue');
+        throw new StorageUnavailableError(err, 'The call-ended event queue', 'call_events_queue');
     }
 }
 
@@ -127,7 +127,7 @@ async function storage<T>(request: () => Promise<T>, missing: T): Promise<T> {
         return await request();
     } catch (err) {
         if (isNotFound(err)) return missing;
-        throw new StorageUnavailableError(err, 'The call-ended event queue');
+        throw new StorageUnavailableError(err, 'The call-ended event queue', 'call_events_queue');
     }
 }
 

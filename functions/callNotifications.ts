@@ -3,8 +3,7 @@
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { appConfig } from '../shared/settings/config';
-import { ingestCallback } from '../shared/callback/ingestNotifications';
-import { jsonAnswer, problemAnswer } from '../shared/problem';
+import { answerCallback } from '../shared/callback/ingestNotifications';
 import { callbackVerifier, callStore } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
@@ -22,14 +21,13 @@ export async function receiveCallNotifications(request: HttpRequest, context: In
     if (!config.callbackAuth.enabled) {
         context.warn('CALLBACK_AUTH is disabled: this callback was accepted without checking its token. Never run like this in production.');
     }
-    try {
-        const result = await ingestCallback({ header: (name) => request.headers.get(name), body: request.body }, { store: callStore(), verifier: callbackVerifier() });
-        // Every invocation is logged by the host already; say more only when something was out of the ordinary.
-        if (result.duplicates > 0 || result.rejected > 0) {
-            context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);
-        }
-        return jsonAnswer(202, result);
-    } catch (err) {
-        return problemAnswer(err, context, context.invocationId);
+    const { answer, result } = await answerCallback(
+        { header: (name) => request.headers.get(name), body: request.body },
+        { store: callStore(), verifier: callbackVerifier(), log: context, invocationId: context.invocationId },
+    );
+    // Every invocation is logged by the host already; say more only when something was out of the ordinary.
+    if (result !== undefined && (result.duplicates > 0 || result.rejected > 0)) {
+        context.log(`Stored callback: ${result.accepted} accepted, ${result.duplicates} duplicates, ${result.rejected} rejected.`);
     }
+    return answer;
 }

@@ -5,6 +5,11 @@ export interface CallRecordErrorOptions {
     cause?: unknown;
     /** Extra response headers, e.g. `Retry-After` or `WWW-Authenticate`. */
     headers?: Record<string, string>;
+    /**
+     * Why, as a short code for telemetry (`audience`, `storage`, ...): a bounded set the telemetry catalogue lists,
+     * never the detail, which may name a call or a tenant.
+     */
+    reason?: string;
 }
 
 /** Base of every error this app raises on purpose: an HTTP status, a short title and a detail for the caller. */
@@ -12,6 +17,7 @@ export class CallRecordError extends Error {
     readonly status: number;
     readonly title: string;
     readonly headers: Record<string, string>;
+    readonly reason: string | undefined;
 
     constructor(status: number, title: string, detail: string, options: CallRecordErrorOptions = {}) {
         super(detail, options.cause === undefined ? undefined : { cause: options.cause });
@@ -19,6 +25,7 @@ export class CallRecordError extends Error {
         this.status = status;
         this.title = title;
         this.headers = options.headers ?? {};
+        this.reason = options.reason;
     }
 
     get detail(): string {

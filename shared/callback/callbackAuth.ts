@@ -8,7 +8,11 @@ import { LRUCache } from 'lru-cache';
 import { CallbackSigningKeys, keysUnavailable, type CallbackKeyOptions, type CallbackKeySet } from './callbackKeys';
 import type { CallbackAuthConfig } from '../settings/config';
 import { UnauthorizedError } from '../errors';
+import type { METRICS } from '../telemetry/catalogue';
 import { loadJose } from './loadJose';
+
+/** Why a token was refused, as the callback metric's `reason` says it. */
+type RefusalReason = (typeof METRICS.callbackRequests.attributes.reason.values)[number];
 
 export interface CallbackCaller {
     /** `tid` of the token; undefined only when callback auth is disabled. */
@@ -53,10 +57,10 @@ export class CallbackTokenVerifier {
         const payload = await this.verifiedPayload(token, arrivedAt);
         const tenantId = typeof payload.tid === 'string' && payload.tid.trim() !== '' ? payload.tid : undefined;
         if (tenantId === undefined) {
-            throw new UnauthorizedError('The callback token has no "tid" (tenant) claim.');
+            throw refused('The callback token has no "tid" (tenant) claim.', 'no_tenant');
         }
         if (this.config.allowedTenantIds !== null && !this.config.allowedTenantIds.has(tenantId.toLowerCase())) {
-            throw new UnauthorizedError(`Tenant ${tenantId} is not in ALLOWED_TENANT_IDS.`);
+            throw refused(`Tenant ${tenantId} is not in ALLOWED_TENANT_IDS.`, 'tenant_not_allowed');
         }
         const caller: CallbackCaller = { tenantId, ...(payload.iss ? { issuer: payload.iss } : {}) };
         // Graph sends one token with many callbacks: its RS256 check is done once, not per request.
@@ -95,7 +99,7 @@ export class CallbackTokenVerifier {
 function bearerToken(authorization: string | null | undefined): string {
     const match = /^Bearer\s+([A-Za-z0-9\-_.~+/=]+)\s*$/i.exec(authorization ?? '');
     if (!match?.[1]) {
-        throw new UnauthorizedError(authorization ? 'The Authorization header is not a bearer token.' : 'The callback has no bearer token.');
+        throw authorization ? refused('The Authorization header is not a bearer token.', 'not_bearer') : refused('The callback has no bearer token.', 'no_token');
     }
     return match[1];
 }
@@ -104,12 +108,19 @@ function bearerToken(authorization: string | null | undefined): string {
 function tokenFailure(err: unknown): Error {
     const { errors } = loadJose();
     if (err instanceof errors.JWKSInvalid) return keysUnavailable('the signing keys (JWKS) hold a key that cannot be used', err);
-    if (err instanceof errors.JWTExpired) return new UnauthorizedError('The callback token has expired.', { cause: err });
+    if (err instanceof errors.JWTExpired) return refused('The callback token has expired.', 'expired', err);
     if (err instanceof errors.JWTClaimValidationFailed) {
-        return new UnauthorizedError(`The callback token's "${err.claim}" claim is not acceptable: ${err.message}`, { cause: err });
+        return refused(`The callback token's "${err.claim}" claim is not acceptable: ${err.message}`, CLAIM_REASONS[err.claim] ?? 'claim', err);
     }
-    if (err instanceof errors.JOSEAlgNotAllowed) return new UnauthorizedError('The callback token is not signed with RS256.', { cause: err });
-    if (err instanceof errors.JWKSNoMatchingKey) return new UnauthorizedError('The callback token is signed with an unknown key.', { cause: err });
-    if (err instanceof errors.JWSSignatureVerificationFailed) return new UnauthorizedError('The callback token signature is invalid.', { cause: err });
-    return new UnauthorizedError('The callback token is malformed or invalid.', { cause: err });
+    if (err instanceof errors.JOSEAlgNotAllowed) return refused('The callback token is not signed with RS256.', 'algorithm', err);
+    if (err instanceof errors.JWKSNoMatchingKey) return refused('The callback token is signed with an unknown key.', 'unknown_key', err);
+    if (err instanceof errors.JWSSignatureVerificationFailed) return refused('The callback token signature is invalid.', 'signature', err);
+    return refused('The callback token is malformed or invalid.', 'malformed', err);
+}
+
+/** The claims whose failure says most about a misconfiguration: a wrong BOT_APP_ID refuses every token's `aud`. */
+const CLAIM_REASONS: Partial<Record<string, RefusalReason>> = { aud: 'audience', iss: 'issuer', nbf: 'not_yet_valid' };
+
+function refused(detail: string, reason: RefusalReason, cause?: unknown): UnauthorizedError {
+    return new UnauthorizedError(detail, { reason, ...(cause === undefined ? {} : { cause }) });
 }

@@ -155,5 +155,8 @@ function isTimeout(err: unknown): boolean {
 
 /** A 503: Graph delivers the notification again, and by then the keys may be back. */
 export function keysUnavailable(what: string, cause?: unknown): ServiceUnavailableError {
-    return new ServiceUnavailableError(`Callback tokens cannot be checked now: ${what}.`, UNAVAILABLE_RETRY_AFTER_SECONDS, cause === undefined ? {} : { cause });
+    return new ServiceUnavailableError(`Callback tokens cannot be checked now: ${what}.`, UNAVAILABLE_RETRY_AFTER_SECONDS, {
+        reason: 'signing_keys',
+        ...(cause === undefined ? {} : { cause }),
+    });
 }

@@ -1,11 +1,16 @@
 // The callback's use case: read the body, check the token, parse the notifications, store them per call,
 // and say how many were new, redelivered, or unattributable. Nothing is acknowledged before it is stored.
+// Every callback is one trace (verify, store, answer) and moves the callback metrics, by the answer it got.
 
 import type { CallStore } from '../record/callStore';
 import { EVENT_KIND, type NewCallEvent } from '../record/callModel';
 import type { CallbackTokenVerifier } from './callbackAuth';
 import { parseNotifications } from './notifications';
+import { CallRecordError } from '../errors';
+import { jsonAnswer, problemAnswer, type ErrorLogger, type HttpAnswer } from '../problem';
 import { CALLBACK_BODY_LIMIT, parseJson, readBody, requireJsonContentType } from '../requestBody';
+import { METRICS, SPANS } from '../telemetry/catalogue';
+import { inSpan, record } from '../telemetry/telemetry';
 
 /** The parts of the HTTP request the callback reads. */
 export interface CallbackRequest {
@@ -25,20 +30,87 @@ export interface IngestResult {
     rejected: number;
 }
 
-export interface IngestDependencies {
+interface IngestDependencies {
     store: CallStore;
     verifier: CallbackTokenVerifier;
     now?: () => Date;
+}
+
+export interface AnswerDependencies extends IngestDependencies {
+    log: ErrorLogger;
+    /** Named in a 500's detail, so the caller can quote it. */
+    invocationId?: string;
+}
+
+type CallbackStatus = (typeof METRICS.callbackRequests.attributes.status.values)[number];
+type CallbackReason = (typeof METRICS.callbackRequests.attributes.reason.values)[number];
+
+/**
+ * The callback's answer: `202` with the counts once everything is stored, or the problem that says why not, and
+ * the telemetry of both (the callback's trace, its status and reason, its latency, what became of each notification).
+ *
+ * @example
+ * const { answer, result } = await answerCallback(request, { store, verifier, log: context, invocationId: context.invocationId });
+ */
+export function answerCallback(request: CallbackRequest, deps: AnswerDependencies): Promise<{ answer: HttpAnswer; result?: IngestResult }> {
+    const started = performance.now();
+    return inSpan(SPANS.callback, async (span) => {
+        let result: IngestResult | undefined;
+        let failure: unknown;
+        try {
+            result = await ingestCallback(request, deps);
+        } catch (err) {
+            failure = err;
+        }
+        const answer = await inSpan(SPANS.callbackAnswer, async (answering) => {
+            const made = result !== undefined ? jsonAnswer(202, result) : problemAnswer(failure, deps.log, deps.invocationId);
+            answering.set({ status: statusOf(made) });
+            return made;
+        });
+        const status = statusOf(answer);
+        const reason = reasonOf(failure);
+        record(METRICS.callbackRequests, { status, ...(reason === undefined ? {} : { reason }) });
+        record(METRICS.callbackDuration, { status }, performance.now() - started);
+        if (result !== undefined) {
+            if (result.accepted > 0) record(METRICS.notifications, { outcome: 'stored' }, result.accepted);
+            if (result.duplicates > 0) record(METRICS.notifications, { outcome: 'duplicate' }, result.duplicates);
+            if (result.rejected > 0) record(METRICS.notifications, { outcome: 'rejected' }, result.rejected);
+            span.set({ stored: result.accepted, duplicates: result.duplicates, rejected: result.rejected });
+        }
+        span.set({ status, reason });
+        return result === undefined ? { answer } : { answer, result };
+    });
+}
+
+const STATUSES: readonly string[] = METRICS.callbackRequests.attributes.status.values;
+const REASONS: readonly string[] = METRICS.callbackRequests.attributes.reason.values;
+
+/** The answer's status as the metric lists it; the callback answers no other (a new one belongs in the catalogue). */
+function statusOf(answer: HttpAnswer): CallbackStatus {
+    const status = String(answer.status);
+    return STATUSES.includes(status) ? (status as CallbackStatus) : '500';
+}
+
+function reasonOf(failure: unknown): CallbackReason | undefined {
+    const reason = failure instanceof CallRecordError ? failure.reason : undefined;
+    return reason !== undefined && REASONS.includes(reason) ? (reason as CallbackReason) : undefined;
 }
 
 /**
  * @example
  * const result = await ingestCallback(request, { store, verifier }); // { accepted: 3, duplicates: 0, rejected: 0 }
  */
-export async function ingestCallback(request: CallbackRequest, deps: IngestDependencies): Promise<IngestResult> {
+async function ingestCallback(request: CallbackRequest, deps: IngestDependencies): Promise<IngestResult> {
     const receivedAt = (deps.now ?? (() => new Date()))();
     const bytes = await readBody(request.body, request.header('content-length'), CALLBACK_BODY_LIMIT);
-    const caller = await deps.verifier.verify(request.header('authorization'));
+    const caller = await inSpan(SPANS.callbackVerify, async (span) => {
+        try {
+            return await deps.verifier.verify(request.header('authorization'));
+        } catch (err) {
+            span.set({ reason: reasonOf(err) });
+            throw err;
+        }
+    });
     requireJsonContentType(request.header('content-type'));
     const routed = parseNotifications(parseJson(bytes), {
         receivedAt,
@@ -56,12 +128,16 @@ export async function ingestCallback(request: CallbackRequest, deps: IngestDepen
         events.push(event);
         byPartition.set(partition, events);
     }
-    // Wait for every call's write to finish, even when one fails, so the answer reflects what is stored.
-    const settled = await Promise.allSettled([...byPartition].map(async ([partition, events]) => ({ events, result: await deps.store.appendCallEvents(partition, events) })));
-    const failure = settled.find((outcome) => outcome.status === 'rejected');
-    if (failure !== undefined) {
-        throw failure.reason;
-    }
+    const settled = await inSpan(SPANS.callbackStore, async (span) => {
+        span.set({ calls: byPartition.size, notifications: routed.length });
+        // Wait for every call's write to finish, even when one fails, so the answer reflects what is stored.
+        const outcomes = await Promise.allSettled([...byPartition].map(async ([partition, events]) => ({ events, result: await deps.store.appendCallEvents(partition, events) })));
+        const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failure !== undefined) {
+            throw failure.reason;
+        }
+        return outcomes;
+    });
 
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0 };
     for (const outcome of settled) {

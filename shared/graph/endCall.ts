@@ -7,6 +7,8 @@ import type { CallStore } from '../record/callStore';
 import { ensureError, NotFoundError, ServiceUnavailableError, UpstreamError } from '../errors';
 import type { GraphAnswer, GraphCallsClient, HangupOutcome } from './graphCalls';
 import type { ErrorLogger } from '../problem';
+import { METRICS, SPANS } from '../telemetry/catalogue';
+import { inSpan, record } from '../telemetry/telemetry';
 
 export interface EndCallDependencies {
     graph: Pick<GraphCallsClient, 'deleteCall'>;
@@ -27,8 +29,34 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
  */
 export async function endCall(rawCallId: string | undefined, deps: EndCallDependencies): Promise<void> {
     const callId = requireCallId(rawCallId);
-    const requestedAt = (deps.now ?? (() => new Date()))();
-    const outcome = await deps.graph.deleteCall(callId);
+    await inSpan(SPANS.hangup, async (span) => {
+        const requestedAt = (deps.now ?? (() => new Date()))();
+        const outcome = await deps.graph.deleteCall(callId);
+        const graphStatus = graphStatusOf(outcome);
+        record(METRICS.hangups, { graph_status: graphStatus });
+        span.set({ graph_status: graphStatus, attempts: outcome.attempts });
+        await recordAttempt(callId, requestedAt, outcome, deps);
+        const failure = failureOf(callId, outcome);
+        if (failure !== undefined) {
+            throw failure;
+        }
+    });
+}
+
+type GraphStatus = (typeof METRICS.hangups.attributes.graph_status.values)[number];
+
+/** Graph's last answer, in the buckets that call for different actions (401/403: permissions; 429/5xx: later). */
+function graphStatusOf(outcome: HangupOutcome): GraphStatus {
+    const answer = graphAnswerOf(outcome);
+    if (answer === undefined) return outcome.kind === 'unreachable' && outcome.tokenFailure ? 'no_token' : 'unreachable';
+    const { status } = answer;
+    if (status === 401 || status === 403 || status === 404 || status === 429) return String(status) as GraphStatus;
+    if (status >= 200 && status < 300) return '2xx';
+    return status >= 500 ? '5xx' : 'other_4xx';
+}
+
+/** The attempt in the call's history; a failure to store it is logged, never the hang-up's own failure. */
+async function recordAttempt(callId: string, requestedAt: Date, outcome: HangupOutcome, deps: EndCallDependencies): Promise<void> {
     try {
         await deps.store.appendCallEvents(callId, [hangupEvent(callId, requestedAt, outcome)]);
     } catch (err) {
@@ -40,10 +68,6 @@ export async function endCall(rawCallId: string | undefined, deps: EndCallDepend
                 `client-request-id ${outcome.clientRequestId}). Storing it failed: ${cause.message.split('\n')[0]}`,
             cause,
         );
-    }
-    const failure = failureOf(callId, outcome);
-    if (failure !== undefined) {
-        throw failure;
     }
 }
 

@@ -9,6 +9,8 @@ import { callSummaryJson, type CallSummaryJson } from '../query/callJson';
 import type { CallSummary } from '../record/callModel';
 import { isObject } from '../isObject';
 import { StorageUnavailableError } from '../record/storageErrors';
+import { METRICS } from '../telemetry/catalogue';
+import { record } from '../telemetry/telemetry';
 
 const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
 
@@ -122,8 +124,10 @@ export class CallEventsQueue {
             });
             await this.#ready;
             await queue.sendMessage(encodeQueueMessage(callEndedEvent(summary, this.#now())));
+            record(METRICS.callEndedMessages, { result: 'queued' });
         } catch (err) {
-            throw new StorageUnavailableError(err, 'The call-ended event queue');
+            record(METRICS.callEndedMessages, { result: 'failed' });
+            throw new StorageUnavailableError(err, 'The call-ended event queue', 'call_events_queue');
         }
     }
 }

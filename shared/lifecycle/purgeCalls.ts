@@ -9,6 +9,8 @@ import { CallIndex, dayOf, dayOfRowKey, dayPartition, dayRowKey, DAYS_PARTITION,
 import { UNROUTED_PARTITION } from '../record/callModel';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { EVENT_ROW_PREFIX } from '../record/tableEntities';
+import { METRICS, SPANS } from '../telemetry/catalogue';
+import { inSpan, record } from '../telemetry/telemetry';
 
 const DAY_MS = 86_400_000;
 /** Operations per entity-group transaction (the service's limit). */
@@ -48,7 +50,20 @@ export interface PurgeResult {
  * @example
  * const { calls, rows } = await purgeCalls(table, { olderThanDays: 90 });
  */
-export async function purgeCalls(table: TableClient, options: PurgeOptions): Promise<PurgeResult> {
+export function purgeCalls(table: TableClient, options: PurgeOptions): Promise<PurgeResult> {
+    if (options.dryRun) return runPurge(table, options);
+    return inSpan(SPANS.purge, async (span) => {
+        const result = await runPurge(table, options);
+        const deleted = { call: result.calls, row: result.rows, unrouted_row: result.unroutedRows };
+        for (const [item, count] of Object.entries(deleted) as Array<[keyof typeof deleted, number]>) {
+            if (count > 0) record(METRICS.purged, { item }, count);
+        }
+        span.set({ calls: result.calls, rows: result.rows });
+        return result;
+    });
+}
+
+async function runPurge(table: TableClient, options: PurgeOptions): Promise<PurgeResult> {
     const now = (options.now ?? (() => new Date()))();
     const cutoff = new Date(now.getTime() - options.olderThanDays * DAY_MS);
     const deadline = Date.now() + (options.timeBudgetMs ?? 240_000);

@@ -16,6 +16,8 @@ import { CallRecordError, UpstreamError } from '../errors';
 import type { GraphAnswer, GraphCallOutcome, GraphCallsClient } from '../graph/graphCalls';
 import { inParallel } from '../inParallel';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
+import { METRICS, SPANS } from '../telemetry/catalogue';
+import { inSpan, record } from '../telemetry/telemetry';
 
 export interface ReconcileSettings {
     /** Calls quiet (no event, no reconciliation) for at least this long are checked; 0: every active call. */
@@ -63,7 +65,20 @@ export interface ReconcileResult {
  * @example
  * const result = await reconcileCalls({ table, store, graph, log: context }, { afterMinutes: 45, maxCalls: 500, timeBudgetMs: 240_000 });
  */
-export async function reconcileCalls(deps: ReconcileDependencies, settings: ReconcileSettings): Promise<ReconcileResult> {
+export function reconcileCalls(deps: ReconcileDependencies, settings: ReconcileSettings): Promise<ReconcileResult> {
+    return inSpan(SPANS.reconcile, async (span) => {
+        const result = await runReconciler(deps, settings);
+        for (const outcome of ['checked', 'closed', 'changed', 'unchanged', 'deferred', 'mended'] as const) {
+            if (result[outcome] > 0) record(METRICS.reconcilerCalls, { outcome }, result[outcome]);
+        }
+        record(METRICS.reconcilerRuns, { result: result.refused === undefined ? 'completed' : 'refused' });
+        record(METRICS.activeCalls, {}, result.active);
+        span.set({ active: result.active, checked: result.checked, closed: result.closed, deferred: result.deferred });
+        return result;
+    });
+}
+
+async function runReconciler(deps: ReconcileDependencies, settings: ReconcileSettings): Promise<ReconcileResult> {
     const now = deps.now ?? (() => new Date());
     const deadline = Date.now() + settings.timeBudgetMs;
     const index = new CallIndex(deps.table);

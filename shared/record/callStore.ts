@@ -229,7 +229,7 @@ export class CallStore {
                         throw new ServiceUnavailableError(
                             `Table Storage refuses every write for call ${callId} (${refusal.reason}), even a bare record of the notification; nothing was stored.`,
                             60,
-                            { cause: err },
+                            { cause: err, reason: 'storage_refuses_call' },
                         );
                     }
                     continue;
@@ -242,7 +242,7 @@ export class CallStore {
                     throw new StorageUnavailableError(err);
                 }
                 if (attempt >= this.maxAttempts) {
-                    throw new ServiceUnavailableError(`Call ${callId} is being written by too many writers at once; retry.`, 1, { cause: err });
+                    throw new ServiceUnavailableError(`Call ${callId} is being written by too many writers at once; retry.`, 1, { cause: err, reason: 'contention' });
                 }
                 await pause(attempt++);
                 call = await this.readCall(callId, pending);

@@ -59,10 +59,13 @@ export function storageReason(err: unknown): string {
 
 /** Anything else from storage: an outage for the caller, who should retry. */
 export class StorageUnavailableError extends ServiceUnavailableError {
-    /** `service`: what could not be reached, for the message. */
-    constructor(cause: unknown, service = 'Call history storage') {
+    /**
+     * @param service what could not be reached, for the message
+     * @param reason the same for telemetry, as the catalogue names it
+     */
+    constructor(cause: unknown, service = 'Call history storage', reason: 'storage' | 'call_events_queue' = 'storage') {
         const { statusCode, code } = failure(cause);
         const what = [statusCode, code].filter((part) => part !== undefined).join(' ');
-        super(`${service} is unavailable${what ? ` (${what})` : ''}; nothing was lost, retry later.`, 5, { cause });
+        super(`${service} is unavailable${what ? ` (${what})` : ''}; nothing was lost, retry later.`, 5, { cause, reason });
     }
 }

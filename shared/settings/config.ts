@@ -1,7 +1,7 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
-import { serviceEndpointOf } from './connectionString';
+import { connectionStringParts, serviceEndpointOf } from './connectionString';
 import { ConfigError } from '../errors';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -12,7 +12,7 @@ export type StorageConfig =
     | { kind: 'identity'; setting: string; tableServiceUri: string; credential: StorageCredentialConfig; tableName: string };
 
 /**
- * Who storage reached by identity (tables, queues) signs in as: the app's managed identity in Azure (the
+ * Who storage reached by identity (tables, queues) and Application Insights ingestion sign in as: the app's managed identity in Azure (the
  * user-assigned one named by `<connection>__clientId`, else the system-assigned one), the developer's own
  * login elsewhere. Never the Graph app's client secret, whose app registration has no storage roles.
  */
@@ -74,11 +74,36 @@ interface LifecycleConfig {
     callEvents?: CallEventsConfig;
 }
 
+/** Where Application Insights takes the telemetry, and how the app signs in to send it. */
+interface AzureMonitorConfig {
+    /** `APPLICATIONINSIGHTS_CONNECTION_STRING`: instrumentation key and ingestion endpoint (not a secret that grants access on its own when local auth is off). */
+    connectionString: string;
+    /**
+     * Entra sign-in for ingestion (`APPLICATIONINSIGHTS_AUTHENTICATION_STRING` `Authorization=AAD`), required when the
+     * component has local auth off: the managed identity in Azure (the user-assigned one its `ClientId` names), the
+     * developer's login elsewhere. Absent: the instrumentation key alone (local auth on).
+     */
+    credential?: StorageCredentialConfig;
+}
+
+/** What the app does with its metrics and traces (docs/operations.md); all off by default. */
+export interface TelemetryConfig {
+    /** Export to Application Insights; absent without a connection string. */
+    azureMonitor?: AzureMonitorConfig;
+    /** Local runs only: print a summary of the metrics this often (`npm start -- --telemetry`: every 60 s). */
+    summarySeconds?: number;
+    /** `service.name` of the telemetry (Application Insights' cloud role name): the Function App's name in Azure. */
+    serviceName: string;
+    /** `service.instance.id` (the cloud role instance): the instance in Azure, the process elsewhere. */
+    serviceInstanceId?: string;
+}
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     lifecycle: LifecycleConfig;
+    telemetry: TelemetryConfig;
     dedupeWindowSeconds: number;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
@@ -98,6 +123,7 @@ export const DEFAULTS = {
     retentionSchedule: '0 30 2 * * *',
     retentionDays: 0,
     callEventsQueue: 'call-events',
+    serviceName: 'teams-call-record',
 } as const;
 
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
@@ -118,6 +144,7 @@ export function loadConfig(env: Environment): AppConfig {
         graph: loadGraphConfig(env, runningInAzure),
         callbackAuth: loadCallbackAuthConfig(env),
         lifecycle: loadLifecycleConfig(env),
+        telemetry: loadTelemetryConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         runningInAzure,
     };
@@ -277,6 +304,54 @@ function loadLifecycleConfig(env: Environment): LifecycleConfig {
         },
         ...(callEvents === undefined ? {} : { callEvents }),
     };
+}
+
+/**
+ * Telemetry is off unless Application Insights is named (`APPLICATIONINSIGHTS_CONNECTION_STRING`, the setting the
+ * Functions host reads too) or a local summary is asked for. `TELEMETRY_SUMMARY_SECONDS` prints to the console,
+ * which the Functions host in Azure forwards as logs: there it would duplicate the telemetry, so it is refused.
+ */
+function loadTelemetryConfig(env: Environment): TelemetryConfig {
+    const azure = azureMarker(env);
+    const summary = present(env, 'TELEMETRY_SUMMARY_SECONDS');
+    if (summary !== undefined && azure !== undefined) {
+        throw new ConfigError(
+            'TELEMETRY_SUMMARY_SECONDS',
+            `prints a summary to the console, for local runs only; in Azure (${azure} is set) the console is forwarded as logs and would duplicate the telemetry Application Insights receives. Remove it.`,
+        );
+    }
+    const summarySeconds = summary === undefined ? undefined : integerSetting(env, 'TELEMETRY_SUMMARY_SECONDS', 60, 1, 3600);
+    const connectionString = present(env, 'APPLICATIONINSIGHTS_CONNECTION_STRING');
+    const azureMonitor = connectionString === undefined ? undefined : loadAzureMonitorConfig(env, connectionString);
+    const instance = present(env, 'WEBSITE_INSTANCE_ID');
+    return {
+        ...(azureMonitor === undefined ? {} : { azureMonitor }),
+        ...(summarySeconds === undefined ? {} : { summarySeconds }),
+        serviceName: present(env, 'OTEL_SERVICE_NAME') ?? present(env, 'WEBSITE_SITE_NAME') ?? DEFAULTS.serviceName,
+        ...(instance === undefined ? {} : { serviceInstanceId: instance }),
+    };
+}
+
+function loadAzureMonitorConfig(env: Environment, connectionString: string): AzureMonitorConfig {
+    const parts = connectionStringParts(connectionString);
+    const key = parts.get('instrumentationkey') ?? '';
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key)) {
+        throw new ConfigError(
+            'APPLICATIONINSIGHTS_CONNECTION_STRING',
+            'has no InstrumentationKey (a GUID): copy the connection string from the Application Insights resource (Overview, Connection String).',
+        );
+    }
+    const endpoint = parts.get('ingestionendpoint');
+    if (endpoint !== undefined) httpsUrl('APPLICATIONINSIGHTS_CONNECTION_STRING IngestionEndpoint', endpoint);
+    const authentication = present(env, 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
+    if (authentication === undefined) return { connectionString };
+    const auth = connectionStringParts(authentication);
+    if (auth.get('authorization')?.toUpperCase() !== 'AAD') {
+        throw new ConfigError('APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'must be "Authorization=AAD" or "ClientId=<client id of a user-assigned identity>;Authorization=AAD".');
+    }
+    const clientId = auth.get('clientid')?.trim();
+    const credential: StorageCredentialConfig = azureMarker(env) === undefined ? { kind: 'developer' } : { kind: 'managedIdentity', ...(clientId ? { clientId } : {}) };
+    return { connectionString, credential };
 }
 
 /**

@@ -56,6 +56,14 @@ export function storageCredential(config: StorageCredentialConfig): TokenCredent
     }
 }
 
+/**
+ * The credential that signs the telemetry in to Application Insights, whose ingestion takes Entra tokens only when
+ * local auth is off: the same identities as storage reached by identity, for the same reason (never the Graph secret).
+ */
+export function monitorCredential(config: StorageCredentialConfig): TokenCredential {
+    return storageCredential(config);
+}
+
 /** The user-assigned managed identity named by `clientId`, or the system-assigned one. */
 function managedIdentity(clientId: string | undefined): TokenCredential {
     const { ManagedIdentityCredential } = identity();

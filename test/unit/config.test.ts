@@ -175,4 +175,68 @@ describe('loadConfig', () => {
         assert.equal(loadConfig({ ...base, GRAPH_BASE_URL: 'http://127.0.0.1:8080/v1.0/' }).graph.baseUrl, 'http://127.0.0.1:8080/v1.0');
         assert.equal(loadConfig({ ...base, CALLBACK_AUTH: 'disabled', BOT_APP_ID: '' }).callbackAuth.enabled, false);
     });
+
+    describe('telemetry', () => {
+        const CONNECTION = 'InstrumentationKey=00000000-0000-4000-8000-000000000001;IngestionEndpoint=https://swedencentral-0.in.applicationinsights.azure.com/';
+        const IN_AZURE = { WEBSITE_INSTANCE_ID: 'instance-1', WEBSITE_SITE_NAME: 'func-calls-abc' };
+
+        test('is off without a connection string or a summary, and then names itself after the app', () => {
+            // act
+            const { telemetry } = loadConfig(base);
+            // assess
+            assert.deepEqual(telemetry, { serviceName: 'teams-call-record' });
+        });
+
+        test('in Azure: Application Insights signed in as the user-assigned identity the authentication string names', () => {
+            // act
+            const { telemetry } = loadConfig({
+                ...base,
+                ...IN_AZURE,
+                APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION,
+                APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=mi-client;Authorization=AAD',
+            });
+            // assess
+            assert.deepEqual(telemetry, {
+                azureMonitor: { connectionString: CONNECTION, credential: { kind: 'managedIdentity', clientId: 'mi-client' } },
+                serviceName: 'func-calls-abc',
+                serviceInstanceId: 'instance-1',
+            });
+        });
+
+        test('outside Azure Entra sign-in is the developer login; without an authentication string, the key alone', () => {
+            // act
+            const developer = loadConfig({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD' });
+            const keyOnly = loadConfig({ ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION });
+            // assess
+            assert.deepEqual(developer.telemetry.azureMonitor?.credential, { kind: 'developer' });
+            assert.deepEqual(keyOnly.telemetry.azureMonitor, { connectionString: CONNECTION });
+        });
+
+        test('a local summary every N seconds, refused in Azure (the console comes back as logs there)', () => {
+            // act
+            const local = loadConfig({ ...base, TELEMETRY_SUMMARY_SECONDS: '60' });
+            // assess
+            assert.equal(local.telemetry.summarySeconds, 60);
+            failsOn({ ...base, ...IN_AZURE, TELEMETRY_SUMMARY_SECONDS: '60' }, 'TELEMETRY_SUMMARY_SECONDS', /duplicate/);
+            failsOn({ ...base, TELEMETRY_SUMMARY_SECONDS: '0' }, 'TELEMETRY_SUMMARY_SECONDS');
+        });
+
+        test('a connection string without an instrumentation key, an http endpoint, or an authentication string that is not AAD stop start-up', () => {
+            // assess
+            failsOn(
+                { ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: 'IngestionEndpoint=https://x.in.applicationinsights.azure.com/' },
+                'APPLICATIONINSIGHTS_CONNECTION_STRING',
+                /InstrumentationKey/,
+            );
+            failsOn(
+                { ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: 'InstrumentationKey=00000000-0000-4000-8000-000000000001;IngestionEndpoint=http://ingest.example.com/' },
+                'APPLICATIONINSIGHTS_CONNECTION_STRING IngestionEndpoint',
+                /https/,
+            );
+            failsOn(
+                { ...base, APPLICATIONINSIGHTS_CONNECTION_STRING: CONNECTION, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=Key' },
+                'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+            );
+        });
+    });
 });
