@@ -52,11 +52,15 @@ export function requestUrl(request: IncomingMessage, port: number): URL {
     }
 }
 
-/** A W3C trace context for the invocation, continuing the caller's trace when it sent `traceparent`. */
+/**
+ * A W3C trace context for the invocation, continuing the caller's trace when it sent `traceparent`. A trace the
+ * host starts itself is sampled (`01`), as the Functions host records every invocation it starts a trace for; the
+ * app's spans follow their parent's sampling.
+ */
 export function traceContextOf(request?: IncomingMessage): RpcTraceContext {
     const incoming = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-([\da-f]{2})$/.exec(String(request?.headers.traceparent ?? ''));
     const traceId = incoming?.[1] ?? randomBytes(16).toString('hex');
-    const flags = incoming?.[2] ?? '00';
+    const flags = incoming?.[2] ?? '01';
     return {
         traceParent: `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`,
         traceState: String(request?.headers.tracestate ?? ''),

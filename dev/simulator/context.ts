@@ -14,6 +14,8 @@ export interface SimulatorSettings {
     botAppId: string;
     /** Object id of the app's service principal: `oid`/`sub` of access tokens. */
     servicePrincipalId: string;
+    /** Application permissions granted to the app: the `roles` of its Graph tokens. */
+    graphRoles: readonly string[];
 }
 
 export interface SimulatorKeys {

@@ -30,6 +30,9 @@ export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promis
         case 'GET stats':
             sendJson(ex.res, 200, ctx.state.stats());
             return true;
+        case 'GET telemetry':
+            sendJson(ex.res, 200, { items: ctx.state.telemetry });
+            return true;
         case 'POST settle': {
             const body = await readJsonObject(ex.req);
             try {

@@ -14,6 +14,8 @@ export const SIMULATOR_DEFAULTS = {
     graphAudience: 'https://graph.microsoft.com',
     /** Application permissions a calling bot holds; written into the access token's `roles`. */
     graphRoles: ['Calls.Initiate.All', 'Calls.AccessMedia.All', 'Calls.JoinGroupCall.All'],
+    /** The instrumentation key of the simulated Application Insights component (`InstrumentationKey=` of its connection string). */
+    instrumentationKey: '33333333-3333-4333-8333-333333333333',
     callbackIssuer: 'https://api.botframework.com',
     callbackTokenLifetimeMinutes: 10,
     accessTokenLifetimeSeconds: 3600,

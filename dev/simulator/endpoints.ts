@@ -2,7 +2,7 @@
 
 import { callbackOpenIdConfigurationUrl } from './callbackSigner';
 import type { SimulatorSettings } from './context';
-import { SIMULATOR_PATHS } from './defaults';
+import { SIMULATOR_DEFAULTS, SIMULATOR_PATHS } from './defaults';
 import { authorityUrl, tokenEndpoint } from './entra';
 
 export interface SimulatorEndpoints {
@@ -20,6 +20,8 @@ export interface SimulatorEndpoints {
     callbackOpenIdConfigurationUrl: string;
     callbackJwksUrl: string;
     controlUrl: string;
+    /** `APPLICATIONINSIGHTS_CONNECTION_STRING` for the app: the simulator's ingestion endpoint (Entra tokens only). */
+    applicationInsightsConnectionString: string;
 }
 
 export function simulatorEndpoints(settings: SimulatorSettings): SimulatorEndpoints {
@@ -33,5 +35,6 @@ export function simulatorEndpoints(settings: SimulatorSettings): SimulatorEndpoi
         callbackOpenIdConfigurationUrl: callbackOpenIdConfigurationUrl(settings),
         callbackJwksUrl: `${settings.url}${SIMULATOR_PATHS.callbackKeys}`,
         controlUrl: `${settings.url}${SIMULATOR_PATHS.control}`,
+        applicationInsightsConnectionString: `InstrumentationKey=${SIMULATOR_DEFAULTS.instrumentationKey};IngestionEndpoint=${settings.url}/`,
     };
 }

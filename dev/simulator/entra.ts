@@ -167,7 +167,7 @@ function accessTokenClaims(settings: SimulatorSettings, lifetimeSeconds: number)
         idp: accessTokenIssuer(settings),
         idtyp: 'app',
         oid: settings.servicePrincipalId,
-        roles: [...SIMULATOR_DEFAULTS.graphRoles],
+        roles: [...settings.graphRoles],
         sub: settings.servicePrincipalId,
         tid: settings.tenantId,
         uti: randomUUID().replace(/-/g, ''),

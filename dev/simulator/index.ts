@@ -4,4 +4,4 @@ export { SIMULATOR_DEFAULTS } from './defaults';
 export { simulatorAppSettings } from './appSettings';
 export { startSimulator, type RunningSimulator } from './server';
 export type { CommsNotifications } from './notifications';
-export type { DeliveryRecord, GraphRequestRecord } from './state';
+export type { DeliveryRecord, GraphRequestRecord, TelemetryEnvelope } from './state';

@@ -16,9 +16,10 @@ import { handleEntra } from './entra';
 import { SimulatorInputError } from './errors';
 import { NO_FAULTS, parseFaults, parseScript, type Faults, type ScriptedResponse } from './faults';
 import { handleGraph } from './graphCalls';
+import { handleIngestion } from './ingestion';
 import { sendJson, type Exchange } from './http';
 import { createSigningKey } from './signingKeys';
-import { cloneFaults, SimulatorState, type CallDirection, type SimulatorStats } from './state';
+import { cloneFaults, SimulatorState, type CallDirection, type SimulatorStats, type TelemetryEnvelope } from './state';
 
 export interface SimulatorOptions {
     /** Default 7443; 0 picks a free port. */
@@ -30,6 +31,8 @@ export interface SimulatorOptions {
     clientSecret?: string;
     /** `aud` of callback tokens; defaults to the client id. */
     botAppId?: string;
+    /** Application permissions in the app's Graph tokens (`roles`); default a calling bot's. */
+    graphRoles?: readonly string[];
     /** Faults in force from the start. */
     faults?: Partial<Faults>;
     /** Receives one line per noteworthy event (failed callbacks, simulator defects). */
@@ -58,6 +61,8 @@ export interface RunningSimulator extends SimulatorEndpoints {
     caCertPem: string;
     caCertPath?: string;
     stats(): SimulatorStats;
+    /** What the ingestion endpoint took so far (Application Insights' telemetry items), oldest first. */
+    telemetry(): TelemetryEnvelope[];
     /** Answers for one call id, used in order; the last one repeats. */
     script(callId: string, responses: ScriptedResponse[]): void;
     /** Merges into the faults in force and returns them. */
@@ -106,6 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clientSecret: options.clientSecret ?? SIMULATOR_DEFAULTS.clientSecret,
         botAppId: (options.botAppId ?? options.clientId ?? SIMULATOR_DEFAULTS.botAppId).toLowerCase(),
         servicePrincipalId: randomUUID(),
+        graphRoles: [...(options.graphRoles ?? SIMULATOR_DEFAULTS.graphRoles)],
     };
     const ctx: SimulatorContext = {
         settings,
@@ -128,6 +134,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         caCertPem: tls.caCertPem,
         ...(tls.caCertPath !== undefined ? { caCertPath: tls.caCertPath } : {}),
         stats: () => state.stats(),
+        telemetry: () => structuredClone(state.telemetry),
         script: (callId, responses) => state.setScript(callId, parseScript(responses)),
         setFaults: (faults) => cloneFaults(Object.assign(state.faults, parseFaults({ ...faults }))),
         clearFaults: () => {
@@ -153,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
 type Routes = (ctx: SimulatorContext, ex: Exchange) => boolean | Promise<boolean>;
 
-const ROUTES: readonly Routes[] = [handleControl, handleGraph, handleEntra, handleCallbackSigner];
+const ROUTES: readonly Routes[] = [handleControl, handleGraph, handleEntra, handleCallbackSigner, handleIngestion];
 
 /** Never throws: bad control input is a 400, anything else a logged 500, and the server carries on. */
 async function handleRequest(ctx: SimulatorContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

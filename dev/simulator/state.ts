@@ -66,6 +66,9 @@ export interface SimulatorStats {
     /** Every POST to the token endpoint, granted or refused. */
     tokenRequests: number;
     tokensIssued: number;
+    /** Telemetry items ingestion took, and requests it refused for their token. */
+    telemetryItems: number;
+    ingestionRefusals: number;
     graphRequests: GraphRequestRecord[];
     deliveries: DeliveryRecord[];
     /** The same records grouped by call id. */
@@ -78,11 +81,25 @@ interface Script {
     used: number;
 }
 
+/** One telemetry item as the Azure Monitor exporter sends it (`data.baseType`: MetricData, RemoteDependencyData, MessageData, ...). */
+export interface TelemetryEnvelope {
+    name: string;
+    time: string;
+    iKey?: string;
+    instrumentationKey?: string;
+    tags?: Record<string, string>;
+    data?: { baseType?: string; baseData?: Record<string, unknown> };
+}
+
 export class SimulatorState {
     readonly calls = new Map<string, SimulatedCall>();
     faults: Faults = cloneFaults(NO_FAULTS);
     tokenRequests = 0;
     tokensIssued = 0;
+    /** What the ingestion endpoint took, in order of arrival. */
+    telemetry: TelemetryEnvelope[] = [];
+    /** Ingestion requests refused for their (missing or wrong) token. */
+    ingestionRefusals = 0;
     private readonly scripts = new Map<string, Script>();
     private graphRequests: GraphRequestRecord[] = [];
     private deliveries: DeliveryRecord[] = [];
@@ -93,6 +110,8 @@ export class SimulatorState {
         this.faults = cloneFaults(NO_FAULTS);
         this.tokenRequests = 0;
         this.tokensIssued = 0;
+        this.telemetry = [];
+        this.ingestionRefusals = 0;
         this.graphRequests = [];
         this.deliveries = [];
     }
@@ -136,6 +155,8 @@ export class SimulatorState {
         return structuredClone({
             tokenRequests: this.tokenRequests,
             tokensIssued: this.tokensIssued,
+            telemetryItems: this.telemetry.length,
+            ingestionRefusals: this.ingestionRefusals,
             graphRequests: this.graphRequests,
             deliveries: this.deliveries,
             calls,
