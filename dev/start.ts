@@ -101,6 +101,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
         `  Timers         the host runs them on their schedules; run one now: POST ${ready.adminUrl}/functions/<name>`,
         ...reconcilerNote(ready.overrides),
+        ...telemetryNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
         `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools)`,
         `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events`,
@@ -136,6 +137,13 @@ function reconcilerNote(overrides: readonly SettingOverride[]): string[] {
         `                 reconcileCalls checks every active call, however recent: RECONCILE_AFTER_MINUTES=${set.value} for this run`,
         `                 (the simulator's calls are young; RECONCILE_AFTER_MINUTES=45 npm start keeps Graph's 45 minutes)`,
     ];
+}
+
+/** Where the metrics show, when npm start -- --telemetry asked for them. */
+function telemetryNote(overrides: readonly SettingOverride[]): string[] {
+    const set = overrides.find((override) => override.name === 'TELEMETRY_SUMMARY_SECONDS');
+    if (set === undefined) return [];
+    return [`  Telemetry      the app's metrics, summed up every ${set.value} s in its output ([functions] Telemetry, last ...)`];
 }
 
 main(process.argv.slice(2)).then(

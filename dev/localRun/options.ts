@@ -33,6 +33,8 @@ export interface LocalRunOptions {
     settingsFile: string;
     /** Run the functions with Azure Functions Core Tools (`func start`) instead of the local host. */
     useCoreTools: boolean;
+    /** The app prints a summary of its metrics every minute (TELEMETRY_SUMMARY_SECONDS=60). */
+    telemetry: boolean;
     help: boolean;
 }
 
@@ -54,7 +56,8 @@ export const START_USAGE = `Usage: npm start [-- options]     (npm run start:fun
   --tls-dir DIR        the simulator's CA and certificate (default ${LOCAL_RUN_DEFAULTS.tlsDir})
   --settings FILE      the app's settings, created from ${LOCAL_RUN_DEFAULTS.sampleSettingsFile} if missing
                        (default ${LOCAL_RUN_DEFAULTS.settingsFile})
-  --func               run the functions with Azure Functions Core Tools (func start)`;
+  --func               run the functions with Azure Functions Core Tools (func start)
+  --telemetry          the app prints a summary of its metrics every minute (TELEMETRY_SUMMARY_SECONDS=60)`;
 
 /**
  * Reads `npm start`'s arguments; relative paths are taken from the repository root, where npm runs scripts.
@@ -77,6 +80,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
                 'tls-dir': { type: 'string' },
                 settings: { type: 'string' },
                 func: { type: 'boolean' },
+                telemetry: { type: 'boolean' },
                 help: { type: 'boolean', short: 'h' },
             },
         }));
@@ -95,6 +99,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
         tlsDir: folder(values['tls-dir'], LOCAL_RUN_DEFAULTS.tlsDir),
         settingsFile: folder(values.settings, LOCAL_RUN_DEFAULTS.settingsFile),
         useCoreTools: values.func === true,
+        telemetry: values.telemetry === true,
         help: values.help === true,
     };
     const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort];

@@ -9,7 +9,7 @@ import { followSimulatorActivity } from './activity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './options';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './processes';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from '../../cli/localRunFile';
-import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './settings';
+import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, telemetryOverrides, type SettingOverride } from './settings';
 import { portInUse, waitForPort } from '../ports';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -124,7 +124,11 @@ export class LocalRun {
         this.#checkNotStopping();
 
         const current = { ...readSettingValues(settingsFile), ...process.env };
-        const overrides = [...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }), ...lifecycleOverrides(current, process.env)];
+        const overrides = [
+            ...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }),
+            ...lifecycleOverrides(current, process.env),
+            ...telemetryOverrides(current, process.env, this.#options.telemetry),
+        ];
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
         const env = {
             ...process.env,

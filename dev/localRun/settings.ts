@@ -98,6 +98,26 @@ export function lifecycleOverrides(current: Readonly<Record<string, string | und
     return [{ name, value: LOCAL_RECONCILE_AFTER_MINUTES, previous: current[name] }];
 }
 
+/** How often `npm start -- --telemetry` has the app print its metrics. */
+const LOCAL_TELEMETRY_SUMMARY_SECONDS = '60';
+
+/**
+ * What `npm start -- --telemetry` sets: a summary of the app's metrics every minute, in the functions' output.
+ * A value the process environment gives is the developer's choice, and stays.
+ *
+ * @example
+ * telemetryOverrides({}, {}, true) // [{ name: 'TELEMETRY_SUMMARY_SECONDS', value: '60', previous: undefined }]
+ */
+export function telemetryOverrides(
+    current: Readonly<Record<string, string | undefined>>,
+    environment: Readonly<Record<string, string | undefined>>,
+    wanted: boolean,
+): SettingOverride[] {
+    const name = 'TELEMETRY_SUMMARY_SECONDS';
+    if (!wanted || environment[name] !== undefined || current[name]?.trim() === LOCAL_TELEMETRY_SUMMARY_SECONDS) return [];
+    return [{ name, value: LOCAL_TELEMETRY_SUMMARY_SECONDS, previous: current[name] }];
+}
+
 /** Ids compare without regard to case (the simulator lower-cases them); everything else exactly. */
 function sameSetting(name: string, current: string | undefined, wanted: string): boolean {
     if (current === undefined) return false;
