@@ -82,6 +82,19 @@ param retentionSchedule string = '0 30 2 * * *'
 @minValue(0)
 param retentionDays int = 90
 
+@description('Who is emailed when an alert rule fires (docs/operations.md); empty: no action group, the alerts only show in the portal.')
+param alertEmail string = ''
+
+@description('Alert when more than this percentage of callbacks are answered 5xx over 15 minutes.')
+@minValue(1)
+@maxValue(100)
+param alertCallback5xxPercent int = 5
+
+@description('Alert when the reconciler closes more than this percentage of the calls it checks in an hour (at least 5 checked): notifications are not arriving.')
+@minValue(1)
+@maxValue(100)
+param alertReconcilerClosedPercent int = 20
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -116,6 +129,9 @@ module resources 'resources.bicep' = {
     reconcileMaxCalls: reconcileMaxCalls
     retentionSchedule: retentionSchedule
     retentionDays: retentionDays
+    alertEmail: alertEmail
+    alertCallback5xxPercent: alertCallback5xxPercent
+    alertReconcilerClosedPercent: alertReconcilerClosedPercent
   }
 }
 
@@ -134,5 +150,7 @@ output TABLE_SERVICE_URI string = resources.outputs.tableServiceUri
 output MANAGED_IDENTITY_CLIENT_ID string = resources.outputs.identityClientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityPrincipalId
 output APPLICATION_INSIGHTS_NAME string = resources.outputs.applicationInsightsName
+@description('The workbook with the signals the alert rules watch (Application Insights, Workbooks, or this id).')
+output MONITORING_WORKBOOK_ID string = resources.outputs.workbookId
 output KEY_VAULT_NAME string = resources.outputs.keyVaultName
 output BOT_NAME string = resources.outputs.botName

@@ -28,6 +28,9 @@ param reconcileAfterMinutes int
 param reconcileMaxCalls int
 param retentionSchedule string
 param retentionDays int
+param alertEmail string
+param alertCallback5xxPercent int
+param alertReconcilerClosedPercent int
 
 var useClientSecret = graphCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
@@ -73,6 +76,20 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
     WorkspaceResourceId: logAnalytics.id
     // Telemetry only with an Entra token (the identity's Monitoring Metrics Publisher role), never with the key.
     DisableLocalAuth: true
+  }
+}
+
+// Alert rules, an action group when someone is to be emailed, and the workbook (monitoring.bicep).
+module monitoring 'monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    workspaceId: logAnalytics.id
+    alertEmail: alertEmail
+    callback5xxPercent: alertCallback5xxPercent
+    reconcilerClosedPercent: alertReconcilerClosedPercent
   }
 }
 
@@ -383,5 +400,6 @@ output tableServiceUri string = storage.properties.primaryEndpoints.table
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
 output applicationInsightsName string = applicationInsights.name
+output workbookId string = monitoring.outputs.workbookId
 output keyVaultName string = useClientSecret ? keyVault.name : ''
 output botName string = createBot ? bot.name : ''

@@ -13,7 +13,9 @@ import { unzipSync } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import { createPackage, PACKAGE_FILE } from '../../dev/package';
 import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/settings/config';
+import { METRICS, type MetricDefinition } from '../../shared/telemetry/catalogue';
 import { ArmDeploymentFailure } from './armExpression';
+import { metricsNamedIn, problemsOf } from './kqlSignals';
 import type { LoadedFunction } from './loadFunctionApp';
 import {
     compileTemplate,
@@ -52,6 +54,8 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         maximumInstanceCount: 40,
         retentionDays: 30,
         callEventsQueue: '',
+        alertEmail: 'on-call@example.com',
+        alertReconcilerClosedPercent: 35,
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
@@ -101,6 +105,8 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     CALLBACK_OPENID_CONFIGURATION: "the Skype/Graph signing keys' real address",
     CALLBACK_ISSUERS: 'Graph and the Bot Framework',
     DEDUPE_WINDOW_SECONDS: '600 s',
+    TELEMETRY_SUMMARY_SECONDS: 'a local summary on the console: refused in Azure, where the console comes back as duplicate logs',
+    OTEL_SERVICE_NAME: "the Function App's name (WEBSITE_SITE_NAME) as the telemetry's cloud role",
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
 const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
@@ -423,6 +429,10 @@ describe('the app settings, held against the app', () => {
             });
             assert.equal(config.callbackAuth.enabled, true);
             assert.equal(config.graph.baseUrl, DEFAULTS.graphBaseUrl);
+            // Telemetry to the deployment's Application Insights, signed in as the identity (local auth is off there).
+            assert.equal(config.telemetry.azureMonitor?.connectionString, d.appSettings().APPLICATIONINSIGHTS_CONNECTION_STRING);
+            assert.deepEqual(config.telemetry.azureMonitor?.credential, { kind: 'managedIdentity', clientId: identity.clientId });
+            assert.equal(config.telemetry.summarySeconds, undefined);
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
@@ -517,6 +527,100 @@ describe('outputs and the bot', () => {
             assert.equal(vault.properties?.enableRbacAuthorization, true);
             assert.equal(d.appSettings().AZURE_CLIENT_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
             assert.equal(d.resolvedAppSettings().AZURE_CLIENT_SECRET, BOT_SECRET);
+        }
+    });
+});
+
+/** What the alert rules and the workbook query, by where the query is. */
+function monitoringQueries(d: Deployment): Array<{ where: string; query: string }> {
+    const rules = d.all('Microsoft.Insights/scheduledQueryRules').map((rule) => {
+        const criteria = (rule.properties as { criteria: { allOf: Array<{ query: string }> } }).criteria.allOf;
+        assert.equal(criteria.length, 1, rule.name);
+        return { where: `alert ${rule.name}`, query: criteria[0]?.query ?? '' };
+    });
+    const workbook = JSON.parse(String(d.one('Microsoft.Insights/workbooks').properties?.serializedData)) as {
+        items: Array<{ type: number; name: string; content: { query?: string } }>;
+    };
+    const charts = workbook.items.filter((item) => item.type === 3).map((item) => ({ where: `workbook ${item.name}`, query: item.content.query ?? '' }));
+    return [...rules, ...charts];
+}
+
+describe('monitoring: alert rules, the action group and the workbook', () => {
+    const catalogue: readonly MetricDefinition[] = Object.values(METRICS);
+
+    test('every alert and workbook query reads only metrics, attributes and values the telemetry catalogue lists', () => {
+        for (const d of deployments.values()) {
+            const queries = monitoringQueries(d);
+            assert.ok(queries.length >= 10, `${d.scenario}: ${queries.length} queries`);
+            for (const { where, query } of queries) assert.deepEqual(problemsOf(query, catalogue), [], `${d.scenario}: ${where}`);
+        }
+    });
+
+    test('the check fails a query that names a metric, an attribute or a value the app never writes', () => {
+        const base = 'AppMetrics | where Name == "callrecord.callback.requests"';
+        assert.deepEqual(problemsOf(`${base} and tostring(Properties.status) == "401"`, catalogue), []);
+        assert.deepEqual(problemsOf('AppMetrics | where Name == "callrecord.callback.rejected"', catalogue), ['metric callrecord.callback.rejected is not in the catalogue']);
+        assert.equal(problemsOf(`${base} | summarize by tostring(Properties.callId)`, catalogue).length, 1, 'an attribute the metric does not have');
+        assert.equal(problemsOf(`${base} and tostring(Properties.status) in ("401", "418")`, catalogue).length, 1, 'a value the attribute never takes');
+        assert.equal(problemsOf(`${base} and tostring(Properties.status) startswith "3"`, catalogue).length, 1);
+        assert.equal(problemsOf('AppRequests | where Success == false', catalogue).length, 1, "a query on none of the app's metrics");
+    });
+
+    test('the workbook charts every metric of the catalogue over time', () => {
+        const charted = new Set(
+            monitoringQueries(deployment('secret'))
+                .filter(({ where }) => where.startsWith('workbook'))
+                .flatMap(({ query }) => metricsNamedIn(query)),
+        );
+        assert.deepEqual(
+            catalogue.map((metric) => metric.name).filter((name) => !charted.has(name)),
+            [],
+        );
+    });
+
+    for (const scenario of Object.keys(SCENARIOS)) {
+        test(`${scenario}: the log alerts deploy on a new, empty workspace and fire on the app's own signals`, () => {
+            const d = deployment(scenario);
+            const workspace = d.one('Microsoft.OperationalInsights/workspaces');
+            const rules = d.all('Microsoft.Insights/scheduledQueryRules');
+            assert.deepEqual(rules.map((rule) => rule.name.replace(/-[a-z0-9]+$/, '')).sort(), [
+                'alert-calls-callback-401',
+                'alert-calls-callback-5xx',
+                'alert-calls-function-failures',
+                'alert-calls-graph-refused',
+                'alert-calls-reconciler-closing',
+            ]);
+            for (const rule of rules) {
+                const properties = rule.properties as Record<string, unknown> & { criteria: { allOf: Array<{ query: string; threshold: number }> } };
+                assert.deepEqual(properties.scopes, [workspace.id], rule.name);
+                // AppMetrics does not exist until the first metric lands: nothing to validate, and the union keeps the columns.
+                assert.equal(properties.skipQueryValidation, true, rule.name);
+                assert.match(
+                    properties.criteria.allOf[0]?.query ?? '',
+                    /^union isfuzzy=true \(datatable\(TimeGenerated: datetime, Name: string, Sum: real, ItemCount: int, Max: real, Properties: dynamic\)\[\]\), AppMetrics\n/,
+                );
+                assert.equal(properties.enabled, true);
+            }
+            const closing = rules.find((rule) => rule.name.startsWith('alert-calls-reconciler-closing'));
+            assert.ok(closing);
+            const threshold = (closing.properties as { criteria: { allOf: Array<{ threshold: number }> } }).criteria.allOf[0]?.threshold;
+            assert.equal(threshold, SCENARIOS[scenario]?.alertReconcilerClosedPercent ?? 20);
+        });
+    }
+
+    test('an action group emails the address given, and only when one is given; every rule notifies it', () => {
+        assert.deepEqual(deployment('secret').all('Microsoft.Insights/actionGroups'), []);
+        for (const rule of deployment('secret').all('Microsoft.Insights/scheduledQueryRules')) {
+            assert.deepEqual((rule.properties as { actions: { actionGroups: unknown[] } }).actions.actionGroups, [], rule.name);
+        }
+        const d = deployment('secretWithBot');
+        const group = d.one('Microsoft.Insights/actionGroups');
+        assert.deepEqual(
+            (group.properties as { emailReceivers: Array<{ emailAddress: string }> }).emailReceivers.map((receiver) => receiver.emailAddress),
+            ['on-call@example.com'],
+        );
+        for (const rule of d.all('Microsoft.Insights/scheduledQueryRules')) {
+            assert.deepEqual((rule.properties as { actions: { actionGroups: unknown[] } }).actions.actionGroups, [group.id], rule.name);
         }
     });
 });
