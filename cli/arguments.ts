@@ -21,7 +21,9 @@ export type CallsCommand =
     | { name: 'unrouted'; json: boolean }
     | { name: 'reindex'; restart: boolean }
     | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean }
-    | { name: 'events'; follow: boolean; consume: boolean; json: boolean };
+    | { name: 'events'; follow: boolean; consume: boolean; json: boolean }
+    /** `app`: the deployed app's base URL, to ask it to run the checks itself. */
+    | { name: 'doctor'; json: boolean; app?: string };
 
 export const HELP = `Usage: calls <command> [options]
 
@@ -59,13 +61,22 @@ Commands:
       --follow              keep reading as calls end, until Ctrl-C
       --consume             take each event off the queue once it is printed: be the queue's consumer
                             (--json then prints each message before it is deleted)
+  doctor              is everything wired right? One line per check, with what to do about a failure:
+                      the settings the app loads, its table and queue with the credential it uses, the
+                      callback's signing keys, a Graph token and the permissions it carries, BOT_APP_ID
+                      against the app Graph knows, telemetry. Never prints a secret. Exit code 0 only
+                      when no check failed
+      --app URL             ask the deployed app (its base URL, https://<app>/api) to run the checks with
+                            its own settings and managed identity; the function key is read from
+                            CALLS_FUNCTION_KEY
 
 Options:
   --json              print JSON (the HTTP API's shapes) instead of text; events: one decoded CloudEvent
                       per line
   -h, --help          show this help
 
-Exit codes: 0 done, 1 the query failed (unknown call, storage unreachable), 2 bad arguments or settings.
+Exit codes: 0 done, 1 the query failed (unknown call, storage unreachable) or a doctor check failed,
+2 bad arguments or settings.
 `;
 
 const VALUE_OPTIONS = {
@@ -75,6 +86,7 @@ const VALUE_OPTIONS = {
     top: 'top',
     'continuation-token': 'continuationToken',
     'older-than': 'olderThan',
+    app: 'app',
 } as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 /** Options without a value; `json` is taken by every command that prints data. */
@@ -166,6 +178,14 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             expect(0, 'no arguments, only options');
             onlyOptions('follow', 'consume');
             return { name, follow: flags.has('follow'), consume: flags.has('consume'), json };
+        case 'doctor': {
+            expect(0, 'no arguments, only options');
+            onlyOptions('app');
+            const app = values.get('app');
+            if (app !== undefined && !/^https?:\/\/[^/]/.test(app))
+                throw usage(`--app takes the app's base URL (https://<app>.azurewebsites.net/api), not ${JSON.stringify(app)}.`);
+            return { name, json, ...(app === undefined ? {} : { app }) };
+        }
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);
     }

@@ -16,6 +16,7 @@ import { reindexCalls, type ReindexProgress } from '../shared/lifecycle/reindexC
 import { createTableClient } from '../shared/settings/tableClient';
 import { HELP, parseArguments, type CallsCommand } from './arguments';
 import { showCallEvents } from './callEventsCommand';
+import { runDoctor } from './doctorCommand';
 import { causeOf, CliError, EXIT, type ExitCode } from './cliError';
 import { describeStorage, fromLocalRun, loadCliConfig } from './settings';
 import { formatCallList, formatSummary, formatTimeline } from './timeline';
@@ -31,6 +32,7 @@ async function main(args: readonly string[]): Promise<ExitCode> {
         await showCallEvents(command);
         return EXIT.ok;
     }
+    if (command.name === 'doctor') return runDoctor(command);
     const storage = storageSettings();
     try {
         process.stdout.write(await run(command, createTableClient(storage)));
@@ -43,7 +45,7 @@ async function main(args: readonly string[]): Promise<ExitCode> {
     }
 }
 
-async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, table: TableClient): Promise<string> {
+async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' | 'doctor' }>, table: TableClient): Promise<string> {
     switch (command.name) {
         case 'show': {
             const summary = await getCall(table, command.callId);

@@ -191,6 +191,20 @@ function paths(): Record<string, Record<string, unknown>> {
                 },
             },
         },
+        '/doctor': {
+            get: {
+                operationId: 'doctor',
+                summary: "Check the deployment from inside: the app's settings, storage, signing keys, Graph token and permissions, telemetry",
+                description:
+                    "calls doctor's checks, run by the app with its own settings and identity (the managed identity in Azure); `calls doctor --app <url>` prints them. " +
+                    'Each check is ok, fail (with what to do) or skip (with why). 200 whatever they find; ok is false when one failed. Nothing secret is in the answer.',
+                responses: {
+                    200: { description: 'The checks and their verdicts, in the order they ran.', content: json(ref('DoctorReport')) },
+                    401: response('FunctionKeyRefused'),
+                    500: response('InternalError'),
+                },
+            },
+        },
         '/openapi.json': {
             get: {
                 operationId: 'openapi',
@@ -293,6 +307,29 @@ function schemas(): Record<string, unknown> {
                 accepted: { type: 'integer', minimum: 0, description: 'Notifications stored as new history events.' },
                 duplicates: { type: 'integer', minimum: 0, description: 'Redeliveries recognised and not stored again.' },
                 rejected: { type: 'integer', minimum: 0, description: 'Notifications no call could be found for, kept in the _unrouted partition.' },
+            },
+        },
+        DoctorReport: {
+            type: 'object',
+            required: ['ok', 'checks'],
+            additionalProperties: false,
+            properties: {
+                ok: { type: 'boolean', description: 'No check failed.' },
+                checks: {
+                    type: 'array',
+                    items: {
+                        type: 'object',
+                        required: ['id', 'title', 'status', 'detail'],
+                        additionalProperties: false,
+                        properties: {
+                            id: { type: 'string', examples: ['settings', 'table', 'graph-permissions'] },
+                            title: text,
+                            status: { enum: ['ok', 'fail', 'skip'] },
+                            detail: text,
+                            action: { type: 'string', description: 'What to do about a failure.' },
+                        },
+                    },
+                },
             },
         },
         NotificationCollection: {

@@ -152,6 +152,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         driven.commands.add(args[0] ?? '');
         const env = {
             PATH: process.env.PATH ?? '',
+            // `calls doctor` asks Graph and the signing keys too: the simulator, as the hosts do.
+            ...simulatorAppSettings(sim),
             CallHistoryStorage: proxiedTableConnectionString(testConnectionString(), proxy),
             CALL_HISTORY_TABLE: tableName,
             // `calls events` reads the hosts' queue; it has no business with the table at all.
@@ -418,6 +420,24 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             'calls events sends the table nothing',
         );
         assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge');
+    });
+
+    test('GET /api/doctor and calls doctor reach the table with one point read, never a scan', async () => {
+        // act
+        const inTheApp = await step('GET /api/doctor', () => appJson<{ ok: boolean; checks: Array<{ id: string; status: string }> }>('GET', '/doctor'));
+        const fromHere = JSON.parse(await cliOk(['doctor', '--json'])) as { ok: boolean; checks: Array<{ id: string; status: string }> };
+
+        // assess
+        for (const report of [inTheApp, fromHere]) {
+            assert.equal(report.checks.find((check) => check.id === 'table')?.status, 'ok');
+            assert.equal(report.ok, true, JSON.stringify(report));
+        }
+        for (const name of ['GET /api/doctor', 'calls doctor --json']) {
+            const requests = steps.filter((s) => s.name === name).flatMap((s) => s.requests);
+            assert.ok(requests.length >= 1, `${name} was seen at the table`);
+            assert.deepEqual(tableQueries(requests), [], `${name} sends point reads only`);
+        }
+        assertNoScans('GET /api/doctor', 'calls doctor');
     });
 
     test(`calls reindex reads every summary once, with exactly ${REINDEX_FILTER}, and is the one command that scans`, async () => {

@@ -1,0 +1,77 @@
+// `calls doctor`: is everything wired right? Runs the doctor's checks with the settings the command line reads
+// (local.settings.json, the npm start running here, the environment), or, with --app, asks the deployed app to
+// run them itself (GET /api/doctor: its settings, its managed identity). One line per check, what to do under a
+// failure; --json for scripts. Exit code 0 only when no check failed. Never prints a secret: the checks say
+// where and as whom, never a key, a connection string or a token.
+
+import path from 'node:path';
+import { DOCTOR_CHECKS } from '../shared/doctor/doctorChecks';
+import { runChecks, type CheckResult, type DoctorReport } from '../shared/doctor/doctorCheck';
+import type { CallsCommand } from './arguments';
+import { CliError, EXIT, type ExitCode } from './cliError';
+import { LOCAL_SETTINGS_FILE, settingsEnvironment } from './settings';
+
+type DoctorCommand = Extract<CallsCommand, { name: 'doctor' }>;
+
+/** The function key `calls doctor --app` sends, from the environment (a command line is visible to every user of the machine). */
+const FUNCTION_KEY_VARIABLE = 'CALLS_FUNCTION_KEY';
+const APP_TIMEOUT_MS = 120_000;
+
+export async function runDoctor(command: DoctorCommand): Promise<ExitCode> {
+    const { report, where } = command.app === undefined ? await locally() : await inTheApp(command.app);
+    process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, where));
+    return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+async function locally(): Promise<{ report: DoctorReport; where: string }> {
+    const settingsFile = path.join(process.cwd(), LOCAL_SETTINGS_FILE);
+    const settings = settingsEnvironment(settingsFile, process.env);
+    const sources = [
+        `${LOCAL_SETTINGS_FILE} in ${process.cwd()}`,
+        ...(settings.localRun === undefined ? [] : [`the npm start running here (pid ${settings.localRun.pid})`]),
+        'the environment',
+    ];
+    return { report: await runChecks(DOCTOR_CHECKS, { env: settings.environment }), where: `with the settings of ${sources.join(', ')}` };
+}
+
+async function inTheApp(appUrl: string): Promise<{ report: DoctorReport; where: string }> {
+    const url = `${appUrl.replace(/\/+$/, '')}/doctor`;
+    const key = process.env[FUNCTION_KEY_VARIABLE];
+    let response: Response;
+    try {
+        response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {}, signal: AbortSignal.timeout(APP_TIMEOUT_MS) });
+    } catch (err) {
+        throw new CliError(
+            EXIT.failed,
+            `GET ${url} got no answer: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}. Is the URL the app's base URL, ending in /api?`,
+        );
+    }
+    if (response.status === 401 || response.status === 403) {
+        throw new CliError(EXIT.failed, `GET ${url} answered ${response.status}: it needs a function key. Put one in ${FUNCTION_KEY_VARIABLE} (az functionapp keys list).`);
+    }
+    const body = (await response.json().catch(() => undefined)) as DoctorReport | undefined;
+    if (response.status !== 200 || body === undefined || !Array.isArray(body.checks)) {
+        throw new CliError(EXIT.failed, `GET ${url} answered ${response.status} without the doctor's report: is the app deployed from this version?`);
+    }
+    return { report: body, where: `inside the app at ${appUrl}, with its settings and identity` };
+}
+
+const MARK: Record<CheckResult['status'], string> = { ok: 'ok  ', fail: 'FAIL', skip: 'skip' };
+
+/** One line per check, the action under a failure, and the verdict last. */
+function formatReport(report: DoctorReport, where: string): string {
+    const width = Math.max(...report.checks.map((check) => check.id.length));
+    const lines = [`calls doctor: ${report.checks.length} checks, ${where}.`];
+    for (const check of report.checks) {
+        lines.push(`  ${MARK[check.status]}  ${check.id.padEnd(width)}  ${check.detail}`);
+        if (check.status === 'fail' && check.action !== undefined) lines.push(`  ${' '.repeat(4)}  ${' '.repeat(width)}  What to do: ${check.action}`);
+    }
+    const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
+    const skipped = report.checks.filter((check) => check.status === 'skip').length;
+    lines.push(
+        failed.length === 0
+            ? `All is well: ${report.checks.length - skipped} checks passed${skipped === 0 ? '' : `, ${skipped} did not apply`}.`
+            : `${failed.length} of ${report.checks.length} checks failed: ${failed.join(', ')}.`,
+    );
+    return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,174 @@
+// `calls doctor`, compiled and run as a child process: against a healthy local run (Azurite, the simulator as Entra
+// and Graph and as the callback's signing keys) every check passes or does not apply and the exit code is 0, the
+// same when the app runs the checks itself (GET /api/doctor, `--app`); then one broken thing at a time, each
+// failing its own check and no other, with what to do: a wrong BOT_APP_ID, storage that cannot be reached, the
+// signing keys down, a Graph app without a calling permission. No run prints a secret.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freePort } from '../../dev/ports';
+import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../../dev/simulator';
+import type { DoctorReport } from '../../shared/doctor/doctorCheck';
+import { startCallbackIssuer, type CallbackIssuer } from '../support/callbackIssuer';
+import { startHostProcess, type HostProcess } from '../support/hostProcess';
+import { testConnectionString, uniqueTableName } from '../support/storage';
+import { testTls } from '../support/tls';
+
+const CLI = path.resolve(__dirname, '../../cli/calls.js');
+/** Distinctive, so a search of the output for it cannot miss it. */
+const CLIENT_SECRET = 'doctor-test-secret-Zq7Vw2';
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+describe('calls doctor', () => {
+    let sim: RunningSimulator;
+    let withoutRoles: RunningSimulator;
+    let issuer: CallbackIssuer;
+    let host: HostProcess;
+    let emptyDir: string;
+    const tableName = uniqueTableName('doctor');
+    const queueName = `doctor-${randomUUID().slice(0, 8)}`;
+
+    const settings = (simulator: RunningSimulator): Record<string, string> => ({
+        ...simulatorAppSettings(simulator),
+        CallHistoryStorage: testConnectionString(),
+        AzureWebJobsStorage: testConnectionString(),
+        CALL_HISTORY_TABLE: tableName,
+        CALL_EVENTS_QUEUE: queueName,
+    });
+
+    const doctor = (args: string[], env: Record<string, string>): Promise<Run> =>
+        new Promise((resolve) => {
+            // A folder without local.settings.json: the settings are the environment's alone.
+            execFile(process.execPath, [CLI, 'doctor', ...args], { cwd: emptyDir, env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+                resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
+            });
+        });
+
+    /** The statuses by check id, from --json. */
+    const statuses = (run: Run): Record<string, string> => Object.fromEntries((JSON.parse(run.stdout) as DoctorReport).checks.map((check) => [check.id, check.status]));
+
+    const secretsOf = (env: Record<string, string>) => [CLIENT_SECRET, ...[...env.CallHistoryStorage!.matchAll(/AccountKey=([^;]+)/g)].map((match) => match[1] as string)];
+
+    before(async () => {
+        emptyDir = mkdtempSync(path.join(os.tmpdir(), 'calls-doctor-'));
+        [sim, withoutRoles, issuer] = await Promise.all([
+            startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET }),
+            startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET, graphRoles: [] }),
+            startCallbackIssuer(),
+        ]);
+        host = await startHostProcess({ env: settings(sim) });
+    });
+    after(async () => {
+        await host?.stop();
+        await Promise.all([sim?.stop(), withoutRoles?.stop(), issuer?.stop()]);
+        if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
+    });
+
+    test('a healthy local run: every check passes or does not apply, exit code 0, one line each, no secret', async () => {
+        // act
+        const text = await doctor([], settings(sim));
+        const json = await doctor(['--json'], settings(sim));
+        // assess
+        assert.equal(text.code, 0, text.stdout + text.stderr);
+        assert.equal(json.code, 0);
+        assert.deepEqual(statuses(json), {
+            settings: 'ok',
+            'callback-auth': 'ok',
+            table: 'ok',
+            queue: 'ok',
+            'signing-keys': 'ok',
+            'graph-token': 'ok',
+            'graph-permissions': 'ok',
+            'bot-app-id': 'ok',
+            telemetry: 'skip',
+        });
+        assert.match(text.stdout, /^ {2}ok {4}graph-permissions {2}The token carries roles Calls\.Initiate\.All/m);
+        assert.match(text.stdout, /^All is well: 8 checks passed, 1 did not apply\.$/m);
+        for (const secret of secretsOf(settings(sim))) {
+            assert.equal(text.stdout.includes(secret) || json.stdout.includes(secret) || text.stderr.includes(secret), false, 'a secret was printed');
+        }
+    });
+
+    test('--app: the app runs the same checks itself, with its own settings, and answers them', async () => {
+        // act
+        const run = await doctor(['--app', host.baseUrl, '--json'], {});
+        const text = await doctor(['--app', host.baseUrl], {});
+        // assess
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        assert.equal(statuses(run)['bot-app-id'], 'ok');
+        assert.equal(statuses(run).table, 'ok');
+        assert.match(text.stdout, new RegExp(`^calls doctor: 9 checks, inside the app at ${host.baseUrl.replace(/[.]/g, '\\.')}, with its settings and identity\\.$`, 'm'));
+        assert.equal(run.stdout.includes(CLIENT_SECRET), false);
+    });
+
+    const broken: Array<{ name: string; check: string; env: () => Promise<Record<string, string>> | Record<string, string>; says: RegExp }> = [
+        {
+            name: 'a wrong BOT_APP_ID (the audience callbacks are checked for)',
+            check: 'bot-app-id',
+            env: () => ({ ...settings(sim), BOT_APP_ID: '99999999-9999-4999-8999-999999999999' }),
+            says: /every callback would be refused \(401, reason audience\)[\s\S]*What to do: Set BOT_APP_ID to 22222222-2222-4222-8222-222222222222/,
+        },
+        {
+            name: 'storage that cannot be reached',
+            check: 'table',
+            env: async () => ({
+                ...settings(sim),
+                CallHistoryStorage: testConnectionString().replace(/TableEndpoint=[^;]+/, `TableEndpoint=http://127.0.0.1:${await freePort()}/devstoreaccount1`),
+            }),
+            says: /table \S+ at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1 cannot be reached[\s\S]*What to do: Check the endpoint/,
+        },
+        {
+            name: "the callback's signing keys down",
+            check: 'signing-keys',
+            env: () => {
+                issuer.setJwksAnswer({ status: 503 });
+                return { ...settings(sim), CALLBACK_OPENID_CONFIGURATION: issuer.openIdConfigurationUrl };
+            },
+            says: /the signing keys \(JWKS\) at \S+ answered HTTP 503[\s\S]*What to do: Until they load, every callback is answered 503/,
+        },
+        {
+            name: 'a Graph app without a calling permission',
+            check: 'graph-permissions',
+            env: () => settings(withoutRoles),
+            says: /The token carries no application permissions: nothing for hang-ups and the reconciler[\s\S]*What to do: Add the Microsoft Graph application permission Calls\.Initiate\.All/,
+        },
+    ];
+
+    for (const { name, check, env, says } of broken) {
+        test(`${name}: the ${check} check fails, with what to do, and no other; exit code 1`, async () => {
+            // prepare
+            const given = await env();
+            // act
+            const text = await doctor([], given);
+            const json = await doctor(['--json'], given);
+            // assess
+            assert.equal(text.code, 1, text.stdout + text.stderr);
+            assert.equal(json.code, 1);
+            const failed = Object.entries(statuses(json))
+                .filter(([, status]) => status === 'fail')
+                .map(([id]) => id);
+            assert.deepEqual(failed, [check]);
+            assert.match(text.stdout, says);
+            assert.match(text.stdout, new RegExp(`^1 of 9 checks failed: ${check}\\.$`, 'm'));
+            for (const secret of secretsOf(given)) assert.equal(text.stdout.includes(secret) || json.stdout.includes(secret), false, 'a secret was printed');
+        });
+    }
+
+    test('--app with something that is not a URL is a usage error', async () => {
+        // act
+        const run = await doctor(['--app', 'func-calls'], settings(sim));
+        // assess
+        assert.equal(run.code, 2);
+        assert.match(run.stderr, /--app takes the app's base URL/);
+    });
+});
