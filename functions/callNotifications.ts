@@ -23,7 +23,7 @@ export async function receiveCallNotifications(request: HttpRequest, context: In
     }
     const { answer, result } = await answerCallback(
         { header: (name) => request.headers.get(name), body: request.body },
-        { store: callStore(), verifier: callbackVerifier(), log: context, invocationId: context.invocationId },
+        { store: callStore(), verifier: callbackVerifier(), log: context, invocationId: context.invocationId, trace: context.traceContext },
     );
     // Every invocation is logged by the host already; say more only when something was out of the ordinary.
     if (result !== undefined && (result.duplicates > 0 || result.rejected > 0)) {

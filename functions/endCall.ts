@@ -23,7 +23,7 @@ export async function hangUp(request: HttpRequest, context: InvocationContext): 
     try {
         // Checked before the Graph client is built, so a bad id costs nothing (not even loading @azure/identity).
         const callId = requireCallId(request.params.callId);
-        await endCall(callId, { graph: graphCalls(), store: callStore(), log: context });
+        await endCall(callId, { graph: graphCalls(), store: callStore(), log: context, trace: context.traceContext });
         context.log(`Hung up call ${callId}.`);
         return { status: 204 };
     } catch (err) {

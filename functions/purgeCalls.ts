@@ -23,7 +23,7 @@ export async function purge(_timer: Timer, context: InvocationContext): Promise<
         context.log('Retention is off (RETENTION_DAYS=0): every call is kept.');
         return;
     }
-    const result = await purgeCalls(callTable(), { olderThanDays: days, maxCalls: MAX_CALLS, timeBudgetMs: TIME_BUDGET_MS });
+    const result = await purgeCalls(callTable(), { olderThanDays: days, maxCalls: MAX_CALLS, timeBudgetMs: TIME_BUDGET_MS, trace: context.traceContext });
     const more = result.finished ? '' : ' More is left for the next run.';
     context.log(
         `Purged the ended calls that started before ${result.cutoff.toISOString()} (${days} days): ${result.calls} calls, ` +

@@ -19,7 +19,10 @@ app.timer('reconcileCalls', {
 export async function reconcile(timer: Timer, context: InvocationContext): Promise<void> {
     const { afterMinutes, maxCalls } = config.lifecycle.reconcile;
     const store = callStore();
-    const result = await reconcileCalls({ table: store.table, store, graph: graphCalls(), log: context }, { afterMinutes, maxCalls, timeBudgetMs: TIME_BUDGET_MS });
+    const result = await reconcileCalls(
+        { table: store.table, store, graph: graphCalls(), log: context, trace: context.traceContext },
+        { afterMinutes, maxCalls, timeBudgetMs: TIME_BUDGET_MS },
+    );
     const late = timer.isPastDue ? ' (this run was past due)' : '';
     context.log(
         `Reconciled${late}: ${result.active} active calls, ${result.due} quiet for ${afterMinutes} min, ${result.checked} checked with Graph: ` +

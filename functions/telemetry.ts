@@ -1,9 +1,10 @@
 // Not a function: the app's telemetry, started while the app loads (every file here is an entry point), when the
 // settings ask for it (docs/operations.md). With Application Insights it also does what
 // @azure/functions-opentelemetry-instrumentation does: tells the Functions host that the worker sends its own logs
-// (so the host does not send them a second time), sends them, and runs each invocation in the trace the host
-// started for it. Done here rather than through that package: it hooks require() for the whole process as soon as
-// it is constructed, even disabled, and brings an older OpenTelemetry instrumentation line into the bundle.
+// (so the host does not send them a second time) and sends them, in the trace the host started for their invocation.
+// Done here rather than through that package: it hooks require() for the whole process as soon as it is constructed,
+// even disabled, and makes the invocation's trace the active context, which needs AsyncLocalStorage (telemetry.ts
+// says what that costs); the functions pass their invocation's trace context to the spans they make instead.
 
 import { app, type PostInvocationContext } from '@azure/functions';
 import { appConfig } from '../shared/settings/config';
@@ -17,12 +18,8 @@ if (telemetry !== undefined) {
     const { sendLog } = telemetry;
     if (sendLog !== undefined) {
         app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
-        app.hook.log((context) => sendLog(context.level, context.message));
+        app.hook.log((context) => sendLog(context.level, context.message, context.invocationContext?.traceContext));
     }
-    app.hook.preInvocation((context) => {
-        const { traceParent, traceState } = context.invocationContext.traceContext ?? {};
-        context.functionHandler = telemetry.inInvocationTrace(traceParent, traceState, context.functionHandler);
-    });
     app.hook.postInvocation(countFailure);
     // The last interval's metrics and the spans not yet sent go out before the worker stops.
     app.hook.appTerminate(() => telemetry.shutdown());

@@ -10,7 +10,7 @@ import { CallRecordError } from '../errors';
 import { jsonAnswer, problemAnswer, type ErrorLogger, type HttpAnswer } from '../problem';
 import { CALLBACK_BODY_LIMIT, parseJson, readBody, requireJsonContentType } from '../requestBody';
 import { METRICS, SPANS } from '../telemetry/catalogue';
-import { inSpan, record } from '../telemetry/telemetry';
+import { inSpan, record, type InvocationTrace, type SpanRecorder } from '../telemetry/telemetry';
 
 /** The parts of the HTTP request the callback reads. */
 export interface CallbackRequest {
@@ -40,6 +40,8 @@ export interface AnswerDependencies extends IngestDependencies {
     log: ErrorLogger;
     /** Named in a 500's detail, so the caller can quote it. */
     invocationId?: string;
+    /** The invocation's trace, the parent of the callback's span. */
+    trace?: InvocationTrace;
 }
 
 type CallbackStatus = (typeof METRICS.callbackRequests.attributes.status.values)[number];
@@ -54,15 +56,15 @@ type CallbackReason = (typeof METRICS.callbackRequests.attributes.reason.values)
  */
 export function answerCallback(request: CallbackRequest, deps: AnswerDependencies): Promise<{ answer: HttpAnswer; result?: IngestResult }> {
     const started = performance.now();
-    return inSpan(SPANS.callback, async (span) => {
+    return inSpan(SPANS.callback, deps.trace, async (span) => {
         let result: IngestResult | undefined;
         let failure: unknown;
         try {
-            result = await ingestCallback(request, deps);
+            result = await ingestCallback(request, deps, span);
         } catch (err) {
             failure = err;
         }
-        const answer = await inSpan(SPANS.callbackAnswer, async (answering) => {
+        const answer = await span.inChild(SPANS.callbackAnswer, async (answering) => {
             const made = result !== undefined ? jsonAnswer(202, result) : problemAnswer(failure, deps.log, deps.invocationId);
             answering.set({ status: statusOf(made) });
             return made;
@@ -100,14 +102,14 @@ function reasonOf(failure: unknown): CallbackReason | undefined {
  * @example
  * const result = await ingestCallback(request, { store, verifier }); // { accepted: 3, duplicates: 0, rejected: 0 }
  */
-async function ingestCallback(request: CallbackRequest, deps: IngestDependencies): Promise<IngestResult> {
+async function ingestCallback(request: CallbackRequest, deps: IngestDependencies, span: SpanRecorder<typeof SPANS.callback>): Promise<IngestResult> {
     const receivedAt = (deps.now ?? (() => new Date()))();
     const bytes = await readBody(request.body, request.header('content-length'), CALLBACK_BODY_LIMIT);
-    const caller = await inSpan(SPANS.callbackVerify, async (span) => {
+    const caller = await span.inChild(SPANS.callbackVerify, async (verifying) => {
         try {
             return await deps.verifier.verify(request.header('authorization'));
         } catch (err) {
-            span.set({ reason: reasonOf(err) });
+            verifying.set({ reason: reasonOf(err) });
             throw err;
         }
     });
@@ -128,8 +130,8 @@ async function ingestCallback(request: CallbackRequest, deps: IngestDependencies
         events.push(event);
         byPartition.set(partition, events);
     }
-    const settled = await inSpan(SPANS.callbackStore, async (span) => {
-        span.set({ calls: byPartition.size, notifications: routed.length });
+    const settled = await span.inChild(SPANS.callbackStore, async (storing) => {
+        storing.set({ calls: byPartition.size, notifications: routed.length });
         // Wait for every call's write to finish, even when one fails, so the answer reflects what is stored.
         const outcomes = await Promise.allSettled([...byPartition].map(async ([partition, events]) => ({ events, result: await deps.store.appendCallEvents(partition, events) })));
         const failure = outcomes.find((outcome) => outcome.status === 'rejected');

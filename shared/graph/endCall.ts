@@ -8,13 +8,15 @@ import { ensureError, NotFoundError, ServiceUnavailableError, UpstreamError } fr
 import type { GraphAnswer, GraphCallsClient, HangupOutcome } from './graphCalls';
 import type { ErrorLogger } from '../problem';
 import { METRICS, SPANS } from '../telemetry/catalogue';
-import { inSpan, record } from '../telemetry/telemetry';
+import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
 
 export interface EndCallDependencies {
     graph: Pick<GraphCallsClient, 'deleteCall'>;
     store: Pick<CallStore, 'appendCallEvents'>;
     log: ErrorLogger;
     now?: () => Date;
+    /** The invocation's trace, the parent of the hang-up's span. */
+    trace?: InvocationTrace;
 }
 
 /** Used when Graph throttles or fails without saying when to come back. */
@@ -29,7 +31,7 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
  */
 export async function endCall(rawCallId: string | undefined, deps: EndCallDependencies): Promise<void> {
     const callId = requireCallId(rawCallId);
-    await inSpan(SPANS.hangup, async (span) => {
+    await inSpan(SPANS.hangup, deps.trace, async (span) => {
         const requestedAt = (deps.now ?? (() => new Date()))();
         const outcome = await deps.graph.deleteCall(callId);
         const graphStatus = graphStatusOf(outcome);

@@ -10,7 +10,7 @@ import { UNROUTED_PARTITION } from '../record/callModel';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { EVENT_ROW_PREFIX } from '../record/tableEntities';
 import { METRICS, SPANS } from '../telemetry/catalogue';
-import { inSpan, record } from '../telemetry/telemetry';
+import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
 
 const DAY_MS = 86_400_000;
 /** Operations per entity-group transaction (the service's limit). */
@@ -28,6 +28,8 @@ export interface PurgeOptions {
     now?: () => Date;
     /** Each call as it is deleted (or, in a dry run, found). */
     onCall?: (call: PurgedCall) => void;
+    /** The invocation's trace, the parent of the run's span (the timer's). */
+    trace?: InvocationTrace;
 }
 
 interface PurgedCall {
@@ -52,7 +54,7 @@ export interface PurgeResult {
  */
 export function purgeCalls(table: TableClient, options: PurgeOptions): Promise<PurgeResult> {
     if (options.dryRun) return runPurge(table, options);
-    return inSpan(SPANS.purge, async (span) => {
+    return inSpan(SPANS.purge, options.trace, async (span) => {
         const result = await runPurge(table, options);
         const deleted = { call: result.calls, row: result.rows, unrouted_row: result.unroutedRows };
         for (const [item, count] of Object.entries(deleted) as Array<[keyof typeof deleted, number]>) {

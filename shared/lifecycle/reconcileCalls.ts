@@ -17,7 +17,7 @@ import type { GraphAnswer, GraphCallOutcome, GraphCallsClient } from '../graph/g
 import { inParallel } from '../inParallel';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { METRICS, SPANS } from '../telemetry/catalogue';
-import { inSpan, record } from '../telemetry/telemetry';
+import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
 
 export interface ReconcileSettings {
     /** Calls quiet (no event, no reconciliation) for at least this long are checked; 0: every active call. */
@@ -36,6 +36,8 @@ export interface ReconcileDependencies {
     graph: Pick<GraphCallsClient, 'getCall'>;
     log: { log(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
     now?: () => Date;
+    /** The invocation's trace, the parent of the run's span. */
+    trace?: InvocationTrace;
 }
 
 export interface ReconcileResult {
@@ -66,7 +68,7 @@ export interface ReconcileResult {
  * const result = await reconcileCalls({ table, store, graph, log: context }, { afterMinutes: 45, maxCalls: 500, timeBudgetMs: 240_000 });
  */
 export function reconcileCalls(deps: ReconcileDependencies, settings: ReconcileSettings): Promise<ReconcileResult> {
-    return inSpan(SPANS.reconcile, async (span) => {
+    return inSpan(SPANS.reconcile, deps.trace, async (span) => {
         const result = await runReconciler(deps, settings);
         for (const outcome of ['checked', 'closed', 'changed', 'unchanged', 'deferred', 'mended'] as const) {
             if (result[outcome] > 0) record(METRICS.reconcilerCalls, { outcome }, result[outcome]);

@@ -1,10 +1,11 @@
 // Starts OpenTelemetry for the app when its settings ask for it, and only then loads it: metrics and traces to
 // Application Insights through the Azure Monitor exporter (signed in with the managed identity when ingestion is
 // Entra-only), and, for local runs, a summary of the metrics printed every interval. Nothing here writes to the
-// console in Azure (a console exporter would come back as duplicate logs through the Functions host), and nothing
-// instruments incoming HTTP: the Functions host already records every invocation as a request.
+// console in Azure (a console exporter would come back as duplicate logs through the Functions host), nothing
+// instruments incoming HTTP (the Functions host already records every invocation as a request), and nothing is
+// registered globally: spans get their parent passed (telemetry.ts says why), not from a context manager.
 
-import type { Meter, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -13,7 +14,7 @@ import type { TelemetryConfig } from '../settings/config';
 import { monitorCredential } from '../settings/credentials';
 import type { MetricDefinition, SpanDefinition } from './catalogue';
 import { summaryLine } from './localSummary';
-import { useTelemetrySink, type TelemetrySink } from './telemetry';
+import { useTelemetrySink, type InvocationTrace, type SinkSpan, type TelemetrySink } from './telemetry';
 
 /** How often metrics go to Application Insights: the exporter's usual minute (one row per series per minute). */
 const EXPORT_INTERVAL_MS = 60_000;
@@ -22,14 +23,9 @@ const INSTRUMENTATION_SCOPE = 'teams-call-record';
 export interface RunningTelemetry {
     /**
      * Present when the worker sends its own logs to Application Insights (then the Functions host must be told not to
-     * forward them too): one log line of an invocation, at the Functions log level it was written with.
+     * forward them too): one log line, at the Functions log level it was written with, in its invocation's trace.
      */
-    sendLog?: (level: string, message: string) => void;
-    /**
-     * `handler`, run as part of the trace the Functions host started for the invocation (its W3C `traceparent`), so
-     * the app's spans and logs of that invocation are its children.
-     */
-    inInvocationTrace<H extends (...args: never[]) => unknown>(traceParent: string | null | undefined, traceState: string | null | undefined, handler: H): H;
+    sendLog?: (level: string, message: string, trace: InvocationTrace | undefined) => void;
     /** Exports what is pending and stops; the app's terminate hook calls it. */
     shutdown(): Promise<void>;
 }
@@ -81,23 +77,21 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
     let tracer: Tracer | undefined;
     let stopTracing = async (): Promise<void> => undefined;
     if (spanProcessors.length > 0) {
-        const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
-        const tracerProvider = new NodeTracerProvider({ resource, spanProcessors });
-        // The context manager (a callback's steps find their parent across awaits) and the W3C propagator (the
-        // invocation's traceparent from the Functions host becomes their parent).
-        tracerProvider.register();
+        const { BasicTracerProvider } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+        const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
         tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
         stopTracing = () => tracerProvider.shutdown();
     }
-    useTelemetrySink(openTelemetrySink(api, meterProvider.getMeter(INSTRUMENTATION_SCOPE), tracer));
+    const parentOf = invocationParent(api);
+    useTelemetrySink(openTelemetrySink(api, meterProvider.getMeter(INSTRUMENTATION_SCOPE), tracer, parentOf));
     const logger = loggerProvider?.getLogger(INSTRUMENTATION_SCOPE);
     return {
-        ...(logger === undefined ? {} : { sendLog: (level: string, message: string) => logger.emit({ body: message, severityNumber: SEVERITY[level] ?? 0, severityText: level }) }),
-        inInvocationTrace(traceParent, traceState, handler) {
-            if (tracer === undefined || !traceParent) return handler;
-            const parent = api.propagation.extract(api.context.active(), { traceparent: traceParent, ...(traceState ? { tracestate: traceState } : {}) });
-            return api.context.bind(parent, handler);
-        },
+        ...(logger === undefined
+            ? {}
+            : {
+                  sendLog: (level: string, message: string, trace: InvocationTrace | undefined) =>
+                      logger.emit({ body: message, severityNumber: SEVERITY[level] ?? 0, severityText: level, context: parentOf(trace) }),
+              }),
         async shutdown() {
             useTelemetrySink(undefined);
             await stopSummary();
@@ -109,7 +103,18 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 type Instrument = { add(value: number, attributes: Record<string, string>): void } | { record(value: number, attributes: Record<string, string>): void };
 
-function openTelemetrySink(api: OpenTelemetryApi, meter: Meter, tracer: Tracer | undefined): TelemetrySink {
+/** The context whose span is the invocation's (the W3C `traceparent` the host gives it); the root context without one. */
+function invocationParent(api: OpenTelemetryApi): (trace: InvocationTrace | undefined) => Context {
+    const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+    const propagator = new W3CTraceContextPropagator();
+    return (trace) => {
+        if (!trace?.traceParent) return api.ROOT_CONTEXT;
+        const carrier = { traceparent: trace.traceParent, ...(trace.traceState ? { tracestate: trace.traceState } : {}) };
+        return propagator.extract(api.ROOT_CONTEXT, carrier, api.defaultTextMapGetter);
+    };
+}
+
+function openTelemetrySink(api: OpenTelemetryApi, meter: Meter, tracer: Tracer | undefined, parentOf: (trace: InvocationTrace | undefined) => Context): TelemetrySink {
     const instruments = new Map<string, Instrument>();
     const instrumentOf = (metric: MetricDefinition): Instrument => {
         let instrument = instruments.get(metric.name);
@@ -131,20 +136,30 @@ function openTelemetrySink(api: OpenTelemetryApi, meter: Meter, tracer: Tracer |
             if ('add' in instrument) instrument.add(value, { ...attributes });
             else instrument.record(value, { ...attributes });
         },
-        inSpan(definition: SpanDefinition, run) {
-            if (tracer === undefined) return run(() => undefined);
-            return tracer.startActiveSpan(definition.name, { kind: api.SpanKind.INTERNAL }, async (span: Span) => {
-                try {
-                    return await run((attributes) => span.setAttributes(attributes));
-                } catch (err) {
-                    failed(api, span, err);
-                    throw err;
-                } finally {
-                    span.end();
-                }
-            });
+        inSpan(definition, parent, work) {
+            if (tracer === undefined) return work(UNTRACED);
+            return runSpan(api, tracer, definition, parentOf(parent), work);
         },
     };
+}
+
+/** Spans where none are exported (a local summary): the work runs, nothing is kept. */
+const UNTRACED: SinkSpan = { set: () => undefined, inChild: (_span, work) => work(UNTRACED) };
+
+async function runSpan<T>(api: OpenTelemetryApi, tracer: Tracer, definition: SpanDefinition, parent: Context, work: (span: SinkSpan) => Promise<T>): Promise<T> {
+    const span = tracer.startSpan(definition.name, { kind: api.SpanKind.INTERNAL }, parent);
+    const running: SinkSpan = {
+        set: (attributes) => span.setAttributes(attributes),
+        inChild: (child, childWork) => runSpan(api, tracer, child, api.trace.setSpan(api.ROOT_CONTEXT, span), childWork),
+    };
+    try {
+        return await work(running);
+    } catch (err) {
+        failed(api, span, err);
+        throw err;
+    } finally {
+        span.end();
+    }
 }
 
 /** A refusal (4xx) says so on its span; an outage or a defect also records the exception. */

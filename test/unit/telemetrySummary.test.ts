@@ -22,7 +22,7 @@ describe('telemetry: the local summary', () => {
         record(METRICS.notifications, { outcome: 'stored' }, 5);
         record(METRICS.activeCalls, {}, 4);
         // Spans run their work even where none are exported (the summary is made of metrics).
-        const answer = await inSpan(SPANS.callback, async (span) => {
+        const answer = await inSpan(SPANS.callback, undefined, async (span) => {
             span.set({ status: '202' });
             return 42;
         });
@@ -45,7 +45,7 @@ describe('telemetry: the local summary', () => {
         await telemetry?.shutdown();
         // act
         record(METRICS.callbackRequests, { status: '202' });
-        const ran = await inSpan(SPANS.hangup, async () => 'ran');
+        const ran = await inSpan(SPANS.hangup, undefined, async () => 'ran');
         // assess
         assert.equal(ran, 'ran');
         assert.equal(lines.length, 1, 'the one line of the shutdown, before anything was recorded');
