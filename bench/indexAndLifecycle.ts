@@ -1,4 +1,4 @@
-// The measurements of the call index (issue 10) and the call lifecycle (issue 11), in the order that keeps
+// The measurements of the call index (issue 10), the call lifecycle (issue 11) and the telemetry's cost (issue 21), in the order that keeps
 // each one's table small while the next runs: the load comparisons first, then the reconciler, the host's
 // memory, and last the two call tables of the listing and retention measurements (dropped when done).
 
@@ -12,10 +12,12 @@ import type { BenchOptions } from './options';
 import { progress } from './progress';
 import { measureReconciler, type ReconcilerResult } from './reconcilerBacklog';
 import { measureRetention, type RetentionResult } from './retention';
+import { measureTelemetryCost, type TelemetryCostResult } from './telemetryCost';
 
 export interface IndexAndLifecycleResults {
     indexCost: IndexCostResult;
     callEvents: CallEventsCostResult;
+    telemetry: TelemetryCostResult;
     reconciler: ReconcilerResult;
     listing: ListingResult;
     retention: RetentionResult;
@@ -28,6 +30,8 @@ export async function measureIndexAndLifecycle(env: BenchEnvironment, options: B
     const indexCost = await measureIndexCost(env, repositoryRoot, load);
     progress('call-ended messages: whole calls of four notifications, messages on and off');
     const callEvents = await measureCallEventsCost(env, load);
+    progress('telemetry: whole calls of three notifications, Application Insights on (the simulator ingesting) and off');
+    const telemetry = await measureTelemetryCost(env, load);
     progress(`reconciler: a backlog of ${options.reconcileBacklog} stuck calls, default settings`);
     const reconciler = await measureReconciler(env, options.reconcileBacklog, options.reconcileLatencyCalls);
     progress(`memory: a new host ingests ${options.memoryCalls.toLocaleString('en-US')} whole calls`);
@@ -44,5 +48,5 @@ export async function measureIndexAndLifecycle(env: BenchEnvironment, options: B
         await tables.close();
     }
 
-    return { indexCost, callEvents, reconciler, listing, retention, memory };
+    return { indexCost, callEvents, telemetry, reconciler, listing, retention, memory };
 }

@@ -111,7 +111,7 @@ function targetTable(results: BenchResults, top: string): string {
 
 function indexAndLifecycleTable(results: BenchResults): string {
     const verdict = (name: string) => verdictOf(results, name);
-    const { listing, indexCost, storageRequests, memory, reconciler, retention, callEvents } = results;
+    const { listing, indexCost, storageRequests, memory, reconciler, retention, callEvents, telemetry } = results;
     const calls = (n: number) => `${whole(n)}-call table`;
     const kinds = (counted: Record<string, number>) =>
         Object.entries(counted)
@@ -182,6 +182,14 @@ function indexAndLifecycleTable(results: BenchResults): string {
                     `${whole(callEvents.messagesQueued)} messages for ${whole(callEvents.callsEnded)} ended calls`,
                 '',
             ],
+            [
+                `ingest of whole calls (${telemetry.notificationsPerCall} notifications, 1 per POST) at ${telemetry.concurrency}, telemetry to Application Insights on / off`,
+                `${whole(telemetry.on.rate)} / ${whole(telemetry.off.rate)} notifications/s, ratio ${fixed(telemetry.rateRatio)}; ` +
+                    `p99 ${fixed(telemetry.on.latencyMs.p99, 1)} / ${fixed(telemetry.off.latencyMs.p99, 1)} ms; p50 ${fixed(telemetry.on.latencyMs.p50, 1)} / ${fixed(telemetry.off.latencyMs.p50, 1)} ms; ` +
+                    `ingestion took ${whole(telemetry.received.spans)} spans for ${whole(telemetry.callbacksOn)} callbacks (4 each; ${whole(telemetry.spansLost)} lost), ` +
+                    `${whole(telemetry.received.metrics)} metric rows, ${whole(telemetry.received.logs)} logs; refused ${telemetry.received.refusedRequests} requests`,
+                verdict('telemetryOverhead'),
+            ],
         ],
     );
 }
@@ -213,6 +221,8 @@ function disturbance(results: BenchResults): string {
         results.indexCost.withoutIndex,
         results.callEvents.on,
         results.callEvents.off,
+        results.telemetry.on,
+        results.telemetry.off,
     ];
     const shares = summaries.flatMap((summary) => summary.otherCoreShares).filter((share): share is number => share !== undefined);
     if (shares.length === 0) return 'Other load on the machine: not measured (no /proc).';

@@ -191,6 +191,7 @@ async function main(): Promise<void> {
             check('reconcilerMistakes', measured.reconciler.liveCallsAsked + measured.reconciler.stuckLeftOpen, '==', 0),
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
+            check('telemetryOverhead', measured.telemetry.rateRatio, '>=', 0.95),
             check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),
         ],
     };
