@@ -5,8 +5,8 @@
 // where and as whom, never a key, a connection string or a token.
 
 import path from 'node:path';
-import { DOCTOR_CHECKS } from '../shared/doctor/doctorChecks';
-import { runChecks, type CheckResult, type DoctorReport } from '../shared/doctor/doctorCheck';
+import { runDoctor as runChecks } from '../shared/doctor/doctorChecks';
+import type { CheckResult, DoctorReport } from '../shared/doctor/doctorCheck';
 import type { CallsCommand } from './arguments';
 import { CliError, EXIT, type ExitCode } from './cliError';
 import { LOCAL_SETTINGS_FILE, settingsEnvironment } from './settings';
@@ -31,7 +31,7 @@ async function locally(): Promise<{ report: DoctorReport; where: string }> {
         ...(settings.localRun === undefined ? [] : [`the npm start running here (pid ${settings.localRun.pid})`]),
         'the environment',
     ];
-    return { report: await runChecks(DOCTOR_CHECKS, { env: settings.environment }), where: `with the settings of ${sources.join(', ')}` };
+    return { report: await runChecks({ env: settings.environment }), where: `with the settings of ${sources.join(', ')}` };
 }
 
 async function inTheApp(appUrl: string): Promise<{ report: DoctorReport; where: string }> {

@@ -3,13 +3,13 @@
 // permissions to graphChecks.ts.
 
 import { signingKeysCheck } from './callbackChecks';
-import type { DoctorCheck } from './doctorCheck';
+import { runChecks, type DoctorCheck, type DoctorContext, type DoctorReport } from './doctorCheck';
 import { botAppIdCheck, graphPermissionsCheck, graphTokenCheck } from './graphChecks';
 import { callbackAuthCheck, settingsCheck } from './settingsChecks';
 import { queueCheck, tableCheck } from './storageChecks';
 import { telemetryCheck } from './telemetryCheck';
 
-export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
+const DOCTOR_CHECKS: readonly DoctorCheck[] = [
     settingsCheck,
     callbackAuthCheck,
     tableCheck,
@@ -20,3 +20,8 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
     botAppIdCheck,
     telemetryCheck,
 ];
+
+/** Every check, in order. */
+export function runDoctor(context: DoctorContext): Promise<DoctorReport> {
+    return runChecks(DOCTOR_CHECKS, context);
+}

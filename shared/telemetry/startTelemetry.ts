@@ -5,6 +5,7 @@
 // instruments incoming HTTP (the Functions host already records every invocation as a request), and nothing is
 // registered globally: spans get their parent passed (telemetry.ts says why), not from a context manager.
 
+import type { TokenCredential } from '@azure/identity';
 import type { Context, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
@@ -61,7 +62,7 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
         const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
         const logs = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
         const { connectionString, credential } = config.azureMonitor;
-        const options = { connectionString, ...(credential === undefined ? {} : { credential: monitorCredential(credential) }) };
+        const options = { connectionString, ...(credential === undefined ? {} : { credential: lazyCredential(() => monitorCredential(credential)) }) };
         readers.push(new sdkMetrics.PeriodicExportingMetricReader({ exporter: new exporters.AzureMonitorMetricExporter(options), exportIntervalMillis: EXPORT_INTERVAL_MS }));
         spanProcessors.push(new BatchSpanProcessor(new exporters.AzureMonitorTraceExporter(options)));
         loggerProvider = new logs.LoggerProvider({ resource, processors: [new logs.BatchLogRecordProcessor(new exporters.AzureMonitorLogExporter(options))] });
@@ -102,6 +103,20 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 type Instrument = { add(value: number, attributes: Record<string, string>): void } | { record(value: number, attributes: Record<string, string>): void };
+
+/**
+ * A credential built on its first token request: the first export is a minute after start at the earliest (a few
+ * seconds for spans), so @azure/identity stays out of the cold start.
+ */
+function lazyCredential(build: () => TokenCredential): TokenCredential {
+    let credential: TokenCredential | undefined;
+    return {
+        getToken(scopes, options) {
+            credential ??= build();
+            return credential.getToken(scopes, options);
+        },
+    };
+}
 
 /** The context whose span is the invocation's (the W3C `traceparent` the host gives it); the root context without one. */
 function invocationParent(api: OpenTelemetryApi): (trace: InvocationTrace | undefined) => Context {
