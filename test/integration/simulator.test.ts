@@ -10,7 +10,7 @@ import path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { decodeProtectedHeader, errors as joseErrors } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { freePort } from '../../dev/ports';
 import { SIMULATOR_DEFAULTS, startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { loadOrCreateTls } from '../../dev/tls';
@@ -632,7 +632,16 @@ describe('control API', () => {
             ['incoming', 'incoming'],
         );
         assert.equal(reset.status, 204);
-        assert.deepEqual(stats.json, { tokenRequests: 0, tokensIssued: 0, graphRequests: [], deliveries: [], calls: {}, faults: sim.stats().faults });
+        assert.deepEqual(stats.json, {
+            tokenRequests: 0,
+            tokensIssued: 0,
+            telemetryItems: 0,
+            ingestionRefusals: 0,
+            graphRequests: [],
+            deliveries: [],
+            calls: {},
+            faults: sim.stats().faults,
+        });
         assert.deepEqual(sim.stats().faults, { duplicate: false, reverse: false, delayMs: 0, signWithWrongKey: false, throttle: null, unavailable: null });
         assert.equal((await graph('DELETE', '/communications/calls/control-call')).status, 404);
     });
@@ -647,6 +656,65 @@ describe('control API', () => {
         assert.deepEqual([unknownFault.status, badScript.status, notJson.status], [400, 400, 400]);
         assert.match((unknownFault.json as { error: string }).error, /duplicat/);
         assert.match((badScript.json as { error: string }).error, /exactly one of "status" or "reset"/);
+    });
+});
+
+describe("Application Insights' ingestion stand-in", () => {
+    const item = (name: string) => ({
+        name: 'Microsoft.ApplicationInsights.Metric',
+        time: new Date().toISOString(),
+        data: { baseType: 'MetricData', baseData: { metrics: [{ name, value: 1 }] } },
+    });
+    /** An unsigned JWT with the given audience: ingestion here reads the audience, as Entra-only ingestion requires one for Azure Monitor. */
+    const tokenFor = (aud: string) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ aud })).toString('base64url')}.`;
+
+    it('takes Entra tokens for Azure Monitor only, like a component with local auth off, and keeps what it takes for the control API', async () => {
+        // prepare
+        await simulatorRequest(sim, 'POST', '/_control/reset');
+        // act
+        const keyOnly = await simulatorRequest(sim, 'POST', '/v2.1/track', { body: [item('a'), item('b')] });
+        const otherAudience = await simulatorRequest(sim, 'POST', '/v2.1/track', {
+            headers: { authorization: `Bearer ${tokenFor('https://graph.microsoft.com')}` },
+            body: [item('c')],
+        });
+        const taken = await simulatorRequest(sim, 'POST', '/v2.1/track', {
+            headers: { authorization: `Bearer ${tokenFor('https://monitor.azure.com')}` },
+            body: [item('d'), item('e')],
+        });
+        const listed = await simulatorRequest(sim, 'GET', '/_control/telemetry');
+        // assess
+        assert.equal(keyOnly.status, 401);
+        assert.deepEqual(keyOnly.json, {
+            itemsReceived: 2,
+            itemsAccepted: 0,
+            errors: [0, 1].map((index) => ({
+                index,
+                statusCode: 401,
+                message: 'Authentication is required: the component takes Microsoft Entra tokens only (local auth is disabled).',
+            })),
+        });
+        assert.equal(otherAudience.status, 401);
+        assert.equal(taken.status, 200);
+        assert.deepEqual(taken.json, { itemsReceived: 2, itemsAccepted: 2, errors: [] });
+        const names = (listed.json as { items: Array<{ data: { baseData: { metrics: Array<{ name: string }> } } }> }).items.map((entry) => entry.data.baseData.metrics[0]?.name);
+        assert.deepEqual(names, ['d', 'e']);
+        assert.equal(sim.stats().ingestionRefusals, 2);
+        assert.equal(sim.telemetry().length, 2);
+        assert.match(sim.applicationInsightsConnectionString, new RegExp(`^InstrumentationKey=${SIMULATOR_DEFAULTS.instrumentationKey};IngestionEndpoint=${sim.url}/$`));
+    });
+
+    it('a simulator given no Graph roles issues tokens without them (an app that was granted no permission)', async () => {
+        // prepare
+        const bare = await startSimulator({ port: 0, tls: loadOrCreateTls(path.join(workDir, 'tls')), graphRoles: [] });
+        try {
+            // act
+            const token = await graphToken(bare);
+            // assess
+            assert.deepEqual(decodeJwt(token).roles, []);
+            assert.deepEqual(decodeJwt(await graphToken(sim)).roles, [...SIMULATOR_DEFAULTS.graphRoles]);
+        } finally {
+            await bare.stop();
+        }
     });
 });
 
