@@ -4,6 +4,7 @@
 // failure; --json for scripts. Exit code 0 only when no check failed. Never prints a secret: the checks say
 // where and as whom, never a key, a connection string or a token.
 
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { runDoctor as runChecks } from '../shared/doctor/doctorChecks';
 import type { CheckResult, DoctorReport } from '../shared/doctor/doctorCheck';
@@ -18,9 +19,25 @@ const FUNCTION_KEY_VARIABLE = 'CALLS_FUNCTION_KEY';
 const APP_TIMEOUT_MS = 120_000;
 
 export async function runDoctor(command: DoctorCommand): Promise<ExitCode> {
+    if (command.app === undefined) {
+        const again = againTrustingTheLocalRun();
+        if (again !== undefined) return again;
+    }
     const { report, where } = command.app === undefined ? await locally() : await inTheApp(command.app);
     process.stdout.write(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, where));
     return report.ok ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The checks reach the simulator of a running `npm start` over HTTPS, signed by its own CA, which Node trusts only
+ * through NODE_EXTRA_CA_CERTS, read when the process starts: when the run file names certificates this process was
+ * not started with, the command runs once more with them (as the app itself runs), and its exit code is this one's.
+ */
+function againTrustingTheLocalRun(): ExitCode | undefined {
+    const caFile = settingsEnvironment(path.join(process.cwd(), LOCAL_SETTINGS_FILE), process.env).localRun?.caFile;
+    if (caFile === undefined || process.env.NODE_EXTRA_CA_CERTS === caFile) return undefined;
+    const again = spawnSync(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } });
+    return again.status === EXIT.ok ? EXIT.ok : again.status === EXIT.usage ? EXIT.usage : EXIT.failed;
 }
 
 async function locally(): Promise<{ report: DoctorReport; where: string }> {

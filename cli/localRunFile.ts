@@ -16,8 +16,10 @@ export interface LocalRunFile {
     simulatorUrl: string;
     /** Azurite's ports. */
     azurite: { blob: number; queue: number; table: number };
-    /** Settings `npm start` gave the app instead of local.settings.json's (storage only). */
+    /** Settings `npm start` gave the app instead of local.settings.json's (its storage, the simulator's addresses, ...). */
     settings: Record<string, string>;
+    /** The certificates the app trusts besides Node's (`NODE_EXTRA_CA_CERTS`: the simulator's CA), for `calls doctor`. */
+    caFile?: string;
 }
 
 /** The run file that belongs with this settings file. */

@@ -9,7 +9,7 @@ import { followSimulatorActivity } from './activity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './options';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './processes';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from '../../cli/localRunFile';
-import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, telemetryOverrides, type SettingOverride } from './settings';
+import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, telemetryOverrides, type SettingOverride } from './settings';
 import { portInUse, waitForPort } from '../ports';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -158,7 +158,8 @@ export class LocalRun {
             apiUrl,
             simulatorUrl: this.#simulator.url,
             azurite: azurite.ports,
-            settings: Object.fromEntries(overrides.filter(({ name }) => (STORAGE_SETTINGS as readonly string[]).includes(name)).map(({ name, value }) => [name, value])),
+            settings: Object.fromEntries(overrides.map(({ name, value }) => [name, value])),
+            caFile: env.NODE_EXTRA_CA_CERTS,
         });
         return {
             apiUrl,

@@ -8,8 +8,8 @@ import { devStorageConnectionString, isDevelopmentStorage, type AzuritePorts } f
 import { readLocalSettings } from '../../shared/settings/localSettings';
 import { SIMULATOR_DEFAULTS, simulatorAppSettings, type RunningSimulator } from '../simulator';
 
-/** The settings that name the app's storage: `npm start` points them at its Azurite, and so does the run file. */
-export const STORAGE_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage'] as const;
+/** The settings that name the app's storage: npm start points them at its Azurite. */
+const STORAGE_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage'] as const;
 
 /** One setting `npm start` sets in the app's environment, and what the app would have used otherwise. */
 export interface SettingOverride {

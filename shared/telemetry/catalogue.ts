@@ -22,6 +22,8 @@ export interface MetricDefinition {
     readonly unit: string;
     /** A few words for the local summary. */
     readonly label: string;
+    /** A counter whose attribute values overlap (a closed call was checked too): the summary shows each, never their sum. */
+    readonly overlapping?: true;
     readonly description: string;
     readonly attributes: Readonly<Record<string, AttributeDefinition>>;
 }
@@ -124,6 +126,7 @@ export const METRICS = {
         kind: 'counter',
         unit: '{call}',
         label: 'reconciler',
+        overlapping: true,
         description:
             'What the reconciler did with the calls it looked at: checked with Graph, and of those closed (Graph had no such call), changed, unchanged or deferred; mended: ended calls whose index or call-ended event was put right.',
         attributes: {

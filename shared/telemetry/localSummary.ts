@@ -47,7 +47,7 @@ function describe(metric: MetricDefinition, points: readonly Point[]): string {
             const breakdown = points
                 .map((point) => `${names.flatMap((name) => (point.attributes[name] === undefined ? [] : [String(point.attributes[name])])).join(' ')}: ${countOf(point)}`)
                 .sort();
-            return `${metric.label} ${total} (${breakdown.join(', ')})`;
+            return metric.overlapping ? `${metric.label} ${breakdown.join(', ')}` : `${metric.label} ${total} (${breakdown.join(', ')})`;
         }
     }
 }

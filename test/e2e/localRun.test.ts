@@ -365,6 +365,18 @@ describe('npm start, end to end', () => {
         assert.match(listed.stderr, /^calls: reading the storage of the npm start running here \(pid \d+, \.local-run\.json\)\.$/m);
     });
 
+    test('calls doctor started next to the settings checks this run end to end: its ports from the run file, its simulator trusted as the app trusts it', async () => {
+        // act
+        const checked = await runCli(['doctor'], path.dirname(folders.settingsFile));
+
+        // assess
+        assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+        assert.match(checked.stdout, /the npm start running here \(pid \d+\)/);
+        assert.match(checked.stdout, new RegExp(`^ {2}ok {4}settings {11}They load: table \\w+ at http://127\\.0\\.0\\.1:${run.ports.azurite}/`, 'm'));
+        assert.match(checked.stdout, /^ {2}ok {4}graph-permissions {2}The token carries roles Calls\.Initiate\.All/m);
+        assert.match(checked.stdout, /^All is well: 8 checks passed, 1 did not apply\.$/m);
+    });
+
     test('a call told to drop its last notifications stays established after its hang-up, while Graph answers 404 for it', async () => {
         // prepare
         const created = await run.simulator('POST', '/_control/calls', { callbackUri: `${run.apiUrl}/callback`, dropLastNotifications: 2 });

@@ -21,6 +21,8 @@ describe('telemetry: the local summary', () => {
         record(METRICS.callbackDuration, { status: '202' }, 30);
         record(METRICS.notifications, { outcome: 'stored' }, 5);
         record(METRICS.activeCalls, {}, 4);
+        record(METRICS.reconcilerCalls, { outcome: 'checked' }, 3);
+        record(METRICS.reconcilerCalls, { outcome: 'closed' }, 1);
         // Spans run their work even where none are exported (the summary is made of metrics).
         const answer = await inSpan(SPANS.callback, undefined, async (span) => {
             span.set({ status: '202' });
@@ -36,6 +38,7 @@ describe('telemetry: the local summary', () => {
         assert.match(lines[0] ?? '', /acknowledged in 20 ms on average, 30 ms at most \(2\)/);
         assert.match(lines[0] ?? '', /notifications 5 \(stored: 5\)/);
         assert.match(lines[0] ?? '', /active calls 4/);
+        assert.match(lines[0] ?? '', /reconciler checked: 3, closed: 1[;.]/, 'outcomes that overlap are not summed');
     });
 
     test('after shutdown (and before any start) recording does nothing, and a span still runs its work', async () => {
