@@ -188,7 +188,7 @@ function indexAndLifecycleTable(results: BenchResults): string {
                     `p99 ${fixed(telemetry.on.latencyMs.p99, 1)} / ${fixed(telemetry.off.latencyMs.p99, 1)} ms; p50 ${fixed(telemetry.on.latencyMs.p50, 1)} / ${fixed(telemetry.off.latencyMs.p50, 1)} ms; ` +
                     `ingestion took ${whole(telemetry.received.spans)} spans for ${whole(telemetry.callbacksOn)} callbacks (4 each; ${whole(telemetry.spansLost)} lost), ` +
                     `${whole(telemetry.received.metrics)} metric rows, ${whole(telemetry.received.logs)} logs; refused ${telemetry.received.refusedRequests} requests`,
-                verdict('telemetryOverhead'),
+                `${verdict('telemetryOverhead')}; ${verdict('telemetrySpansLost')}`,
             ],
         ],
     );

@@ -192,6 +192,7 @@ async function main(): Promise<void> {
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
             check('telemetryOverhead', measured.telemetry.rateRatio, '>=', 0.95),
+            check('telemetrySpansLost', measured.telemetry.spansLost, '==', 0),
             check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),
         ],
     };
