@@ -5,6 +5,9 @@
 // turns on emptied tables. The hosts stop at the end, which sends what is pending; the simulator then counts
 // what arrived, so a telemetry that quietly dropped spans cannot pass for a cheap one.
 
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { startSimulator } from '../dev/simulator';
 import { startManagedIdentityEndpoint } from '../test/support/managedIdentityEndpoint';
 import { METRICS } from '../shared/telemetry/catalogue';
@@ -13,6 +16,8 @@ import { pairedRatio } from './loadSample';
 import type { CallShape } from './notificationBodies';
 import { progress } from './progress';
 import { measureHostsSideBySide, summariseSide, type SideBySideOptions, type SideSummary } from './sideBySide';
+
+const run = promisify(execFile);
 
 export interface TelemetryCostResult {
     concurrency: number;
@@ -27,6 +32,13 @@ export interface TelemetryCostResult {
     callbacksOn: number;
     /** Spans of those callbacks that did not reach ingestion (four per callback, less those received). */
     spansLost: number;
+    /**
+     * The telemetry's own CPU per callback, in one process doing nothing else (telemetryCpuProbe.ts): what a
+     * callback records, exported to the simulator and flushed, against the same loop with telemetry off; and what
+     * that makes of the host's CPU per notification with telemetry off, as a throughput ratio for a host whose CPU
+     * is the limit: off / (off + telemetry).
+     */
+    cpu: { callbacks: number; offMicrosecondsPerCallback: number; onMicrosecondsPerCallback: number; telemetryMicrosecondsPerCallback: number; cpuBoundRatio: number };
 }
 
 /** A call as Graph usually sends it: establishing, established, terminated, one POST each. */
@@ -34,6 +46,20 @@ const PLAIN_CALL: CallShape = { rosterUpdates: 0, deletedAfterEnd: false };
 const IDENTITY_CLIENT_ID = 'dededede-4444-4444-8444-dededededede';
 /** callback, callback.verify, callback.store, callback.answer. */
 const SPANS_PER_CALLBACK = 4;
+const PROBE = path.join(__dirname, 'telemetryCpuProbe.js');
+const PROBE_CALLBACKS = 5000;
+const PROBE_ROUNDS = 3;
+
+type ProbeResult = { callbacks: number; offMicrosecondsPerCallback: number; onMicrosecondsPerCallback: number };
+
+/** The probe in a process of its own, trusting the simulator's CA as a host does. */
+async function runCpuProbe(env: BenchEnvironment, connectionString: string, platform: Record<string, string>): Promise<ProbeResult> {
+    progress(`telemetry: its own CPU, ${PROBE_CALLBACKS} callbacks' worth, ${PROBE_ROUNDS} rounds on and off in one process`);
+    const { stdout } = await run(process.execPath, [PROBE, String(PROBE_CALLBACKS), String(PROBE_ROUNDS)], {
+        env: { ...process.env, ...platform, NODE_EXTRA_CA_CERTS: env.tls.caCertPath, PROBE_CONNECTION_STRING: connectionString, PROBE_IDENTITY_CLIENT_ID: IDENTITY_CLIENT_ID },
+    });
+    return JSON.parse(stdout) as ProbeResult;
+}
 
 export async function measureTelemetryCost(env: BenchEnvironment, options: SideBySideOptions): Promise<TelemetryCostResult> {
     const [simulator, identity] = await Promise.all([startSimulator({ port: 0, tls: env.tls }), startManagedIdentityEndpoint(BENCH_TENANT)]);
@@ -68,6 +94,9 @@ export async function measureTelemetryCost(env: BenchEnvironment, options: SideB
             .filter((metric) => metric.name === METRICS.callbackRequests.name)
             .reduce((sum, metric) => sum + metric.value, 0);
         const callbackSpans = items.filter((item) => item.data?.baseType === 'RemoteDependencyData' && String(item.data.baseData?.name).startsWith('callback')).length;
+        const probe = await runCpuProbe(env, simulator.applicationInsightsConnectionString, platform);
+        const telemetryMicroseconds = probe.onMicrosecondsPerCallback - probe.offMicrosecondsPerCallback;
+        const hostMicroseconds = (summariseSide(off).cpuMsPerNotification.server ?? Number.NaN) * 1000;
         return {
             concurrency: options.concurrency,
             notificationsPerCall,
@@ -77,6 +106,7 @@ export async function measureTelemetryCost(env: BenchEnvironment, options: SideB
             received: { metrics: count('MetricData'), spans: count('RemoteDependencyData'), logs: count('MessageData'), refusedRequests: simulator.stats().ingestionRefusals },
             callbacksOn,
             spansLost: Math.max(0, callbacksOn * SPANS_PER_CALLBACK - callbackSpans),
+            cpu: { ...probe, telemetryMicrosecondsPerCallback: telemetryMicroseconds, cpuBoundRatio: hostMicroseconds / (hostMicroseconds + telemetryMicroseconds) },
         };
     } finally {
         await Promise.all([simulator.stop(), identity.stop()]);
