@@ -78,6 +78,12 @@ function paths(): Record<string, Record<string, unknown>> {
                     },
                     { name: 'since', in: 'query', description: 'Only calls that started at or after this instant.', schema: instantSchema },
                     { name: 'until', in: 'query', description: 'Only calls that started before this instant; later than since.', schema: instantSchema },
+                    {
+                        name: 'relay',
+                        in: 'query',
+                        description: 'failed: only calls with notifications the relay dead-lettered (relayFailed above 0), read from their own index, never a table scan.',
+                        schema: { type: 'string', enum: ['failed'] },
+                    },
                     topParameter,
                     tokenParameter,
                 ],
@@ -118,6 +124,40 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "One page of a call's history, in sequence order",
                 parameters: [topParameter, tokenParameter],
                 responses: readResponses({ description: 'One page of history events.', content: json(ref('HistoryPage')) }, { 404: problem('The call has no history.') }),
+            },
+        },
+        '/calls/{callId}/relay': {
+            parameters: [callIdParameter],
+            post: {
+                operationId: 'relayCall',
+                summary: "Deliver a call's notifications to the bot again (replay)",
+                description:
+                    'From fromSequence (rounded down to the first notification of the request it went in, so every webhook-id comes again with the ' +
+                    "same notifications), in order, signed as before, through the relay's retry queue: the answer comes once the replay is scheduled. " +
+                    'Dead-lettered notifications are tried again, with RELAY_MAX_AGE_HOURS counted from now. JSON only (a cross-site form cannot send it).',
+                requestBody: {
+                    required: true,
+                    content: {
+                        'application/json': {
+                            schema: {
+                                type: 'object',
+                                additionalProperties: false,
+                                properties: { fromSequence: { type: 'integer', minimum: 1, default: 1, description: 'The first history sequence to deliver again.' } },
+                            },
+                        },
+                    },
+                },
+                responses: {
+                    202: { description: 'The replay is scheduled.', content: json(ref('ReplayScheduled')) },
+                    400: response('BadRequest'),
+                    401: response('FunctionKeyRefused'),
+                    404: problem('Nothing is recorded for this call.'),
+                    409: problem('The relay is off: RELAY_URL is not set.'),
+                    413: problem('The body is larger than it can be.'),
+                    415: problem('The body is not application/json.'),
+                    500: response('InternalError'),
+                    503: response('StorageUnavailable'),
+                },
             },
         },
         '/callback': {
@@ -216,6 +256,19 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
     truncatedFields: 'Fields stored cut because they were longer than the table holds.',
     closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+    notification: 'The notification as Graph sent it, with resourceData null in its place (the relay rebuilds it from both); the raw text when it was cut.',
+    relayedThrough: 'The relay to the bot: every event up to this sequence is delivered, dead-lettered, or not a notification.',
+    relayPending: 'Notifications stored and not yet delivered to the bot or dead-lettered.',
+    relayFailed: 'Notifications dead-lettered (not delivered within RELAY_MAX_AGE_HOURS) and not delivered since.',
+    relayBatchEnd: 'The request being attempted holds the notifications after relayedThrough up to this sequence.',
+    relayNextAttemptAt: "When that request's next attempt is due.",
+    relayLastStatus: "The bot's HTTP status on the last attempt; 0 when it did not answer.",
+    relayLastError: "The last attempt's failure, with a short excerpt of the bot's answer; absent once a later attempt succeeded.",
+    relayOwner: "An opaque token: which callback or retry message carries this call's relay on.",
+    relayBatch: 'The sequence of the first notification of the request this one went in: its webhook-id is {callId}/{relayBatch}.',
+    relayStatus: "The bot's HTTP status on the last attempt of that request; 0 when it did not answer.",
+    relayOutcome: 'delivered, or failed once dead-lettered; absent while pending.',
+    relayError: "The last failure of that request, with a short excerpt of the bot's answer.",
 };
 
 /** A field's JSON schema from its description in callFields.ts. */
@@ -223,6 +276,7 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
     if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
+    if (name === 'relayOutcome') return { ...described, enum: ['delivered', 'failed'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
@@ -284,6 +338,17 @@ function schemas(): Record<string, unknown> {
             required: ['callId', 'events'],
             additionalProperties: false,
             properties: { callId: text, events: { type: 'array', items: ref('CallEvent') }, continuationToken: text },
+        },
+        ReplayScheduled: {
+            type: 'object',
+            required: ['callId', 'fromSequence', 'relayedThrough', 'relayPending'],
+            additionalProperties: false,
+            properties: {
+                callId: text,
+                fromSequence: { type: 'integer', minimum: 1, description: 'The first sequence that goes again: the start of the request the asked-for one went in.' },
+                relayedThrough: { type: 'integer', minimum: 0, description: "The relay's cursor after the rewind." },
+                relayPending: { type: 'integer', minimum: 0, description: 'Notifications now waiting to be delivered.' },
+            },
         },
         CallbackSummary: {
             type: 'object',

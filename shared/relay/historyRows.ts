@@ -1,0 +1,24 @@
+// Reading a range of a call's history rows for the relay: one partition range query, in sequence order.
+
+import { odata, type TableClient } from '@azure/data-tables';
+import type { CallEvent } from '../record/callModel';
+import { StorageUnavailableError } from '../record/storageErrors';
+import { EVENT_ROW_END, eventFromEntity, eventRowKey } from '../record/tableEntities';
+
+/** History rows of a call from `from` to `to` (both inclusive; `to` undefined: to the end), at most `limit`. */
+export async function readRows(table: TableClient, callId: string, from: number, to: number | undefined, limit = Number.POSITIVE_INFINITY): Promise<CallEvent[]> {
+    const upper = to === undefined ? odata`RowKey lt ${EVENT_ROW_END}` : odata`RowKey le ${eventRowKey(to)}`;
+    const filter = `${odata`PartitionKey eq ${callId} and RowKey ge ${eventRowKey(from)}`} and ${upper}`;
+    const rows: CallEvent[] = [];
+    try {
+        for await (const page of table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, limit) })) {
+            for (const entity of page) {
+                rows.push(eventFromEntity(entity));
+                if (rows.length >= limit) return rows;
+            }
+        }
+    } catch (err) {
+        throw new StorageUnavailableError(err);
+    }
+    return rows;
+}
