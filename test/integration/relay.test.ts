@@ -427,3 +427,52 @@ describe('relay: two app instances on the same calls', () => {
         }
     });
 });
+
+describe('relay: an instance killed while it delivers', () => {
+    let app: RelayApp;
+    before(async () => {
+        app = await startRelayApp({ instances: 2, env: { RELAY_INLINE_TIMEOUT_MS: '10000' } });
+    });
+    after(() => app?.stop());
+
+    test("the notification is stored and claimed; Graph's redelivery to the other instance takes the call over and delivers it, with the same webhook-id", async () => {
+        // prepare: the bot holds the first request until the test has killed the instance that sent it
+        const callId = 'relay-killed-1';
+        app.bot.answer(firstAnswer(callId, { status: 200, delayMs: 60_000 }));
+        const body = v1Notification(callId, 'updated', 'established');
+        const [doomed] = app.hosts;
+        assert.ok(doomed);
+
+        // act: instance 0 stores the notification and sends it; it dies before the bot answers, so Graph has no answer
+        const first = app.post(body, { instance: 0 }).then(
+            (response) => response.status,
+            () => 'none' as const,
+        );
+        await eventually('the bot has the request', () => (app.bot.requests.some((request) => request.callId === callId) ? true : undefined));
+        doomed.process.kill('SIGKILL');
+        // Graph redelivers what got no answer, here to the other instance
+        const redelivered = await app.post(body, { instance: 1 });
+
+        // assess
+        assert.equal(await first, 'none');
+        assert.equal(redelivered.status, 202);
+        assert.deepEqual(await redelivered.json(), { accepted: 0, duplicates: 1, rejected: 0 });
+        const summary = await app.summary(callId);
+        assert.equal(summary?.relayedThrough, 1);
+        assert.equal(summary?.relayPending, 0);
+        const requests = app.bot.requests.filter((request) => request.callId === callId);
+        assert.deepEqual(
+            requests.map((request) => [request.webhookId, request.attempt]),
+            [
+                [`${callId}/1`, 1],
+                [`${callId}/1`, 1],
+            ],
+            'sent again by the instance that took over, with the same webhook-id (a bot drops the repeat)',
+        );
+        assert.equal(requests[1]?.body, requests[0]?.body);
+
+        // and the call goes on from there
+        await app.post(v1Notification(callId, 'updated', 'terminated'), { instance: 1 });
+        assert.deepEqual(acceptedSequences(app, callId), [1, 2]);
+    });
+});
