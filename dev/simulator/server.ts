@@ -30,6 +30,8 @@ export interface SimulatorOptions {
     clientSecret?: string;
     /** `aud` of callback tokens; defaults to the client id. */
     botAppId?: string;
+    /** How long an incoming call rings before Graph ends it as not answered; default 15 s, as Graph. */
+    ringTimeoutMs?: number;
     /** Faults in force from the start. */
     faults?: Partial<Faults>;
     /** Receives one line per noteworthy event (failed callbacks, simulator defects). */
@@ -106,6 +108,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clientSecret: options.clientSecret ?? SIMULATOR_DEFAULTS.clientSecret,
         botAppId: (options.botAppId ?? options.clientId ?? SIMULATOR_DEFAULTS.botAppId).toLowerCase(),
         servicePrincipalId: randomUUID(),
+        ringTimeoutMs: options.ringTimeoutMs ?? SIMULATOR_DEFAULTS.ringTimeoutMs,
     };
     const ctx: SimulatorContext = {
         settings,
@@ -145,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),
         stop: async () => {
+            for (const call of state.calls.values()) clearTimeout(call.ringTimer);
             ctx.deliveries.stop();
             await servers.close();
         },
