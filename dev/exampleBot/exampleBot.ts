@@ -25,7 +25,7 @@ export interface ExampleBotOptions {
 }
 
 /** One request the bot accepted (not a repeat), as it saw it. */
-export interface ReceivedRequest {
+interface ReceivedRequest {
     at: string;
     webhookId: string;
     attempt: number;
