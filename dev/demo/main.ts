@@ -1,7 +1,9 @@
 // `npm run demo`, against a running `npm start`. Act one plays the bot placing a call through the simulator's
 // Graph (with a token from the simulator's Entra), hangs it up through the app's DELETE /api/calls/{id}, and
 // prints the call's summary and timeline from the query API. Act two shows a call whose end is lost being
-// closed by the reconciler, and reads its call-ended event back from the queue (dev/demoStuckCall.ts).
+// closed by the reconciler, and reads its call-ended event back from the queue (stuckCall.ts). Act three puts
+// the app in front of the example bot: a call rings, the bot answers it through the relay, then the bot goes
+// down and gets what it missed, in order, when it is back (relayAct.ts).
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ import { createQueueClient } from '../../shared/settings/queueClient';
 import { DemoError } from './client';
 import { callReport } from './report';
 import { DemoSession, isEnded, type DemoTargets } from './session';
+import { showRelay } from './relayAct';
 import { showStuckCall } from './stuckCall';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
@@ -23,12 +26,14 @@ const USAGE = `Usage: npm run demo [-- options]      (needs a running \`npm star
   --api URL          the functions' API (default http://localhost:7071/api; env DEMO_API_URL)
   --simulator URL    the call simulator (default https://localhost:${SIMULATOR_DEFAULTS.port}; env DEMO_SIMULATOR_URL)
   --ca FILE          the simulator's CA certificate (default ${SIMULATOR_DEFAULTS.tlsFolder}/ca.pem; env DEMO_SIMULATOR_CA)
+  --bot URL          the example bot npm start runs (default http://localhost:3978; env DEMO_BOT_URL)
   --settings FILE    the app's settings, as npm start was given them (default ${LOCAL_SETTINGS_FILE}; env DEMO_SETTINGS):
                      where the call-ended events are queued, read with the run file npm start writes beside it
   --timeout SECONDS  how long to wait for each step's outcome (default 20; env DEMO_TIMEOUT_SECONDS)`;
 
 interface DemoOptions extends DemoTargets {
     settingsFile: string;
+    bot: string;
 }
 
 function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions | undefined {
@@ -40,6 +45,7 @@ function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions
                 api: { type: 'string' },
                 simulator: { type: 'string' },
                 ca: { type: 'string' },
+                bot: { type: 'string' },
                 settings: { type: 'string' },
                 timeout: { type: 'string' },
                 help: { type: 'boolean', short: 'h' },
@@ -61,12 +67,14 @@ function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions
         api: text('api', 'DEMO_API_URL', 'http://localhost:7071/api').replace(/\/+$/, ''),
         simulator: text('simulator', 'DEMO_SIMULATOR_URL', `https://localhost:${SIMULATOR_DEFAULTS.port}`).replace(/\/+$/, ''),
         caFile: path.resolve(REPOSITORY_ROOT, text('ca', 'DEMO_SIMULATOR_CA', path.join(SIMULATOR_DEFAULTS.tlsFolder, 'ca.pem'))),
+        bot: text('bot', 'DEMO_BOT_URL', 'http://localhost:3978').replace(/\/+$/, ''),
         settingsFile: path.resolve(REPOSITORY_ROOT, text('settings', 'DEMO_SETTINGS', LOCAL_SETTINGS_FILE)),
         timeoutMs: timeoutSeconds * 1000,
     };
     for (const [flag, url] of [
         ['--api', options.api],
         ['--simulator', options.simulator],
+        ['--bot', options.bot],
     ] as const) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new DemoError(`${flag} must be an http(s) URL, not "${url}".`);
     }
@@ -78,7 +86,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const session = await DemoSession.open(options);
     const events = callEventsQueue(options.settingsFile);
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
-    say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event.');
+    say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
+    say('then the app in front of a bot: a call it answers through the relay, and what it missed while it was down.');
     say(`  app        ${options.api}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
     say(`  events     ${events.config === undefined ? 'off (CALL_EVENTS_QUEUE is empty)' : describeQueue(events.config)}`);
@@ -109,8 +118,13 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Act two: a call whose end never reaches the app, closed by the reconciler.');
     const stuckId = await showStuckCall(session, events.queue, say);
     say();
+    say('Act three: the app in front of the bot (the example bot npm start runs; RELAY_URL points at it).');
+    const relayedId = await showRelay(session, options.bot, say);
+    say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
     say(`     curl -s ${session.callUrl(stuckId)}/history`);
+    say(`     npm run calls -- relay status ${relayedId}   each notification's delivery to the bot`);
+    say(`     a browser on ${options.api}/console         the call's relay state, and a replay button`);
 }
 
 /** The queue of call-ended events as the app is configured: the settings file, the run file beside it, the environment. */

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
         secret: values.secret,
         graph: { baseUrl: values.graph.replace(/\/+$/, ''), tenantId, clientId, clientSecret, ...(authorityHost ? { authorityHost } : {}) },
         appCallbackUrl: values['app-callback'],
-        log: (line) => console.log(`[bot] ${line}`),
+        log: (line) => console.log(line),
     });
     console.log(`Example bot listening on ${bot.url}`);
     const stop = (): void => {
