@@ -105,7 +105,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         ...reconcilerNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
         `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools)`,
-        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events`,
+        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events, the relay's retries`,
         `    Table Storage  http://127.0.0.1:${azurite.table}    the call record`,
         `  Graph, Entra   call simulator on ${sim.url} (Graph ${sim.graphBaseUrl}, CA ${shown(ready.simulatorCaFile)})   [simulator]`,
         ...botLines(ready),
