@@ -28,6 +28,12 @@ param reconcileAfterMinutes int
 param reconcileMaxCalls int
 param retentionSchedule string
 param retentionDays int
+param relayUrl string
+@secure()
+param relaySecret string
+param relayInlineTimeoutMs int
+param relayMaxAgeHours string
+param relayQueue string
 
 var useClientSecret = graphCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
@@ -40,6 +46,16 @@ var checkedBotAppSecret = useClientSecret && empty(botAppSecret)
 var checkedBotAppId = useClientSecret && empty(botAppId)
   ? fail('botAppId is required with graphCredential=clientSecret (azd env set BOT_APP_ID ...).')
   : botAppId
+
+// The relay to the bot (docs/relay.md): on when relayUrl is given, and then never without its secret.
+var useRelay = !empty(relayUrl)
+var checkedRelayUrl = useRelay && !startsWith(toLower(relayUrl), 'https://')
+  ? fail('relayUrl must be https:// (the bot\'s endpoint): the relay sends call notifications there.')
+  : relayUrl
+var checkedRelaySecret = useRelay && empty(relaySecret)
+  ? fail('relaySecret is required with relayUrl (azd env set-secret RELAY_SECRET): the bot checks every relayed request against it.')
+  : relaySecret
+var useKeyVault = useClientSecret || useRelay
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-calls-${resourceToken}'
@@ -118,6 +134,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     resource eventsQueue 'queues' = if (!empty(callEventsQueue)) {
       name: empty(callEventsQueue) ? 'unused' : callEventsQueue
     }
+
+    resource relayRetriesQueue 'queues' = if (useRelay) {
+      name: useRelay ? relayQueue : 'unused-relay'
+    }
   }
 }
 
@@ -184,9 +204,9 @@ resource deployerQueueDataContributor 'Microsoft.Authorization/roleAssignments@2
   }
 }
 
-// --- Key Vault: the bot's Graph client secret, readable by the identity alone ------------------------------
+// --- Key Vault: the bot's Graph client secret and the relay's secret, readable by the identity alone --------
 
-resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useClientSecret) {
+resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useKeyVault) {
   name: 'kv-calls-${resourceToken}'
   location: location
   tags: tags
@@ -205,11 +225,29 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useClientSecret) 
       contentType: 'Client secret of Entra app ${botAppId}'
     }
   }
+
+  resource relaySecretValue 'secrets' = if (useRelay) {
+    name: 'relay-secret'
+    properties: {
+      value: checkedRelaySecret
+      contentType: 'Standard Webhooks secret of the relay to the bot'
+    }
+  }
 }
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useClientSecret) {
   name: guid(keyVault::botSecret.id, identity.id, roles.keyVaultSecretsUser)
   scope: keyVault::botSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource relaySecretUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useRelay) {
+  name: guid(keyVault::relaySecretValue.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault::relaySecretValue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: identity.properties.principalId
@@ -322,17 +360,30 @@ var graphSettings = useClientSecret
       AZURE_CLIENT_ID: identity.properties.clientId
     }
 
+var relaySettings = useRelay
+  ? {
+      RELAY_URL: checkedRelayUrl
+      // Resolved by the platform with keyVaultReferenceIdentity, like the Graph secret.
+      RELAY_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault::relaySecretValue!.properties.secretUri})'
+      RELAY_INLINE_TIMEOUT_MS: string(relayInlineTimeoutMs)
+      RELAY_MAX_AGE_HOURS: relayMaxAgeHours
+      RELAY_QUEUE: relayQueue
+    }
+  : {}
+
 // Written after the roles exist, so the first start finds its storage, telemetry and Key Vault reference readable.
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(identitySettings, appSettingsOfTheApp, graphSettings)
+  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, relaySettings)
   dependsOn: [
     blobDataOwner
     tableDataContributor
     queueDataContributor
     metricsPublisher
     secretsUser
+    relaySecretUser
+    storage::queueService::relayRetriesQueue
     storage::tableService::historyTable
     storage::queueService::eventsQueue
     storage::blobService::deploymentContainer
@@ -383,5 +434,5 @@ output tableServiceUri string = storage.properties.primaryEndpoints.table
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
 output applicationInsightsName string = applicationInsights.name
-output keyVaultName string = useClientSecret ? keyVault.name : ''
+output keyVaultName string = useKeyVault ? keyVault.name : ''
 output botName string = createBot ? bot.name : ''

@@ -34,6 +34,9 @@ const BOT_APP_ID = '22222222-2222-4222-8222-222222222222';
 const BOT_SECRET = 'test-only-bot-secret-7Qm2-value';
 const DEPLOYER = '33333333-3333-4333-8333-333333333333';
 const OTHER_TENANTS = '55555555-5555-4555-8555-555555555555,66666666-6666-4666-8666-666666666666';
+/** A Standard Webhooks secret, as distinctive as the bot's ("test-only-relay-secret-K9p-value"). */
+const RELAY_SECRET = `whsec_${Buffer.from('test-only-relay-secret-K9p-value').toString('base64')}`;
+const RELAY_URL = 'https://bot.example.com/api/calling';
 
 const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     // What docs/deploy.md sets up: the bot's client secret, everything else by default.
@@ -55,7 +58,14 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
+    // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret.
+    relay: { environmentName: 'relay', location: LOCATION, graphCredential: 'managedIdentity', allowedTenantIds: '*', relayUrl: RELAY_URL, relaySecret: RELAY_SECRET, relayMaxAgeHours: '12' },
 };
+
+/** The scenario relays to a bot. */
+function relays(scenario: string): boolean {
+    return typeof SCENARIOS[scenario]?.relayUrl === 'string' && SCENARIOS[scenario]?.relayUrl !== '';
+}
 
 const ROLE = {
     storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
@@ -101,6 +111,7 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     CALLBACK_OPENID_CONFIGURATION: "the Skype/Graph signing keys' real address",
     CALLBACK_ISSUERS: 'Graph and the Bot Framework',
     DEDUPE_WINDOW_SECONDS: '600 s',
+    RELAY_RETRY_SCHEDULE: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
 const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
@@ -131,7 +142,8 @@ let compiled: CompiledTemplate;
 const deployments = new Map<string, Deployment>();
 let appDir: string;
 let loadedFunctions: Map<string, LoadedFunction[]>;
-let localBuildFunctions: LoadedFunction[];
+/** What the tsc build registers with each scenario's settings. */
+let localBuildFunctions: Map<string, LoadedFunction[]>;
 
 function deployment(scenario: string): Deployment {
     const found = deployments.get(scenario);
@@ -213,7 +225,7 @@ before(async () => {
         return JSON.parse(result.stdout) as LoadedFunction[];
     };
     loadedFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(path.join(appDir, 'app'), d)]));
-    localBuildFunctions = load(REPOSITORY_ROOT, deployment('secret'));
+    localBuildFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(REPOSITORY_ROOT, d)]));
 });
 
 after(() => {
@@ -237,15 +249,17 @@ describe('the compiled template', () => {
         assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
         const parameters = compiled.template.parameters as Record<string, { type: string }>;
         assert.equal(parameters.botAppSecret?.type, 'securestring');
+        assert.equal(parameters.relaySecret?.type, 'securestring');
         const outputs = compiled.template.outputs as Record<string, { type: string; value: string }>;
         for (const [name, output] of Object.entries(outputs)) {
             assert.notEqual(output.type, 'securestring', name);
-            assert.doesNotMatch(output.value, /botAppSecret/, name);
+            assert.doesNotMatch(output.value, /botAppSecret|relaySecret/, name);
         }
         // bicep snapshot keeps @secure() values out of what it prints; the secret reaches Key Vault only.
         for (const scenario of Object.keys(SCENARIOS)) {
             const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
             assert.equal(text.includes(BOT_SECRET), false, scenario);
+            assert.equal(text.includes(RELAY_SECRET), false, scenario);
         }
     });
 
@@ -256,7 +270,7 @@ describe('the compiled template', () => {
             .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
-        assert.equal(identityRoles.length, 5, 'four data roles and the Key Vault secret reader');
+        assert.equal(identityRoles.length, 6, "four data roles and the Key Vault readers of the Graph secret and the relay's");
         const settings = Object.values(resources).find((r) => r.type === 'Microsoft.Web/sites/config');
         const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
@@ -281,7 +295,10 @@ describe('storage', () => {
                 [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]);
+            assert.deepEqual(queues, [
+                ...(settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]),
+                ...(relays(scenario) ? [`${storage.name}/default/relay-retries`] : []),
+            ]);
         });
     }
 });
@@ -298,10 +315,14 @@ describe('roles', () => {
                 `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
                 `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
             ];
-            if (SCENARIOS[scenario]?.graphCredential !== 'managedIdentity') {
-                const secret = d.one('Microsoft.KeyVault/vaults/secrets').name;
-                expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret}`);
+            for (const secret of d.all('Microsoft.KeyVault/vaults/secrets')) {
+                expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret.name}`);
             }
+            assert.equal(
+                d.all('Microsoft.KeyVault/vaults/secrets').length,
+                (SCENARIOS[scenario]?.graphCredential === 'managedIdentity' ? 0 : 1) + (relays(scenario) ? 1 : 0),
+                'a secret for the Graph client secret and one for the relay, each only when used',
+            );
             assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
         });
     }
@@ -444,6 +465,8 @@ describe('the app settings, held against the app', () => {
             const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            // Without relayUrl the relay is off: the app reads RELAY_URL, finds none, and reads no other relay setting.
+            if (!relays(scenario)) leftUnset.add('RELAY_URL');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
             assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
             assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
@@ -454,11 +477,49 @@ describe('the app settings, held against the app', () => {
         const describeFunctions = (functions: readonly LoadedFunction[]) => JSON.stringify([...functions].sort((a, b) => a.name.localeCompare(b.name)));
         for (const [scenario, functions] of loadedFunctions) {
             assert.ok(functions.length >= 5, `${scenario}: ${functions.length} functions`);
-            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions), `${scenario}: the zip and the tsc build register the same functions`);
+            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions.get(scenario) ?? []), `${scenario}: the zip and the tsc build register the same functions`);
             const settings = deployment(scenario).appSettings();
             const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
             for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);
         }
+    });
+
+    test("with the relay on, the settings reader relays to the bot's https endpoint with the vault's secret, and the queue trigger's %RELAY_QUEUE% is set", () => {
+        const d = deployment('relay');
+        const settings = d.appSettings();
+        assert.match(settings.RELAY_SECRET ?? '', /^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-calls-[a-z0-9]+\.vault\.azure\.net\/secrets\/relay-secret\)$/);
+        const { config } = loadRecordingReads(withAzureMarkers(d.resolvedAppSettings()));
+        assert.equal(config.relay?.url, RELAY_URL);
+        assert.deepEqual(
+            config.relay?.secrets.map((secret) => secret.toString('utf8')),
+            ['test-only-relay-secret-K9p-value'],
+        );
+        assert.equal(config.relay?.maxAgeMs, 12 * 3_600_000);
+        assert.equal(config.relay?.inlineTimeoutMs, 2000);
+        assert.deepEqual(config.relay?.queue, {
+            kind: 'identity',
+            setting: 'AzureWebJobsStorage__queueServiceUri',
+            queueServiceUri: `https://${d.one('Microsoft.Storage/storageAccounts').name}.queue.core.windows.net`,
+            credential: { kind: 'managedIdentity', clientId: identityOf(d).clientId },
+            queueName: 'relay-retries',
+            binding: '%RELAY_QUEUE%',
+        });
+        const relayRetries = loadedFunctions.get('relay')?.find((f) => f.name === 'relayRetries');
+        assert.ok(relayRetries, 'the queue trigger is registered with the relay on');
+        assert.equal(loadedFunctions.get('identity')?.find((f) => f.name === 'relayRetries'), undefined, 'and not with it off');
+        for (const scenario of ['secret', 'secretWithBot', 'identity']) assert.equal('RELAY_URL' in deployment(scenario).appSettings(), false, scenario);
+    });
+
+    test('a relay without its secret, or to a plain http endpoint, stops before anything is created', () => {
+        const { relaySecret: _secret, ...withoutSecret } = SCENARIOS.relay as Record<string, ParameterValue>;
+        assert.throws(
+            () => deploy('relayWithoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relaySecret is required with relayUrl/.test(err.message),
+        );
+        assert.throws(
+            () => deploy('relayOverHttp', { ...SCENARIOS.relay, relayUrl: 'http://bot.example.com/api/calling' } as Record<string, ParameterValue>, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relayUrl must be https/.test(err.message),
+        );
     });
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
