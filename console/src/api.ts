@@ -1,5 +1,5 @@
-// The console's only way to the app: the read API and the hang-up, with the function key sent as
-// `x-functions-key`. Every answer that is not a success becomes an ApiError that knows its words.
+// The console's only way to the app: the read API, the hang-up and the relay's replay, with the function key sent
+// as `x-functions-key`. Every answer that is not a success becomes an ApiError that knows its words.
 
 import type { CallListPageView, CallSummaryView, HistoryPageView } from './apiTypes';
 import type { ApiFailure } from './problemText';
@@ -56,6 +56,18 @@ export class ConsoleApi {
         return response.ok ? { status: response.status } : failureOf(response);
     }
 
+    /** Asks the app to deliver the call's notifications to the bot again; resolves with the answer, success or not. */
+    async replay(callId: string, fromSequence: number): Promise<{ failure: ApiFailure; pending?: number; from?: number }> {
+        const response = await this.#fetch('POST', `/calls/${encodeURIComponent(callId)}/relay`, {}, JSON.stringify({ fromSequence }));
+        if (!response.ok) return { failure: await failureOf(response) };
+        const answer = (await response.json().catch(() => ({}))) as { relayPending?: unknown; fromSequence?: unknown };
+        return {
+            failure: { status: response.status },
+            ...(typeof answer.relayPending === 'number' ? { pending: answer.relayPending } : {}),
+            ...(typeof answer.fromSequence === 'number' ? { from: answer.fromSequence } : {}),
+        };
+    }
+
     async #json<T>(path: string, query: Record<string, string | undefined>): Promise<T> {
         const response = await this.#fetch('GET', path, query);
         if (!response.ok) throw new ApiError(await failureOf(response));
@@ -66,14 +78,19 @@ export class ConsoleApi {
         }
     }
 
-    async #fetch(method: string, path: string, query: Record<string, string | undefined>): Promise<Response> {
+    async #fetch(method: string, path: string, query: Record<string, string | undefined>, body?: string): Promise<Response> {
         const params = new URLSearchParams();
         for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, value);
         const search = params.size > 0 ? `?${params}` : '';
         try {
             return await fetch(`${this.#base}${path}${search}`, {
                 method,
-                headers: { accept: 'application/json', ...(this.#functionKey === undefined ? {} : { 'x-functions-key': this.#functionKey }) },
+                headers: {
+                    accept: 'application/json',
+                    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+                    ...(this.#functionKey === undefined ? {} : { 'x-functions-key': this.#functionKey }),
+                },
+                ...(body === undefined ? {} : { body }),
                 cache: 'no-store',
                 credentials: 'same-origin',
             });

@@ -1,5 +1,5 @@
-// The hang-up confirmation: a modal dialog (Escape or Cancel backs out; Cancel has the focus, so an
-// Enter pressed by habit does not end a call).
+// The confirmations of what changes a call: the hang-up and the relay's replay, each a modal dialog (Escape or
+// Cancel backs out; Cancel has the focus, so an Enter pressed by habit does not end a call or resend anything).
 
 import { h } from './dom';
 
@@ -27,6 +27,52 @@ export function confirmHangUp(callId: string): Promise<boolean> {
             answer = true;
             dialog.close();
         });
+        dialog.addEventListener('close', () => {
+            dialog.remove();
+            resolve(answer);
+        });
+        document.body.append(dialog);
+        dialog.showModal();
+        cancel.focus();
+    });
+}
+
+/**
+ * Resolves with the sequence to replay from when the person confirmed the replay of `callId`, undefined when not.
+ * The sequence defaults to 1 and must be within the call's `eventCount`.
+ */
+export function confirmReplay(callId: string, eventCount: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+        const from = h('input', { type: 'number', id: 'replay-from', min: '1', max: String(Math.max(1, eventCount)), value: '1', required: true, inputmode: 'numeric' });
+        const cancel = h('button', { type: 'button', class: 'secondary', autofocus: true }, 'Cancel');
+        const confirm = h('button', { type: 'button' }, 'Replay');
+        const dialog = h(
+            'dialog',
+            { class: 'confirm', 'aria-labelledby': 'replay-title', 'aria-describedby': 'replay-text' },
+            h('h2', { id: 'replay-title' }, 'Deliver this call to the bot again?'),
+            h(
+                'p',
+                { id: 'replay-text' },
+                'The app sends call ',
+                h('code', {}, callId),
+                ' notifications to the bot again, in order, from the sequence below (rounded down to the start of the request it went in), with the same webhook-ids as before: a bot that drops repeats ignores what it already has. Dead-lettered notifications are tried again.',
+            ),
+            h('p', {}, h('label', { for: 'replay-from' }, 'From sequence '), from),
+            h('div', { class: 'buttons' }, cancel, confirm),
+        );
+        let answer: number | undefined;
+        cancel.addEventListener('click', () => dialog.close());
+        confirm.addEventListener('click', () => {
+            const value = Number(from.value);
+            if (!Number.isInteger(value) || value < 1 || value > Math.max(1, eventCount)) {
+                from.setCustomValidity(`A sequence from 1 to ${eventCount}.`);
+                from.reportValidity();
+                return;
+            }
+            answer = value;
+            dialog.close();
+        });
+        from.addEventListener('input', () => from.setCustomValidity(''));
         dialog.addEventListener('close', () => {
             dialog.remove();
             resolve(answer);
