@@ -59,7 +59,15 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
     // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret.
-    relay: { environmentName: 'relay', location: LOCATION, graphCredential: 'managedIdentity', allowedTenantIds: '*', relayUrl: RELAY_URL, relaySecret: RELAY_SECRET, relayMaxAgeHours: '12' },
+    relay: {
+        environmentName: 'relay',
+        location: LOCATION,
+        graphCredential: 'managedIdentity',
+        allowedTenantIds: '*',
+        relayUrl: RELAY_URL,
+        relaySecret: RELAY_SECRET,
+        relayMaxAgeHours: '12',
+    },
 };
 
 /** The scenario relays to a bot. */
@@ -477,7 +485,11 @@ describe('the app settings, held against the app', () => {
         const describeFunctions = (functions: readonly LoadedFunction[]) => JSON.stringify([...functions].sort((a, b) => a.name.localeCompare(b.name)));
         for (const [scenario, functions] of loadedFunctions) {
             assert.ok(functions.length >= 5, `${scenario}: ${functions.length} functions`);
-            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions.get(scenario) ?? []), `${scenario}: the zip and the tsc build register the same functions`);
+            assert.equal(
+                describeFunctions(functions),
+                describeFunctions(localBuildFunctions.get(scenario) ?? []),
+                `${scenario}: the zip and the tsc build register the same functions`,
+            );
             const settings = deployment(scenario).appSettings();
             const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
             for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);
@@ -506,7 +518,11 @@ describe('the app settings, held against the app', () => {
         });
         const relayRetries = loadedFunctions.get('relay')?.find((f) => f.name === 'relayRetries');
         assert.ok(relayRetries, 'the queue trigger is registered with the relay on');
-        assert.equal(loadedFunctions.get('identity')?.find((f) => f.name === 'relayRetries'), undefined, 'and not with it off');
+        assert.equal(
+            loadedFunctions.get('identity')?.find((f) => f.name === 'relayRetries'),
+            undefined,
+            'and not with it off',
+        );
         for (const scenario of ['secret', 'secretWithBot', 'identity']) assert.equal('RELAY_URL' in deployment(scenario).appSettings(), false, scenario);
     });
 
