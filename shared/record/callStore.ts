@@ -336,7 +336,16 @@ export class CallStore {
                 call = { summary: read.summary, etag: read.etag, markers: new Map() };
             }
             const update = change(call.summary);
-            if (update === undefined) return { summary: call.summary, written: false };
+            if (update === undefined) {
+                // Nothing to write is only known from the row as it is: this process's copy may be behind another
+                // instance's writes, which only a write (never made here) would have found out.
+                if (fromCache) {
+                    call = undefined;
+                    continue;
+                }
+                if (cached !== undefined && cached.etag !== call.etag) this.known.delete(callId);
+                return { summary: call.summary, written: false };
+            }
             const actions: TransactionAction[] = [
                 ['update', summaryToEntity(update.summary), 'Replace', { etag: call.etag }],
                 ...(update.events ?? []).map(({ sequence, fields }): TransactionAction => ['update', eventDeliveryToEntity(callId, sequence, fields), 'Merge']),
