@@ -11,9 +11,22 @@ import { hotCalls } from './scenarios/hotCalls';
 import { instanceKill } from './scenarios/instanceKill';
 import { jwksRotation } from './scenarios/jwksRotation';
 import { redeliveryStorm } from './scenarios/redeliveryStorm';
+import { relayBotDown, relayBotErrors, relayInstanceKill, relaySlowBot, relayTwoInstances } from './scenarios/relayToBot';
 import { storageCut } from './scenarios/storageCut';
 
-export const SCENARIOS: readonly Scenario[] = [redeliveryStorm, hotCalls, instanceKill, storageCut, jwksRotation, fuzzBodies];
+export const SCENARIOS: readonly Scenario[] = [
+    redeliveryStorm,
+    hotCalls,
+    instanceKill,
+    storageCut,
+    jwksRotation,
+    fuzzBodies,
+    relayBotDown,
+    relayBotErrors,
+    relaySlowBot,
+    relayTwoInstances,
+    relayInstanceKill,
+];
 
 export interface FaultSuiteOptions {
     sizes: FaultSizes;
@@ -59,6 +72,8 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultRe
                 options.onProgress?.(`instance ${dead} is not running; starting it again before "${scenario.name}"`);
                 await env.restart(dead);
             }
+            if (scenario.relay === true) options.onProgress?.('the relay to the bot on (both instances started again)');
+            await env.setRelay(scenario.relay === true);
             options.onProgress?.(`${scenario.name}...`);
             const result = await scenario.run({ env, sizes: options.sizes, seed: options.seed });
             scenarios.push(result);

@@ -23,6 +23,8 @@ export interface BotRequest {
     verified: boolean;
     /** What the bot answered (0: it did not answer). */
     status: number;
+    /** When it answered (0: it did not answer). */
+    answeredAt: number;
 }
 
 export interface BotAnswer {
@@ -40,6 +42,7 @@ export interface TestBot {
     answer(decide: (request: BotRequest) => BotAnswer): void;
     /** Stops listening and drops open connections: the app gets no connection until `up`. */
     down(): Promise<void>;
+    /** Listens again, on the same port (nothing when it is listening). */
     up(): Promise<void>;
     stop(): Promise<void>;
 }
@@ -71,6 +74,7 @@ export async function startTestBot(secret: string, options: { port?: number } = 
             const answer = decide(request);
             const send = () => {
                 request.status = answer.status;
+                request.answeredAt = Date.now();
                 response.writeHead(answer.status, answer.headers ?? {});
                 response.end(answer.body ?? '');
             };
@@ -104,7 +108,7 @@ export async function startTestBot(secret: string, options: { port?: number } = 
         },
         down: close,
         up: async () => {
-            await listen(port);
+            if (!server.listening) await listen(port);
         },
         stop: async () => {
             if (server.listening) await close();
@@ -139,5 +143,6 @@ function describe(headers: Record<string, string>, body: string, webhook: Webhoo
         notifications,
         verified,
         status: 0,
+        answeredAt: 0,
     };
 }
