@@ -2,7 +2,7 @@
 // in front of it that can cut storage, a callback signer whose JWKS can go down, a bot endpoint that logs
 // everything it receives (test/support/testBot.ts), and two local host processes running the real app on the
 // same table through the proxy, with callback auth enabled, and with the relay to the bot on for the relay
-// scenarios (`setRelay`). The certificate authority the signer's HTTPS needs is the caller's (`npm test` or
+// scenarios (`setRelay`), which write a table of their own. The certificate authority the signer's HTTPS needs is the caller's (`npm test` or
 // faults.ts make one).
 
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,12 @@ import { startStorageProxy, type StorageProxy } from './storageProxy';
 const FAULTS_BOT_APP_ID = '6a1f7a52-0d39-4d8c-9d5e-1c2f3b4a5d6e';
 const FAULTS_TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
 const FAULTS_TABLE = 'FaultsCallHistory';
+/**
+ * The relay scenarios' table. Azurite answers any query by scanning the whole table, and the relay's retries read
+ * a call's pending rows with a range query (a partition's own range in Azure); on the table the earlier scenarios
+ * filled (tens of thousands of rows) those scans, not the relay, would be what the scenarios measure.
+ */
+const FAULTS_RELAY_TABLE = 'FaultsRelayHistory';
 /** The app's default `DEDUPE_WINDOW_SECONDS`; the hosts run with it. */
 export const DEDUPE_WINDOW_SECONDS = 600;
 /** How long the callback's own attempt may wait for the bot in the relay scenarios. */
@@ -29,8 +35,7 @@ export class FaultEnvironment {
     readonly issuer: CallbackIssuer;
     /** What RELAY_URL points at while the relay is on; scenarios say how it answers and read its log. */
     readonly bot: TestBot;
-    /** The table read straight from Azurite, not through the proxy, so read-back works while storage is cut. */
-    readonly table: TableClient;
+    readonly #tables: { record: TableClient; relay: TableClient };
     /** The two instances; an entry is replaced when its host is restarted. */
     readonly hosts: HostProcess[];
     readonly #relaySettings: Record<string, string>;
@@ -43,7 +48,8 @@ export class FaultEnvironment {
         this.bot = bot;
         this.#relaySettings = relaySettings;
         this.hosts = hosts;
-        this.table = TableClient.fromConnectionString(azurite.connectionString, FAULTS_TABLE, { allowInsecureConnection: true });
+        const client = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
+        this.#tables = { record: client(FAULTS_TABLE), relay: client(FAULTS_RELAY_TABLE) };
     }
 
     /**
@@ -70,7 +76,8 @@ export class FaultEnvironment {
                 hosts.push(host);
             }
             const env = new FaultEnvironment(azurite, proxy, issuer, bot, relaySettings(bot, secret), hosts);
-            await env.table.createTable();
+            await env.#tables.record.createTable();
+            await env.#tables.relay.createTable();
             return env;
         } catch (err) {
             for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -81,6 +88,11 @@ export class FaultEnvironment {
     /** A token as Graph sends it (reused for many callbacks), signed with the issuer's current key or `key`. */
     token(key?: SigningKey): Promise<string> {
         return this.issuer.sign({ aud: FAULTS_BOT_APP_ID, tid: FAULTS_TENANT }, key === undefined ? {} : { key });
+    }
+
+    /** The table the instances write now, read straight from Azurite, not through the proxy, so read-back works while storage is cut. */
+    get table(): TableClient {
+        return this.#relayOn ? this.#tables.relay : this.#tables.record;
     }
 
     /** SIGKILL: no drain, no goodbye, whatever it had in flight is cut off. */
@@ -102,16 +114,18 @@ export class FaultEnvironment {
     /**
      * Turns the relay to `bot` on or off: both instances are stopped and started again with or without the relay's
      * settings (nothing happens when it already is as asked). The bot answers 200 at once again either way.
+     * Resolves true when the instances were started again.
      */
-    async setRelay(on: boolean): Promise<void> {
+    async setRelay(on: boolean): Promise<boolean> {
         this.bot.answer(() => ({ status: 200 }));
         await this.bot.up();
-        if (on === this.#relayOn) return;
+        if (on === this.#relayOn) return false;
         this.#relayOn = on;
         for (let i = 0; i < this.hosts.length; i++) {
             await this.requireHost(i).stop();
             this.hosts[i] = await startHostProcess({ env: this.#settings() });
         }
+        return true;
     }
 
     #settings(): Record<string, string> {
@@ -157,6 +171,7 @@ function hostSettings(azurite: RunningAzurite, proxy: StorageProxy, issuer: Call
  */
 function relaySettings(bot: TestBot, secret: string): Record<string, string> {
     return {
+        CALL_HISTORY_TABLE: FAULTS_RELAY_TABLE,
         RELAY_URL: bot.url,
         RELAY_SECRET: secret,
         RELAY_QUEUE: `faults-relay-${randomUUID().slice(0, 8)}`,

@@ -72,8 +72,9 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultRe
                 options.onProgress?.(`instance ${dead} is not running; starting it again before "${scenario.name}"`);
                 await env.restart(dead);
             }
-            if (scenario.relay === true) options.onProgress?.('the relay to the bot on (both instances started again)');
-            await env.setRelay(scenario.relay === true);
+            if (await env.setRelay(scenario.relay === true)) {
+                options.onProgress?.(`both instances started again with the relay to the bot ${scenario.relay === true ? 'on' : 'off'}`);
+            }
             options.onProgress?.(`${scenario.name}...`);
             const result = await scenario.run({ env, sizes: options.sizes, seed: options.seed });
             scenarios.push(result);
