@@ -9,7 +9,8 @@
 // 3. Storage requests per notification of a typical call, relay on and off, through counting proxies: the relay's
 //    happy path adds one table request (the delivery recorded) and no queue request.
 // 4. A bot outage: the bot down for a minute while 1,000 new calls each store two notifications, on the default
-//    retry schedule; how long after the bot is back every call has reached it, and whether any reached it out of order.
+//    retry schedule; how long after the bot is back every call has reached it (each waits for its own next step
+//    of the schedule), and whether any reached it out of order.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -56,7 +57,7 @@ interface OutageResult {
     /** After the bot was back: until half the calls, and until every call, had all its notifications at the bot. */
     drainP50Seconds: number;
     drainSeconds: number;
-    /** From the first delivery after the bot was back to the last: the retries' own work once they were due. */
+    /** From the first delivery after the bot was back to the last (each call comes back on its own step of the schedule). */
     deliverySpreadSeconds: number;
     /** Requests the bot accepted (not repeats) for those calls. */
     requests: number;
@@ -66,10 +67,10 @@ interface OutageResult {
     undelivered: number;
 }
 
-/** What the default schedule would have a bot wait: 5 s, 30 s, 2 min, 10 min, ... (config.ts). */
-const DEFAULT_SCHEDULE = 'default (5 s, 30 s, 2 min, 10 min, 30 min, then hourly)';
-/** The drain may wait for the schedule's 2-minute and 10-minute steps. */
-const DRAIN_DEADLINE_MS = 15 * 60_000;
+/** The default RELAY_RETRY_SCHEDULE (config.ts), which the outage's host runs with. */
+const DEFAULT_SCHEDULE = 'on the default schedule (5s,15s,30s,1m,2m,5m,...)';
+/** A call may wait for the schedule's 2-minute and 5-minute steps after the bot is back. */
+const DRAIN_DEADLINE_MS = 10 * 60_000;
 
 export interface RelayBenchOptions {
     concurrencies: number[];

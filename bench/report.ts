@@ -213,9 +213,9 @@ function relayTable(results: Pick<BenchResults, 'relay' | 'targets'>): string {
                 verdict('relayHappyPathQueueRequests'),
             ],
             [
-                `the bot down ${fixed(outage.outageSeconds, 0)} s while ${whole(outage.calls)} new calls stored ${outage.notificationsPerCall} notifications each (in ${fixed(outage.storeSeconds, 1)} s); retries ${outage.retrySchedule}`,
+                `the bot down ${fixed(outage.outageSeconds, 0)} s while ${whole(outage.calls)} new calls stored ${outage.notificationsPerCall} notifications each (in ${fixed(outage.storeSeconds, 1)} s), retries ${outage.retrySchedule}`,
                 `every call at the bot ${fixed(outage.drainSeconds, 1)} s after it was back (half of them after ${fixed(outage.drainP50Seconds, 1)} s); ` +
-                    `the deliveries once due took ${fixed(outage.deliverySpreadSeconds, 1)} s; ${whole(outage.requests)} requests; ` +
+                    `its deliveries after it was back spread over ${fixed(outage.deliverySpreadSeconds, 1)} s; ${whole(outage.requests)} requests accepted; ` +
                     `out of order ${outage.orderViolations}, undelivered ${outage.undelivered}`,
                 `${verdict('relayOrderViolations')}; ${verdict('relayUndelivered')}`,
             ],
