@@ -27,7 +27,7 @@ export const DEDUPE_WINDOW_SECONDS = 600;
 /** How long the callback's own attempt may wait for the bot in the relay scenarios. */
 export const RELAY_INLINE_TIMEOUT_MS = 1000;
 /** The relay scenarios' retry schedule: quicker than the default (5 s, 30 s, 2 min, ...), the same rules. */
-const RELAY_RETRY_SCHEDULE = '1s,2s,5s';
+const RELAY_RETRY_SCHEDULE = '1s,2s,5s,10s';
 
 export class FaultEnvironment {
     readonly azurite: RunningAzurite;
