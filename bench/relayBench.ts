@@ -1,9 +1,10 @@
 // The relay to the bot (issue 18), against the example bot (dev/exampleBot) in its own process, which checks every
 // signature with `standardwebhooks` and answers at once:
 //
-// 1. Graph-to-bot latency of the callback's own attempt at concurrency 1, 8 and 32: from the moment the bench sends
-//    a notification to the callback until the bot has it (both clocks are the machine's). It includes the token
-//    check and the store, so the store-to-bot time is below it.
+// 1. Store-to-bot latency of the callback's own attempt at concurrency 1, 8 and 32: from the moment the storage
+//    answered the transaction that stored a notification (a proxy in front of Azurite's Table service notes it,
+//    commitClock.ts) until the bot has it; and Graph-to-bot, from the moment the bench sent it (all clocks are the
+//    machine's).
 // 2. Ingest of whole typical calls at 32, relay on and off: two hosts that differ only in RELAY_URL, in turns
 //    (sideBySide.ts).
 // 3. Storage requests per notification of a typical call, relay on and off, through counting proxies: the relay's
@@ -23,6 +24,7 @@ import { inParallel } from '../shared/inParallel';
 import { newRelaySecret } from '../test/support/testBot';
 import type { BenchEnvironment } from './benchEnvironment';
 import { startCountingProxy, throughProxy } from './countingProxy';
+import { startCommitClock } from './commitClock';
 import { BenchHttpClient, expectStatus } from './httpClient';
 import { runLoad } from './loadRunner';
 import { pairedRatio } from './loadSample';
@@ -39,8 +41,8 @@ interface Percentiles {
 }
 
 export interface RelayBenchResult {
-    /** By concurrency: milliseconds from the bench's POST to the bot's receipt, and to the callback's 202. */
-    latency: Record<string, { notifications: number; toBotMs: Percentiles; ackMs: Percentiles }>;
+    /** By concurrency: milliseconds from the store's commit to the bot's receipt, from the bench's POST to it, and to the callback's 202. */
+    latency: Record<string, { notifications: number; storeToBotMs: Percentiles; graphToBotMs: Percentiles; ackMs: Percentiles }>;
     throughput: { concurrency: number; notificationsPerCall: number; on: SideSummary; off: SideSummary; rateRatio: number };
     /** Median requests per notification of a typical call, by position in the call. */
     storageRequests: { calls: number; on: { table: number[]; queue: number[] }; off: { table: number[]; queue: number[] } };
@@ -87,7 +89,7 @@ export async function measureRelay(env: BenchEnvironment, options: RelayBenchOpt
     const bot = await startBotProcess(options.repositoryRoot, secret);
     try {
         const relaySettings = (name: string) => ({ RELAY_URL: bot.url, RELAY_SECRET: secret, RELAY_QUEUE: `bench-relay-${name}` });
-        progress('relay: Graph-to-bot latency of the callback’s own attempt at each concurrency');
+        progress('relay: store-to-bot latency of the callback’s own attempt at each concurrency');
         const latency = await measureLatency(env, bot, relaySettings('latency'), options);
         progress('relay: whole calls at the top concurrency, relay on and off, in turns');
         const top = Math.max(...options.concurrencies);
@@ -125,7 +127,13 @@ export async function measureRelay(env: BenchEnvironment, options: RelayBenchOpt
 
 /** One relay-on host; each concurrency in turn posts whole calls one notification at a time for the repetitions' windows. */
 async function measureLatency(env: BenchEnvironment, bot: BotProcess, relay: Record<string, string>, options: RelayBenchOptions): Promise<RelayBenchResult['latency']> {
-    const host = await env.startHost({ ...env.callbackSettings, CALL_HISTORY_TABLE: 'BenchRelayLatency', ...relay });
+    const clock = await startCommitClock(env.azurite.ports.table);
+    const host = await env.startHost({
+        ...env.callbackSettings,
+        CallHistoryStorage: throughProxy(env.azurite.connectionString, env.azurite.ports.table, clock.port),
+        CALL_HISTORY_TABLE: 'BenchRelayLatency',
+        ...relay,
+    });
     const client = new BenchHttpClient(Math.max(...options.concurrencies));
     try {
         const perCall = callLifecycle('x', TYPICAL_CALL).length;
@@ -155,16 +163,28 @@ async function measureLatency(env: BenchEnvironment, bot: BotProcess, relay: Rec
                 const mine = all.filter((request) => request.webhookId.startsWith(`${tag}-`));
                 return mine.length >= sent.size ? mine : undefined;
             });
-            const toBot = received.flatMap((request) => {
-                const at = sent.get(request.webhookId);
-                return at === undefined ? [] : [Date.parse(request.at) - at];
-            });
-            result[String(concurrency)] = { notifications: sent.size, toBotMs: percentiles(toBot), ackMs: percentiles(acks) };
+            const graphToBot: number[] = [];
+            const storeToBot: number[] = [];
+            for (const request of received) {
+                const at = Date.parse(request.at);
+                const sentAt = sent.get(request.webhookId);
+                if (sentAt !== undefined) graphToBot.push(at - sentAt);
+                const slash = request.webhookId.lastIndexOf('/');
+                const committedAt = clock.committedAt(request.webhookId.slice(0, slash), Number(request.webhookId.slice(slash + 1)));
+                if (committedAt !== undefined) storeToBot.push(at - committedAt);
+            }
+            result[String(concurrency)] = {
+                notifications: sent.size,
+                storeToBotMs: percentiles(storeToBot),
+                graphToBotMs: percentiles(graphToBot),
+                ackMs: percentiles(acks),
+            };
         }
         return result;
     } finally {
         client.close();
         await host.stop();
+        await clock.stop();
     }
 }
 

@@ -167,7 +167,7 @@ function relayOptions(options: BenchOptions, tokens: readonly string[]) {
 function relayTargets(relay: RelayBenchResult): TargetCheck[] {
     const happyPathQueueRequests = relay.storageRequests.on.queue.reduce((sum, n, i) => sum + n - (relay.storageRequests.off.queue[i] ?? 0), 0);
     return [
-        ...Object.entries(relay.latency).map(([concurrency, latency]) => check(`relayLatencyP50At${concurrency}`, latency.toBotMs.p50, '<=', 20)),
+        ...Object.entries(relay.latency).map(([concurrency, latency]) => check(`relayLatencyP50At${concurrency}`, latency.storeToBotMs.p50, '<=', 20)),
         check('relayIngestRatio', relay.throughput.rateRatio, '>=', 0.7),
         check('relayHappyPathQueueRequests', happyPathQueueRequests, '==', 0),
         check('relayOrderViolations', relay.outage.orderViolations, '==', 0),
