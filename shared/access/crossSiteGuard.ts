@@ -27,7 +27,7 @@ export function requireScriptedRequest(headers: HeaderReader): void {
     const json = mediaType === 'application/json' || /^application\/[^\s/]+\+json$/.test(mediaType);
     if (json || (headers.get(SCRIPTED_REQUEST_HEADER) ?? '').trim() !== '') return;
     throw new ForbiddenError(
-        `Refused a state-changing request that a form on another site could have sent: send it with Content-Type: application/json, or with a ${SCRIPTED_REQUEST_HEADER} header (any value). ` +
+        `Refused a state-changing request that a form on another site could have sent: send it with Content-Type: application/json, or with an ${SCRIPTED_REQUEST_HEADER} header (any value). ` +
             'Signed-in browsers carry their session cookie to this app whoever asks them to, so the app insists on what only a script of its own origin can send.',
     );
 }
