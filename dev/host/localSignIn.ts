@@ -62,7 +62,7 @@ export class LocalSignIn {
      */
     requestHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
         const kept = Object.fromEntries(Object.entries(headers).filter(([name]) => !/^x-ms-(client-principal|token-)/i.test(name)));
-        const identity = this.#session(headers['cookie']);
+        const identity = this.#session(headers.cookie);
         return identity === undefined ? kept : { ...kept, ...principalHeaders(identity) };
     }
 
@@ -147,7 +147,7 @@ export function stableId(seed: string): string {
 
 /** A path on this host only: never another site (an open redirect), never a scheme-relative `//host`. */
 function safeReturnPath(value: string | null): string {
-    return value !== null && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
+    return value?.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
 }
 
 function redirect(location: string, cookie: string): HttpAnswer {
@@ -155,7 +155,7 @@ function redirect(location: string, cookie: string): HttpAnswer {
 }
 
 function signInPage(returnPath: string): HttpAnswer {
-    const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+    const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
     const role = (value: string, checked: boolean, what: string) =>
         `<label><input type="checkbox" name="role" value="${value}"${checked ? ' checked' : ''}> ${value} <small>${what}</small></label>`;
     const page = `<!doctype html>
@@ -166,7 +166,7 @@ function signInPage(returnPath: string): HttpAnswer {
 <h1>Sign in</h1>
 <p>The local host plays App Service Authentication with Microsoft Entra ID (<code>npm start -- --sign-in</code>). There is no password: choose who you are and which app roles you hold, as an administrator would assign them.</p>
 <form method="post" action="${SIGN_IN_PATH}">
-<input type="hidden" name="post_login_redirect_uri" value="${escape(returnPath)}">
+<input type="hidden" name="post_login_redirect_uri" value="${escapeHtml(returnPath)}">
 <fieldset><legend>Who</legend>
 <label><input type="radio" name="kind" value="user" checked> a person</label>
 <label><input type="radio" name="kind" value="application"> an application (client credentials)</label>
