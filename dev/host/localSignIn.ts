@@ -7,14 +7,13 @@
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { APP_ROLES } from '../../shared/access/appRoles';
-import { SIGN_IN_PATH } from '../../shared/access/authorize';
+import { SIGN_IN_PATH, SIGN_OUT_PATH } from '../../shared/access/signInPaths';
 import { LONG_ROLE_CLAIM } from '../../shared/access/clientPrincipal';
 import type { HttpAnswer } from '../../shared/problem';
 import { problemOf } from '../../shared/problem';
 
 /** App Service's own session cookie name, so that what a browser keeps looks the same as in Azure. */
 export const SESSION_COOKIE = 'AppServiceAuthSession';
-export const SIGN_OUT_PATH = '/.auth/logout';
 /** The tenant every local sign-in belongs to (not the simulator's: these are people, not the bot). */
 export const LOCAL_SIGN_IN_TENANT = '0d5c1f7e-5e1a-4c1b-9d7a-10ca15161a11';
 const SESSION_HOURS = 8;

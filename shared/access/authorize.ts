@@ -10,15 +10,13 @@ import { APP_ROLES, effectiveRoles, type AppRole } from './appRoles';
 import { readClientPrincipal, type HeaderReader } from './clientPrincipal';
 import { isStateChanging, requireScriptedRequest } from './crossSiteGuard';
 import { FUNCTION_KEY_REQUESTER, type Requester } from './requester';
+import { SIGN_IN_PATH, SIGNED_IN_MARKER } from './signInPaths';
 
 /** What the check reads of a request (`@azure/functions`' HttpRequest is one). */
 export interface AccessRequest {
     method: string;
     headers: HeaderReader;
 }
-
-/** Where a person signs in: App Service Authentication's Entra login (the local host plays it with --sign-in). */
-export const SIGN_IN_PATH = '/.auth/login/aad';
 
 /** A caller the app knows, and the app roles they hold (in functionKey mode, every role: the key allows everything). */
 export interface SignedIn {
@@ -112,9 +110,6 @@ export function signedInJson(caller: SignedIn, access: AccessConfig): SignedInJs
         roles,
     };
 }
-
-/** Added to the page address the sign-in returns to: a page that comes back with it and still no principal must not send the person round again. */
-export const SIGNED_IN_MARKER = 'signedIn';
 
 /**
  * For a page a person opens (the console): when the platform can sign them in, the way there and back instead

@@ -3,7 +3,7 @@
 // states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
 
 import { APP_ROLES, type AppRole } from '../access/appRoles';
-import { SIGN_IN_PATH } from '../access/authorize';
+import { SIGN_IN_PATH } from '../access/signInPaths';
 import { SCRIPTED_REQUEST_HEADER } from '../access/crossSiteGuard';
 import { MAX_REASON_LENGTH } from '../access/requester';
 import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from '../record/callFields';
