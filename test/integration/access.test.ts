@@ -79,17 +79,14 @@ function accessOperations(): Operation[] {
     const document = appOpenApi().document as unknown as { paths: Record<string, Record<string, unknown>>; security: unknown };
     return Object.entries(document.paths).flatMap(([template, item]) =>
         Object.entries(item).flatMap(([method, operation]) => {
-            const op = operation as { operationId?: string; security?: Array<Record<string, string[]>> };
+            const op = operation as { operationId?: string; security?: Array<{ entraBearer?: string[]; entraSession?: string[] }> };
             if (typeof op.operationId !== 'string') return [];
-            const security = op.security ?? (document.security as Array<Record<string, string[]>>);
-            const entra = security.find((requirement) => 'entraBearer' in requirement);
-            if (entra === undefined) return [];
-            assert.deepEqual(
-                security.find((requirement) => 'entraSession' in requirement)?.['entraSession'],
-                entra['entraBearer'],
-                `${op.operationId}: both entra schemes ask for the same role`,
-            );
-            return [{ operationId: op.operationId, method: method.toUpperCase(), template, role: entra['entraBearer']?.[0] as AppRole | undefined }];
+            const security = op.security ?? (document.security as Array<{ entraBearer?: string[]; entraSession?: string[] }>);
+            const bearer = security.find((requirement) => requirement.entraBearer !== undefined)?.entraBearer;
+            if (bearer === undefined) return [];
+            const session = security.find((requirement) => requirement.entraSession !== undefined)?.entraSession;
+            assert.deepEqual(session, bearer, `${op.operationId}: both entra schemes ask for the same role`);
+            return [{ operationId: op.operationId, method: method.toUpperCase(), template, role: bearer[0] as AppRole | undefined }];
         }),
     );
 }
