@@ -153,6 +153,14 @@ function redirect(location: string, cookie: string): HttpAnswer {
     return { status: 302, headers: { Location: location, 'Set-Cookie': cookie, 'Cache-Control': 'no-store' } };
 }
 
+/**
+ * The address's fragment (`#/calls/{id}` of the console) never reaches a server; the page adds it to where it
+ * returns, as App Service Authentication does with preserveUrlFragmentsForLogins.
+ */
+const KEEP_FRAGMENT =
+    "const back = document.querySelector('input[name=post_login_redirect_uri]'); if (back && location.hash && !back.value.includes('#')) back.value += location.hash;";
+const KEEP_FRAGMENT_HASH = createHash('sha256').update(KEEP_FRAGMENT).digest('base64');
+
 function signInPage(returnPath: string): HttpAnswer {
     const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
     const role = (value: string, checked: boolean, what: string) =>
@@ -177,6 +185,7 @@ ${role(APP_ROLES.operate, false, 'also hang up calls and replay the relay')}
 </fieldset>
 <button type="submit">Sign in</button>
 </form>
+<script>${KEEP_FRAGMENT}</script>
 </body>
 </html>
 `;
@@ -185,7 +194,7 @@ ${role(APP_ROLES.operate, false, 'also hang up calls and replay the relay')}
         headers: {
             'Content-Type': 'text/html; charset=utf-8',
             'Cache-Control': 'no-store',
-            'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${KEEP_FRAGMENT_HASH}'; form-action 'self'`,
         },
         body: page,
     };

@@ -460,6 +460,8 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
                         'API_AUTH=entra: no signed-in principal, answered by App Service Authentication or by the app (problem+json, WWW-Authenticate: Bearer); ' +
                         'the app trusts client-principal headers only when the platform reports App Service Authentication on.',
                     content: problemContent,
+                    // The Functions host refuses a key before the app runs, with no body at all (what the console gets in Azure).
+                    'x-host-answers-without-body': true,
                 },
                 Forbidden: problem(
                     'API_AUTH=entra: the signed-in principal lacks the app role this needs (detail names it), or a state-changing request carries neither ' +
