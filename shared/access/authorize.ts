@@ -4,7 +4,7 @@
 // it is on (WEBSITE_AUTH_ENABLED), and the app role the route needs. The answer is the requester the audit records.
 
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import type { HttpAnswer } from '../problem';
+import { problemOf, type HttpAnswer } from '../problem';
 import type { AccessConfig } from '../settings/config';
 import { APP_ROLES, effectiveRoles, type AppRole } from './appRoles';
 import { readClientPrincipal, type HeaderReader } from './clientPrincipal';
@@ -122,7 +122,15 @@ export function signedInJson(caller: SignedIn, access: AccessConfig): SignedInJs
 export function signInRedirect(err: unknown, pageUrl: string, access: AccessConfig): HttpAnswer | undefined {
     if (!(err instanceof UnauthorizedError) || access.mode !== 'entra' || !access.platformSignIn) return undefined;
     const page = new URL(pageUrl);
-    if (page.searchParams.has(SIGNED_IN_MARKER)) return undefined;
+    if (page.searchParams.has(SIGNED_IN_MARKER)) {
+        return problemOf(
+            401,
+            'Unauthorized',
+            `Back from ${SIGN_IN_PATH}, and still App Service Authentication put no signed-in principal on this request, so the page sends you no further. ` +
+                'If you did sign in, the platform is not passing the principal to this path (see "After the first azd up" in docs/access.md); otherwise sign in again.',
+            { 'WWW-Authenticate': 'Bearer' },
+        );
+    }
     page.searchParams.set(SIGNED_IN_MARKER, '1');
     const back = encodeURIComponent(`${page.pathname}${page.search}`);
     return { status: 302, headers: { Location: `${SIGN_IN_PATH}?post_login_redirect_uri=${back}`, 'Cache-Control': 'no-store' } };

@@ -22,9 +22,6 @@ export interface HeaderReader {
     get(name: string): string | null;
 }
 
-/** What the platform injects, and strips from what callers send, when it signs requests in. */
-export const CLIENT_PRINCIPAL_HEADERS = ['x-ms-client-principal', 'x-ms-client-principal-id', 'x-ms-client-principal-name', 'x-ms-client-principal-idp'] as const;
-
 /** The long role claim type of .NET's claim mapping, which Easy Auth may use for `roles` (and names in `role_typ`). */
 export const LONG_ROLE_CLAIM = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 

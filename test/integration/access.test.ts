@@ -217,6 +217,10 @@ describe('who may do what: every route in both modes', () => {
                 }
             }
         }
+        // Back from signing in and still nobody: the page says so once, rather than sending the person round for ever.
+        const back = await checkedFetch(`${signInHost.baseUrl}/console?signedIn=1`, { redirect: 'manual' });
+        assert.equal(back.status, 401);
+        assert.match(await problemDetail(back), /^Back from \/\.auth\/login\/aad, and still/);
     });
 
     test('API_AUTH=entra behind the sign-in: each person and application gets in where the document says their roles allow, and a 403 naming the role elsewhere', async () => {

@@ -222,7 +222,9 @@ describe('authorize', () => {
         const answer = signInRedirect(err, 'http://localhost:7071/api/console?x=1', ENTRA);
         assert.equal(answer?.status, 302);
         assert.equal(answer?.headers?.Location, `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/console?x=1&signedIn=1')}`);
-        assert.equal(signInRedirect(err, 'http://localhost:7071/api/console?signedIn=1', ENTRA), undefined, 'back from signing in, still nobody: no loop');
+        const back = signInRedirect(err, 'http://localhost:7071/api/console?signedIn=1', ENTRA);
+        assert.equal(back?.status, 401, 'back from signing in, still nobody: no loop');
+        assert.match(String(back?.body), /Back from \/\.auth\/login\/aad, and still App Service Authentication put no signed-in principal/);
         assert.equal(signInRedirect(err, 'http://localhost:7071/api/console', ENTRA_WITHOUT_PLATFORM), undefined);
         assert.equal(signInRedirect(err, 'http://localhost:7071/api/console', FUNCTION_KEY), undefined);
         assert.equal(signInRedirect(new ForbiddenError('no role'), 'http://localhost:7071/api/console', ENTRA), undefined);
