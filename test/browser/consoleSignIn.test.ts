@@ -106,7 +106,7 @@ describe('operator console with sign-in, in Chromium', () => {
         // assess
         assert.equal(new URL(page.url()).pathname, '/api/console');
         assert.doesNotMatch(page.url(), /signedIn/, 'the sign-in marker left the address bar');
-        assert.equal((await page.locator('#who').innerText()).trim(), `${READER.name} (${APP_ROLES.read}) · Sign out`);
+        assert.equal((await page.locator('#who').textContent())?.trim(), `${READER.name} (${APP_ROLES.read}) · Sign out`);
         assert.equal(await page.locator('#who .name').getAttribute('title'), stableId(`user:object:${READER.name}`));
         assert.equal(await page.locator('button:has-text("Hang up…")').count(), 1);
         assert.equal(await page.locator('button:has-text("Hang up…")').isVisible(), false, 'no hang-up button for a reader');
@@ -136,7 +136,7 @@ describe('operator console with sign-in, in Chromium', () => {
         const row = page.locator('table.events tr.kind-hangupRequest');
         await row.waitFor({ timeout: REFRESH_WAIT_MS });
         const operatorId = stableId(`user:object:${OPERATOR.name}`);
-        assert.match(await row.innerText(), new RegExp(`Asked by ${OPERATOR.name} \\(${operatorId}\\): “${REASON}”`));
+        assert.match((await row.textContent()) ?? '', new RegExp(`Asked by ${OPERATOR.name} \\(${operatorId}\\): “${REASON}”`));
         const deleted = observed.requests.filter((request) => request.method === 'DELETE');
         assert.equal(deleted.length, 1);
         assert.equal(deleted[0]?.headers['content-type'], 'application/json');
