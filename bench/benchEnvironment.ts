@@ -17,7 +17,7 @@ export const APP_TABLE = 'BenchCallHistory';
  * Timers run only when a measurement asks (the admin endpoint), never by their schedules (midnight on
  * 1 January), so no reconciler or purge run lands in a load window of another measurement.
  */
-export const TIMERS_ON_DEMAND = { RECONCILE_SCHEDULE: '0 0 0 1 1 *', RETENTION_SCHEDULE: '0 0 0 1 1 *' } as const;
+const TIMERS_ON_DEMAND = { RECONCILE_SCHEDULE: '0 0 0 1 1 *', RETENTION_SCHEDULE: '0 0 0 1 1 *' } as const;
 
 export interface BenchEnvironment {
     azurite: RunningAzurite;

@@ -34,7 +34,7 @@ export interface CallTables {
     close(): Promise<void>;
 }
 
-export const RECENT_CALLS = 200;
+const RECENT_CALLS = 200;
 const SPREAD_DAYS = 7;
 const HOUR_MS = 3600_000;
 const RETENTION_DAYS = SPREAD_DAYS + 1;

@@ -11,7 +11,7 @@ import { median } from './statistics';
 const run = promisify(execFile);
 const PROBE = path.join(__dirname, 'coldStartProbe.js');
 
-export interface LoadSetResult {
+interface LoadSetResult {
     /** Median over the runs. */
     loadMs: number;
     readyMs: number;

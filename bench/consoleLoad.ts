@@ -15,7 +15,7 @@ import { progress } from './progress';
 import { median } from './statistics';
 
 const TABLE = 'BenchConsole';
-export const CONSOLE_LIST_CALLS = 100;
+const CONSOLE_LIST_CALLS = 100;
 export const CONSOLE_LONG_CALL_EVENTS = 2500;
 const LONG_CALL = 'bench-console-long-call';
 

@@ -14,7 +14,7 @@ import { median } from './statistics';
 
 export const LONG_HISTORY = 1000;
 
-export interface GrowthSample {
+interface GrowthSample {
     /** Median milliseconds per notification for the call with the long history. */
     longMs: number;
     /** The same for the new call. */
@@ -37,7 +37,7 @@ export interface GrowthSubject {
  * @example
  * const { ratio } = await measureGrowth(new AppGrowth(load), 100);
  */
-export async function measureGrowth(subject: GrowthSubject, writesPerCall: number): Promise<GrowthSample> {
+async function measureGrowth(subject: GrowthSubject, writesPerCall: number): Promise<GrowthSample> {
     const writeLong = await subject.startCall(LONG_HISTORY);
     const writeNew = await subject.startCall(1);
     const longMs: number[] = [];

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Requests forwarded, in all and by kind (`transaction`, `query`, `point read`, `insert`, `upsert`, `delete`, `queue message`, ...). */
-export interface Counted {
+interface Counted {
     total: number;
     kinds: Record<string, number>;
 }

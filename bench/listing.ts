@@ -13,7 +13,7 @@ import type { CallTable, CallTables } from './callTables';
 import { BenchHttpClient, expectStatus } from './httpClient';
 import { median } from './statistics';
 
-export interface ListingSide {
+interface ListingSide {
     calls: number;
     /** Median over the rounds, milliseconds per page through the host's HTTP API. */
     pageMs: number;

@@ -62,7 +62,9 @@ export async function measureLoad(azuritePid: number | undefined, servers: Serve
         for (let repetition = 1; repetition <= options.repetitions; repetition++) {
             progress(`concurrency ${concurrency}, repetition ${repetition}/${options.repetitions}: ${LOAD_KINDS.join(', ')}`);
             for (const kind of LOAD_KINDS) {
-                (results[kind][String(concurrency)] ??= []).push(await runs[kind](concurrency, windowMs));
+                const samples = results[kind][String(concurrency)] ?? [];
+                results[kind][String(concurrency)] = samples;
+                samples.push(await runs[kind](concurrency, windowMs));
             }
         }
     }

@@ -44,7 +44,7 @@ export async function sampleLoad(processes: Processes, notificationsPerOperation
             p99: percentile(result.latenciesMs, 99),
         },
         cpuMsPerNotification: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, ms === undefined ? undefined : ms / notifications])),
-        otherCoreShare: cpu['other'] === undefined ? undefined : cpu['other'] / result.elapsedMs / os.availableParallelism(),
+        otherCoreShare: cpu.other === undefined ? undefined : cpu.other / result.elapsedMs / os.availableParallelism(),
     };
 }
 

@@ -8,7 +8,7 @@ import { machineBusyMillis } from './machine';
 const MILLIS_PER_TICK = 10;
 
 /** User plus system CPU milliseconds of a process (all its threads) so far; undefined without /proc. */
-export function cpuMillis(pid: number | undefined): number | undefined {
+function cpuMillis(pid: number | undefined): number | undefined {
     if (pid === undefined) return undefined;
     try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -55,9 +55,9 @@ export function startCpuMeter(all: Processes): CpuMeter {
                 used[name] = before === undefined || after === undefined ? undefined : after - before;
             }
             const ours = Object.keys(processes).reduce<number | undefined>((sum, name) => (sum === undefined || used[name] === undefined ? undefined : sum + (used[name] ?? 0)), 0);
-            const machine = used['machine'];
-            delete used['machine'];
-            used['other'] = machine === undefined || ours === undefined ? undefined : Math.max(0, machine - ours);
+            const machine = used.machine;
+            delete used.machine;
+            used.other = machine === undefined || ours === undefined ? undefined : Math.max(0, machine - ours);
             return used;
         },
     };

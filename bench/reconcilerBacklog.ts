@@ -17,7 +17,7 @@ import { progress } from './progress';
 import { seedCalls, type SeededCall } from './seedCalls';
 import { runTimerFunction } from './timerRun';
 
-export interface ReconcileRun {
+interface ReconcileRun {
     durationMs: number;
     active: number;
     due: number;

@@ -18,7 +18,7 @@ import { seedCalls, spreadCalls, type SeededCall } from './seedCalls';
 import { median } from './statistics';
 import { runTimerFunction } from './timerRun';
 
-export interface RetentionSide {
+interface RetentionSide {
     calls: number;
     /** Per repetition. */
     runs: Array<{ durationMs: number; purgedCalls: number; rowsDeleted: number; requests: number }>;

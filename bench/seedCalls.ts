@@ -20,7 +20,7 @@ export interface SeededCall {
 const IN_FLIGHT = 32;
 
 /** The events of a typical call (bench/notificationBodies.ts), as the callback stores them. */
-export function typicalCallEvents(call: SeededCall): NewCallEvent[] {
+function typicalCallEvents(call: SeededCall): NewCallEvent[] {
     const notifications = callLifecycle(call.callId, TYPICAL_CALL);
     const kept = call.ended ? notifications : notifications.slice(0, endingPosition(TYPICAL_CALL));
     return kept.map((notification, i) => {

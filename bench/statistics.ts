@@ -21,9 +21,3 @@ export function percentile(values: readonly number[], p: number): number {
     const highValue = sorted[high] ?? Number.NaN;
     return lowValue + (highValue - lowValue) * (rank - low);
 }
-
-/** Rounds for the report: enough digits to compare, not so many that they pretend to precision. */
-export function round(value: number, digits = 2): number {
-    const factor = 10 ** digits;
-    return Math.round(value * factor) / factor;
-}

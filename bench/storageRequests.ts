@@ -85,7 +85,8 @@ async function countTypicalCalls(baseUrl: string, token: string, tables: Countin
                 );
                 expectStatus(answer, 202, `POST /api/callback for ${callId}`);
                 if (n === 0) continue;
-                const slot = (perPosition[position] ??= { table: [], queue: [], kinds: [] });
+                const slot = perPosition[position] ?? { table: [], queue: [], kinds: [] };
+                perPosition[position] = slot;
                 const table = tables.since(tableBefore);
                 slot.table.push(table.total);
                 slot.queue.push(queues.count() - queueBefore);

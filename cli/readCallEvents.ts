@@ -82,7 +82,7 @@ export async function findCallEvent(queue: QueueClient, id: string): Promise<Que
     for (;;) {
         const page = (await receive(queue, 10)).filter((message) => !scanned.has(message.messageId));
         if (page.length === 0) return undefined;
-        page.forEach((message) => scanned.add(message.messageId));
+        for (const message of page) scanned.add(message.messageId);
         const found = match(page);
         if (found !== undefined) return found;
     }

@@ -37,7 +37,7 @@ export function formatSummary(summary: CallSummary): string {
     ];
     const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
     const width = Math.max(...shown.map(([label]) => label.length));
-    return [`Call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n') + '\n';
+    return `${[`Call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n')}\n`;
 }
 
 /**
@@ -170,10 +170,11 @@ function table(headings: string[], rows: string[][], rightAligned: number[]): st
                 return rightAligned.includes(column) ? cell.padStart(width) : cell.padEnd(width);
             })
             .join('  ');
-    return [headings, ...cells].map(line).join('\n') + '\n';
+    return `${[headings, ...cells].map(line).join('\n')}\n`;
 }
 
 /** Text from Graph is shown, never obeyed: control characters (newlines, terminal escapes) are spelled out. */
 export function printable(text: string): string {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this escapes
     return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

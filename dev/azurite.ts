@@ -50,7 +50,7 @@ export interface RunningAzurite {
 const DEV_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const SERVICES = ['blob', 'queue', 'table'] as const;
 
-export function devStorageEndpoint(port: number, protocol: 'http' | 'https' = 'http'): string {
+function devStorageEndpoint(port: number, protocol: 'http' | 'https' = 'http'): string {
     return `${protocol}://127.0.0.1:${port}/devstoreaccount1`;
 }
 

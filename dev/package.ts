@@ -65,12 +65,12 @@ export async function createPackage(root: string, zipPath = path.join(root, PACK
 
     const sourcePackage = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
     const deployedPackage = {
-        name: sourcePackage['name'],
-        version: sourcePackage['version'],
+        name: sourcePackage.name,
+        version: sourcePackage.version,
         private: true,
-        description: sourcePackage['description'],
+        description: sourcePackage.description,
         main: BUNDLE_NAME,
-        engines: sourcePackage['engines'],
+        engines: sourcePackage.engines,
     };
     const packages = bundledPackages(root, bundled.metafile);
     const files: Record<string, Uint8Array> = {

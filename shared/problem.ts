@@ -9,7 +9,7 @@ export interface HttpAnswer {
     body?: string;
 }
 
-export interface ProblemDetails {
+interface ProblemDetails {
     type: string;
     title: string;
     status: number;

@@ -1,5 +1,5 @@
 // `npm test`: starts one in-memory Azurite (Blob, Queue and Table, on free ports), runs every compiled test file
-// with node:test, stops Azurite, and exits with the test run's status. Test files find Azurite through
+// with node:test, stops Azurite, and exits with the test run's status; at the end it lists each file with its time. Test files find Azurite through
 // TEST_STORAGE_CONNECTION_STRING (with BlobEndpoint, QueueEndpoint and TableEndpoint) and start anything else
 // they need (hosts, HTTPS stand-ins) themselves.
 // It also makes a throw-away certificate authority that every test process (and every process a test
@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../dev/azurite';
 import { loadOrCreateTls } from '../dev/tls';
+
+/** The spec reporter as the run goes, and each file's time and outcome at its end (fileTimes.ts). */
+const REPORTERS = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${path.join(__dirname, 'fileTimes.js')}`, '--test-reporter-destination=stdout'];
 
 /** Need the Bicep CLI (restored with dotnet): `npm run infra:check` runs them. */
 const INFRA_TESTS = path.join(__dirname, 'infra');
@@ -38,7 +41,7 @@ async function main(): Promise<number> {
     const tls = loadOrCreateTls(tlsDir);
     const azurite = await startAzurite({ port: 0 });
     try {
-        const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+        const child = spawn(process.execPath, ['--test', ...REPORTERS, ...files], {
             stdio: 'inherit',
             env: {
                 ...process.env,

@@ -12,7 +12,7 @@ export interface CallSummaryView extends CallSummaryJson {
 }
 
 /** `reconciliation` events come with the reconciler; any other kind a newer app sends is shown as it is. */
-export type EventKindView = CallEventJson['kind'] | 'reconciliation';
+type EventKindView = CallEventJson['kind'] | 'reconciliation';
 
 export interface CallEventView extends Omit<CallEventJson, 'kind'> {
     kind: EventKindView | (string & {});

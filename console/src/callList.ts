@@ -11,7 +11,7 @@ import { VisiblePoller } from './poller';
 import { problemInWords } from './problemText';
 import { stateBadge } from './stateBadge';
 
-export const LIST_REFRESH_MS = 5000;
+const LIST_REFRESH_MS = 5000;
 const PAGE_SIZES = [25, 50, 100, 200] as const;
 /** The API's own default page. */
 const DEFAULT_PAGE_SIZE = 100;

@@ -13,13 +13,13 @@ import { stateBadge } from './stateBadge';
 import { timelineModel } from './timelineModel';
 import { TimelineView } from './timelineSvg';
 
-export const CALL_REFRESH_MS = 5000;
+const CALL_REFRESH_MS = 5000;
 /** While a hang-up is being followed: Graph's notifications come within seconds. */
 const FOLLOW_REFRESH_MS = 1000;
 const FOLLOW_FOR_MS = 60_000;
 const HISTORY_PAGE = 1000;
 /** Beyond this the timeline would stop being useful and the tab would hold too much. */
-export const MAX_LOADED_EVENTS = 20_000;
+const MAX_LOADED_EVENTS = 20_000;
 
 export class CallView {
     readonly #api: ConsoleApi;

@@ -7,7 +7,7 @@ import { h, replaceChildren } from './dom';
 import { formatClockMs, formatCount, formatDateTime, formatDuration } from './format';
 import { isCallResource } from './timelineModel';
 
-export const HISTORY_PAGE_SIZE = 100;
+const HISTORY_PAGE_SIZE = 100;
 
 export class HistoryTable {
     readonly element: HTMLElement;

@@ -10,7 +10,7 @@ import { emptySummary, EVENT_KIND, type CallSummary, type NewCallEvent } from '.
 import { applyEvent, stateRank } from '../../shared/record/callState';
 import type { CallEventView, ClosedBy } from './apiTypes';
 
-export type MarkShape = 'call' | 'subResource' | 'hangup' | 'reconciliation' | 'other';
+type MarkShape = 'call' | 'subResource' | 'hangup' | 'reconciliation' | 'other';
 
 export interface TimelineMark {
     sequence: number;
@@ -29,7 +29,7 @@ export interface TimelineMark {
 }
 
 /** The call's recorded state from `x1` to `x2`. */
-export interface TimelineStep {
+interface TimelineStep {
     state: string;
     lane: number;
     x1: number;
@@ -70,7 +70,7 @@ export interface TimelineOptions {
 }
 
 /** A gap this long is always labelled when its label fits; a shorter one only when it has room to spare. */
-export const LABELLED_GAP_MS = 1000;
+const LABELLED_GAP_MS = 1000;
 const LABEL_FITS_PX = 30;
 const LABEL_ROOMY_PX = 56;
 const GAP_SCALE_PX = 22;

@@ -170,7 +170,7 @@ function shapeOf(mark: TimelineMark, y: number): SVGElement {
 }
 
 /** The tooltip of a mark. */
-export function describeMark(mark: TimelineMark): string {
+function describeMark(mark: TimelineMark): string {
     const what =
         mark.shape === 'hangup'
             ? `hang-up, Graph answered ${mark.httpStatus ?? 'nothing'}`

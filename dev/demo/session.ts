@@ -12,7 +12,7 @@ import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson
 import { DemoError, describeAnswer, jsonRequest, type JsonResponse } from './client';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
-export const START_HINT = 'Start everything with `npm start` in another terminal, wait for "Ready", then run `npm run demo` again.';
+const START_HINT = 'Start everything with `npm start` in another terminal, wait for "Ready", then run `npm run demo` again.';
 const POLL_MS = 150;
 
 export interface DemoTargets {

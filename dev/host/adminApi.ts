@@ -108,7 +108,7 @@ function readInput(request: AdminRequest): string | HttpAnswer {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         return problemOf(400, 'Bad request', `The body must be a JSON object. ${usage}`);
     }
-    const input = (body as Record<string, unknown>)['input'];
+    const input = (body as Record<string, unknown>).input;
     if (input !== undefined && input !== null && typeof input !== 'string') {
         return problemOf(400, 'Bad request', `"input" must be a string (a queue message's text, for example), not ${JSON.stringify(input)}. ${usage}`);
     }

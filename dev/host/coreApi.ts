@@ -15,7 +15,9 @@ export interface RegisteredFunction {
 /** Same shape as the worker's `Disposable` (the package only calls `dispose`). */
 export class Disposable {
     static from(...disposables: { dispose(): unknown }[]): Disposable {
-        return new Disposable(() => disposables.forEach((disposable) => disposable.dispose()));
+        return new Disposable(() => {
+            for (const disposable of disposables) disposable.dispose();
+        });
     }
 
     #callOnDispose: (() => unknown) | undefined;

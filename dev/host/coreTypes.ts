@@ -20,6 +20,7 @@ export interface FunctionMetadata {
 
 export type FunctionCallback = (...args: unknown[]) => unknown;
 // Each hook name has its own context type, and the package passes callbacks typed for it.
+// biome-ignore lint/suspicious/noExplicitAny: each hook's callback takes its own context type, so only `any` accepts them all
 export type HookCallback = (context: any) => unknown;
 
 export interface RpcNullableString {
@@ -61,7 +62,7 @@ export interface RpcTypedData {
     http?: RpcHttpData | null;
 }
 
-export interface RpcParameterBinding {
+interface RpcParameterBinding {
     name?: string | null;
     data?: RpcTypedData | null;
 }
@@ -72,7 +73,7 @@ export interface RpcTraceContext {
     attributes?: Record<string, string> | null;
 }
 
-export interface RpcInvocationRequest {
+interface RpcInvocationRequest {
     invocationId?: string | null;
     functionId?: string | null;
     inputData?: RpcParameterBinding[] | null;
@@ -106,18 +107,18 @@ export interface CoreInvocationContext {
     log(level: LogLevel, category: LogCategory, message: string): void;
 }
 
-export interface InvocationArguments {
+interface InvocationArguments {
     context: unknown;
     inputs: unknown[];
 }
 
-export interface InvocationModel {
+interface InvocationModel {
     getArguments(): Promise<InvocationArguments>;
     invokeFunction(context: unknown, inputs: unknown[], callback: FunctionCallback): Promise<unknown>;
     getResponse(context: unknown, result: unknown): Promise<RpcInvocationResponse>;
 }
 
-export type WorkerCapabilities = Record<string, string>;
+type WorkerCapabilities = Record<string, string>;
 
 export interface ProgrammingModel {
     name: string;

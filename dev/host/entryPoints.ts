@@ -14,7 +14,7 @@ export function findEntryPoints(appDir: string): string[] {
     if (text === undefined) {
         throw new HostStartupError(`No package.json in ${appDir}; pass the function app's folder with --app.`);
     }
-    const main = parseJsonObject(text, packageFile)['main'];
+    const main = parseJsonObject(text, packageFile).main;
     if (typeof main !== 'string' || main.trim() === '') {
         throw new HostStartupError(`${packageFile} has no "main"; it must name the compiled function files ("dist/functions/*.js").`);
     }

@@ -11,7 +11,7 @@ const MAX_HOST_ID_LENGTH = 32;
  * hostIdOf(process.env, '/home/me/app') // 'mylaptop-1234567890'
  */
 export function hostIdOf(settings: Readonly<Record<string, string | undefined>>, appDir: string): string {
-    const configured = settings['AzureFunctionsWebHost__hostid'];
+    const configured = settings.AzureFunctionsWebHost__hostid;
     const machine = (os.hostname().split('.')[0] ?? '').replace(/[^\p{L}\p{N}]/gu, '');
     const hostId = configured ?? `${machine}-${Math.abs(stableHash(appDir))}`;
     return hostId.slice(0, MAX_HOST_ID_LENGTH).toLowerCase().replace(/-+$/, '');

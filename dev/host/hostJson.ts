@@ -4,7 +4,7 @@ import path from 'node:path';
 import { HostStartupError } from './errors';
 import { isPlainObject, parseJsonObject, readOptionalFile } from './localSettings';
 
-export const DEFAULT_ROUTE_PREFIX = 'api';
+const DEFAULT_ROUTE_PREFIX = 'api';
 
 /** The route prefix without surrounding slashes; `''` means functions are served from the root. */
 export function readRoutePrefix(appDir: string): string {
@@ -13,9 +13,9 @@ export function readRoutePrefix(appDir: string): string {
     if (text === undefined) {
         return DEFAULT_ROUTE_PREFIX;
     }
-    const extensions = parseJsonObject(text, file)['extensions'];
-    const http = isPlainObject(extensions) ? extensions['http'] : undefined;
-    const prefix = isPlainObject(http) ? http['routePrefix'] : undefined;
+    const extensions = parseJsonObject(text, file).extensions;
+    const http = isPlainObject(extensions) ? extensions.http : undefined;
+    const prefix = isPlainObject(http) ? http.routePrefix : undefined;
     if (prefix === undefined) {
         return DEFAULT_ROUTE_PREFIX;
     }

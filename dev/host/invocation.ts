@@ -130,7 +130,7 @@ function writeInvocationLog(
     const logHooks = registry.hooks('log');
     if (logHooks.length > 0) {
         const logContext = { ...scope, appHookData: registry.appHookData, category, level, message };
-        logHooks.forEach((hook) => hook(logContext));
+        for (const hook of logHooks) hook(logContext);
         if (category === 'user') {
             level = logContext.level;
             message = logContext.message;

@@ -13,9 +13,9 @@ import type { HttpAnswer } from '../../shared/problem';
 import { problemOf } from '../../shared/problem';
 
 /** App Service's own session cookie name, so that what a browser keeps looks the same as in Azure. */
-export const SESSION_COOKIE = 'AppServiceAuthSession';
+const SESSION_COOKIE = 'AppServiceAuthSession';
 /** The tenant every local sign-in belongs to (not the simulator's: these are people, not the bot). */
-export const LOCAL_SIGN_IN_TENANT = '0d5c1f7e-5e1a-4c1b-9d7a-10ca15161a11';
+const LOCAL_SIGN_IN_TENANT = '0d5c1f7e-5e1a-4c1b-9d7a-10ca15161a11';
 const SESSION_HOURS = 8;
 const FORM_LIMIT = 16 * 1024;
 
@@ -107,7 +107,7 @@ export class LocalSignIn {
  * The headers App Service Authentication adds for a principal: the claims as its claim mapping names them (object
  * id, tenant and roles under their long URIs), the object id, a name and the identity provider.
  */
-export function principalHeaders(identity: LocalIdentity): Record<string, string> {
+function principalHeaders(identity: LocalIdentity): Record<string, string> {
     const objectId = stableId(`${identity.kind}:object:${identity.name}`);
     const claim = (typ: string, val: string) => ({ typ, val });
     const common = [

@@ -116,7 +116,7 @@ async function startHost(options: HostOptions): Promise<void> {
     const port = await server.listen(options.port);
     const baseUrl = `http://localhost:${port}${routePrefix === '' ? '' : `/${routePrefix}`}`;
     // Like the host, timers start once everything else has: a start-up run never delays serving requests.
-    listeners.forEach((listener) => listener.start());
+    for (const listener of listeners) listener.start();
     printStartupSummary(registry, routes, timers, listeners, settings, baseUrl);
     if (options.signIn) {
         const origin = new URL(baseUrl).origin;
@@ -142,7 +142,7 @@ function invokeTimer(registry: FunctionAppRegistry, timer: TimerFunction, run: T
 /** Lets the package settle its setup (as the worker's init does) and refuses what the host cannot serve. */
 async function negotiateCapabilities(registry: FunctionAppRegistry): Promise<void> {
     const capabilities = await registry.programmingModel?.getCapabilities?.({ ...WORKER_CAPABILITIES });
-    if (capabilities?.['HttpUri']) {
+    if (capabilities?.HttpUri) {
         throw new HostStartupError('The app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the local host does not support; use Core Tools.');
     }
 }

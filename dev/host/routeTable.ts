@@ -29,10 +29,10 @@ export function httpRoutesOf(functions: Iterable<RegisteredFunction>, routePrefi
     for (const fn of functions) {
         const trigger = httpTriggerOf(fn);
         if (trigger === undefined) continue;
-        const route = typeof trigger['route'] === 'string' && trigger['route'].trim() !== '' ? trigger['route'] : fn.metadata.name;
-        const declaredMethods = Array.isArray(trigger['methods']) ? trigger['methods'].map((m) => String(m).toUpperCase()) : [];
+        const route = typeof trigger.route === 'string' && trigger.route.trim() !== '' ? trigger.route : fn.metadata.name;
+        const declaredMethods = Array.isArray(trigger.methods) ? trigger.methods.map((m) => String(m).toUpperCase()) : [];
         const methods = declaredMethods.length > 0 ? declaredMethods : null;
-        const authLevel = typeof trigger['authLevel'] === 'string' ? trigger['authLevel'].toLowerCase() : 'anonymous';
+        const authLevel = typeof trigger.authLevel === 'string' ? trigger.authLevel.toLowerCase() : 'anonymous';
         let template: RouteTemplate;
         try {
             template = parseRouteTemplate(routePrefix === '' ? route : `${routePrefix}/${route.replace(/^\/+/, '')}`);
@@ -76,7 +76,7 @@ export class RouteTable {
 }
 
 /** Path segments as sent; one trailing slash is ignored, as ASP.NET routing does. */
-export function splitRawPath(rawPath: string): string[] {
+function splitRawPath(rawPath: string): string[] {
     const trimmed = rawPath.replace(/^\//, '').replace(/\/$/, '');
     return trimmed === '' ? [] : trimmed.split('/');
 }

@@ -5,7 +5,7 @@
 import { RouteTemplateError } from './errors';
 import { constraintFor, type RouteConstraint } from './routeConstraints';
 
-export interface RouteParameter {
+interface RouteParameter {
     name: string;
     optional: boolean;
     catchAll: boolean;
@@ -94,7 +94,7 @@ export function comparePrecedence(a: RouteTemplate, b: RouteTemplate): number {
 }
 
 /** Percent-decodes a path part; malformed escapes stay as they are instead of failing the request. */
-export function decodePathPart(raw: string): string {
+function decodePathPart(raw: string): string {
     return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (escapes) => {
         try {
             return decodeURIComponent(escapes);

@@ -35,7 +35,7 @@ export function writeRpcHttpResponse(response: ServerResponse, http: RpcHttpData
 }
 
 /** A `Set-Cookie` value as ASP.NET Core writes it for the host (`CookieOptions` defaults the path to `/`). */
-export function formatSetCookie(cookie: RpcHttpCookie): string {
+function formatSetCookie(cookie: RpcHttpCookie): string {
     const attributes = [`${cookie.name ?? ''}=${escapeDataString(cookie.value ?? '')}`];
     const expiresSeconds = cookie.expires?.value?.seconds;
     if (typeof expiresSeconds === 'number') attributes.push(`expires=${new Date(expiresSeconds * 1000).toUTCString()}`);

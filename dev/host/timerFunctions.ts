@@ -27,7 +27,7 @@ export function timerFunctionsOf(functions: Iterable<RegisteredFunction>, settin
         if (!isTimerFunction(fn)) continue;
         const name = fn.metadata.name;
         const binding = triggerOf(fn) ?? {};
-        const declared = binding['schedule'];
+        const declared = binding.schedule;
         if (typeof declared !== 'string' || declared.trim() === '') {
             throw new HostStartupError(`Function "${name}": its timer trigger has no schedule.`);
         }
@@ -44,9 +44,9 @@ export function timerFunctionsOf(functions: Iterable<RegisteredFunction>, settin
             timerName: `Host.Functions.${name}`,
             declaredSchedule: declared,
             schedule,
-            runOnStartup: binding['runOnStartup'] === true,
+            runOnStartup: binding.runOnStartup === true,
             // The host stops monitoring schedules that fire more than once a minute, even when asked to.
-            useMonitor: binding['useMonitor'] !== false && !schedule.firesMoreThanOncePerMinute(now),
+            useMonitor: binding.useMonitor !== false && !schedule.firesMoreThanOncePerMinute(now),
         });
     }
     return timers;

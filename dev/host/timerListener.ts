@@ -97,13 +97,13 @@ export class TimerListener {
         const invocationTime = new Date();
         const triggerDetails: Record<string, string> = {};
         if (kind === 'pastDue') {
-            triggerDetails['UnscheduledInvocationReason'] = 'IsPastDue';
-            triggerDetails['OriginalSchedule'] = roundTripDate(this.#status.next);
+            triggerDetails.UnscheduledInvocationReason = 'IsPastDue';
+            triggerDetails.OriginalSchedule = roundTripDate(this.#status.next);
         } else if (kind === 'runOnStartup') {
-            triggerDetails['UnscheduledInvocationReason'] = 'RunOnStartup';
+            triggerDetails.UnscheduledInvocationReason = 'RunOnStartup';
         }
         const status = this.#monitor === undefined ? null : this.#status;
-        if (status !== null) triggerDetails['ScheduleStatus'] = JSON.stringify(scheduleStatusJson(status));
+        if (status !== null) triggerDetails.ScheduleStatus = JSON.stringify(scheduleStatusJson(status));
         this.#running = this.#invoke({ status, isPastDue: kind === 'pastDue', reason: `Timer fired at ${roundTripDate(invocationTime)}`, triggerDetails });
         try {
             await this.#running;

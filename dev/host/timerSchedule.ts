@@ -41,7 +41,7 @@ export class TimerSchedule {
             );
         }
         const names = fields.length === 6 ? FIELD_NAMES : FIELD_NAMES.slice(1);
-        fields.forEach((field, index) => checkNcrontabField(field, names[index] ?? 'field', expression));
+        for (const [index, field] of fields.entries()) checkNcrontabField(field, names[index] ?? 'field', expression);
         let cron: Cron;
         try {
             // domAndDow: NCRONTAB runs on days that match both the day and the day of the week.

@@ -62,12 +62,12 @@ export function settingOverrides(current: Readonly<Record<string, string | undef
         if (!sameSetting(name, current[name], value)) overrides.push({ name, value, previous: current[name] });
     }
     // Lists that must contain the simulator's values; anything else in them may stay.
-    const issuers = current['CALLBACK_ISSUERS'];
+    const issuers = current.CALLBACK_ISSUERS;
     const issuer = SIMULATOR_DEFAULTS.callbackIssuer;
     if (issuers !== undefined && !listOf(issuers).includes(issuer)) {
         overrides.push({ name: 'CALLBACK_ISSUERS', value: [...listOf(issuers), issuer].join(','), previous: issuers });
     }
-    const tenants = current['ALLOWED_TENANT_IDS'];
+    const tenants = current.ALLOWED_TENANT_IDS;
     if (
         tenants !== undefined &&
         listOf(tenants).length > 0 &&
@@ -81,7 +81,7 @@ export function settingOverrides(current: Readonly<Record<string, string | undef
 }
 
 /** Every active call is quiet enough for the reconciler in a local run (see lifecycleOverrides). */
-export const LOCAL_RECONCILE_AFTER_MINUTES = '0';
+const LOCAL_RECONCILE_AFTER_MINUTES = '0';
 
 /**
  * What `npm start` sets so a call's whole lifecycle can be seen in one sitting: RECONCILE_AFTER_MINUTES=0, the

@@ -21,7 +21,7 @@ export class CoreToolsMissingError extends Error {
  * @example
  * findOnPath('func', process.env) // '/usr/local/bin/func', or undefined
  */
-export function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
     const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
     for (const folder of (env.PATH ?? '').split(path.delimiter)) {
         if (folder === '') continue;

@@ -37,7 +37,7 @@ export function graphCorrelation(ex: Exchange): GraphCorrelation {
     return { requestId, clientRequestId: header(ex.req, 'client-request-id') ?? requestId };
 }
 
-export function graphHeaders(correlation: GraphCorrelation): OutgoingHttpHeaders {
+function graphHeaders(correlation: GraphCorrelation): OutgoingHttpHeaders {
     return {
         'request-id': correlation.requestId,
         'client-request-id': correlation.clientRequestId,

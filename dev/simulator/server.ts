@@ -36,7 +36,7 @@ export interface SimulatorOptions {
     log?: (line: string) => void;
 }
 
-export interface TestCallInput {
+interface TestCallInput {
     id?: string;
     callbackUri: string;
     direction?: CallDirection;

@@ -56,7 +56,7 @@ export interface DeliveryRecord {
     dropped?: true;
 }
 
-export interface CallStats {
+interface CallStats {
     state?: string;
     graphRequests: GraphRequestRecord[];
     deliveries: DeliveryRecord[];

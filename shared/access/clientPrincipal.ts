@@ -6,7 +6,7 @@
 // it put them there.
 
 /** A person or an application, as Entra signed it in. */
-export interface ClientPrincipal {
+interface ClientPrincipal {
     kind: 'user' | 'application';
     /** A person's Entra object id; an application's application (client) id. */
     id: string;

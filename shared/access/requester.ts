@@ -4,7 +4,7 @@
 /** A person, an application, or whoever holds the function key (functionKey mode cannot tell them apart). */
 export type Requester = { kind: 'user'; id: string; name?: string } | { kind: 'application'; id: string; name?: string } | { kind: 'functionKey' };
 
-export type RequesterKind = Requester['kind'];
+type RequesterKind = Requester['kind'];
 
 /** The request's caller in functionKey mode: the Functions host checked a key, which names no one. */
 export const FUNCTION_KEY_REQUESTER: Requester = { kind: 'functionKey' };

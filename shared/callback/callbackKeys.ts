@@ -1,8 +1,10 @@
 // The keys that sign Graph's callback tokens: the JWKS named by the OpenID configuration, fetched here and kept,
-// fetched again when they are an hour old or a token names a key they do not have (at most once per cooldown).
+// fetched again when they are an hour old or a token names a key they do not have (at most once per cooldown: a
+// token that needs a fetch inside the cooldown waits for its end, with every other such token, for one fetch).
 // Each key set remembers when its fetch started, so the verifier can tell a key set that proves a token wrong
 // (fetched after the token arrived) from one that is merely older than the token.
 
+import { setTimeout as delay } from 'node:timers/promises';
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { ServiceUnavailableError } from '../errors';
 import { loadJose } from './loadJose';
@@ -19,7 +21,8 @@ export interface CallbackKeyOptions {
     keyFetchTimeoutMs?: number;
     /**
      * The least time between two fetches of the JWKS, so a flood of made-up key ids cannot become a flood of
-     * fetches; a token whose key is unknown meanwhile is answered 503 and delivered again. Default 1 s.
+     * fetches: a token whose key is unknown meanwhile waits for the cooldown to end, and every token waiting is
+     * decided by the one fetch that follows. Default 1 s.
      */
     keyRefetchCooldownMs?: number;
     /** Keys this old are fetched again before use, so withdrawn keys stop being trusted. Default 1 hour. */
@@ -71,22 +74,22 @@ export class CallbackSigningKeys {
         return this.refresh();
     }
 
+    /**
+     * The next fetch, shared by every caller until it settles. Inside the cooldown it starts when the cooldown
+     * ends, so whoever waits for it gets keys fetched after it asked, and the verdict never depends on how
+     * recently another token made the keys be fetched.
+     */
     private refresh(): Promise<CallbackKeySet> {
         if (this.pending !== undefined) {
             return this.pending;
         }
-        const now = performance.now();
-        const wait = this.lastFetchStartedAt + this.options.keyRefetchCooldownMs - now;
-        if (wait > 0) {
-            return Promise.reject(
-                new ServiceUnavailableError(
-                    `Callback tokens cannot be checked now: the token names a signing key the app does not have, and the keys were fetched less than ${this.options.keyRefetchCooldownMs} ms ago (refetch cooldown).`,
-                    wait / 1000,
-                ),
-            );
-        }
-        this.lastFetchStartedAt = now;
-        this.pending = this.fetchKeySet(now)
+        const wait = this.lastFetchStartedAt + this.options.keyRefetchCooldownMs - performance.now();
+        this.pending = (wait > 0 ? delay(wait) : Promise.resolve())
+            .then(() => {
+                const startedAt = performance.now();
+                this.lastFetchStartedAt = startedAt;
+                return this.fetchKeySet(startedAt);
+            })
             .then((keySet) => {
                 this.current = keySet;
                 return keySet;

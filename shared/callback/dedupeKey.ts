@@ -11,7 +11,7 @@ export function dedupeKeyOf(notification: unknown): string {
     return createHash('sha256').update(canonicalJson(notification)).digest('hex');
 }
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
     return JSON.stringify(sortKeys(value)) ?? 'null';
 }
 

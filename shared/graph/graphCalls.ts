@@ -20,7 +20,7 @@ import type { TokenCredential } from '@azure/identity';
 import { normalizeCallState } from '../record/callState';
 import type { GraphConfig } from '../settings/config';
 
-export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const USER_AGENT = 'teams-call-record/0.1';
 
 /** One answer of Graph's, with what it said about itself. */

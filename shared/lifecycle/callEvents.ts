@@ -10,7 +10,7 @@ import type { CallSummary } from '../record/callModel';
 import { isObject } from '../isObject';
 import { StorageUnavailableError } from '../record/storageErrors';
 
-export const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
+const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
 
 /** The message's JSON, before the base64 a Functions queue trigger expects by default. */
 export interface CallEndedCloudEvent {
@@ -114,7 +114,8 @@ export class CallEventsQueue {
     /** Queues the call's message; a failure is a 503, so the sender retries and it is queued again. */
     async publishCallEnded(summary: CallSummary): Promise<void> {
         try {
-            const queue = (this.#queue ??= this.#connect());
+            this.#queue ??= this.#connect();
+            const queue = this.#queue;
             this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
                 this.#ready = undefined;
                 throw err;

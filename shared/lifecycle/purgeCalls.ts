@@ -28,7 +28,7 @@ export interface PurgeOptions {
     onCall?: (call: PurgedCall) => void;
 }
 
-export interface PurgedCall {
+interface PurgedCall {
     callId: string;
     firstEventAt: Date;
     /** Rows deleted (in a dry run: rows that would be). */

@@ -115,7 +115,7 @@ export async function reconcileCalls(deps: ReconcileDependencies, settings: Reco
             return;
         }
         const event = reconciliationEvent(now(), outcome.clientRequestId, answer, answer.status === 404 ? 'terminated' : answer.callState);
-        let appended;
+        let appended: Awaited<ReturnType<typeof deps.store.appendCallEvents>>;
         try {
             appended = await deps.store.appendCallEvents(summary.callId, [event]);
         } catch (err) {

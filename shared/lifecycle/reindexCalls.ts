@@ -116,7 +116,7 @@ async function clearProgress(table: TableClient): Promise<void> {
  * Graph's call ids are GUIDs, spread evenly over the key space, so the first hex digits of the last id
  * read say how far a PartitionKey-ordered pass has come. Undefined for ids that are not hex.
  */
-export function keySpaceFraction(callId: string): number | undefined {
+function keySpaceFraction(callId: string): number | undefined {
     const head = /^[0-9a-f]{4}/i.exec(callId)?.[0];
     return head === undefined ? undefined : parseInt(head, 16) / 0x10000;
 }

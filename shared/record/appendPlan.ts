@@ -34,7 +34,7 @@ export type KnownMarkers = ReadonlyMap<string, KnownMarkerRow>;
  */
 export type PlannedOutcome = { outcome: 'stored'; sequence: number } | { outcome: 'duplicate' } | { outcome: 'unchanged' };
 
-export interface MarkerWrite {
+interface MarkerWrite {
     prefix: string;
     row: MarkerRowContent;
     exists: boolean;

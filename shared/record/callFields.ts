@@ -6,7 +6,7 @@
 
 import type { CallEvent, CallSummary } from './callModel';
 
-export type Column = 'string' | 'int' | 'boolean' | 'datetime' | 'names';
+type Column = 'string' | 'int' | 'boolean' | 'datetime' | 'names';
 
 export interface FieldSpec {
     column: Column;
@@ -27,7 +27,7 @@ export interface FieldSpec {
 /** Names, ids, states, etags: nothing Graph sends for these comes near it. */
 export const SHORT_TEXT = 1_024;
 /** Paths below a call (`/operations/{id}`). */
-export const PATH_TEXT = 4_096;
+const PATH_TEXT = 4_096;
 /** Free text that can matter in an incident: Graph's `resultInfo.message`, the raw `resourceData`. */
 export const LONG_TEXT = 30_000;
 

@@ -9,7 +9,7 @@ export const EVENT_KIND = {
     rejected: 'rejected',
     reconciliation: 'reconciliation',
 } as const;
-export type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
+type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 
 /** The partition that keeps notifications no call can be found for. */
 export const UNROUTED_PARTITION = '_unrouted';
@@ -35,13 +35,6 @@ export function resourceKindOf(subPath: string): CallResourceKind {
     if (first === 'participants') return 'participants';
     if (first === 'operations') return 'operation';
     return 'other';
-}
-
-/** Graph's `resultInfo` (v1.0), with codes as numbers. */
-export interface ResultInfo {
-    code?: number;
-    subcode?: number;
-    message?: string;
 }
 
 /**

@@ -58,7 +58,7 @@ import {
 import { fitToTable, MAX_OPERATIONS, transactionFits } from './valueLimits';
 
 /** An event stored as `rejected` instead, because the storage refused it as it was. */
-export type EventOutcome = PlannedOutcome | { outcome: 'rejected'; sequence: number; reason: string };
+type EventOutcome = PlannedOutcome | { outcome: 'rejected'; sequence: number; reason: string };
 
 export interface AppendResult {
     /** The events stored (as stored: cut, or the `rejected` stand-in), with their sequence numbers. */
@@ -187,7 +187,7 @@ export class CallStore {
                         batch.map((item) => item.event),
                     );
                     queue.splice(0, committed.length);
-                    committed.forEach((done, i) => settle(callId, batch[i]!, done));
+                    for (const [i, done] of committed.entries()) settle(callId, batch[i]!, done);
                 } catch (err) {
                     for (const item of batch) fail(item.submission, err);
                     // The rest of a failed submission would only be redelivered anyway; drop it from the queue.

@@ -49,7 +49,7 @@ export interface CallbackAuthConfig {
  * `%SETTING%` reference when the setting is given (the Functions host resolves it, as for any binding) and
  * the default expression itself when it is not (a reference to a missing setting would stop the host).
  */
-export interface TimerScheduleConfig {
+interface TimerScheduleConfig {
     expression: string;
     binding: string;
 }
@@ -59,7 +59,7 @@ export type CallEventsConfig =
     | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string; queueName: string }
     | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig; queueName: string };
 
-export interface LifecycleConfig {
+interface LifecycleConfig {
     reconcile: {
         schedule: TimerScheduleConfig;
         /** Active calls quiet for this long are checked with Graph; 0: every active call, every run. */
@@ -322,7 +322,7 @@ function loadLifecycleConfig(env: Environment): LifecycleConfig {
  * reached by identity (`__queueServiceUri`).
  */
 export function loadCallEventsConfig(env: Environment): CallEventsConfig | undefined {
-    const raw = env['CALL_EVENTS_QUEUE'];
+    const raw = env.CALL_EVENTS_QUEUE;
     if (raw !== undefined && raw.trim() === '') return undefined;
     const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
     if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {

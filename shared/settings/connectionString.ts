@@ -3,11 +3,10 @@
 // applies, so a string accepted at start-up is one the table client can use at the first request.
 
 /** Where `UseDevelopmentStorage=true` points: the storage emulator's services on their default ports. */
-export const DEVELOPMENT_STORAGE_ENDPOINTS = {
+const DEVELOPMENT_STORAGE_ENDPOINTS = {
     table: 'http://127.0.0.1:10002/devstoreaccount1',
     queue: 'http://127.0.0.1:10001/devstoreaccount1',
 } as const;
-export const DEVELOPMENT_STORAGE_TABLE_ENDPOINT = DEVELOPMENT_STORAGE_ENDPOINTS.table;
 
 export type StorageService = keyof typeof DEVELOPMENT_STORAGE_ENDPOINTS;
 

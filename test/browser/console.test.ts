@@ -22,8 +22,8 @@ const LONG_CALL = 'console-long-call';
 const LONG_CALL_EVENTS = 2500;
 const HOSTILE_CALL = 'console-hostile-call';
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS_DIR;
-/** The list and an active call refresh every 5 s; twice that and some for a loaded machine. */
-const REFRESH_WAIT_MS = 15_000;
+/** The list and an active call refresh every 5 s; the deadline only bounds how long a failure takes to show. */
+const REFRESH_WAIT_MS = 30_000;
 /**
  * The run's settings: the reconciler checks every active call when it runs, and runs only when the test asks
  * (through the admin endpoint), never by its schedule in the middle of another test.
@@ -179,7 +179,7 @@ describe('operator console in Chromium', () => {
         const callId = await newCall();
         await established(callId);
         const eventCount = await hungUp(callId);
-        await run.simulator('POST', '/_control/settle', { timeoutMs: 10_000 });
+        await run.simulator('POST', '/_control/settle', { timeoutMs: 30_000 });
         const observed = await open();
         const { page } = observed;
 
@@ -279,7 +279,7 @@ describe('operator console in Chromium', () => {
         const callId = (created.json as { id: string }).id;
         await established(callId);
         assert.equal((await run.app('DELETE', `/calls/${callId}`)).status, 204);
-        await run.simulator('POST', '/_control/settle', { timeoutMs: 10_000 });
+        await run.simulator('POST', '/_control/settle', { timeoutMs: 30_000 });
         assert.equal((await summary(callId)).callState, 'established', 'stuck: its end never arrived');
         const observed = await open(`#/calls/${callId}`);
         const { page } = observed;

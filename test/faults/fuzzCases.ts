@@ -20,7 +20,7 @@ export const FUZZ_KINDS = [
     'headers',
     'repeat',
 ] as const;
-export type FuzzKind = (typeof FUZZ_KINDS)[number];
+type FuzzKind = (typeof FUZZ_KINDS)[number];
 
 /** How often each kind is drawn after the first cases (which take every kind once, in order). */
 const KIND_WEIGHTS: Record<FuzzKind, number> = {
@@ -64,7 +64,7 @@ type Notification = Record<string, Json>;
 const STATES = ['incoming', 'establishing', 'ringing', 'established', 'hold', 'transferring', 'transferAccepted', 'redirecting', 'terminating', 'terminated'];
 
 /** The id carried by notification `k` of case `index`; it matches `FUZZ_ID_PATTERN`. */
-export function fuzzId(seed: number, index: number, k: number): string {
+function fuzzId(seed: number, index: number, k: number): string {
     return `fz.${(seed >>> 0).toString(16)}.${index}.${k}`;
 }
 

@@ -50,7 +50,8 @@ export class AnswerTally {
         const label = String(answer.status);
         this.byStatus[label] = (this.byStatus[label] ?? 0) + 1;
         if (answer.status !== 202) {
-            const examples = (this.examples[label] ??= []);
+            const examples = this.examples[label] ?? [];
+            this.examples[label] = examples;
             const example = answer.status === 'none' ? answer.error : answer.body.slice(0, 300);
             if (examples.length < 3 && !examples.includes(example)) examples.push(example);
         }
@@ -196,6 +197,6 @@ export class GraphSender {
     }
 }
 
-export function callbackHeaders(token: string): Record<string, string> {
+function callbackHeaders(token: string): Record<string, string> {
     return { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
 }

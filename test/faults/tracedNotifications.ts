@@ -15,7 +15,7 @@ export interface TracedNotification {
 }
 
 /** The `@odata.etag` a traced notification carries, which the app stores as the event's `graphEtag`. */
-export function etagOf(id: string): string {
+function etagOf(id: string): string {
     return `W/"${id}"`;
 }
 

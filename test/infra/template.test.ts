@@ -157,9 +157,10 @@ function deployment(scenario: string): Deployment {
 
 /** The nested template resources.bicep compiles to (symbolic names, languageVersion 2.0). */
 function resourcesTemplate(): Record<string, Record<string, unknown>> {
-    const outer = compiled.template['resources'] as Array<Record<string, unknown>>;
-    const module = outer.find((r) => r['type'] === 'Microsoft.Resources/deployments');
-    const template = (module?.['properties'] as { template: { resources: Record<string, Record<string, unknown>> } }).template;
+    const outer = compiled.template.resources as Array<Record<string, unknown>>;
+    const module = outer.find((r) => r.type === 'Microsoft.Resources/deployments');
+    assert.ok(module, 'the template deploys resources.bicep as a nested deployment');
+    const template = (module.properties as { template: { resources: Record<string, Record<string, unknown>> } }).template;
     return template.resources;
 }
 
@@ -174,9 +175,9 @@ function rolesOf(d: Deployment, principalId: string): string[] {
     const names = Object.fromEntries(Object.entries(ROLE).map(([name, id]) => [id, name]));
     return d
         .all('Microsoft.Authorization/roleAssignments')
-        .filter((assignment) => assignment.properties?.['principalId'] === principalId)
+        .filter((assignment) => assignment.properties?.principalId === principalId)
         .map((assignment) => {
-            const roleId = String(assignment.properties?.['roleDefinitionId']).split('/').pop() as string;
+            const roleId = String(assignment.properties?.roleDefinitionId).split('/').pop() as string;
             const scopeId = assignment.id.slice(0, assignment.id.lastIndexOf('/providers/Microsoft.Authorization/roleAssignments/'));
             const scope = parseResourceId(scopeId);
             return `${names[roleId] ?? roleId}@${scope.type}/${scope.names.join('/')}`;
@@ -186,7 +187,7 @@ function rolesOf(d: Deployment, principalId: string): string[] {
 
 /** What the platform adds for a deployment: the markers of Flex Consumption, and WEBSITE_AUTH_ENABLED when App Service Authentication is on. */
 function platformMarkers(d: Deployment): Record<string, string> {
-    const platform = d.siteConfig('authsettingsV2')?.properties?.['platform'] as { enabled?: boolean } | undefined;
+    const platform = d.siteConfig('authsettingsV2')?.properties?.platform as { enabled?: boolean } | undefined;
     return { ...AZURE_MARKERS, ...(platform?.enabled === true ? { WEBSITE_AUTH_ENABLED: 'True' } : {}) };
 }
 
@@ -200,7 +201,7 @@ function routeOf(functions: readonly LoadedFunction[], name: string): string {
     assert.ok(trigger, `the app registers ${name} with an HTTP trigger`);
     const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
         ?.routePrefix;
-    return `/${routePrefix ?? 'api'}/${String(trigger['route'])}`;
+    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
 }
 
 /** loadConfig over the settings, recording every name it reads. */
@@ -232,7 +233,7 @@ before(async () => {
     const load = (dir: string, d: Deployment): LoadedFunction[] => {
         const result = spawnSync(process.execPath, [path.join(__dirname, 'loadFunctionApp.js'), dir], {
             // Only the template's settings and the platform's markers: nothing from the developer's environment.
-            env: { PATH: process.env['PATH'] ?? '', ...withAzureMarkers(d) },
+            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d) },
             encoding: 'utf8',
         });
         assert.equal(result.status, 0, `${d.scenario}: ${dir} refused to start with the template's settings: ${result.stderr}`);
@@ -261,14 +262,14 @@ describe('the compiled template', () => {
     test('holds no account key, connection string, SAS or secret value, and never lists keys', () => {
         assert.doesNotMatch(compiled.text, /\blist(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets)\s*\(/i);
         assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
-        const parameters = compiled.template['parameters'] as Record<string, { type: string }>;
-        assert.equal(parameters['botAppSecret']?.type, 'securestring');
-        const outputs = compiled.template['outputs'] as Record<string, { type: string; value: string }>;
+        const parameters = compiled.template.parameters as Record<string, { type: string }>;
+        assert.equal(parameters.botAppSecret?.type, 'securestring');
+        const outputs = compiled.template.outputs as Record<string, { type: string; value: string }>;
         for (const [name, output] of Object.entries(outputs)) {
             assert.notEqual(output.type, 'securestring', name);
             assert.doesNotMatch(output.value, /botAppSecret/, name);
         }
-        assert.equal(parameters['authClientSecret']?.type, 'securestring');
+        assert.equal(parameters.authClientSecret?.type, 'securestring');
         // bicep snapshot keeps @secure() values out of what it prints; the secrets reach Key Vault only.
         for (const scenario of Object.keys(SCENARIOS)) {
             const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
@@ -280,13 +281,13 @@ describe('the compiled template', () => {
     test('writes the app settings only after the identity holds every role it needs', () => {
         const resources = resourcesTemplate();
         const identityRoles = Object.entries(resources)
-            .filter(([, r]) => r['type'] === 'Microsoft.Authorization/roleAssignments')
-            .filter(([, r]) => (r['properties'] as Record<string, string>)['principalId'] === "[reference('identity').principalId]")
+            .filter(([, r]) => r.type === 'Microsoft.Authorization/roleAssignments')
+            .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
         assert.equal(identityRoles.length, 6, 'four data roles and the readers of the two Key Vault secrets');
-        const settings = resources['appSettings'];
-        const dependsOn = (settings?.['dependsOn'] ?? []) as string[];
+        const settings = resources.appSettings;
+        const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
     });
 });
@@ -296,20 +297,20 @@ describe('storage', () => {
         test(`${scenario}: shared keys off, no public blobs, TLS 1.2, HTTPS only; the container, table and queue exist`, () => {
             const d = deployment(scenario);
             const storage = d.one('Microsoft.Storage/storageAccounts');
-            assert.equal(storage.properties?.['allowSharedKeyAccess'], false);
-            assert.equal(storage.properties?.['allowBlobPublicAccess'], false);
-            assert.equal(storage.properties?.['minimumTlsVersion'], 'TLS1_2');
-            assert.equal(storage.properties?.['supportsHttpsTrafficOnly'], true);
+            assert.equal(storage.properties?.allowSharedKeyAccess, false);
+            assert.equal(storage.properties?.allowBlobPublicAccess, false);
+            assert.equal(storage.properties?.minimumTlsVersion, 'TLS1_2');
+            assert.equal(storage.properties?.supportsHttpsTrafficOnly, true);
             const settings = d.appSettings();
-            const deploymentStorage = (d.one('Microsoft.Web/sites').properties?.['functionAppConfig'] as { deployment: { storage: { value: string } } }).deployment.storage;
+            const deploymentStorage = (d.one('Microsoft.Web/sites').properties!.functionAppConfig as { deployment: { storage: { value: string } } }).deployment.storage;
             const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
             assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
             assert.deepEqual(
                 d.all('Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name),
-                [`${storage.name}/default/${settings['CALL_HISTORY_TABLE']}`],
+                [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, settings['CALL_EVENTS_QUEUE'] === '' ? [] : [`${storage.name}/default/${settings['CALL_EVENTS_QUEUE']}`]);
+            assert.deepEqual(queues, settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]);
         });
     }
 });
@@ -331,8 +332,8 @@ describe('roles', () => {
             const secrets = d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop());
             const parameters = SCENARIOS[scenario] ?? {};
             assert.deepEqual(secrets, [
-                ...(parameters['graphCredential'] === 'managedIdentity' ? [] : ['bot-app-secret']),
-                ...(parameters['authCredential'] === 'clientSecret' ? ['sign-in-secret'] : []),
+                ...(parameters.graphCredential === 'managedIdentity' ? [] : ['bot-app-secret']),
+                ...(parameters.authCredential === 'clientSecret' ? ['sign-in-secret'] : []),
             ]);
             assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
         });
@@ -348,12 +349,12 @@ describe('roles', () => {
             ]);
             const types = d
                 .all('Microsoft.Authorization/roleAssignments')
-                .filter((a) => a.properties?.['principalId'] === DEPLOYER)
-                .map((a) => a.properties?.['principalType']);
-            assert.deepEqual(types, [SCENARIOS[scenario]?.['principalType'] ?? 'User', SCENARIOS[scenario]?.['principalType'] ?? 'User']);
+                .filter((a) => a.properties?.principalId === DEPLOYER)
+                .map((a) => a.properties?.principalType);
+            assert.deepEqual(types, [SCENARIOS[scenario]?.principalType ?? 'User', SCENARIOS[scenario]?.principalType ?? 'User']);
         }
         const d = deployment('identity');
-        const principals = new Set(d.all('Microsoft.Authorization/roleAssignments').map((a) => a.properties?.['principalId']));
+        const principals = new Set(d.all('Microsoft.Authorization/roleAssignments').map((a) => a.properties?.principalId));
         assert.deepEqual([...principals], [identityOf(d).principalId]);
     });
 
@@ -363,9 +364,9 @@ describe('roles', () => {
             const settings = d.appSettings();
             const identity = identityOf(d);
             const storage = d.one('Microsoft.Storage/storageAccounts');
-            assert.equal(settings['AzureWebJobsStorage__credential'], 'managedidentity');
-            assert.equal(settings['AzureWebJobsStorage__clientId'], identity.clientId);
-            assert.equal(settings['AzureWebJobsStorage__blobServiceUri'], `https://${storage.name}.blob.core.windows.net/`);
+            assert.equal(settings.AzureWebJobsStorage__credential, 'managedidentity');
+            assert.equal(settings.AzureWebJobsStorage__clientId, identity.clientId);
+            assert.equal(settings.AzureWebJobsStorage__blobServiceUri, `https://${storage.name}.blob.core.windows.net/`);
             assert.ok(rolesOf(d, identity.principalId).includes(`storageBlobDataOwner@Microsoft.Storage/storageAccounts/${storage.name}`));
             const site = d.one('Microsoft.Web/sites');
             assert.deepEqual(Object.keys(site.identity?.userAssignedIdentities ?? {}), [identity.id]);
@@ -380,30 +381,30 @@ describe('the function app', () => {
             const parameters = SCENARIOS[scenario] ?? {};
             const plan = d.one('Microsoft.Web/serverfarms');
             assert.deepEqual(plan.sku, { tier: 'FlexConsumption', name: 'FC1' });
-            assert.equal(plan.properties?.['reserved'], true);
+            assert.equal(plan.properties?.reserved, true);
             const site = d.one('Microsoft.Web/sites');
             assert.equal(site.kind, 'functionapp,linux');
-            assert.equal(site.properties?.['serverFarmId'], plan.id);
-            assert.equal(site.properties?.['httpsOnly'], true);
-            assert.equal(site.properties?.['keyVaultReferenceIdentity'], identityOf(d).id);
-            const siteConfig = site.properties?.['siteConfig'] as Record<string, unknown>;
-            assert.equal(siteConfig['minTlsVersion'], '1.2');
-            assert.equal(siteConfig['scmMinTlsVersion'], '1.2');
-            assert.equal(siteConfig['ftpsState'], 'Disabled');
-            const config = site.properties?.['functionAppConfig'] as {
+            assert.equal(site.properties?.serverFarmId, plan.id);
+            assert.equal(site.properties?.httpsOnly, true);
+            assert.equal(site.properties?.keyVaultReferenceIdentity, identityOf(d).id);
+            const siteConfig = site.properties?.siteConfig as Record<string, unknown>;
+            assert.equal(siteConfig.minTlsVersion, '1.2');
+            assert.equal(siteConfig.scmMinTlsVersion, '1.2');
+            assert.equal(siteConfig.ftpsState, 'Disabled');
+            const config = site.properties?.functionAppConfig as {
                 runtime: unknown;
                 scaleAndConcurrency: unknown;
                 deployment: { storage: { type: string; authentication: unknown } };
             };
             assert.deepEqual(config.runtime, { name: 'node', version: '20' });
             assert.deepEqual(config.scaleAndConcurrency, {
-                instanceMemoryMB: parameters['instanceMemoryMB'] ?? 2048,
-                maximumInstanceCount: parameters['maximumInstanceCount'] ?? 100,
+                instanceMemoryMB: parameters.instanceMemoryMB ?? 2048,
+                maximumInstanceCount: parameters.maximumInstanceCount ?? 100,
             });
             assert.equal(config.deployment.storage.type, 'blobContainer');
             assert.deepEqual(config.deployment.storage.authentication, { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityOf(d).id });
             const basicAuth = d.all('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
-            assert.deepEqual(basicAuth.map((p) => [p.name.split('/').pop(), p.properties?.['allow']]).sort(), [
+            assert.deepEqual(basicAuth.map((p) => [p.name.split('/').pop(), p.properties?.allow]).sort(), [
                 ['ftp', false],
                 ['scm', false],
             ]);
@@ -417,7 +418,7 @@ describe('the function app', () => {
             for (const [name, value] of Object.entries(settings)) {
                 assert.doesNotMatch(value, /localhost|127\.0\.0\.1|UseDevelopmentStorage|local-simulator|AccountKey=|SharedAccessSignature/i, `${scenario}: ${name}`);
             }
-            assert.equal(settings['CALLBACK_AUTH'], 'enabled');
+            assert.equal(settings.CALLBACK_AUTH, 'enabled');
         }
     });
 });
@@ -430,11 +431,11 @@ describe('the app settings, held against the app', () => {
                 SPEC_SETTINGS.filter((name) => !(name in settings)),
                 [],
             );
-            assert.equal(settings['RECONCILE_SCHEDULE'], '0 */5 * * * *');
-            assert.equal(settings['RETENTION_SCHEDULE'], '0 30 2 * * *');
-            assert.equal(settings['RETENTION_DAYS'], String(SCENARIOS[scenario]?.['retentionDays'] ?? 90));
-            assert.equal(settings['RECONCILE_AFTER_MINUTES'], '45');
-            assert.equal(settings['RECONCILE_MAX_CALLS'], '500');
+            assert.equal(settings.RECONCILE_SCHEDULE, '0 */5 * * * *');
+            assert.equal(settings.RETENTION_SCHEDULE, '0 30 2 * * *');
+            assert.equal(settings.RETENTION_DAYS, String(SCENARIOS[scenario]?.retentionDays ?? 90));
+            assert.equal(settings.RECONCILE_AFTER_MINUTES, '45');
+            assert.equal(settings.RECONCILE_MAX_CALLS, '500');
         });
     }
 
@@ -455,16 +456,16 @@ describe('the app settings, held against the app', () => {
             });
             assert.equal(config.callbackAuth.enabled, true);
             assert.equal(config.graph.baseUrl, DEFAULTS.graphBaseUrl);
-            const signIn = SCENARIOS[scenario]?.['authClientId'] !== undefined;
+            const signIn = SCENARIOS[scenario]?.authClientId !== undefined;
             assert.deepEqual(config.access, signIn ? { mode: 'entra', platformSignIn: true } : { mode: 'functionKey', platformSignIn: false });
-            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') {
+            if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
             } else {
                 assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: DEPLOYING_TENANT_ID, clientId: BOT_APP_ID, clientSecret: BOT_SECRET });
                 assert.equal(config.callbackAuth.audience, BOT_APP_ID);
             }
-            const allowedTenants = SCENARIOS[scenario]?.['allowedTenantIds'] ?? DEPLOYING_TENANT_ID;
+            const allowedTenants = SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID;
             if (allowedTenants === '*') {
                 assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
             } else {
@@ -481,7 +482,7 @@ describe('the app settings, held against the app', () => {
             // WEBSITE_AUTH_ENABLED is the platform's (App Service sets it when authsettingsV2 is on), never an app setting.
             const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), 'WEBSITE_AUTH_ENABLED', ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
-            if (SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
             assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
             assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
@@ -504,12 +505,12 @@ describe('the app settings, held against the app', () => {
     });
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
-        const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        const { botAppSecret: _secret, ...withoutSecret } = SCENARIOS.secret as Record<string, ParameterValue>;
         assert.throws(
             () => deploy('withoutSecret', withoutSecret, compiled),
             (err: unknown) => err instanceof ArmDeploymentFailure && /botAppSecret is required/.test(err.message),
         );
-        const { botAppId: _appId, ...withoutAppId } = SCENARIOS['secret'] as Record<string, ParameterValue>;
+        const { botAppId: _appId, ...withoutAppId } = SCENARIOS.secret as Record<string, ParameterValue>;
         assert.throws(
             () => deploy('withoutAppId', withoutAppId, compiled),
             (err: unknown) => err instanceof ArmDeploymentFailure && /botAppId is required/.test(err.message),
@@ -523,11 +524,11 @@ describe('outputs and the bot', () => {
             const d = deployment(scenario);
             const site = d.one('Microsoft.Web/sites');
             const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
-            assert.equal(d.outputs['FUNCTION_APP_URL'], `https://${host}`);
-            assert.equal(d.outputs['CALLBACK_URL'], `https://${host}${callbackRoute(loadedFunctions.get(scenario) ?? [])}`);
-            assert.equal(d.outputs['FUNCTION_APP_NAME'], site.name);
-            assert.equal(d.outputs['STORAGE_ACCOUNT_NAME'], d.one('Microsoft.Storage/storageAccounts').name);
-            assert.equal(d.outputs['MANAGED_IDENTITY_CLIENT_ID'], identityOf(d).clientId);
+            assert.equal(d.outputs.FUNCTION_APP_URL, `https://${host}`);
+            assert.equal(d.outputs.CALLBACK_URL, `https://${host}${callbackRoute(loadedFunctions.get(scenario) ?? [])}`);
+            assert.equal(d.outputs.FUNCTION_APP_NAME, site.name);
+            assert.equal(d.outputs.STORAGE_ACCOUNT_NAME, d.one('Microsoft.Storage/storageAccounts').name);
+            assert.equal(d.outputs.MANAGED_IDENTITY_CLIENT_ID, identityOf(d).clientId);
         });
     }
 
@@ -536,16 +537,16 @@ describe('outputs and the bot', () => {
         for (const scenario of ['secretWithBot', 'identity']) {
             const d = deployment(scenario);
             const bot = d.one('Microsoft.BotService/botServices') as PredictedResource & { properties: Record<string, unknown> };
-            assert.equal(bot.properties['msaAppId'], d.appSettings()['BOT_APP_ID']);
-            assert.equal(bot.properties['msaAppTenantId'], d.appSettings()['AZURE_TENANT_ID']);
-            const managed = SCENARIOS[scenario]?.['graphCredential'] === 'managedIdentity';
-            assert.equal(bot.properties['msaAppType'], managed ? 'UserAssignedMSI' : 'SingleTenant');
-            if (managed) assert.equal(bot.properties['msaAppMSIResourceId'], identityOf(d).id);
+            assert.equal(bot.properties.msaAppId, d.appSettings().BOT_APP_ID);
+            assert.equal(bot.properties.msaAppTenantId, d.appSettings().AZURE_TENANT_ID);
+            const managed = SCENARIOS[scenario]?.graphCredential === 'managedIdentity';
+            assert.equal(bot.properties.msaAppType, managed ? 'UserAssignedMSI' : 'SingleTenant');
+            if (managed) assert.equal(bot.properties.msaAppMSIResourceId, identityOf(d).id);
             const teams = d.one('Microsoft.BotService/botServices/channels').properties as { channelName: string; properties: Record<string, unknown> };
             assert.equal(teams.channelName, 'MsTeamsChannel');
-            assert.equal(teams.properties['isEnabled'], true);
-            assert.equal(teams.properties['enableCalling'], true);
-            assert.equal(teams.properties['callingWebhook'], d.outputs['CALLBACK_URL']);
+            assert.equal(teams.properties.isEnabled, true);
+            assert.equal(teams.properties.enableCalling, true);
+            assert.equal(teams.properties.callingWebhook, d.outputs.CALLBACK_URL);
         }
         assert.equal(deployment('identity').all('Microsoft.KeyVault/vaults').length, 0, 'no Key Vault without a secret');
         assert.equal(deployment('entraSecret').all('Microsoft.KeyVault/vaults').length, 1, 'a Key Vault for the sign-in secret alone');
@@ -557,23 +558,23 @@ describe('outputs and the bot', () => {
             const d = deployment(scenario);
             const secret = d.one('Microsoft.KeyVault/vaults/secrets');
             const vault = d.one('Microsoft.KeyVault/vaults');
-            assert.equal(vault.properties?.['enableRbacAuthorization'], true);
-            assert.equal(d.appSettings()['AZURE_CLIENT_SECRET'], `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id)['secretUri'])})`);
-            assert.equal(d.resolvedAppSettings()['AZURE_CLIENT_SECRET'], BOT_SECRET);
+            assert.equal(vault.properties?.enableRbacAuthorization, true);
+            assert.equal(d.appSettings().AZURE_CLIENT_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
+            assert.equal(d.resolvedAppSettings().AZURE_CLIENT_SECRET, BOT_SECRET);
         }
     });
 });
 
 describe('App Service Authentication (API_AUTH=entra)', () => {
-    const signInScenarios = Object.keys(SCENARIOS).filter((scenario) => SCENARIOS[scenario]?.['authClientId'] !== undefined);
+    const signInScenarios = Object.keys(SCENARIOS).filter((scenario) => SCENARIOS[scenario]?.authClientId !== undefined);
 
     test('without a sign-in registration: no authsettingsV2, API_AUTH=functionKey, and every route but the callback and the assets needs a key', () => {
         for (const scenario of Object.keys(SCENARIOS).filter((name) => !signInScenarios.includes(name))) {
             const d = deployment(scenario);
             assert.equal(d.siteConfig('authsettingsV2'), undefined, scenario);
-            assert.equal(d.appSettings()['API_AUTH'], 'functionKey');
-            assert.equal(d.outputs['API_AUTH'], 'functionKey');
-            assert.equal(d.outputs['AUTH_REDIRECT_URI'], '');
+            assert.equal(d.appSettings().API_AUTH, 'functionKey');
+            assert.equal(d.outputs.API_AUTH, 'functionKey');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, '');
             for (const name of ['WEBSITE_AUTH_AAD_ALLOWED_TENANTS', 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'])
                 assert.equal(name in d.appSettings(), false, name);
             const levels = authLevels(loadedFunctions.get(scenario) ?? []);
@@ -588,32 +589,32 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
             const parameters = SCENARIOS[scenario] ?? {};
             const functions = loadedFunctions.get(scenario) ?? [];
             const auth = d.siteConfig('authsettingsV2')?.properties as Record<string, Record<string, unknown>>;
-            assert.deepEqual(auth['platform'], { enabled: true, runtimeVersion: '~1' });
-            assert.deepEqual(auth['globalValidation'], {
+            assert.deepEqual(auth.platform, { enabled: true, runtimeVersion: '~1' });
+            assert.deepEqual(auth.globalValidation, {
                 requireAuthentication: true,
                 unauthenticatedClientAction: 'Return401',
                 redirectToProvider: 'azureactivedirectory',
                 // The app's own routes: Graph's token guards the callback; the app sends a person who is not signed in from the console page to sign in.
                 excludedPaths: [callbackRoute(functions), routeOf(functions, 'console'), `${routeOf(functions, 'consoleAssets').replace(/\/\{name\}$/, '')}/*`],
             });
-            assert.equal((auth['httpSettings'] as { requireHttps: boolean }).requireHttps, true);
-            const entra = (auth['identityProviders'] as { azureActiveDirectory: Record<string, Record<string, unknown>> }).azureActiveDirectory;
-            assert.equal(entra['enabled'], true);
-            assert.equal(entra['registration']?.['clientId'], AUTH_CLIENT_ID);
-            assert.equal(entra['registration']?.['openIdIssuer'], `https://login.microsoftonline.com/${DEPLOYING_TENANT_ID}/v2.0`);
-            assert.deepEqual(entra['validation']?.['allowedAudiences'], [`api://${AUTH_CLIENT_ID}`, AUTH_CLIENT_ID]);
-            const login = auth['login'] as { tokenStore: { enabled: boolean }; preserveUrlFragmentsForLogins: boolean; allowedExternalRedirectUrls: string[] };
+            assert.equal((auth.httpSettings as { requireHttps: boolean }).requireHttps, true);
+            const entra = (auth.identityProviders as { azureActiveDirectory: Record<string, Record<string, unknown>> }).azureActiveDirectory;
+            assert.equal(entra.enabled, true);
+            assert.equal(entra.registration?.clientId, AUTH_CLIENT_ID);
+            assert.equal(entra.registration?.openIdIssuer, `https://login.microsoftonline.com/${DEPLOYING_TENANT_ID}/v2.0`);
+            assert.deepEqual(entra.validation?.allowedAudiences, [`api://${AUTH_CLIENT_ID}`, AUTH_CLIENT_ID]);
+            const login = auth.login as { tokenStore: { enabled: boolean }; preserveUrlFragmentsForLogins: boolean; allowedExternalRedirectUrls: string[] };
             assert.equal(login.tokenStore.enabled, false);
             assert.equal(login.preserveUrlFragmentsForLogins, true);
             assert.deepEqual(login.allowedExternalRedirectUrls, []);
             const settings = d.appSettings();
-            assert.equal(settings['API_AUTH'], 'entra');
-            assert.equal(settings['WEBSITE_AUTH_AAD_ALLOWED_TENANTS'], parameters['authAllowedTenantIds'] ?? DEPLOYING_TENANT_ID);
+            assert.equal(settings.API_AUTH, 'entra');
+            assert.equal(settings.WEBSITE_AUTH_AAD_ALLOWED_TENANTS, parameters.authAllowedTenantIds ?? DEPLOYING_TENANT_ID);
             const site = d.one('Microsoft.Web/sites');
             const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
-            assert.equal(d.outputs['API_AUTH'], 'entra');
-            assert.equal(d.outputs['AUTH_REDIRECT_URI'], `https://${host}/.auth/login/aad/callback`);
-            assert.equal(d.outputs['CONSOLE_URL'], `https://${host}${routeOf(functions, 'console')}`);
+            assert.equal(d.outputs.API_AUTH, 'entra');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, `https://${host}/.auth/login/aad/callback`);
+            assert.equal(d.outputs.CONSOLE_URL, `https://${host}${routeOf(functions, 'console')}`);
             // The app the platform starts trusts the principal, and lets the host check no key on any route.
             assert.deepEqual(authLevels(functions).keyed, []);
         });
@@ -621,10 +622,9 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
 
     test("no client secret with the identity as the registration's credential: the platform signs in with a federated identity credential", () => {
         const d = deployment('entra');
-        const entra = (d.siteConfig('authsettingsV2')?.properties?.['identityProviders'] as { azureActiveDirectory: { registration: Record<string, string> } })
-            .azureActiveDirectory;
-        assert.equal(entra.registration['clientSecretSettingName'], 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID');
-        assert.equal(d.appSettings()['OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'], identityOf(d).clientId);
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID');
+        assert.equal(d.appSettings().OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID, identityOf(d).clientId);
         assert.equal('MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' in d.appSettings(), false);
         assert.deepEqual(
             d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop()),
@@ -634,19 +634,18 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
 
     test('with a client secret: it is a Key Vault reference to the secret the template stores, read with the identity, and the setting the platform reads', () => {
         const d = deployment('entraSecret');
-        const entra = (d.siteConfig('authsettingsV2')?.properties?.['identityProviders'] as { azureActiveDirectory: { registration: Record<string, string> } })
-            .azureActiveDirectory;
-        assert.equal(entra.registration['clientSecretSettingName'], 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET');
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET');
         const secret = d.one('Microsoft.KeyVault/vaults/secrets');
-        assert.equal(d.appSettings()['MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'], `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id)['secretUri'])})`);
-        assert.equal(d.resolvedAppSettings()['MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'], AUTH_SECRET);
+        assert.equal(d.appSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
+        assert.equal(d.resolvedAppSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, AUTH_SECRET);
         assert.equal('OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID' in d.appSettings(), false);
     });
 
     test('the platform reads the settings after they are written; a secret-based sign-in without the secret stops before anything is created', () => {
         const resources = resourcesTemplate();
-        assert.ok((resources['authSettings']?.['dependsOn'] as string[]).includes('appSettings'));
-        const { authClientSecret: _secret, ...withoutSecret } = SCENARIOS['entraSecret'] as Record<string, ParameterValue>;
+        assert.ok((resources.authSettings!.dependsOn as string[]).includes('appSettings'));
+        const { authClientSecret: _secret, ...withoutSecret } = SCENARIOS.entraSecret as Record<string, ParameterValue>;
         assert.throws(
             () => deploy('entraWithoutSecret', withoutSecret, compiled),
             (err: unknown) => err instanceof ArmDeploymentFailure && /authClientSecret is required with authCredential=clientSecret/.test(err.message),
@@ -655,12 +654,12 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
 
     test('the registration script declares exactly the app roles the app checks, for people and applications, with stable ids', () => {
         const manifest = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/app-roles.json'), 'utf8')) as Array<Record<string, unknown>>;
-        assert.deepEqual(manifest.map((role) => role['value']).sort(), Object.values(APP_ROLES).sort());
+        assert.deepEqual(manifest.map((role) => role.value).sort(), Object.values(APP_ROLES).sort());
         for (const role of manifest) {
-            assert.deepEqual(role['allowedMemberTypes'], ['User', 'Application'], String(role['value']));
-            assert.equal(role['isEnabled'], true);
-            assert.match(String(role['id']), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-            assert.ok(String(role['description']).length > 20 && String(role['displayName']).length > 0);
+            assert.deepEqual(role.allowedMemberTypes, ['User', 'Application'], String(role.value));
+            assert.equal(role.isEnabled, true);
+            assert.match(String(role.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.ok(String(role.description).length > 20 && String(role.displayName).length > 0);
         }
         const script = readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/sign-in.sh'), 'utf8');
         assert.match(script, /az ad app create .*--app-roles "\$roles"/s);
@@ -675,7 +674,7 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
 function authLevels(functions: readonly LoadedFunction[]): { anonymous: string[]; keyed: string[] } {
     const http = functions.flatMap((fn) => {
         const trigger = fn.bindings.find((binding) => binding.type === 'httpTrigger');
-        return trigger === undefined ? [] : [{ name: fn.name, level: String(trigger['authLevel']) }];
+        return trigger === undefined ? [] : [{ name: fn.name, level: String(trigger.authLevel) }];
     });
     assert.ok(http.length >= 8, `${http.length} HTTP functions`);
     return {
@@ -706,7 +705,7 @@ describe('azd wiring', () => {
 
     test('main.parameters.json maps every template parameter to an azd environment value, and nothing else', () => {
         const file = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
-        const parameters = compiled.template['parameters'] as Record<string, unknown>;
+        const parameters = compiled.template.parameters as Record<string, unknown>;
         assert.deepEqual(Object.keys(file.parameters).sort(), Object.keys(parameters).sort());
         for (const [name, { value }] of Object.entries(file.parameters)) assert.match(value, /^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$/, name);
     });

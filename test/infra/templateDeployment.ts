@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ArmDeploymentFailure, evaluateArm } from './armExpression';
 
 export const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
-export const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000000a';
+const SUBSCRIPTION_ID = '00000000-0000-4000-8000-00000000000a';
 export const DEPLOYING_TENANT_ID = '44444444-4444-4444-8444-444444444444';
 export const LOCATION = 'swedencentral';
 const SCENARIO_DIR = path.join(REPOSITORY_ROOT, 'dist/infra/scenarios');
@@ -31,8 +31,8 @@ export interface PredictedResource {
 }
 
 /** The Bicep CLI that infra/bicep/restore.sh restored (or BICEP_CLI, which npm run infra:check sets). */
-export function bicepCli(): string {
-    const fromEnvironment = process.env['BICEP_CLI'];
+function bicepCli(): string {
+    const fromEnvironment = process.env.BICEP_CLI;
     if (fromEnvironment) return fromEnvironment;
     return execFileSync(path.join(REPOSITORY_ROOT, 'infra/bicep/restore.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
@@ -99,9 +99,9 @@ export class Deployment {
             Object.entries(this.appSettings()).map(([name, value]) => {
                 const reference = /^@Microsoft\.KeyVault\(SecretUri=(.+)\)$/.exec(value);
                 if (reference === null) return [name, value];
-                const secret = this.all('Microsoft.KeyVault/vaults/secrets').find((s) => runtimeProperties(s.id)['secretUri'] === reference[1]);
+                const secret = this.all('Microsoft.KeyVault/vaults/secrets').find((s) => runtimeProperties(s.id).secretUri === reference[1]);
                 if (secret === undefined) throw new Error(`${this.scenario}: ${name} refers to ${reference[1]}, which the template does not create.`);
-                return [name, String(secret.properties?.['value'])];
+                return [name, String(secret.properties?.value)];
             }),
         );
     }
@@ -129,7 +129,7 @@ export function deploy(scenario: string, parameters: Record<string, ParameterVal
         diagnostics?: unknown[];
     };
     if ((snapshot.diagnostics ?? []).length > 0) throw new Error(`bicep snapshot (${scenario}) reported ${JSON.stringify(snapshot.diagnostics)}`);
-    const declared = compiled.template['parameters'] as Record<string, { defaultValue?: unknown }>;
+    const declared = compiled.template.parameters as Record<string, { defaultValue?: unknown }>;
     const defaults = Object.fromEntries(
         Object.entries(declared).flatMap(([name, { defaultValue }]) =>
             typeof defaultValue === 'string' && defaultValue.startsWith('[') ? [] : defaultValue === undefined ? [] : [[name, defaultValue as ParameterValue]],
@@ -143,7 +143,7 @@ function bicepLiteral(value: ParameterValue): string {
 }
 
 /** A stable GUID for a name, so runs compare equal. */
-export function fakeGuid(...parts: string[]): string {
+function fakeGuid(...parts: string[]): string {
     const hex = createHash('sha256').update(parts.join('/')).digest('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -198,7 +198,7 @@ describe('calls command line against Azurite', () => {
     test('a page with more after it prints the whole next command, relative times made absolute, and that command goes on', async () => {
         // act: a week back from now covers the sample calls
         const first = await calls(['list', '--since', '7d', '--top', '1']);
-        const nextCommand = /^More calls:\n  node \S+ list (.+)$/m.exec(first.stdout)?.[1];
+        const nextCommand = /^More calls:\n {2}node \S+ list (.+)$/m.exec(first.stdout)?.[1];
         const nextArgs = nextCommand?.split(' ').map((word) => word.replace(/^'(.*)'$/, '$1')) ?? [];
         const second = await calls(['list', ...nextArgs]);
         const sameRelative = await calls(['list', '--since', '7d', '--top', '1', '--continuation-token', nextArgs[nextArgs.length - 1] ?? '']);

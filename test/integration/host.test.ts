@@ -87,25 +87,25 @@ describe('local host: routing and conversion', () => {
         const response = await fetch(`${host.baseUrl}/items/item-7?state=active&tag=a&tag=b`);
         assert.equal(response.status, 200);
         const body = await json(response);
-        assert.equal(body['itemId'], 'item-7');
+        assert.equal(body.itemId, 'item-7');
         // The Azure host joins repeated query values with commas.
-        assert.deepEqual(body['query'], { state: 'active', tag: 'a,b' });
-        assert.equal(body['url'], `${host.baseUrl}/items/item-7?state=active&tag=a&tag=b`);
-        assert.match(String(body['invocationId']), /^[0-9a-f-]{36}$/);
+        assert.deepEqual(body.query, { state: 'active', tag: 'a,b' });
+        assert.equal(body.url, `${host.baseUrl}/items/item-7?state=active&tag=a&tag=b`);
+        assert.match(String(body.invocationId), /^[0-9a-f-]{36}$/);
     });
 
     test('route values are matched on the raw path, then percent-decoded', async () => {
         const slash = await json(await fetch(`${host.baseUrl}/items/a%2Fb`));
-        assert.equal(slash['itemId'], 'a/b');
+        assert.equal(slash.itemId, 'a/b');
         const accented = await json(await fetch(`${host.baseUrl}/items/caf%C3%A9%20au%20lait`));
-        assert.equal(accented['itemId'], 'café au lait');
+        assert.equal(accented.itemId, 'café au lait');
     });
 
     test('literals and the prefix match in any case, a trailing slash is ignored, no route means the function name', async () => {
         const item = await json(await fetch(`${host.baseUrl.replace('/fixture', '/FIXTURE')}/ITEMS/AbC/`));
-        assert.equal(item['itemId'], 'AbC');
+        assert.equal(item.itemId, 'AbC');
         const hello = await json(await fetch(`${host.baseUrl}/hello`));
-        assert.equal(hello['functionName'], 'Hello');
+        assert.equal(hello.functionName, 'Hello');
     });
 
     test('two functions on one template are told apart by method', async () => {
@@ -114,7 +114,7 @@ describe('local host: routing and conversion', () => {
         assert.equal(deleted.headers.get('x-deleted-item'), 'x-1');
         assert.equal(await deleted.text(), '');
         const fetched = await json(await fetch(`${host.baseUrl}/items/x-1`));
-        assert.equal(fetched['itemId'], 'x-1');
+        assert.equal(fetched.itemId, 'x-1');
     });
 
     test('unknown routes are 404 problem+json', async () => {
@@ -145,8 +145,8 @@ describe('local host: routing and conversion', () => {
     });
 
     test('an optional parameter is absent from params when missing and set when present', async () => {
-        assert.deepEqual((await json(await fetch(`${host.baseUrl}/greet`)))['params'], {});
-        assert.deepEqual((await json(await fetch(`${host.baseUrl}/greet/ann`)))['params'], { name: 'ann' });
+        assert.deepEqual((await json(await fetch(`${host.baseUrl}/greet`))).params, {});
+        assert.deepEqual((await json(await fetch(`${host.baseUrl}/greet/ann`))).params, { name: 'ann' });
     });
 
     test('constraints, precedence and catch-all parameters pick the function as ASP.NET does', async () => {
@@ -181,7 +181,7 @@ describe('local host: routing and conversion', () => {
             headers: { 'Content-Type': 'application/json' },
             body: JSON.stringify(sent),
         });
-        assert.deepEqual((await json(echoed))['received'], sent);
+        assert.deepEqual((await json(echoed)).received, sent);
         const streamed = await fetch(`${host.baseUrl}/echo/stream`, { method: 'POST', body: 'über stream' });
         assert.deepEqual(await json(streamed), { length: Buffer.byteLength('über stream'), text: 'über stream' });
     });

@@ -346,7 +346,7 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             assert.match(app.logs(), /reconcileCalls: timerTrigger, schedule \*\/2 \* \* \* \* \* \(from %RECONCILE_SCHEDULE%\)/);
             const stuck = await recordedCall(app, 'established');
 
-            await app.waitForLog(/Reconciled: 1 active calls/, 15_000);
+            await app.waitForLog(/Reconciled: 1 active calls/);
 
             assert.equal((await summary(setup, stuck))?.closedBy, 'reconciler');
             const defaults = await host(newSetup('recDefault'));

@@ -50,7 +50,7 @@ describe('npm run package: the deployable zip', () => {
         assert.deepEqual(Object.keys(entries).sort(), ['THIRD-PARTY-NOTICES.txt', 'host.json', BUNDLE_NAME, 'package.json'].sort());
         assert.deepEqual(entries['host.json'], new Uint8Array(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'))));
         const manifest = JSON.parse(Buffer.from(entries['package.json'] ?? []).toString('utf8')) as Record<string, unknown>;
-        assert.equal(manifest['main'], BUNDLE_NAME);
+        assert.equal(manifest.main, BUNDLE_NAME);
         assert.equal('dependencies' in manifest, false, 'nothing for the platform to install');
         const notices = Buffer.from(entries['THIRD-PARTY-NOTICES.txt'] ?? []).toString('utf8');
         for (const name of ['@azure/functions', '@azure/data-tables', '@azure/identity', 'jose']) {

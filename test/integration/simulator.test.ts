@@ -376,7 +376,7 @@ describe('Graph calls API', () => {
             unavailable.map((answer) => answer.status),
             [503, 503, 503],
         );
-        assert.equal((unavailable[0]?.json as { error: { code: string } }).error.code, 'serviceNotAvailable');
+        assert.equal((unavailable[0]!.json as { error: { code: string } }).error.code, 'serviceNotAvailable');
         assert.equal(cleared.status, 200);
     });
 });

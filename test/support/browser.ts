@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page, type Request, type Response } from 'playwright-core';
 
 /** Where Debian puts Chromium; CHROMIUM_PATH points elsewhere (another distribution, a developer's Mac). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LAUNCH_TIMEOUT_MS = 30_000;
 /** Headless, and nothing that talks to Google's services or updates itself (the tests check that no request leaves the app). */
 const CHROMIUM_ARGS = [

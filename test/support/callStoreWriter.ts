@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     const [tableName, callId, countText, seedText] = process.argv.slice(2);
     const count = Number(countText);
     let seed = Number(seedText);
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const random = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed / 2 ** 31;
+    };
     const order = Array.from({ length: count }, (_, n) => n).sort(() => random() - 0.5);
     const stores = [0, 1].map(() => new CallStore(testTableClient(tableName!), { dedupeWindowSeconds: 600 }));
     let next = 0;

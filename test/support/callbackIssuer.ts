@@ -34,7 +34,7 @@ export interface CallbackIssuer {
 
 export type JwksAnswer = 'ok' | 'not-json' | 'no-keys' | { status: number } | { hangMs: number };
 
-export const CALLBACK_ISSUER = 'https://api.botframework.com';
+const CALLBACK_ISSUER = 'https://api.botframework.com';
 
 export async function newSigningKey(): Promise<SigningKey> {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });

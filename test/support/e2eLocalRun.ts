@@ -191,12 +191,12 @@ function collectOutput(child: ChildProcess) {
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
         all += chunk;
-        listeners.forEach((listener) => listener());
+        for (const listener of listeners) listener();
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
         all += chunk;
-        listeners.forEach((listener) => listener());
+        for (const listener of listeners) listener();
     });
     return {
         all: () => all,
@@ -231,7 +231,8 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: () => s
 }
 
 /** Polls `read` until `done` holds for its value; rejects with the last value after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000, what = 'the condition'): Promise<T> {
+/** The deadline only bounds how long a failure takes to show; a passing run never waits for it. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000, what = 'the condition'): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: T = await read();
     while (!done(last)) {

@@ -89,11 +89,11 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         stream.setEncoding('utf8');
         stream.on('data', (chunk: string) => {
             output += chunk;
-            outputListeners.forEach((listener) => listener());
+            for (const listener of outputListeners) listener();
         });
     }
 
-    const waitForLog = (text: string | RegExp, timeoutMs = 5000) =>
+    const waitForLog = (text: string | RegExp, timeoutMs = 30_000) =>
         new Promise<void>((resolve, reject) => {
             const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
             const check = () => {

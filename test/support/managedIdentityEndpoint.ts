@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 
-export interface ManagedIdentityRequest {
+interface ManagedIdentityRequest {
     apiVersion: string | null;
     resource: string | null;
     clientId: string | null;

@@ -222,7 +222,8 @@ let appChecker: OpenApiChecker | undefined;
 
 /** The checker of the app's document with its API at /api, made once per test process. */
 export function appOpenApi(): OpenApiChecker {
-    return (appChecker ??= new OpenApiChecker());
+    appChecker ??= new OpenApiChecker();
+    return appChecker;
 }
 
 /**

@@ -88,7 +88,7 @@ export async function verifyWithOpenIdConfiguration(
     return payload;
 }
 
-export interface ReceivedCallback {
+interface ReceivedCallback {
     headers: http.IncomingHttpHeaders;
     body: CommsNotifications;
     /** The bearer token from the Authorization header. */

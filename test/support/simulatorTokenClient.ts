@@ -2,7 +2,7 @@
 // against the simulator, trusting its CA through NODE_EXTRA_CA_CERTS (which only works from process start).
 // Input in SIM_* variables; prints one JSON line with what happened.
 
-import { ClientSecretCredential } from '@azure/identity';
+import { type AccessToken, ClientSecretCredential } from '@azure/identity';
 import { bearerTokenAuthenticationPolicy, createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 
 export interface TokenClientResult {
@@ -31,7 +31,7 @@ async function run(): Promise<TokenClientResult> {
         disableInstanceDiscovery: true,
     });
     const tokens = new Set<string>();
-    let last;
+    let last: AccessToken | undefined;
     for (let i = 0; i < Number(process.env.SIM_GET_TOKEN_CALLS ?? '1'); i++) {
         last = await credential.getToken(GRAPH_SCOPE);
         tokens.add(last.token);

@@ -16,7 +16,7 @@ export interface RequestGate {
 }
 
 /** Decoded URL, so `RowKey='state'` can be matched however the SDK encodes it. */
-export function requestTarget(request: PipelineRequest): string {
+function requestTarget(request: PipelineRequest): string {
     return `${request.method} ${decodeURIComponent(request.url)}`;
 }
 
@@ -32,7 +32,9 @@ export function holdFirstRequest(matches: (target: string) => boolean): RequestG
     const released = new Promise<void>((resolve) => (release = resolve));
     const waiters: Array<() => void> = [];
     const check = () => {
-        if (holding && inFlight === 1) waiters.splice(0).forEach((wake) => wake());
+        if (holding && inFlight === 1) {
+            for (const wake of waiters.splice(0)) wake();
+        }
     };
     const policy: PipelinePolicy = {
         name: 'holdFirstRequest',

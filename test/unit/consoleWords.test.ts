@@ -86,7 +86,12 @@ describe('console function key', () => {
         const address = { href };
         const replaced: string[] = [];
         const history = { state: null, replaceState: (_data: unknown, _unused: string, url: string) => void replaced.push(url) };
-        const storage = { getItem: (key: string) => stored[key] ?? null, setItem: (key: string, value: string) => void (stored[key] = value) };
+        const storage = {
+            getItem: (key: string) => stored[key] ?? null,
+            setItem: (key: string, value: string) => {
+                stored[key] = value;
+            },
+        };
         return { address, history, storage, replaced, stored };
     }
 

@@ -104,7 +104,7 @@ describe('lifecycleOverrides', () => {
 
 describe('accessOverrides', () => {
     test('--sign-in runs the app with API_AUTH=entra, unless the environment says otherwise; without it nothing changes', () => {
-        assert.deepEqual(accessOverrides(true, readSettingValues(SAMPLE), {}), [{ name: 'API_AUTH', value: 'entra', previous: readSettingValues(SAMPLE)['API_AUTH'] }]);
+        assert.deepEqual(accessOverrides(true, readSettingValues(SAMPLE), {}), [{ name: 'API_AUTH', value: 'entra', previous: readSettingValues(SAMPLE).API_AUTH }]);
         assert.deepEqual(accessOverrides(true, { API_AUTH: 'functionKey' }, { API_AUTH: 'functionKey' }), []);
         assert.deepEqual(accessOverrides(true, { API_AUTH: 'Entra' }, {}), []);
         assert.deepEqual(accessOverrides(false, {}, {}), []);

@@ -10,6 +10,7 @@ import { openApiDocument } from '../../shared/http/openApi';
 import { MAX_TOP } from '../../shared/query/queryOptions';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
+// biome-ignore lint/suspicious/noExplicitAny: the test walks an OpenAPI document of any shape, checked by the validator first
 type Json = Record<string, any>;
 
 describe('OpenAPI document', () => {

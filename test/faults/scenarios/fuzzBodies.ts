@@ -178,9 +178,11 @@ function compareTracers(outcomes: readonly CaseOutcome[], stored: StoredFuzz, fa
     const refused = new Map<string, CaseOutcome>();
     for (const outcome of outcomes) {
         const { tracers } = outcome.fuzz;
-        if (outcome.answers.some((a) => a.status === 202)) tracers.forEach((id) => accepted.add(id));
-        else if (outcome.answers.some((a) => isRetryable(a.status))) tracers.forEach((id) => unsure.add(id));
-        else tracers.forEach((id) => refused.set(id, outcome));
+        for (const id of tracers) {
+            if (outcome.answers.some((a) => a.status === 202)) accepted.add(id);
+            else if (outcome.answers.some((a) => isRetryable(a.status))) unsure.add(id);
+            else refused.set(id, outcome);
+        }
     }
     let lost = 0;
     for (const id of accepted) {
