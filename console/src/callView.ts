@@ -43,10 +43,13 @@ export class CallView {
     #selected: number | undefined;
     #followUntil = 0;
     #stopped = false;
+    /** The signed-in person (or the function key) may hang up: CallRecord.Operate. */
+    readonly #canOperate: boolean;
 
-    constructor(api: ConsoleApi, callId: string, container: HTMLElement) {
+    constructor(api: ConsoleApi, callId: string, container: HTMLElement, canOperate: boolean) {
         this.#api = api;
         this.#callId = callId;
+        this.#canOperate = canOperate;
         this.#poller = new VisiblePoller(() => this.#refresh(), CALL_REFRESH_MS);
         this.#hangUpButton.addEventListener('click', () => void this.#hangUp());
         this.#replayButton.addEventListener('click', () => void this.#replay());
@@ -146,8 +149,8 @@ export class CallView {
         }
         rows.push(...relayRows(summary, at));
         replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
-        this.#hangUpButton.hidden = isEnded(summary);
-        this.#replayButton.hidden = summary.relayedThrough === undefined;
+        this.#hangUpButton.hidden = isEnded(summary) || !this.#canOperate;
+        this.#replayButton.hidden = summary.relayedThrough === undefined || !this.#canOperate;
     }
 
     #renderTimeline(summary: CallSummaryView): void {
@@ -173,7 +176,8 @@ export class CallView {
     }
 
     async #hangUp(): Promise<void> {
-        if (!(await confirmHangUp(this.#callId))) {
+        const decision = await confirmHangUp(this.#callId);
+        if (!decision.confirmed) {
             this.#hangUpButton.focus();
             return;
         }
@@ -181,7 +185,7 @@ export class CallView {
         this.#outcome.textContent = 'Asking Graph to hang up…';
         let outcome: ApiFailure;
         try {
-            outcome = await this.#api.hangUp(this.#callId);
+            outcome = await this.#api.hangUp(this.#callId, decision.reason);
         } catch (err) {
             outcome = err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) };
         }

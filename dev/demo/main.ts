@@ -13,14 +13,15 @@ import { describeQueue, LOCAL_SETTINGS_FILE, settingsEnvironment } from '../../c
 import { loadCallEventsConfig, type CallEventsConfig } from '../../shared/settings/config';
 import { ConfigError } from '../../shared/errors';
 import { createQueueClient } from '../../shared/settings/queueClient';
-import { DemoError } from './client';
+import { DemoError, describeAnswer } from './client';
 import { callReport } from './report';
-import { DemoSession, isEnded, type DemoTargets } from './session';
 import { showRelay } from './relayAct';
+import { DEMO_PEOPLE, DemoSession, isEnded, type DemoTargets } from './session';
 import { showStuckCall } from './stuckCall';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+const DEMO_REASON = 'the caller asked to end it';
 
 const USAGE = `Usage: npm run demo [-- options]      (needs a running \`npm start\`)
   --api URL          the functions' API (default http://localhost:7071/api; env DEMO_API_URL)
@@ -88,7 +89,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
     say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
     say('then the app in front of a bot: a call it answers through the relay, and what it missed while it was down.');
-    say(`  app        ${options.api}`);
+    say(`  app        ${options.api}${session.signsIn ? ` (people sign in: ${session.signInUrl})` : ''}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
     say(`  events     ${events.config === undefined ? 'off (CALL_EVENTS_QUEUE is empty)' : describeQueue(events.config)}`);
     say();
@@ -106,8 +107,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say(`3. The app verified and recorded the notifications: the call is established (${seconds(started)}).`);
 
     const hangupStarted = Date.now();
-    await session.hangUp(callId);
-    say(`4. Hung up through the app: DELETE ${session.callUrl(callId)} -> 204 (${seconds(hangupStarted)}).`);
+    if (session.signsIn) {
+        await hangUpAsPeople(session, callId, say);
+    } else {
+        await session.hangUp(callId);
+        say(`4. Hung up through the app: DELETE ${session.callUrl(callId)} -> 204 (${seconds(hangupStarted)}).`);
+    }
 
     const summary = await session.waitForCall(callId, 'terminated', (s) => s.callState === 'terminated' && s.deleted);
     say(`5. The app recorded Graph's terminating and terminated notifications (${seconds(hangupStarted)} after the hang-up).`);
@@ -122,9 +127,29 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const relayedId = await showRelay(session, options.bot, say);
     say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
-    say(`     curl -s ${session.callUrl(stuckId)}/history`);
+    say(`     curl -s ${session.signsIn ? '-b .local-sign-in.cookies ' : ''}${session.callUrl(stuckId)}/history`);
     say(`     npm run calls -- relay status ${relayedId}   each notification's delivery to the bot`);
     say(`     a browser on ${options.api}/console         the call's relay state, and a replay button`);
+    if (!session.signsIn) say('     npm start -- --sign-in, then npm run demo again: people sign in, and a reader is refused the hang-up');
+}
+
+/**
+ * Step 4 when the run signs people in: a reader asks for the hang-up and is refused with the role they lack; an
+ * operator hangs up with a reason, which the call's history keeps with their name.
+ */
+async function hangUpAsPeople(session: DemoSession, callId: string, say: (line?: string) => void): Promise<void> {
+    const { reader, operator } = DEMO_PEOPLE;
+    say(`4. Hung up through the app, signed in at ${session.signInUrl}:`);
+    await session.signIn(reader.name, reader.role);
+    const refused = await session.askToHangUp(callId);
+    if (refused.status !== 403) throw new DemoError(`A reader's hang-up should be refused with 403: DELETE ${session.callUrl(callId)} answered ${describeAnswer(refused)}`);
+    say(`   ${reader.name} (${reader.role}): DELETE ${session.callUrl(callId)} -> 403`);
+    say(`     ${(refused.json as { detail?: string } | undefined)?.detail ?? ''}`);
+    await session.signIn(operator.name, operator.role);
+    const started = Date.now();
+    await session.hangUp(callId, DEMO_REASON);
+    say(`   ${operator.name} (${operator.role}): DELETE ${session.callUrl(callId)} {"reason":"${DEMO_REASON}"} -> 204 (${seconds(started)}).`);
+    say('     The hang-up in the timeline below says who asked and why.');
 }
 
 /** The queue of call-ended events as the app is configured: the settings file, the run file beside it, the environment. */

@@ -11,7 +11,17 @@ import { REPOSITORY_ROOT, type LocalRunOptions } from './options';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './processes';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from '../../cli/localRunFile';
 import { spawn } from 'node:child_process';
-import { exampleBotUrl, extraCaCertsFile, lifecycleOverrides, readSettingValues, relayOverrides, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './settings';
+import {
+    accessOverrides,
+    exampleBotUrl,
+    extraCaCertsFile,
+    lifecycleOverrides,
+    readSettingValues,
+    relayOverrides,
+    settingOverrides,
+    STORAGE_SETTINGS,
+    type SettingOverride,
+} from './settings';
 import { portInUse, waitForPort } from '../ports';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -133,6 +143,7 @@ export class LocalRun {
             ...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }),
             ...lifecycleOverrides(current, process.env),
             ...relayOverrides(current, botPort),
+            ...accessOverrides(this.#options.signIn, current, process.env),
         ];
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
         const env: NodeJS.ProcessEnv = {
@@ -150,6 +161,7 @@ export class LocalRun {
             env,
             // Timer status next to the data, so a restart knows which runs it missed (isPastDue).
             timerStatusDir: path.join(dataDir, 'timers'),
+            signIn: this.#options.signIn,
         });
         prefixLines(functions.stdout, '[functions]', this.#output.out);
         prefixLines(functions.stderr, '[functions]', this.#output.err);

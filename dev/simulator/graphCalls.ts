@@ -96,7 +96,7 @@ function hangUp(ctx: SimulatorContext, ex: Exchange, correlation: GraphCorrelati
 }
 
 async function playScripted(ctx: SimulatorContext, ex: Exchange, correlation: GraphCorrelation, callId: string, scripted: ScriptedResponse): Promise<Outcome> {
-    await sleep(scripted.delayMs ?? 0);
+    await sleep(scripted.delayMs ?? 0, undefined, { keepsProcess: false });
     if (scripted.reset === true || scripted.status === undefined) {
         ex.req.socket.destroy();
         return 'reset';

@@ -122,6 +122,10 @@ export const EVENT_FIELDS = {
     relayedAt: time,
     relayOutcome: text(SHORT_TEXT),
     relayError: text(SHORT_TEXT),
+    requestedByKind: text(SHORT_TEXT),
+    requestedById: text(SHORT_TEXT),
+    requestedByName: text(SHORT_TEXT),
+    requestReason: text(SHORT_TEXT),
     truncatedFields: names,
 } as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind'>>;
 
