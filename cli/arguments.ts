@@ -1,6 +1,7 @@
 // The command line's grammar: commands, their options, and the help text. Values are checked with the
 // same rules as the HTTP API's query parameters, so both refuse the same inputs with the same words.
 
+import { requestReason } from '../shared/access/requestReason';
 import { requireCallId } from '../shared/callId';
 import { BadRequestError } from '../shared/errors';
 import { parseCallListOptions, type CallListOptions } from '../shared/query/queryOptions';
@@ -23,7 +24,7 @@ export type CallsCommand =
     | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean }
     | { name: 'events'; follow: boolean; consume: boolean; json: boolean }
     | { name: 'relayStatus'; callId: string; json: boolean }
-    | { name: 'relayReplay'; callId: string; fromSequence: number; json: boolean };
+    | { name: 'relayReplay'; callId: string; fromSequence: number; reason?: string; json: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
@@ -53,6 +54,7 @@ Commands:
   relay replay <callId>   delivers the call's notifications to the bot again, in order, with the same
                       webhook-ids (through the app's retry queue: the app must be running with the relay on)
       --from N              from sequence N (default 1; rounded down to the first of the request it went in)
+      --reason TEXT         why, kept in the call's history with who asked (this account on this machine)
   reindex             builds the call index of a table written before the app kept one: reads every
                       call's summary once (the one command that reads the whole table), progress on
                       stderr; safe while the app runs; Ctrl-C stops it, and running it again goes on
@@ -84,6 +86,7 @@ const VALUE_OPTIONS = {
     'continuation-token': 'continuationToken',
     'older-than': 'olderThan',
     from: 'from',
+    reason: 'reason',
 } as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 /** Options without a value; `json` is taken by every command that prints data. */
@@ -179,17 +182,19 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             return { name, follow: flags.has('follow'), consume: flags.has('consume'), json };
         case 'relay': {
             const [action, ...rest] = operands;
-            if (action !== 'status' && action !== 'replay') throw usage('relay takes status <callId> or replay <callId> [--from N].');
+            if (action !== 'status' && action !== 'replay') throw usage('relay takes status <callId> or replay <callId> [--from N] [--reason TEXT].');
             if (rest.length !== 1) throw usage(`relay ${action} takes one call id.`);
             const callId = checked(() => requireCallId(rest[0]));
             if (action === 'status') {
                 onlyOptions();
                 return { name: 'relayStatus', callId, json };
             }
-            onlyOptions('from');
+            onlyOptions('from', 'reason');
             const from = values.get('from') ?? '1';
             if (!/^\d{1,10}$/.test(from) || Number(from) < 1) throw usage(`--from must be a sequence from 1, not ${JSON.stringify(from)}.`);
-            return { name: 'relayReplay', callId, fromSequence: Number(from), json };
+            // The reason as the API checks it: one line, no control characters, at most 500 characters.
+            const reason = checked(() => requestReason(new URLSearchParams(), values.get('reason')));
+            return { name: 'relayReplay', callId, fromSequence: Number(from), ...(reason === undefined ? {} : { reason }), json };
         }
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);

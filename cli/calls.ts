@@ -2,8 +2,10 @@
 // `calls`: the call record from a terminal. Reads the table directly with the app's settings and the
 // same queries as the HTTP API; --json prints the API's shapes for scripts.
 
+import os from 'node:os';
 import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
+import { type CommandLineRequester, requestAudit } from '../shared/access/requester';
 import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/query/callJson';
 import type { CallEvent, CallSummary } from '../shared/record/callModel';
 import { CallStore } from '../shared/record/callStore';
@@ -88,7 +90,7 @@ async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, 
             return formatRelayStatus(summary, events);
         }
         case 'relayReplay':
-            return replay(table, command.callId, command.fromSequence, command.json);
+            return replay(table, command.callId, command.fromSequence, command.reason, command.json);
     }
 }
 
@@ -164,8 +166,12 @@ async function purge(table: TableClient, olderThanDays: number, dryRun: boolean,
     return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${summary}`;
 }
 
-/** `calls relay replay`: the rewind and its retry message, as `POST /api/calls/{callId}/relay` does them. */
-async function replay(table: TableClient, callId: string, fromSequence: number, asJson: boolean): Promise<string> {
+/**
+ * `calls relay replay`: the rewind and its retry message, as `POST /api/calls/{callId}/relay` does them. The
+ * history names who asked as this account on this machine: the command line reaches the storage with its own
+ * credentials, not through the app's sign-in.
+ */
+async function replay(table: TableClient, callId: string, fromSequence: number, reason: string | undefined, asJson: boolean): Promise<string> {
     const { config } = loadCliConfig(loadRelayConfig);
     if (config === undefined) {
         throw new CliError(
@@ -174,7 +180,9 @@ async function replay(table: TableClient, callId: string, fromSequence: number, 
         );
     }
     const store = new CallStore(table, { dedupeWindowSeconds: DEFAULTS.dedupeWindowSeconds });
-    const result = await replayCall({ store, queue: new RelayQueue(() => createQueueClient(config.queue)) }, callId, fromSequence);
+    const requester: CommandLineRequester = { kind: 'commandLine', id: `${os.userInfo().username}@${os.hostname()}` };
+    const audit = requestAudit(requester, reason);
+    const result = await replayCall({ store, queue: new RelayQueue(() => createQueueClient(config.queue)) }, callId, fromSequence, audit);
     if (asJson) return json(result);
     return `Replay of call ${callId} from sequence ${result.fromSequence} scheduled: ${result.relayPending} notifications pending, delivered by the app's relayRetries function (queue ${config.queue.queueName}). Follow it with: calls relay status ${callId}\n`;
 }

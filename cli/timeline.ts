@@ -191,6 +191,10 @@ function reasonOf(event: CallEvent): string {
         // A hang-up's message already says what Graph answered; then who asked, and why.
         return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}${askedBy(event)}`;
     }
+    if (event.kind === 'relayReplay') {
+        // What was scheduled, then who asked, and why.
+        return `${event.resultMessage ?? 'replay to the bot'}${askedBy(event)}`;
+    }
     if (event.kind === 'reconciliation') {
         // Like a hang-up's line: what Graph answered, then what that meant.
         return `reconciler: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;

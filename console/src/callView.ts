@@ -198,16 +198,17 @@ export class CallView {
     }
 
     async #replay(): Promise<void> {
-        const fromSequence = await confirmReplay(this.#callId, this.#summary?.eventCount ?? 1);
-        if (fromSequence === undefined) {
+        const decision = await confirmReplay(this.#callId, this.#summary?.eventCount ?? 1);
+        if (!decision.confirmed) {
             this.#replayButton.focus();
             return;
         }
+        const { fromSequence, reason } = decision;
         this.#replayButton.disabled = true;
         this.#outcome.textContent = 'Asking the app to deliver the call to the bot again…';
         let answer: Awaited<ReturnType<ConsoleApi['replay']>>;
         try {
-            answer = await this.#api.replay(this.#callId, fromSequence);
+            answer = await this.#api.replay(this.#callId, fromSequence, reason);
         } catch (err) {
             answer = { failure: err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) } };
         }

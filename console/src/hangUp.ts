@@ -46,13 +46,23 @@ export function confirmHangUp(callId: string): Promise<HangUpDecision> {
     });
 }
 
+/** What the person decided about a replay: back out, or the sequence to replay from and the reason they gave. */
+export type ReplayDecision = { confirmed: false } | { confirmed: true; fromSequence: number; reason: string | undefined };
+
 /**
- * Resolves with the sequence to replay from when the person confirmed the replay of `callId`, undefined when not.
- * The sequence defaults to 1 and must be within the call's `eventCount`.
+ * Resolves once the person confirmed the replay of `callId` (from a sequence, with an optional reason) or backed
+ * out. The sequence defaults to 1 and must be within the call's `eventCount`.
  */
-export function confirmReplay(callId: string, eventCount: number): Promise<number | undefined> {
+export function confirmReplay(callId: string, eventCount: number): Promise<ReplayDecision> {
     return new Promise((resolve) => {
         const from = h('input', { type: 'number', id: 'replay-from', min: '1', max: String(Math.max(1, eventCount)), value: '1', required: true, inputmode: 'numeric' });
+        const reason = h('input', {
+            id: 'replay-reason',
+            type: 'text',
+            maxlength: MAX_REASON_LENGTH,
+            autocomplete: 'off',
+            placeholder: 'e.g. the bot restarted and lost its state',
+        });
         const cancel = h('button', { type: 'button', class: 'secondary', autofocus: true }, 'Cancel');
         const confirm = h('button', { type: 'button' }, 'Replay');
         const dialog = h(
@@ -67,9 +77,11 @@ export function confirmReplay(callId: string, eventCount: number): Promise<numbe
                 ' notifications to the bot again, in order, from the sequence below (rounded down to the start of the request it went in), with the same webhook-ids as before: a bot that drops repeats ignores what it already has. Dead-lettered notifications are tried again.',
             ),
             h('p', {}, h('label', { for: 'replay-from' }, 'From sequence '), from),
+            h('label', { for: 'replay-reason' }, 'Reason (optional): kept in the call’s history with who asked'),
+            reason,
             h('div', { class: 'buttons' }, cancel, confirm),
         );
-        let answer: number | undefined;
+        let answer: ReplayDecision = { confirmed: false };
         cancel.addEventListener('click', () => dialog.close());
         confirm.addEventListener('click', () => {
             const value = Number(from.value);
@@ -78,7 +90,8 @@ export function confirmReplay(callId: string, eventCount: number): Promise<numbe
                 from.reportValidity();
                 return;
             }
-            answer = value;
+            const given = reason.value.replace(/\s+/g, ' ').trim();
+            answer = { confirmed: true, fromSequence: value, reason: given === '' ? undefined : given };
             dialog.close();
         });
         from.addEventListener('input', () => from.setCustomValidity(''));

@@ -143,6 +143,8 @@ function kindText(event: CallEventView): string {
             return `notification (${event.resourceUrl?.split('/').slice(4).join('/') || 'not the call'})`;
         case 'hangupRequest':
             return 'hang-up';
+        case 'relayReplay':
+            return 'replay to the bot';
         default:
             return event.kind;
     }
@@ -154,6 +156,7 @@ function outcomeText(event: CallEventView): string {
         const answer = event.resultMessage ?? (event.httpStatus === undefined ? 'no answer from Graph' : `Graph answered ${event.httpStatus}`);
         return `${answer}${askedBy(event)}`;
     }
+    if (event.kind === 'relayReplay') return `${event.resultMessage ?? ''}${askedBy(event)}`;
     if (event.kind === 'rejected') return event.rejectReason ?? '';
     const code = event.resultCode === undefined ? '' : `${event.resultCode}${event.resultSubcode === undefined ? '' : `/${event.resultSubcode}`}`;
     return [code, event.resultMessage, event.terminationReason].filter((part) => part !== undefined && part !== '').join(' ');

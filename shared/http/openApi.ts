@@ -162,7 +162,11 @@ function paths(): Record<string, Record<string, unknown>> {
                 description:
                     'From fromSequence (rounded down to the first notification of the request it went in, so every webhook-id comes again with the ' +
                     "same notifications), in order, signed as before, through the relay's retry queue: the answer comes once the replay is scheduled. " +
-                    'Dead-lettered notifications are tried again, with RELAY_MAX_AGE_HOURS counted from now. JSON only (a cross-site form cannot send it).',
+                    'Dead-lettered notifications are tried again, with RELAY_MAX_AGE_HOURS counted from now. JSON only (a cross-site form cannot send it). ' +
+                    "Every replay is recorded in the call's history as a relayReplay event, with who asked (requestedBy*, from the signed-in principal or " +
+                    '"functionKey", never from the request) and the reason given (requestReason).',
+                security: securedBy(APP_ROLES.operate),
+                parameters: [{ name: 'reason', in: 'query', description: reasonDescription, schema: reasonSchema }],
                 requestBody: {
                     required: true,
                     content: {
@@ -170,7 +174,10 @@ function paths(): Record<string, Record<string, unknown>> {
                             schema: {
                                 type: 'object',
                                 additionalProperties: false,
-                                properties: { fromSequence: { type: 'integer', minimum: 1, default: 1, description: 'The first history sequence to deliver again.' } },
+                                properties: {
+                                    fromSequence: { type: 'integer', minimum: 1, default: 1, description: 'The first history sequence to deliver again.' },
+                                    reason: reasonSchema,
+                                },
                             },
                         },
                     },
@@ -178,7 +185,8 @@ function paths(): Record<string, Record<string, unknown>> {
                 responses: {
                     202: { description: 'The replay is scheduled.', content: json(ref('ReplayScheduled')) },
                     400: response('BadRequest'),
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     404: problem('Nothing is recorded for this call.'),
                     409: problem('The relay is off: RELAY_URL is not set.'),
                     413: problem('The body is larger than it can be.'),
@@ -321,8 +329,9 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     relayStatus: "The bot's HTTP status on the last attempt of that request; 0 when it did not answer.",
     relayOutcome: 'delivered, or failed once dead-lettered; absent while pending.',
     relayError: "The last failure of that request, with a short excerpt of the bot's answer.",
-    requestedByKind: 'Requests someone made of the app (hangupRequest): who asked, from the signed-in principal or the function key, never from the request.',
-    requestedById: "A person's Entra object id, or an application's client id; absent for the function key.",
+    requestedByKind:
+        'Requests someone made of the app (hangupRequest, relayReplay): who asked, from the signed-in principal, the function key or the command line (calls relay replay), never from the request.',
+    requestedById: "A person's Entra object id, an application's client id, or the command line's account@machine; absent for the function key.",
     requestedByName: "A person's display name or UPN; an application's name when its token gave one.",
     requestReason: 'The reason given with the request, if any.',
 };
@@ -333,7 +342,7 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
     if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
     if (name === 'relayOutcome') return { ...described, enum: ['delivered', 'failed'] };
-    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey'] };
+    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey', 'commandLine'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':

@@ -8,6 +8,8 @@ export const EVENT_KIND = {
     hangupRequest: 'hangupRequest',
     rejected: 'rejected',
     reconciliation: 'reconciliation',
+    /** Someone asked for a call's notifications to be delivered to the bot again: who, why, from where. */
+    relayReplay: 'relayReplay',
 } as const;
 type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 

@@ -10,6 +10,7 @@
 // - A redelivery from Graph means the callback that stored the notification may have died before its answer: the
 //   redelivery's callback takes the call's relay over.
 
+import type { RequestAudit } from '../access/requester';
 import type { CallEvent, CallSummary } from '../record/callModel';
 import type { AppendResult, CallStore, CallUpdate } from '../record/callStore';
 import { StorageUnavailableError } from '../record/storageErrors';
@@ -133,8 +134,8 @@ export class CallRelay {
     }
 
     /** Delivers a call's notifications again from `fromSequence` (see replay.ts). */
-    replay(callId: string, fromSequence: number): Promise<ReplayResult> {
-        return replayCall({ store: this.#store, queue: this.#queue, now: this.#now }, callId, fromSequence);
+    replay(callId: string, fromSequence: number, audit: RequestAudit): Promise<ReplayResult> {
+        return replayCall({ store: this.#store, queue: this.#queue, now: this.#now }, callId, fromSequence, audit);
     }
 
     /**

@@ -1,8 +1,11 @@
 // A replay: a call's notifications delivered to the bot again from a sequence on, in order, each request with the
 // `webhook-id` and the notifications it had before (relayRules.nextBatch keeps them together). The cursor goes back,
 // and a retry message due at once carries the call on from there; the function app's `relayRetries` trigger sends.
-// Used by `POST /api/calls/{callId}/relay` and `calls relay replay`.
+// Used by `POST /api/calls/{callId}/relay` and `calls relay replay`. Each replay is kept in the call's history as
+// a relayReplay event with who asked and why (SPEC "Who may do what").
 
+import type { RequestAudit } from '../access/requester';
+import { EVENT_KIND } from '../record/callModel';
 import type { CallStore } from '../record/callStore';
 import { StorageUnavailableError } from '../record/storageErrors';
 import { BadRequestError, NotFoundError } from '../errors';
@@ -25,8 +28,15 @@ export interface ReplayDependencies {
     now?: () => Date;
 }
 
-/** Rewinds the relay of `callId` to `fromSequence` (rounded down to its request) and schedules the delivery. */
-export async function replayCall(deps: ReplayDependencies, callId: string, fromSequence: number): Promise<ReplayResult> {
+/**
+ * Rewinds the relay of `callId` to `fromSequence` (rounded down to its request), schedules the delivery, and
+ * records who asked in the call's history. A failure after the rewind is a 503: asking again replays again, with
+ * the same webhook-ids, which the bot drops as repeats.
+ *
+ * @example
+ * await replayCall({ store, queue }, callId, 1, requestAudit(requester, 'the bot lost its state'));
+ */
+export async function replayCall(deps: ReplayDependencies, callId: string, fromSequence: number, audit: RequestAudit): Promise<ReplayResult> {
     const now = deps.now ?? (() => new Date());
     for (let attempt = 1; ; attempt++) {
         const summary = await deps.store.getCallSummary(callId);
@@ -50,7 +60,16 @@ export async function replayCall(deps: ReplayDependencies, callId: string, fromS
             return moved ? undefined : { summary: rewindForReplay(current, start, passed, owner, fromSequence, at) };
         });
         if (!moved) {
-            return { callId, fromSequence: start, relayedThrough: written.summary.relayedThrough ?? 0, relayPending: written.summary.relayPending ?? 0 };
+            const result = { callId, fromSequence: start, relayedThrough: written.summary.relayedThrough ?? 0, relayPending: written.summary.relayPending ?? 0 };
+            await deps.store.appendCallEvents(callId, [
+                {
+                    kind: EVENT_KIND.relayReplay,
+                    receivedAt: at,
+                    resultMessage: `Replay from sequence ${start}${start === fromSequence ? '' : ` (the request sequence ${fromSequence} went in)`}: ${result.relayPending} notifications pending.`,
+                    ...audit,
+                },
+            ]);
+            return result;
         }
         if (attempt >= 5) throw new StorageUnavailableError(new Error(`call ${callId} kept moving while the replay was planned`));
     }

@@ -363,7 +363,7 @@ describe('relay: dead letters and replays', () => {
         );
     });
 
-    test('a replay from the middle of a request sends the whole request again, with the same webhook-id and notifications', async () => {
+    test('a replay from the middle of a request sends the whole request again, with the same webhook-id and notifications, and the history says who asked and why', async () => {
         // prepare: one POST with three notifications of the call is one request, 1-3
         const callId = 'relay-replay-2';
         await app.post({ value: ['establishing', 'established', 'terminating'].flatMap((state) => v1Notification(callId, 'updated', state).value) });
@@ -371,7 +371,11 @@ describe('relay: dead letters and replays', () => {
         const original = accepted(app, callId)[0];
 
         // act
-        const replay = await api(app, `/calls/${callId}/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"fromSequence": 2}' });
+        const replay = await api(app, `/calls/${callId}/relay`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"fromSequence": 2, "reason": "the bot restarted"}',
+        });
 
         // assess
         assert.equal(replay.status, 202);
@@ -380,6 +384,14 @@ describe('relay: dead letters and replays', () => {
         const again = accepted(app, callId)[1];
         assert.equal(again?.webhookId, original?.webhookId);
         assert.equal(JSON.stringify(again?.notifications), JSON.stringify(original?.notifications));
+        const history = (await (await api(app, `/calls/${callId}/history`)).json()) as { events: Array<Record<string, unknown>> };
+        const asked = history.events.at(-1);
+        assert.deepEqual(
+            [asked?.sequence, asked?.kind, asked?.requestedByKind, asked?.requestReason],
+            [4, 'relayReplay', 'functionKey', 'the bot restarted'],
+            "the replay is the call's next event, by the function key (this host has no sign-in), with its reason",
+        );
+        assert.match(String(asked?.resultMessage), /^Replay from sequence 1 \(the request sequence 2 went in\): \d+ notifications pending\.$/);
     });
 
     test('a replay refuses what it cannot do, with a problem that says why', async () => {
@@ -390,7 +402,7 @@ describe('relay: dead letters and replays', () => {
             return ((await response.json()) as { detail: string }).detail;
         };
         assert.match(await problem(await post('/calls/no-such-call/relay', '{}'), 404), /Nothing is recorded for call no-such-call/);
-        assert.match(await problem(await post('/calls/relay-replay-2/relay', '{"fromSequence": 99}'), 400), /past the call's history: call relay-replay-2 has 3 events/);
+        assert.match(await problem(await post('/calls/relay-replay-2/relay', '{"fromSequence": 99}'), 400), /past the call's history: call relay-replay-2 has 4 events/);
         assert.match(await problem(await post('/calls/relay-replay-2/relay', 'fromSequence=1', 'application/x-www-form-urlencoded'), 415), /application\/json/);
         assert.match(await problem(await post('/calls/bad%20id/relay', '{}'), 400), /call id/);
     });

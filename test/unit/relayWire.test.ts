@@ -128,6 +128,10 @@ describe('relay: the replay request', () => {
         assert.deepEqual(parseReplayRequest(Buffer.from('{"fromSequence": 4}'), 'application/json; charset=utf-8'), { fromSequence: 4 });
         assert.deepEqual(parseReplayRequest(Buffer.from('{}'), 'application/json'), { fromSequence: 1 });
         assert.deepEqual(parseReplayRequest(Buffer.alloc(0), 'application/json'), { fromSequence: 1 });
+        assert.deepEqual(parseReplayRequest(Buffer.from('{"fromSequence": 2, "reason": "bot lost its state"}'), 'application/json'), {
+            fromSequence: 2,
+            reason: 'bot lost its state',
+        });
     });
 
     test('JSON only, so a cross-site form cannot send it; anything else a 400 that says what is wanted', () => {
