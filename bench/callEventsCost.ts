@@ -29,6 +29,8 @@ const QUEUE = 'bench-ack-events';
 
 export async function measureCallEventsCost(env: BenchEnvironment, options: SideBySideOptions): Promise<CallEventsCostResult> {
     const queue = new QueueClient(env.azurite.connectionString, QUEUE);
+    // Made here, not left to the host's first message: a warm-up on a loaded machine may end no call at all.
+    await queue.createIfNotExists();
     let messagesQueued = 0;
     let callsEnded = 0;
     const countMessages = async (ended: number, warmUp: boolean) => {

@@ -26,9 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
         { port: options.azuritePort, role: 'Azurite, Table Storage' },
         { port: options.simulatorPort, role: 'the call simulator' },
         { port: options.functionsPort, role: 'the functions' },
+        { port: options.botPort, role: 'the example bot' },
     ]);
     const created = ensureSettingsFile(options.settingsFile, path.join(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.sampleSettingsFile));
-    output.out(`Starting Azurite, the call simulator and the ${describeRunner(runner)}...\n`);
+    output.out(`Starting Azurite, the call simulator, the example bot and the ${describeRunner(runner)}...\n`);
 
     const run = new LocalRun(options, runner, output, (exit) => void stopAfterDeath(exit));
     const stop = (reason: string, code: number): void => {
@@ -88,6 +89,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         options.tlsDir === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.tlsDir)
             ? ''
             : ` --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`,
+        options.botPort === LOCAL_RUN_DEFAULTS.botPort ? '' : ` --bot http://localhost:${options.botPort}`,
         // The demo reads the call-ended events where the app queues them: it needs the settings (and run file) npm start used.
         options.settingsFile === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.settingsFile) ? '' : ` --settings ${shown(options.settingsFile)}`,
     ].join('');
@@ -95,18 +97,35 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
     const azurite = ready.azurite;
     const runFileFolder = path.dirname(ready.runFile);
     const callsCommand = runFileFolder === REPOSITORY_ROOT ? 'npm run calls --' : `(cd ${runFileFolder} && node ${path.join(REPOSITORY_ROOT, 'dist/cli/calls.js')})`;
+    const origin = new URL(api).origin;
+    const signIn = options.signIn
+        ? [
+              `  Sign-in        ${origin}/.auth/login/aad   the host plays App Service Authentication: choose a name and app roles`,
+              '                 (API_AUTH=entra: every API request needs a signed-in principal; the console sends you to sign in)',
+          ]
+        : [];
+    // With sign-in, curl needs a session first: the sign-in form takes a name and roles and sets the cookie.
+    const curl = options.signIn ? `curl -s -b .local-sign-in.cookies` : 'curl -s';
+    const httpSteps = options.signIn
+        ? [
+              `  curl -s -c .local-sign-in.cookies -d name=Ada -d role=CallRecord.Operate ${origin}/.auth/login/aad`,
+              '      signs curl in as an operator (a reader: role=CallRecord.Read); the commands below send the cookie',
+          ]
+        : [];
     return [
         '',
         'Ready: the whole app runs offline.',
         `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
+        ...signIn,
         `  Timers         the host runs them on their schedules; run one now: POST ${ready.adminUrl}/functions/<name>`,
         ...reconcilerNote(ready.overrides),
         ...telemetryNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
         `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools)`,
-        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events`,
+        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events, the relay's retries`,
         `    Table Storage  http://127.0.0.1:${azurite.table}    the call record`,
         `  Graph, Entra   call simulator on ${sim.url} (Graph ${sim.graphBaseUrl}, CA ${shown(ready.simulatorCaFile)})   [simulator]`,
+        ...botLines(ready),
         `  Settings       ${settings}`,
         ...overridden,
         `  Run file       ${shown(ready.runFile)}: the calls CLI started in ${runFileFolder === REPOSITORY_ROOT ? 'this folder' : runFileFolder} reads this run's storage from it`,
@@ -114,19 +133,33 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         'Next, in a second terminal:',
         `  ${demoCommand}`,
         '      places a simulated call, hangs it up through the app, prints its summary and timeline; then a call',
-        '      whose end is lost, closed by the reconciler, and the call-ended event read back from the queue',
+        '      whose end is lost, closed by the reconciler, and the call-ended event read back from the queue; then',
+        '      a call the example bot answers through the relay, and what it missed while it was down',
+        ...(options.signIn ? ["      (signed in: a reader is refused the hang-up, an operator's is recorded with their name and reason)"] : []),
         `  ${callsCommand} list          the calls recorded so far, read from the table`,
-        `  curl -s ${api}/calls                       the same over HTTP`,
-        `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
+        ...httpSteps,
+        `  ${curl} ${api}/calls                       the same over HTTP`,
+        `  ${curl} ${api}/calls/<callId>/history      one call's timeline`,
         `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
         `  ${callsCommand} events --follow   the call-ended events as calls end (peeked: they stay on the queue)`,
-        `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
+        `  ${curl} -X DELETE ${options.signIn ? "-H 'X-Requested-With: curl' " : ''}${api}/calls/<callId>?reason=...    hang up a call`,
         `  curl -s -X POST ${ready.adminUrl}/functions/<name> -H 'content-type: application/json' -d '{"input":""}'`,
         '      runs a timer (or any non-HTTP function) now; the host answers 202 and logs the run',
         '',
         'Ctrl-C stops everything.',
         '',
     ].join('\n');
+}
+
+/** Where the relay delivers: the example bot, or the developer's own bot when RELAY_URL names it. */
+function botLines(ready: ReadyRun): string[] {
+    const inFront = ready.bot.relayUrl === ready.bot.url;
+    return [
+        `  Bot            example bot on ${ready.bot.url}, pid ${ready.pids.bot ?? '?'}   [bot]`,
+        inFront
+            ? '                 the relay delivers every notification there (RELAY_URL), signed; the bot answers incoming calls'
+            : `                 not in front: RELAY_URL names ${ready.bot.relayUrl}, where the relay delivers instead`,
+    ];
 }
 
 /** Why the reconciler checks young calls here, when npm start made it so. */

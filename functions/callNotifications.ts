@@ -1,10 +1,10 @@
 // POST /api/callback: the bot's calling webhook. Graph posts call notifications here; they are stored
-// in the call record before the 202 goes back.
+// in the call record, and with the relay on passed to the bot (first attempt), before the 202 goes back.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { appConfig } from '../shared/settings/config';
 import { answerCallback } from '../shared/callback/ingestNotifications';
-import { callbackVerifier, callStore } from '../shared/app/services';
+import { callbackVerifier, callRelay, callStore } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing requests.
 const config = appConfig();
@@ -21,9 +21,17 @@ export async function receiveCallNotifications(request: HttpRequest, context: In
     if (!config.callbackAuth.enabled) {
         context.warn('CALLBACK_AUTH is disabled: this callback was accepted without checking its token. Never run like this in production.');
     }
+    const relay = callRelay();
     const { answer, result } = await answerCallback(
         { header: (name) => request.headers.get(name), body: request.body },
-        { store: callStore(), verifier: callbackVerifier(), log: context, invocationId: context.invocationId, trace: context.traceContext },
+        {
+            store: callStore(),
+            verifier: callbackVerifier(),
+            ...(relay === undefined ? {} : { relay: { relay, log: context } }),
+            log: context,
+            invocationId: context.invocationId,
+            trace: context.traceContext,
+        },
     );
     // Every invocation is logged by the host already; say more only when something was out of the ordinary.
     if (result !== undefined && (result.duplicates > 0 || result.rejected > 0)) {

@@ -1,7 +1,10 @@
 // GET /api/doctor: calls doctor's checks, run by the app itself with its settings and its identity (in Azure the
 // managed identity, which no one outside the app can sign in as), answered as JSON for `calls doctor --app`.
+// It needs CallRecord.Operate: it spends Graph tokens, sends the bot a test delivery and describes the wiring.
 
-import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { APP_ROLES } from '../shared/access/appRoles';
+import { authorize, hostAuthLevel } from '../shared/access/authorize';
 import type * as Doctor from '../shared/doctor/doctorChecks';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
 import { appConfig } from '../shared/settings/config';
@@ -12,12 +15,13 @@ const config = appConfig();
 app.http('doctor', {
     methods: ['GET'],
     route: 'doctor',
-    authLevel: 'function',
+    authLevel: hostAuthLevel(config.access),
     handler: checkDeployment,
 });
 
-export async function checkDeployment(_request: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+export async function checkDeployment(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
+        authorize(request, APP_ROLES.operate, config.access);
         // Loaded on the first request, not with the app: nobody asks for a check-up on a cold start.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { runDoctor } = require('../shared/doctor/doctorChecks') as typeof Doctor;

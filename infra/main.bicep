@@ -41,6 +41,23 @@ param botTenantId string = ''
 @description('Tenants whose callbacks are accepted, comma-separated. Empty: the bot\'s own tenant only. `*`: any tenant (a multi-tenant bot).')
 param allowedTenantIds string = ''
 
+@description('Application (client) id of the Entra app registration people and applications sign in with (infra/sign-in/sign-in.sh register creates it). Empty: API_AUTH=functionKey, a function key guards the API.')
+param authClientId string = ''
+
+@description('Tenant of the sign-in registration; empty: the tenant azd deploys to.')
+param authTenantId string = ''
+
+@description('How App Service Authentication proves it is the sign-in registration: the app\'s managed identity as a federated identity credential (no secret anywhere; preview in App Service), or the registration\'s client secret, kept in Key Vault.')
+@allowed(['managedIdentity', 'clientSecret'])
+param authCredential string = 'managedIdentity'
+
+@secure()
+@description('Client secret of the sign-in registration (authCredential=clientSecret only). Stored in Key Vault, never in an app setting.')
+param authClientSecret string = ''
+
+@description('Tenants whose people and applications may sign in, comma-separated, at most 10; empty: the registration\'s own tenant.')
+param authAllowedTenantIds string = ''
+
 @description('Create an Azure Bot resource for botAppId with the Teams channel, calling on, and its calling webhook set to this app\'s /api/callback.')
 param createBot bool = false
 
@@ -94,6 +111,23 @@ param alertCallback5xxPercent int = 5
 @minValue(1)
 @maxValue(100)
 param alertReconcilerClosedPercent int = 20
+@description('The bot\'s own endpoint: every notification the app stores is relayed there, signed (docs/relay.md). Empty: no relay. https only.')
+param relayUrl string = ''
+
+@secure()
+@description('The relay\'s Standard Webhooks secret (whsec_ + base64), required with relayUrl. Stored in Key Vault, never in an app setting.')
+param relaySecret string = ''
+
+@description('How long the callback\'s own first delivery to the bot may take before it answers Graph, ms (100-30000).')
+@minValue(100)
+@maxValue(30000)
+param relayInlineTimeoutMs int = 2000
+
+@description('Hours after which a notification the bot never accepted is dead-lettered; fractions allowed.')
+param relayMaxAgeHours string = '24'
+
+@description('Queue of the relay\'s retries.')
+param relayQueue string = 'relay-retries'
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -118,6 +152,11 @@ module resources 'resources.bicep' = {
     botAppSecret: botAppSecret
     botTenantId: empty(botTenantId) ? tenant().tenantId : botTenantId
     allowedTenantIds: allowedTenantIds
+    authClientId: authClientId
+    authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
+    authCredential: authCredential
+    authClientSecret: authClientSecret
+    authAllowedTenantIds: authAllowedTenantIds
     createBot: createBot
     botSku: botSku
     instanceMemoryMB: instanceMemoryMB
@@ -132,6 +171,11 @@ module resources 'resources.bicep' = {
     alertEmail: alertEmail
     alertCallback5xxPercent: alertCallback5xxPercent
     alertReconcilerClosedPercent: alertReconcilerClosedPercent
+    relayUrl: relayUrl
+    relaySecret: relaySecret
+    relayInlineTimeoutMs: relayInlineTimeoutMs
+    relayMaxAgeHours: relayMaxAgeHours
+    relayQueue: relayQueue
   }
 }
 
@@ -154,3 +198,12 @@ output APPLICATION_INSIGHTS_NAME string = resources.outputs.applicationInsightsN
 output MONITORING_WORKBOOK_ID string = resources.outputs.workbookId
 output KEY_VAULT_NAME string = resources.outputs.keyVaultName
 output BOT_NAME string = resources.outputs.botName
+
+@description('API_AUTH of the app: entra when AUTH_CLIENT_ID is set, functionKey otherwise.')
+output API_AUTH string = resources.outputs.apiAuth
+
+@description('Where people open the operator console (with API_AUTH=entra they are sent to sign in first).')
+output CONSOLE_URL string = resources.outputs.consoleUrl
+
+@description('The sign-in registration\'s web redirect URI (infra/sign-in/sign-in.sh connect adds it); empty without sign-in.')
+output AUTH_REDIRECT_URI string = resources.outputs.authRedirectUri

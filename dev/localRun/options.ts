@@ -13,6 +13,8 @@ export const LOCAL_RUN_DEFAULTS = {
     azuritePort: 10002,
     simulatorPort: SIMULATOR_DEFAULTS.port,
     functionsPort: 7071,
+    /** The example bot behind the relay (the Bot Framework's usual local port). */
+    botPort: 3978,
     /** Git-ignored, so the call history survives a restart without ever being committed. */
     dataDir: '.azurite',
     tlsDir: SIMULATOR_DEFAULTS.tlsFolder,
@@ -27,6 +29,7 @@ export interface LocalRunOptions {
     azuriteQueuePort: number;
     simulatorPort: number;
     functionsPort: number;
+    botPort: number;
     /** Absolute paths. */
     dataDir: string;
     tlsDir: string;
@@ -35,6 +38,8 @@ export interface LocalRunOptions {
     useCoreTools: boolean;
     /** The app prints a summary of its metrics every minute (TELEMETRY_SUMMARY_SECONDS=60). */
     telemetry: boolean;
+    /** The local host plays App Service Authentication, and the app runs with API_AUTH=entra. */
+    signIn: boolean;
     help: boolean;
 }
 
@@ -48,6 +53,7 @@ export class StartUsageError extends Error {
 
 export const START_USAGE = `Usage: npm start [-- options]     (npm run start:func [-- options] for Core Tools)
   --port N             the functions' HTTP port (default ${LOCAL_RUN_DEFAULTS.functionsPort})
+  --bot-port N         the example bot's port, where the relay delivers (default ${LOCAL_RUN_DEFAULTS.botPort})
   --simulator-port N   the call simulator's HTTPS port (default ${LOCAL_RUN_DEFAULTS.simulatorPort})
   --azurite-port N     Azurite's Table port (default ${LOCAL_RUN_DEFAULTS.azuritePort}); Blob and Queue listen on N-2 and N-1
   --azurite-blob-port N, --azurite-queue-port N
@@ -56,8 +62,10 @@ export const START_USAGE = `Usage: npm start [-- options]     (npm run start:fun
   --tls-dir DIR        the simulator's CA and certificate (default ${LOCAL_RUN_DEFAULTS.tlsDir})
   --settings FILE      the app's settings, created from ${LOCAL_RUN_DEFAULTS.sampleSettingsFile} if missing
                        (default ${LOCAL_RUN_DEFAULTS.settingsFile})
-  --func               run the functions with Azure Functions Core Tools (func start)
-  --telemetry          the app prints a summary of its metrics every minute (TELEMETRY_SUMMARY_SECONDS=60)`;
+  --telemetry          the app prints a summary of its metrics every minute (TELEMETRY_SUMMARY_SECONDS=60)
+  --sign-in            people sign in: the local host plays App Service Authentication (a sign-in page at
+                       /.auth/login/aad where you choose a name and app roles) and the app runs with API_AUTH=entra
+  --func               run the functions with Azure Functions Core Tools (func start)`;
 
 /**
  * Reads `npm start`'s arguments; relative paths are taken from the repository root, where npm runs scripts.
@@ -72,6 +80,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
             args: [...argv],
             options: {
                 port: { type: 'string' },
+                'bot-port': { type: 'string' },
                 'simulator-port': { type: 'string' },
                 'azurite-port': { type: 'string' },
                 'azurite-blob-port': { type: 'string' },
@@ -81,6 +90,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
                 settings: { type: 'string' },
                 func: { type: 'boolean' },
                 telemetry: { type: 'boolean' },
+                'sign-in': { type: 'boolean' },
                 help: { type: 'boolean', short: 'h' },
             },
         }));
@@ -91,6 +101,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
     const azuritePort = portOption(values['azurite-port'], '--azurite-port', LOCAL_RUN_DEFAULTS.azuritePort);
     const options: LocalRunOptions = {
         functionsPort: portOption(values.port, '--port', LOCAL_RUN_DEFAULTS.functionsPort),
+        botPort: portOption(values['bot-port'], '--bot-port', LOCAL_RUN_DEFAULTS.botPort),
         simulatorPort: portOption(values['simulator-port'], '--simulator-port', LOCAL_RUN_DEFAULTS.simulatorPort),
         azuritePort,
         azuriteBlobPort: portOption(values['azurite-blob-port'], '--azurite-blob-port', azuritePort - 2),
@@ -100,11 +111,15 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
         settingsFile: folder(values.settings, LOCAL_RUN_DEFAULTS.settingsFile),
         useCoreTools: values.func === true,
         telemetry: values.telemetry === true,
+        signIn: values['sign-in'] === true,
         help: values.help === true,
     };
-    const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort];
+    if (options.signIn && options.useCoreTools) {
+        throw new StartUsageError('--sign-in needs the local host, which plays App Service Authentication; Core Tools (--func) has no sign-in of its own.');
+    }
+    const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort, options.botPort];
     if (new Set(ports).size !== ports.length) {
-        throw new StartUsageError(`The functions, the simulator and Azurite's Blob, Queue and Table services need five different ports, not ${ports.join(', ')}.`);
+        throw new StartUsageError(`The functions, the simulator, Azurite's Blob, Queue and Table services and the example bot need six different ports, not ${ports.join(', ')}.`);
     }
     return options;
 }

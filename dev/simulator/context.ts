@@ -16,6 +16,8 @@ export interface SimulatorSettings {
     servicePrincipalId: string;
     /** Application permissions granted to the app: the `roles` of its Graph tokens. */
     graphRoles: readonly string[];
+    /** How long an incoming call rings before Graph ends it as not answered (Graph: 15 s); tests make it short. */
+    ringTimeoutMs: number;
 }
 
 export interface SimulatorKeys {

@@ -69,13 +69,18 @@ export function header(req: IncomingMessage, name: string): string | undefined {
     return Array.isArray(value) ? value[0] : value;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `ms`, or until `signal` aborts. With `keepsProcess: false` the wait alone does not keep the process
+ * running: a scripted slow answer to a client that stopped the simulator must not hold the test process open.
+ */
+export function sleep(ms: number, signal?: AbortSignal, options: { keepsProcess?: boolean } = {}): Promise<void> {
     return new Promise((resolve) => {
         if (ms <= 0 || signal?.aborted) {
             resolve();
             return;
         }
         const timer = setTimeout(done, ms);
+        if (options.keepsProcess === false) timer.unref();
         function done(): void {
             clearTimeout(timer);
             signal?.removeEventListener('abort', done);

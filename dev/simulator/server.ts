@@ -33,6 +33,8 @@ export interface SimulatorOptions {
     botAppId?: string;
     /** Application permissions in the app's Graph tokens (`roles`); default a calling bot's. */
     graphRoles?: readonly string[];
+    /** How long an incoming call rings before Graph ends it as not answered; default 15 s, as Graph. */
+    ringTimeoutMs?: number;
     /** Faults in force from the start. */
     faults?: Partial<Faults>;
     /** Receives one line per noteworthy event (failed callbacks, simulator defects). */
@@ -112,6 +114,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         botAppId: (options.botAppId ?? options.clientId ?? SIMULATOR_DEFAULTS.botAppId).toLowerCase(),
         servicePrincipalId: randomUUID(),
         graphRoles: [...(options.graphRoles ?? SIMULATOR_DEFAULTS.graphRoles)],
+        ringTimeoutMs: options.ringTimeoutMs ?? SIMULATOR_DEFAULTS.ringTimeoutMs,
     };
     const ctx: SimulatorContext = {
         settings,
@@ -152,6 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),
         stop: async () => {
+            for (const call of state.calls.values()) clearTimeout(call.ringTimer);
             ctx.deliveries.stop();
             await servers.close();
         },

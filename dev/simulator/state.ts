@@ -21,6 +21,8 @@ export interface SimulatedCall {
     resource: Record<string, unknown>;
     /** How many of the notifications that end the call are never sent (0: all are), to show a call stuck "established". */
     dropLastNotifications: number;
+    /** An incoming call's ring: ends it as not answered when nobody answers in time (callLifecycle.ringIncomingCall). */
+    ringTimer?: NodeJS.Timeout;
 }
 
 /** How a Graph request's `Authorization` header fared. */
@@ -105,6 +107,7 @@ export class SimulatorState {
     private deliveries: DeliveryRecord[] = [];
 
     reset(): void {
+        for (const call of this.calls.values()) clearTimeout(call.ringTimer);
         this.calls.clear();
         this.scripts.clear();
         this.faults = cloneFaults(NO_FAULTS);

@@ -1,7 +1,8 @@
 // The process-wide objects the functions share, built once from the configuration on first use:
 // one CallStore per process (its write queues and summary cache only work if they are shared; it queues
-// the call-ended events), one token verifier (its key cache likewise) and one Graph client (its token
-// cache and connections too).
+// the call-ended events, and with the relay on, every commit claims its notifications for the relay), one
+// token verifier (its key cache likewise), one Graph client (its token cache and connections too) and one
+// relay (it knows which calls this process is delivering).
 
 import type { TableClient } from '@azure/data-tables';
 import { CallbackTokenVerifier } from '../callback/callbackAuth';
@@ -13,10 +14,15 @@ import { graphCredential } from '../settings/credentials';
 import { GraphCallsClient } from '../graph/graphCalls';
 import { createQueueClient } from '../settings/queueClient';
 import { createTableClient } from '../settings/tableClient';
+import { CallRelay } from '../relay/callRelay';
+import { RelayQueue } from '../relay/relayQueue';
+import { claimOnCommit } from '../relay/relayRules';
+import { randomOwner } from '../relay/relayOwner';
 
 let store: CallStore | undefined;
 let verifier: CallbackTokenVerifier | undefined;
 let graph: GraphCallsClient | undefined;
+let relay: CallRelay | undefined;
 
 export function callStore(): CallStore {
     const config = appConfig();
@@ -25,8 +31,17 @@ export function callStore(): CallStore {
     store ??= new CallStore(createTableClient(config.storage), {
         dedupeWindowSeconds: config.dedupeWindowSeconds,
         ...(events === undefined ? {} : { onCallEnded: (summary: CallSummary) => events.publishCallEnded(summary) }),
+        ...(config.relay === undefined ? {} : { extendPlan: (callId, before, planned, stored) => claimOnCommit(callId, before, planned, stored, randomOwner(), new Date()) }),
     });
     return store;
+}
+
+/** The relay to the bot, or undefined when `RELAY_URL` is not set. */
+export function callRelay(): CallRelay | undefined {
+    const { relay: config } = appConfig();
+    if (config === undefined) return undefined;
+    relay ??= new CallRelay({ config, store: callStore(), queue: new RelayQueue(() => createQueueClient(config.queue)) });
+    return relay;
 }
 
 /** The call record's table for reads: the store's own client, so one process keeps one connection pool. */

@@ -2,6 +2,10 @@
 // constants the app checks requests with (call id rule, page size, states, body limit), so the rules it
 // states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
 
+import { APP_ROLES, type AppRole } from '../access/appRoles';
+import { SIGN_IN_PATH } from '../access/signInPaths';
+import { SCRIPTED_REQUEST_HEADER } from '../access/crossSiteGuard';
+import { MAX_REASON_LENGTH } from '../access/requester';
 import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from '../record/callFields';
 import { CALL_ID_PATTERN } from '../callId';
 import { EVENT_KIND } from '../record/callModel';
@@ -38,6 +42,8 @@ const tokenParameter = {
     description: 'The continuationToken of the previous page of the same query; a token of another query, or a damaged one, is a 400.',
     schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 4096 },
 };
+const reasonSchema = { type: 'string', maxLength: MAX_REASON_LENGTH };
+const reasonDescription = `Why: kept with the request on the history event (requestReason). At most ${MAX_REASON_LENGTH} characters; give it here or in the body, not both.`;
 const instantSchema = {
     anyOf: [
         { type: 'string', format: 'date', description: 'A date: midnight UTC.' },
@@ -45,10 +51,20 @@ const instantSchema = {
     ],
 };
 
+/**
+ * Who may call an operation: a function key (API_AUTH=functionKey), or a principal App Service Authentication
+ * signed in (API_AUTH=entra) holding `role` (OpenAPI 3.1 lets a non-OAuth scheme list the roles it requires).
+ */
+const securedBy = (role?: AppRole) => {
+    const roles = role === undefined ? [] : [role];
+    return [{ functionKey: [] }, { functionKeyQuery: [] }, { entraBearer: roles }, { entraSession: roles }];
+};
+
 const readResponses = (ok: unknown, extra: Record<string, unknown> = {}) => ({
     200: ok,
     400: response('BadRequest'),
-    401: response('FunctionKeyRefused'),
+    401: response('Unauthorized'),
+    403: response('Forbidden'),
     ...extra,
     500: response('InternalError'),
     503: response('StorageUnavailable'),
@@ -78,6 +94,12 @@ function paths(): Record<string, Record<string, unknown>> {
                     },
                     { name: 'since', in: 'query', description: 'Only calls that started at or after this instant.', schema: instantSchema },
                     { name: 'until', in: 'query', description: 'Only calls that started before this instant; later than since.', schema: instantSchema },
+                    {
+                        name: 'relay',
+                        in: 'query',
+                        description: 'failed: only calls with notifications the relay dead-lettered (relayFailed above 0), read from their own index, never a table scan.',
+                        schema: { type: 'string', enum: ['failed'] },
+                    },
                     topParameter,
                     tokenParameter,
                 ],
@@ -96,15 +118,27 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "Hang up the bot's leg of a call through Microsoft Graph",
                 description:
                     'Calls Graph DELETE /communications/calls/{callId}, retrying throttling and server errors within about 30 s. ' +
-                    "Every attempt is recorded in the call's history as a hangupRequest event. " +
+                    "Every attempt is recorded in the call's history as a hangupRequest event, with who asked (requestedBy*, from the signed-in principal or " +
+                    '"functionKey", never from the request) and the reason given (requestReason). With API_AUTH=entra the request must carry ' +
+                    `Content-Type: application/json (with the body) or an ${SCRIPTED_REQUEST_HEADER} header, so that no form on another site can send it. ` +
                     'The route takes the rest of the path as the call id (x-rest-of-path), so DELETE /calls, /calls/ and /calls/a/b are answered too: 400.',
                 // The function's route is `calls/{*callId}` (a catch-all), which OpenAPI paths cannot say.
                 'x-rest-of-path': 'callId',
+                security: securedBy(APP_ROLES.operate),
+                parameters: [{ name: 'reason', in: 'query', description: reasonDescription, schema: reasonSchema }],
+                requestBody: {
+                    required: false,
+                    description: 'The reason, as an alternative to ?reason= (give it in one place only).',
+                    content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { reason: reasonSchema } } } },
+                },
                 responses: {
                     204: { description: 'Graph ended the call (Graph answered 204).' },
                     400: response('BadRequest'),
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     404: problem('Graph has no such call (its error code, e.g. 8522, and request-id are in detail).'),
+                    413: problem('The body is larger than a reason needs.'),
+                    415: problem('The body is not JSON (Content-Type).'),
                     500: response('InternalError'),
                     502: problem("Graph refused the app's token or permissions, could not be reached, or refused the hang-up; detail names Graph's error code and request-id."),
                     503: problem('Graph kept throttling or failing after the retries; try again after Retry-After.', retryAfter),
@@ -118,6 +152,48 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "One page of a call's history, in sequence order",
                 parameters: [topParameter, tokenParameter],
                 responses: readResponses({ description: 'One page of history events.', content: json(ref('HistoryPage')) }, { 404: problem('The call has no history.') }),
+            },
+        },
+        '/calls/{callId}/relay': {
+            parameters: [callIdParameter],
+            post: {
+                operationId: 'relayCall',
+                summary: "Deliver a call's notifications to the bot again (replay)",
+                description:
+                    'From fromSequence (rounded down to the first notification of the request it went in, so every webhook-id comes again with the ' +
+                    "same notifications), in order, signed as before, through the relay's retry queue: the answer comes once the replay is scheduled. " +
+                    'Dead-lettered notifications are tried again, with RELAY_MAX_AGE_HOURS counted from now. JSON only (a cross-site form cannot send it). ' +
+                    "Every replay is recorded in the call's history as a relayReplay event, with who asked (requestedBy*, from the signed-in principal or " +
+                    '"functionKey", never from the request) and the reason given (requestReason).',
+                security: securedBy(APP_ROLES.operate),
+                parameters: [{ name: 'reason', in: 'query', description: reasonDescription, schema: reasonSchema }],
+                requestBody: {
+                    required: true,
+                    content: {
+                        'application/json': {
+                            schema: {
+                                type: 'object',
+                                additionalProperties: false,
+                                properties: {
+                                    fromSequence: { type: 'integer', minimum: 1, default: 1, description: 'The first history sequence to deliver again.' },
+                                    reason: reasonSchema,
+                                },
+                            },
+                        },
+                    },
+                },
+                responses: {
+                    202: { description: 'The replay is scheduled.', content: json(ref('ReplayScheduled')) },
+                    400: response('BadRequest'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
+                    404: problem('Nothing is recorded for this call.'),
+                    409: problem('The relay is off: RELAY_URL is not set.'),
+                    413: problem('The body is larger than it can be.'),
+                    415: problem('The body is not application/json.'),
+                    500: response('InternalError'),
+                    503: response('StorageUnavailable'),
+                },
             },
         },
         '/callback': {
@@ -154,7 +230,8 @@ function paths(): Record<string, Record<string, unknown>> {
                 operationId: 'console',
                 summary: 'The operator console (an HTML page)',
                 description:
-                    'Open it with ?code=<function key>: the page removes the key from the address bar and sends it as x-functions-key on its API requests. ' +
+                    'API_AUTH=functionKey: open it with ?code=<function key>; the page removes the key from the address bar and sends it as x-functions-key on its API requests. ' +
+                    `API_AUTH=entra: a person who is not signed in is sent to ${SIGN_IN_PATH} and back. ` +
                     'Never cached; its Content-Security-Policy allows only this origin.',
                 responses: {
                     200: {
@@ -165,7 +242,12 @@ function paths(): Record<string, Record<string, unknown>> {
                         },
                         content: { 'text/html': { schema: { type: 'string' } } },
                     },
-                    401: response('FunctionKeyRefused'),
+                    302: {
+                        description: `API_AUTH=entra, not signed in: to ${SIGN_IN_PATH}, which signs the person in and sends them back here.`,
+                        headers: { Location: { required: true, schema: { type: 'string', pattern: `^${SIGN_IN_PATH.replace(/\./g, '\\.')}\\?post_login_redirect_uri=` } } },
+                    },
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     500: response('InternalError'),
                 },
             },
@@ -197,10 +279,13 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "Check the deployment from inside: the app's settings, storage, signing keys, Graph token and permissions, telemetry",
                 description:
                     "calls doctor's checks, run by the app with its own settings and identity (the managed identity in Azure); `calls doctor --app <url>` prints them. " +
-                    'Each check is ok, fail (with what to do) or skip (with why). 200 whatever they find; ok is false when one failed. Nothing secret is in the answer.',
+                    'Each check is ok, fail (with what to do) or skip (with why). 200 whatever they find; ok is false when one failed. Nothing secret is in the answer. ' +
+                    `It needs ${APP_ROLES.operate}: it spends Graph tokens, sends the bot a signed test delivery, and describes how the app is wired.`,
+                security: securedBy(APP_ROLES.operate),
                 responses: {
                     200: { description: 'The checks and their verdicts, in the order they ran.', content: json(ref('DoctorReport')) },
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     500: response('InternalError'),
                 },
             },
@@ -211,7 +296,25 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: 'This description',
                 responses: {
                     200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object', required: ['openapi', 'paths'] }) },
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
+                    500: response('InternalError'),
+                },
+            },
+        },
+        '/me': {
+            get: {
+                operationId: 'whoAmI',
+                summary: 'Who the app takes the caller for, and the app roles they hold',
+                description: 'Any signed-in principal may ask, with or without a role (a page uses it to say who is signed in and offer only what they may do).',
+                security: securedBy(),
+                responses: {
+                    200: {
+                        description: 'The caller.',
+                        headers: { 'Cache-Control': { required: true, schema: { type: 'string', const: 'no-store' } } },
+                        content: json(ref('SignedIn')),
+                    },
+                    401: response('Unauthorized'),
                     500: response('InternalError'),
                 },
             },
@@ -230,6 +333,24 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
     truncatedFields: 'Fields stored cut because they were longer than the table holds.',
     closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+    notification: 'The notification as Graph sent it, with resourceData null in its place (the relay rebuilds it from both); the raw text when it was cut.',
+    relayedThrough: 'The relay to the bot: every event up to this sequence is delivered, dead-lettered, or not a notification.',
+    relayPending: 'Notifications stored and not yet delivered to the bot or dead-lettered.',
+    relayFailed: 'Notifications dead-lettered (not delivered within RELAY_MAX_AGE_HOURS) and not delivered since.',
+    relayBatchEnd: 'The request being attempted holds the notifications after relayedThrough up to this sequence.',
+    relayNextAttemptAt: "When that request's next attempt is due.",
+    relayLastStatus: "The bot's HTTP status on the last attempt; 0 when it did not answer.",
+    relayLastError: "The last attempt's failure, with a short excerpt of the bot's answer; absent once a later attempt succeeded.",
+    relayOwner: "An opaque token: which callback or retry message carries this call's relay on.",
+    relayBatch: 'The sequence of the first notification of the request this one went in: its webhook-id is {callId}/{relayBatch}.',
+    relayStatus: "The bot's HTTP status on the last attempt of that request; 0 when it did not answer.",
+    relayOutcome: 'delivered, or failed once dead-lettered; absent while pending.',
+    relayError: "The last failure of that request, with a short excerpt of the bot's answer.",
+    requestedByKind:
+        'Requests someone made of the app (hangupRequest, relayReplay): who asked, from the signed-in principal, the function key or the command line (calls relay replay), never from the request.',
+    requestedById: "A person's Entra object id, an application's client id, or the command line's account@machine; absent for the function key.",
+    requestedByName: "A person's display name or UPN; an application's name when its token gave one.",
+    requestReason: 'The reason given with the request, if any.',
 };
 
 /** A field's JSON schema from its description in callFields.ts. */
@@ -237,6 +358,8 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
     if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
+    if (name === 'relayOutcome') return { ...described, enum: ['delivered', 'failed'] };
+    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey', 'commandLine'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
@@ -298,6 +421,33 @@ function schemas(): Record<string, unknown> {
             required: ['callId', 'events'],
             additionalProperties: false,
             properties: { callId: text, events: { type: 'array', items: ref('CallEvent') }, continuationToken: text },
+        },
+        ReplayScheduled: {
+            type: 'object',
+            required: ['callId', 'fromSequence', 'relayedThrough', 'relayPending'],
+            additionalProperties: false,
+            properties: {
+                callId: text,
+                fromSequence: { type: 'integer', minimum: 1, description: 'The first sequence that goes again: the start of the request the asked-for one went in.' },
+                relayedThrough: { type: 'integer', minimum: 0, description: "The relay's cursor after the rewind." },
+                relayPending: { type: 'integer', minimum: 0, description: 'Notifications now waiting to be delivered.' },
+            },
+        },
+        SignedIn: {
+            type: 'object',
+            required: ['apiAuth', 'kind', 'roles'],
+            additionalProperties: false,
+            properties: {
+                apiAuth: { enum: ['functionKey', 'entra'], description: "The app's API_AUTH." },
+                kind: { enum: ['user', 'application', 'functionKey'] },
+                id: { type: 'string', description: "A person's Entra object id, an application's client id; absent for the function key." },
+                name: { type: 'string' },
+                roles: {
+                    type: 'array',
+                    items: { enum: Object.values(APP_ROLES) },
+                    description: `The app roles held, ${APP_ROLES.operate} including ${APP_ROLES.read}; a function key holds both.`,
+                },
+            },
         },
         CallbackSummary: {
             type: 'object',
@@ -380,13 +530,32 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
                 'Every error is application/problem+json (RFC 9457).',
         },
         servers: [{ url: serverUrl }],
-        security: [{ functionKey: [] }, { functionKeyQuery: [] }],
+        security: securedBy(APP_ROLES.read),
         paths: paths(),
         components: {
             schemas: schemas(),
             securitySchemes: {
-                functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function key or the host key of the Function App.' },
+                functionKey: {
+                    type: 'apiKey',
+                    in: 'header',
+                    name: 'x-functions-key',
+                    description: 'API_AUTH=functionKey: a function key or the host key of the Function App. It names no one: the audit records "functionKey".',
+                },
                 functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as a query parameter (how the console is opened).' },
+                entraBearer: {
+                    type: 'http',
+                    scheme: 'bearer',
+                    bearerFormat: 'JWT',
+                    description:
+                        'API_AUTH=entra: an Entra access token for the app registration (scope api://<AUTH_CLIENT_ID>/.default for an application with client credentials), ' +
+                        `validated by App Service Authentication; the roles listed are app roles (${APP_ROLES.read}, ${APP_ROLES.operate}) the token must carry.`,
+                },
+                entraSession: {
+                    type: 'apiKey',
+                    in: 'cookie',
+                    name: 'AppServiceAuthSession',
+                    description: `API_AUTH=entra: the session App Service Authentication keeps after a person signs in at ${SIGN_IN_PATH}; the roles listed are app roles assigned to them.`,
+                },
                 callbackToken: {
                     type: 'http',
                     scheme: 'bearer',
@@ -399,9 +568,19 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
             },
             responses: {
                 BadRequest: problem('The request is malformed: a bad call id, an unknown, repeated or malformed query parameter, a bad body.'),
-                FunctionKeyRefused: {
-                    description: 'The function key is missing or wrong. Answered by the Functions host in Azure, with no body (the local host does not check keys).',
+                Unauthorized: {
+                    description:
+                        'API_AUTH=functionKey: the function key is missing or wrong, answered by the Functions host with no body (the local host checks no keys). ' +
+                        'API_AUTH=entra: no signed-in principal, answered by App Service Authentication or by the app (problem+json, WWW-Authenticate: Bearer); ' +
+                        'the app trusts client-principal headers only when the platform reports App Service Authentication on.',
+                    content: problemContent,
+                    // The Functions host refuses a key before the app runs, with no body at all (what the console gets in Azure).
+                    'x-host-answers-without-body': true,
                 },
+                Forbidden: problem(
+                    'API_AUTH=entra: the signed-in principal lacks the app role this needs (detail names it), or a state-changing request carries neither ' +
+                        `Content-Type: application/json nor ${SCRIPTED_REQUEST_HEADER}. App Service Authentication answers 403 itself for a tenant it does not allow.`,
+                ),
                 InternalError: problem('An unexpected failure; detail names the invocation id to quote.'),
                 StorageUnavailable: problem('Table Storage could not be reached; nothing was lost, try again after Retry-After.', retryAfter),
             },

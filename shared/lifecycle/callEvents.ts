@@ -9,6 +9,7 @@ import { callSummaryJson, type CallSummaryJson } from '../query/callJson';
 import type { CallSummary } from '../record/callModel';
 import { isObject } from '../isObject';
 import { StorageUnavailableError } from '../record/storageErrors';
+import { LazyQueue } from '../settings/queueClient';
 import { METRICS } from '../telemetry/catalogue';
 import { record } from '../telemetry/telemetry';
 
@@ -102,28 +103,19 @@ export function decodeQueueMessage(text: string): { event: CallEndedCloudEvent }
 
 /** The queue of call-ended events, made on first use and created once per process (again after a failure). */
 export class CallEventsQueue {
-    readonly #connect: () => QueueClient;
+    readonly #queue: LazyQueue;
     readonly #now: () => Date;
-    #queue: QueueClient | undefined;
-    #ready: Promise<unknown> | undefined;
 
     /** @param connect builds the client when the first call ends */
     constructor(connect: () => QueueClient, options: { now?: () => Date } = {}) {
-        this.#connect = connect;
+        this.#queue = new LazyQueue(connect);
         this.#now = options.now ?? (() => new Date());
     }
 
     /** Queues the call's message; a failure is a 503, so the sender retries and it is queued again. */
     async publishCallEnded(summary: CallSummary): Promise<void> {
         try {
-            this.#queue ??= this.#connect();
-            const queue = this.#queue;
-            this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
-                this.#ready = undefined;
-                throw err;
-            });
-            await this.#ready;
-            await queue.sendMessage(encodeQueueMessage(callEndedEvent(summary, this.#now())));
+            await this.#queue.send(encodeQueueMessage(callEndedEvent(summary, this.#now())));
             record(METRICS.callEndedMessages, { result: 'queued' });
         } catch (err) {
             record(METRICS.callEndedMessages, { result: 'failed' });

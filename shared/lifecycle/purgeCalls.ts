@@ -11,6 +11,7 @@ import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { EVENT_ROW_PREFIX } from '../record/tableEntities';
 import { METRICS, SPANS } from '../telemetry/catalogue';
 import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
+import { forgetDeadLetters } from '../relay/deadLetterIndex';
 
 const DAY_MS = 86_400_000;
 /** Operations per entity-group transaction (the service's limit). */
@@ -112,7 +113,10 @@ async function purgeDay(table: TableClient, index: CallIndex, day: string, cutof
     for (const call of calls) {
         if (stop()) return false;
         const rows = options.dryRun ? await countRows(table, call.callId) : await deletePartition(table, call.callId);
-        if (!options.dryRun) await index.forget(call.callId, call.firstEventAt);
+        if (!options.dryRun) {
+            await index.forget(call.callId, call.firstEventAt);
+            await forgetDeadLetters(table, call.callId, call.firstEventAt);
+        }
         result.calls += 1;
         result.rows += rows;
         options.onCall?.({ callId: call.callId, firstEventAt: call.firstEventAt, rows });

@@ -33,19 +33,25 @@
 //
 // The call index (callIndex.ts) and the call-ended event live outside the call's partition; they are
 // written after the transaction that creates or ends a call, before the write resolves (see afterCommit).
+//
+// Two more writers share the summary row's ETag: `extendPlan` lets the composition root add to the summary a
+// commit writes (the relay claims the notifications it stores, in the same transaction), and `updateCall`
+// changes a call's summary and merges fields into its history rows in one transaction (the relay records its
+// deliveries). History rows are otherwise only ever created, so a merge into them cannot undo another write.
 
 import type { TableClient, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { LRUCache } from 'lru-cache';
 import { DEFAULT_MARKER_ROW_CAPACITY, eventMarkerKey, MAX_MARKER_ROW_CAPACITY, planAppend, type AppendPlan, type KnownMarkerRow, type PlannedOutcome } from './appendPlan';
-import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
+import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type EventDelivery, type NewCallEvent } from './callModel';
 import { CallIndex } from './callIndex';
 import { isCallEnded, summaryFromHistory } from './callState';
-import { ServiceUnavailableError } from '../errors';
+import { NotFoundError, ServiceUnavailableError } from '../errors';
 import { isContentRefused, isNotFound, isTableNotFound, isWriteConflict, storageReason, StorageUnavailableError } from './storageErrors';
 import {
     EVENT_ROW_END,
     EVENT_ROW_PREFIX,
+    eventDeliveryToEntity,
     eventFromEntity,
     eventToEntity,
     markerRowKey,
@@ -67,6 +73,22 @@ export interface AppendResult {
     duplicates: number;
     /** One per input event, in input order. */
     outcomes: EventOutcome[];
+    /** The summary as the last transaction that held these events wrote it; undefined when none was written (no events). */
+    summary?: CallSummary;
+}
+
+/** Adds to the summary a commit writes; pure. `stored` are the events the commit stores, with their sequences. */
+export type PlanExtension = (callId: string, before: CallSummary, planned: CallSummary, stored: ReadonlyArray<{ sequence: number; event: NewCallEvent }>) => CallSummary;
+
+/** What `updateCall` writes in one transaction: the whole summary (replaced under its ETag), and fields merged into history rows. */
+export interface CallUpdate {
+    summary: CallSummary;
+    events?: ReadonlyArray<{ sequence: number; fields: EventDelivery }>;
+}
+
+export interface UpdateOptions {
+    /** Start from the summary as the table has it now rather than from what this process wrote last. */
+    fresh?: boolean;
 }
 
 export interface CallStoreOptions {
@@ -82,6 +104,8 @@ export interface CallStoreOptions {
      * redelivery of any of its notifications); a failure fails the write, so the sender retries.
      */
     onCallEnded?: (summary: CallSummary) => Promise<void>;
+    /** Adds to the summary every commit writes (see PlanExtension). */
+    extendPlan?: PlanExtension;
 }
 
 /** What this process knows of a call: its summary (no ETag: the row does not exist) and marker rows by prefix. */
@@ -95,21 +119,33 @@ interface Submission {
     remaining: number;
     outcomes: EventOutcome[];
     stored: CallEvent[];
+    summary?: CallSummary;
     failed: boolean;
     resolve(result: AppendResult): void;
     reject(err: unknown): void;
 }
 
 interface QueuedEvent {
+    kind: 'event';
     event: NewCallEvent;
     index: number;
     submission: Submission;
 }
 
+/** An `updateCall` waiting its turn behind the writes queued before it. */
+interface QueuedUpdate {
+    kind: 'update';
+    run(): Promise<void>;
+}
+
+type QueuedWrite = QueuedEvent | QueuedUpdate;
+
 /** What became of one event of a commit, and the event as stored. */
 interface Committed {
     outcome: EventOutcome;
     event: NewCallEvent;
+    /** The summary the commit wrote. */
+    summary: CallSummary;
 }
 
 /** A transaction holds the summary and at least one row per stored event. */
@@ -121,9 +157,10 @@ export class CallStore {
     private readonly maxAttempts: number;
     private readonly rowCapacity: number;
     private readonly known: LRUCache<string, KnownCall>;
-    private readonly queues = new Map<string, QueuedEvent[]>();
+    private readonly queues = new Map<string, QueuedWrite[]>();
     private readonly index: CallIndex;
     private readonly onCallEnded: ((summary: CallSummary) => Promise<void>) | undefined;
+    private readonly extendPlan: PlanExtension | undefined;
     private tableReady: Promise<void> | undefined;
 
     constructor(table: TableClient, options: CallStoreOptions) {
@@ -137,6 +174,7 @@ export class CallStore {
         this.known = new LRUCache({ max: options.cachedCalls ?? 10_000 });
         this.index = new CallIndex(table);
         this.onCallEnded = options.onCallEnded;
+        this.extendPlan = options.extendPlan;
     }
 
     /**
@@ -151,15 +189,36 @@ export class CallStore {
         }
         return new Promise<AppendResult>((resolve, reject) => {
             const submission: Submission = { remaining: events.length, outcomes: [], stored: [], failed: false, resolve, reject };
-            const queued = events.map((event, index) => ({ event: fitToTable(event), index, submission }));
-            const queue = this.queues.get(callId);
-            if (queue !== undefined) {
-                queue.push(...queued);
-                return;
-            }
-            this.queues.set(callId, queued);
-            void this.drain(callId, queued);
+            this.enqueue(
+                callId,
+                events.map((event, index): QueuedEvent => ({ kind: 'event', event: fitToTable(event), index, submission })),
+            );
         });
+    }
+
+    /**
+     * Changes a call's summary, and merges fields into its history rows, in one transaction under the summary's
+     * ETag: `change` is given the summary and says what to write (undefined: nothing), and is asked again with the
+     * summary as it is now whenever another writer got there first. Queued behind this process's other writes to
+     * the call. Resolves with the summary as written (or as read, when nothing was), and whether it was written.
+     *
+     * @example
+     * await store.updateCall('c1', (summary) => ({ summary: { ...summary, relayedThrough: 3 } }));
+     */
+    updateCall(callId: string, change: (summary: CallSummary) => CallUpdate | undefined, options: UpdateOptions = {}): Promise<{ summary: CallSummary; written: boolean }> {
+        return new Promise((resolve, reject) => {
+            this.enqueue(callId, [{ kind: 'update', run: () => this.update(callId, change, options).then(resolve, reject) }]);
+        });
+    }
+
+    private enqueue(callId: string, writes: QueuedWrite[]): void {
+        const queue = this.queues.get(callId);
+        if (queue !== undefined) {
+            queue.push(...writes);
+            return;
+        }
+        this.queues.set(callId, writes);
+        void this.drain(callId, writes);
     }
 
     /** The call's summary, or undefined when nothing was ever stored for it. */
@@ -176,10 +235,17 @@ export class CallStore {
         return this.tableReady;
     }
 
-    private async drain(callId: string, queue: QueuedEvent[]): Promise<void> {
+    private async drain(callId: string, queue: QueuedWrite[]): Promise<void> {
         try {
             while (queue.length > 0) {
-                const batch = queue.slice(0, MAX_EVENTS);
+                const head = queue[0];
+                if (head?.kind === 'update') {
+                    queue.shift();
+                    // It settles its own promise; it never rejects here.
+                    await head.run();
+                    continue;
+                }
+                const batch = leadingEvents(queue, MAX_EVENTS);
                 try {
                     // A commit stores a prefix of the batch (what fits one transaction); the rest goes again.
                     const committed = await this.commit(
@@ -192,7 +258,8 @@ export class CallStore {
                     for (const item of batch) fail(item.submission, err);
                     // The rest of a failed submission would only be redelivered anyway; drop it from the queue.
                     for (let i = queue.length - 1; i >= 0; i--) {
-                        if (queue[i]?.submission.failed) queue.splice(i, 1);
+                        const item = queue[i];
+                        if (item?.kind === 'event' && item.submission.failed) queue.splice(i, 1);
                     }
                 }
             }
@@ -252,7 +319,57 @@ export class CallStore {
             // (the sender retries, and its redelivery is recognised), never a reason to plan the commit again.
             this.remember(callId, call, plan, response.subResponses[0]?.etag);
             await this.afterCommit(callId, call, plan);
-            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, refusal?.reason));
+            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, plan.summary, refusal?.reason));
+        }
+    }
+
+    private async update(callId: string, change: (summary: CallSummary) => CallUpdate | undefined, options: UpdateOptions): Promise<{ summary: CallSummary; written: boolean }> {
+        await this.ensureTable();
+        const cached = options.fresh === true ? undefined : this.known.get(callId);
+        let call = cached?.etag === undefined ? undefined : cached;
+        for (let attempt = 1; ; attempt++) {
+            // Marker rows are only known exactly from this process's own last commit (see the top of this file).
+            const fromCache = call !== undefined;
+            if (call === undefined) {
+                const read = await this.readSummary(callId);
+                if (read === undefined) throw new NotFoundError(`Nothing is recorded for call ${callId}.`);
+                call = { summary: read.summary, etag: read.etag, markers: new Map() };
+            }
+            const update = change(call.summary);
+            if (update === undefined) {
+                // Nothing to write is only known from the row as it is: this process's copy may be behind another
+                // instance's writes, which only a write (never made here) would have found out.
+                if (fromCache) {
+                    call = undefined;
+                    continue;
+                }
+                if (cached !== undefined && cached.etag !== call.etag) this.known.delete(callId);
+                return { summary: call.summary, written: false };
+            }
+            const actions: TransactionAction[] = [
+                ['update', summaryToEntity(update.summary), 'Replace', { etag: call.etag }],
+                ...(update.events ?? []).map(({ sequence, fields }): TransactionAction => ['update', eventDeliveryToEntity(callId, sequence, fields), 'Merge']),
+            ];
+            let response: TableTransactionResponse;
+            try {
+                response = await this.table.submitTransaction(actions);
+            } catch (err) {
+                this.known.delete(callId);
+                if (!isWriteConflict(err)) throw new StorageUnavailableError(err);
+                if (attempt >= this.maxAttempts) {
+                    throw new ServiceUnavailableError(`Call ${callId} is being written by too many writers at once; retry.`, 1, { cause: err });
+                }
+                await pause(attempt);
+                call = undefined;
+                continue;
+            }
+            const etag = response.subResponses[0]?.etag;
+            if (fromCache && etag !== undefined) {
+                this.known.set(callId, structuredClone({ summary: update.summary, etag, markers: call.markers }));
+            } else {
+                this.known.delete(callId);
+            }
+            return { summary: update.summary, written: true };
         }
     }
 
@@ -260,6 +377,7 @@ export class CallStore {
     private fittingPlan(callId: string, call: KnownCall, events: readonly NewCallEvent[]): { plan: AppendPlan; actions: TransactionAction[] } {
         for (let count = events.length; ; ) {
             const plan = planAppend(call.summary, events.slice(0, count), call.markers, { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity });
+            if (this.extendPlan !== undefined) plan.summary = this.extendPlan(callId, call.summary, plan.summary, plan.stored);
             const actions: TransactionAction[] = [
                 call.etag === undefined ? ['create', summaryToEntity(plan.summary)] : ['update', summaryToEntity(plan.summary), 'Replace', { etag: call.etag }],
                 ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
@@ -374,11 +492,21 @@ export class CallStore {
     }
 }
 
-function committed(outcome: PlannedOutcome, event: NewCallEvent, refusedReason: string | undefined): Committed {
+function committed(outcome: PlannedOutcome, event: NewCallEvent, summary: CallSummary, refusedReason: string | undefined): Committed {
     if (outcome.outcome === 'stored' && refusedReason !== undefined) {
-        return { outcome: { outcome: 'rejected', sequence: outcome.sequence, reason: refusedReason }, event };
+        return { outcome: { outcome: 'rejected', sequence: outcome.sequence, reason: refusedReason }, event, summary };
     }
-    return { outcome, event };
+    return { outcome, event, summary };
+}
+
+/** The events at the head of the queue, up to `max`, stopping at the first update. */
+function leadingEvents(queue: readonly QueuedWrite[], max: number): QueuedEvent[] {
+    const events: QueuedEvent[] = [];
+    for (const item of queue) {
+        if (item.kind !== 'event' || events.length >= max) break;
+        events.push(item);
+    }
+    return events;
 }
 
 /**
@@ -401,10 +529,11 @@ function asciiJson(value: unknown): string {
     return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed): void {
+function settle(callId: string, item: QueuedEvent, { outcome, event, summary }: Committed): void {
     const { submission } = item;
     if (submission.failed) return;
     submission.outcomes[item.index] = outcome;
+    submission.summary = summary;
     if (outcome.outcome === 'stored' || outcome.outcome === 'rejected') {
         submission.stored.push({ ...event, callId, sequence: outcome.sequence });
     }
@@ -412,7 +541,7 @@ function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed
     if (submission.remaining === 0) {
         submission.stored.sort((a, b) => a.sequence - b.sequence);
         const duplicates = submission.outcomes.filter((o) => o.outcome === 'duplicate').length;
-        submission.resolve({ stored: submission.stored, duplicates, outcomes: submission.outcomes });
+        submission.resolve({ stored: submission.stored, duplicates, outcomes: submission.outcomes, ...(submission.summary === undefined ? {} : { summary: submission.summary }) });
     }
 }
 

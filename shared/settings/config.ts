@@ -98,12 +98,51 @@ export interface TelemetryConfig {
     serviceInstanceId?: string;
 }
 
+/** The queue of the relay's retries (always on `AzureWebJobsStorage`, the connection its queue trigger uses). */
+type RelayQueueConfig = (
+    | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string }
+    | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig }
+) & {
+    queueName: string;
+    /** What the queue trigger registers: `%RELAY_QUEUE%` when the setting is given, else the default name. */
+    binding: string;
+};
+
+/** The relay to the bot (SPEC "Relay to the bot"); absent when `RELAY_URL` is empty. */
+export interface RelayConfig {
+    url: string;
+    /** The decoded `RELAY_SECRET`s, in the order given: each signs every request (several during a rotation). */
+    secrets: readonly Buffer[];
+    /** Budget of the callback's own first attempt (and what follows it at once) before it answers Graph. */
+    inlineTimeoutMs: number;
+    /** A notification still not delivered this long after it was received (or replayed) is dead-lettered. */
+    maxAgeMs: number;
+    /** Waits between attempts of one delivery; the last one repeats. */
+    retrySchedule: readonly number[];
+    queue: RelayQueueConfig;
+}
+
+/**
+ * Who may call the API (SPEC "Who may do what"). `functionKey`: the Functions host checks a key before the app
+ * runs; `entra`: App Service Authentication signs people and applications in, and the app checks their app roles.
+ */
+export interface AccessConfig {
+    mode: 'functionKey' | 'entra';
+    /**
+     * The platform says App Service Authentication is on (`WEBSITE_AUTH_ENABLED`): only then does it strip the
+     * client-principal headers a caller sends and put its own on the request, so only then may the app trust them.
+     */
+    platformSignIn: boolean;
+}
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     lifecycle: LifecycleConfig;
     telemetry: TelemetryConfig;
+    relay?: RelayConfig;
+    access: AccessConfig;
     dedupeWindowSeconds: number;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
@@ -124,6 +163,10 @@ export const DEFAULTS = {
     retentionDays: 0,
     callEventsQueue: 'call-events',
     serviceName: 'teams-call-record',
+    relayInlineTimeoutMs: 2000,
+    relayMaxAgeHours: 24,
+    relayRetrySchedule: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
+    relayQueue: 'relay-retries',
 } as const;
 
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
@@ -139,12 +182,15 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.m
  */
 export function loadConfig(env: Environment): AppConfig {
     const runningInAzure = azureMarker(env) !== undefined;
+    const relay = loadRelayConfig(env);
     return {
         storage: loadStorageConfig(env),
         graph: loadGraphConfig(env, runningInAzure),
         callbackAuth: loadCallbackAuthConfig(env),
         lifecycle: loadLifecycleConfig(env),
         telemetry: loadTelemetryConfig(env),
+        ...(relay === undefined ? {} : { relay }),
+        access: loadAccessConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         runningInAzure,
     };
@@ -290,6 +336,28 @@ function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
     return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
 }
 
+/**
+ * `API_AUTH` (`functionKey`, the default, or `entra`) and what the platform says about App Service
+ * Authentication. In Azure, `entra` without it would answer every request 401, so start-up refuses it.
+ */
+function loadAccessConfig(env: Environment): AccessConfig {
+    const raw = present(env, 'API_AUTH') ?? 'functionKey';
+    const mode = ({ functionkey: 'functionKey', entra: 'entra' } as const)[raw.toLowerCase() as 'functionkey' | 'entra'];
+    if (mode === undefined) {
+        throw new ConfigError('API_AUTH', `"${raw}" must be "functionKey" (a function key guards the API) or "entra" (people and applications sign in with Entra ID).`);
+    }
+    const platformSignIn = booleanSetting(env, 'WEBSITE_AUTH_ENABLED');
+    const azure = azureMarker(env);
+    if (mode === 'entra' && !platformSignIn && azure !== undefined) {
+        throw new ConfigError(
+            'API_AUTH',
+            `"entra" needs App Service Authentication in front of the app, and the platform says it is off (WEBSITE_AUTH_ENABLED is not true while ${azure} is set), ` +
+                'so no signed-in principal could be trusted and every request would be refused. Deploy with AUTH_CLIENT_ID (docs/access.md), or set API_AUTH=functionKey.',
+        );
+    }
+    return { mode, platformSignIn };
+}
+
 function loadLifecycleConfig(env: Environment): LifecycleConfig {
     const callEvents = loadCallEventsConfig(env);
     return {
@@ -390,6 +458,116 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
 }
 
 /**
+ * The relay to the bot, or undefined when `RELAY_URL` is not set. A relay without a secret is refused: the bot
+ * could not tell the app's requests from anyone's.
+ *
+ * @example
+ * loadRelayConfig({ RELAY_URL: 'https://bot.example.com/api/calling', RELAY_SECRET: 'whsec_...', AzureWebJobsStorage: '...' })
+ */
+export function loadRelayConfig(env: Environment): RelayConfig | undefined {
+    const url = present(env, 'RELAY_URL');
+    if (url === undefined) return undefined;
+    const parsed = httpsUrl('RELAY_URL', url);
+    if (parsed.username !== '' || parsed.password !== '') {
+        throw new ConfigError('RELAY_URL', 'must not carry a user name or password: the bot checks the signature (RELAY_SECRET) instead.');
+    }
+    const secret = present(env, 'RELAY_SECRET');
+    if (secret === undefined) {
+        throw new ConfigError(
+            'RELAY_SECRET',
+            "is missing: the relay signs every request to RELAY_URL so the bot can tell them from anyone else's. Set it to whsec_ followed by base64 of at least 16 random bytes (e.g. node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\").",
+        );
+    }
+    return {
+        url: parsed.href,
+        secrets: relaySecrets(secret),
+        inlineTimeoutMs: integerSetting(env, 'RELAY_INLINE_TIMEOUT_MS', DEFAULTS.relayInlineTimeoutMs, 100, 30_000),
+        maxAgeMs: hoursSetting(env, 'RELAY_MAX_AGE_HOURS', DEFAULTS.relayMaxAgeHours, 168),
+        retrySchedule: retrySchedule(present(env, 'RELAY_RETRY_SCHEDULE') ?? DEFAULTS.relayRetrySchedule),
+        queue: loadRelayQueueConfig(env),
+    };
+}
+
+/** The relay's retry queue alone: `RELAY_QUEUE` on `AzureWebJobsStorage` (what `calls relay replay` writes to). */
+function loadRelayQueueConfig(env: Environment): RelayQueueConfig {
+    const queueName = present(env, 'RELAY_QUEUE') ?? DEFAULTS.relayQueue;
+    if (!QUEUE_NAME.test(queueName)) {
+        throw new ConfigError(
+            'RELAY_QUEUE',
+            `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
+        );
+    }
+    const connection = storageConnection(
+        env,
+        ['AzureWebJobsStorage'],
+        'queue',
+        "names no Queue Storage endpoint for the relay's retries (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).",
+    );
+    if (connection === undefined) {
+        throw new ConfigError('AzureWebJobsStorage', 'is missing: the relay keeps its retries on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).');
+    }
+    const queueBinding = { queueName, binding: present(env, 'RELAY_QUEUE') === undefined ? queueName : '%RELAY_QUEUE%' };
+    return connection.kind === 'connectionString'
+        ? { kind: 'connectionString', setting: connection.setting, connectionString: connection.connectionString, queueEndpoint: connection.endpoint, ...queueBinding }
+        : { kind: 'identity', setting: connection.setting, queueServiceUri: connection.serviceUri, credential: connection.credential, ...queueBinding };
+}
+
+const QUEUE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
+/** Standard Webhooks secrets: `whsec_` and base64; 16 bytes is the least that is not guessable. */
+const MIN_SECRET_BYTES = 16;
+
+/** `whsec_<base64>`, several separated by spaces or commas; the prefix may be left out. */
+function relaySecrets(value: string): Buffer[] {
+    const secrets = value.split(/[\s,]+/).filter((secret) => secret !== '');
+    return secrets.map((secret, index) => {
+        const encoded = secret.replace(/^whsec_/, '');
+        const which = secrets.length > 1 ? `secret ${index + 1} of ${secrets.length}` : 'the secret';
+        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+            throw new ConfigError('RELAY_SECRET', `${which} is not whsec_ followed by base64.`);
+        }
+        const bytes = Buffer.from(encoded, 'base64');
+        if (bytes.length < MIN_SECRET_BYTES) {
+            throw new ConfigError('RELAY_SECRET', `${which} holds ${bytes.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes.`);
+        }
+        return bytes;
+    });
+}
+
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+const MAX_RETRY_WAIT_MS = 24 * 3_600_000;
+
+/**
+ * `5s,15s,1m,1h`: whole seconds, minutes or hours, each from 1 s to 24 h (a queue message waits in whole seconds).
+ *
+ * @example
+ * retrySchedule('5s,1m') // [5000, 60000]
+ */
+function retrySchedule(value: string): number[] {
+    const steps = value.split(/[\s,]+/).filter((step) => step !== '');
+    const waits = steps.map((step) => {
+        const match = /^(\d{1,6})(s|m|h)$/.exec(step);
+        const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+        if (!(ms >= 1000 && ms <= MAX_RETRY_WAIT_MS)) {
+            throw new ConfigError('RELAY_RETRY_SCHEDULE', `"${step}" is not a wait from 1s to 24h (whole seconds, minutes or hours: 5s, 2m, 1h), in "${value}".`);
+        }
+        return ms;
+    });
+    if (waits.length === 0) throw new ConfigError('RELAY_RETRY_SCHEDULE', 'names no wait; e.g. "5s,30s,2m,10m,30m,1h".');
+    return waits;
+}
+
+/** A number of hours, fractions allowed (0.5 is 30 minutes), above 0 and at most `max`; in milliseconds. */
+function hoursSetting(env: Environment, name: string, fallback: number, max: number): number {
+    const raw = present(env, name);
+    if (raw === undefined) return fallback * 3_600_000;
+    const hours = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(hours > 0 && hours <= max)) {
+        throw new ConfigError(name, `"${raw}" must be a number of hours above 0 and at most ${max} (fractions allowed: 0.5 is 30 minutes).`);
+    }
+    return Math.round(hours * 3_600_000);
+}
+
+/**
  * The first of `prefixes` that names a storage connection for `service`, as the Functions host reads
  * connections: `<prefix>` as a connection string, or `<prefix>__<service>ServiceUri` reached by identity.
  */
@@ -445,6 +623,16 @@ function list(value: string): string[] {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
+}
+
+/** `true`/`false` in any letter case (App Service writes `True`), or `1`/`0`; absent is false. */
+function booleanSetting(env: Environment, name: string): boolean {
+    const raw = present(env, name);
+    if (raw === undefined) return false;
+    const value = raw.toLowerCase();
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new ConfigError(name, `"${raw}" must be true or false.`);
 }
 
 function integerSetting(env: Environment, name: string, fallback: number, min: number, max: number): number {

@@ -99,7 +99,11 @@ describe('npm start, end to end', () => {
         assert.match(run.output(), /set for this run \(the environment wins over the file\): .*RECONCILE_AFTER_MINUTES/);
         assert.match(run.output(), /^ {17}reconcileCalls checks every active call, however recent: RECONCILE_AFTER_MINUTES=0 for this run$/m);
         assert.ok(
-            run.output().includes(`npm run demo -- --api ${run.apiUrl} --simulator ${run.simulatorUrl} --ca ${run.simulatorCaFile} --settings ${folders.settingsFile}\n`),
+            run
+                .output()
+                .includes(
+                    `npm run demo -- --api ${run.apiUrl} --simulator ${run.simulatorUrl} --ca ${run.simulatorCaFile} --bot http://localhost:${run.ports.bot} --settings ${folders.settingsFile}\n`,
+                ),
             run.output(),
         );
     });
@@ -212,7 +216,13 @@ describe('npm start, end to end', () => {
 
     /** `npm run demo` against this run, run once for the tests of both its acts. */
     let demoRun: ReturnType<typeof runScript> | undefined;
-    const demo = () => (demoRun ??= runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--settings', folders.settingsFile]));
+    const demo = () =>
+        (demoRun ??= runScript(
+            'demo',
+            ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--bot', `http://localhost:${run.ports.bot}`, '--settings', folders.settingsFile],
+            process.env,
+            120_000,
+        ));
 
     /** The timeline rows the demo printed after `from`: sequence, kind, resource, change type, state. */
     const printedRows = (text: string) =>
@@ -230,6 +240,7 @@ describe('npm start, end to end', () => {
         // assess
         assert.equal(code, 0, stdout + stderr);
         const actOne = stdout.slice(0, stdout.indexOf('\nAct two:'));
+        assert.ok(stdout.indexOf('\nAct two:') > 0, stdout);
         const callId = /call id ([0-9a-f-]{36})\./.exec(actOne)?.[1];
         assert.ok(callId, stdout);
         assert.match(actOne, /DELETE http:\/\/localhost:\d+\/api\/calls\/[0-9a-f-]{36} -> 204/);
@@ -257,7 +268,7 @@ describe('npm start, end to end', () => {
 
         // assess: the stuck call, as the app and as Graph see it
         assert.equal(code, 0, stdout + stderr);
-        const actTwo = stdout.slice(stdout.indexOf('\nAct two:'));
+        const actTwo = stdout.slice(stdout.indexOf('\nAct two:'), stdout.indexOf('\nAct three:'));
         const callId = /^6\. Placed a second call, ([0-9a-f-]{36}),/m.exec(actTwo)?.[1];
         assert.ok(callId, stdout);
         assert.match(actTwo, new RegExp(`^ {5}the app {2}GET ${run.apiUrl}/calls/${callId} -> 200, callState established$`, 'm'));
@@ -313,6 +324,33 @@ describe('npm start, end to end', () => {
         );
     });
 
+    test('npm run demo, act three: a call rings, the example bot answers it through the relay; the bot goes down and gets what it missed, in order', async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess
+        assert.equal(code, 0, stdout + stderr);
+        const actThree = stdout.slice(stdout.indexOf('\nAct three:'));
+        const callId = /incoming call ([0-9a-f-]{36})\./.exec(actThree)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actThree, /answer -> 202\n {3}\(\d+\.\d\d s after it rang; Graph gives a bot 15 s\)\. The call is established\./);
+        for (const [sequence, what] of [
+            [1, 'created incoming'],
+            [2, 'updated establishing'],
+            [3, 'updated established'],
+        ] as const) {
+            assert.match(actThree, new RegExp(`^ {5}${callId}/${sequence} +attempt 1 {2}${what}$`, 'm'));
+        }
+        assert.match(actThree, /The relay holds 2 notifications for the bot:\n {5}delivered through \d, last error "no answer: /);
+        // The hang-up request is event 4 (not relayed); Graph's terminating and terminated are 5 and 6, after the outage.
+        assert.match(actThree, new RegExp(`^ {5}${callId}/5 +attempt \\d+ {2}updated terminating$`, 'm'));
+        assert.match(actThree, new RegExp(`^ {5}${callId}/6 +attempt \\d+ {2}deleted terminated$`, 'm'));
+        const summary = await getCall(run.table(), callId);
+        assert.equal(summary.relayPending, 0);
+        assert.equal(summary.relayedThrough, 6);
+        assert.match(run.output(), new RegExp(`\\[bot\\] answered incoming call ${callId} \\(Graph 202\\)`));
+    });
+
     test('npm run demo says what to start when the app or the simulator is not running', async () => {
         // prepare
         const nowhere = await freePort();
@@ -323,7 +361,7 @@ describe('npm start, end to end', () => {
 
         // assess
         assert.equal(noApp.code, 1);
-        assert.match(noApp.stderr, new RegExp(`GET http://localhost:${nowhere}/api/calls\\?top=1 failed: nothing is listening there`));
+        assert.match(noApp.stderr, new RegExp(`GET http://localhost:${nowhere}/api/me failed: nothing is listening there`));
         assert.match(noApp.stderr, /`npm start`/);
         assert.equal(noSimulator.code, 1);
         assert.match(noSimulator.stderr, new RegExp(`GET https://localhost:${nowhere}/_control/info failed: nothing is listening there`));

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import { createPackage, PACKAGE_FILE } from '../../dev/package';
+import { APP_ROLES } from '../../shared/access/appRoles';
 import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/settings/config';
 import { METRICS, type MetricDefinition } from '../../shared/telemetry/catalogue';
 import { ArmDeploymentFailure } from './armExpression';
@@ -36,6 +37,11 @@ const BOT_APP_ID = '22222222-2222-4222-8222-222222222222';
 const BOT_SECRET = 'test-only-bot-secret-7Qm2-value';
 const DEPLOYER = '33333333-3333-4333-8333-333333333333';
 const OTHER_TENANTS = '55555555-5555-4555-8555-555555555555,66666666-6666-4666-8666-666666666666';
+/** A Standard Webhooks secret, as distinctive as the bot's ("test-only-relay-secret-K9p-value"). */
+const RELAY_SECRET = `whsec_${Buffer.from('test-only-relay-secret-K9p-value').toString('base64')}`;
+const RELAY_URL = 'https://bot.example.com/api/calling';
+const AUTH_CLIENT_ID = '77777777-7777-4777-8777-777777777777';
+const AUTH_SECRET = 'test-only-sign-in-secret-3Kp9-value';
 
 const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     // What docs/deploy.md sets up: the bot's client secret, everything else by default.
@@ -59,7 +65,34 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
+    // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret.
+    relay: {
+        environmentName: 'relay',
+        location: LOCATION,
+        graphCredential: 'managedIdentity',
+        allowedTenantIds: '*',
+        relayUrl: RELAY_URL,
+        relaySecret: RELAY_SECRET,
+        relayMaxAgeHours: '12',
+    },
+    // People sign in (API_AUTH=entra): the registration the script made, the identity as its credential (no secret).
+    entra: { environmentName: 'ops', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER, authClientId: AUTH_CLIENT_ID },
+    // People sign in with the registration's client secret (kept in Key Vault), from two tenants; the identity is the bot.
+    entraSecret: {
+        environmentName: 'secops',
+        location: LOCATION,
+        graphCredential: 'managedIdentity',
+        authClientId: AUTH_CLIENT_ID,
+        authCredential: 'clientSecret',
+        authClientSecret: AUTH_SECRET,
+        authAllowedTenantIds: OTHER_TENANTS,
+    },
 };
+
+/** The scenario relays to a bot. */
+function relays(scenario: string): boolean {
+    return typeof SCENARIOS[scenario]?.relayUrl === 'string' && SCENARIOS[scenario]?.relayUrl !== '';
+}
 
 const ROLE = {
     storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
@@ -87,6 +120,7 @@ const SPEC_SETTINGS = [
     'AZURE_CLIENT_ID',
     'ALLOWED_TENANT_IDS',
     'CALLBACK_AUTH',
+    'API_AUTH',
     'RECONCILE_SCHEDULE',
     'RECONCILE_AFTER_MINUTES',
     'RECONCILE_MAX_CALLS',
@@ -107,6 +141,7 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     DEDUPE_WINDOW_SECONDS: '600 s',
     TELEMETRY_SUMMARY_SECONDS: 'a local summary on the console: refused in Azure, where the console comes back as duplicate logs',
     OTEL_SERVICE_NAME: "the Function App's name (WEBSITE_SITE_NAME) as the telemetry's cloud role",
+    RELAY_RETRY_SCHEDULE: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
 const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
@@ -137,7 +172,8 @@ let compiled: CompiledTemplate;
 const deployments = new Map<string, Deployment>();
 let appDir: string;
 let loadedFunctions: Map<string, LoadedFunction[]>;
-let localBuildFunctions: LoadedFunction[];
+/** What the tsc build registers with each scenario's settings. */
+let localBuildFunctions: Map<string, LoadedFunction[]>;
 
 function deployment(scenario: string): Deployment {
     const found = deployments.get(scenario);
@@ -175,8 +211,23 @@ function rolesOf(d: Deployment, principalId: string): string[] {
         .sort();
 }
 
-function withAzureMarkers(settings: Record<string, string>): Record<string, string> {
-    return { ...settings, ...AZURE_MARKERS };
+/** What the platform adds for a deployment: the markers of Flex Consumption, and WEBSITE_AUTH_ENABLED when App Service Authentication is on. */
+function platformMarkers(d: Deployment): Record<string, string> {
+    const platform = d.siteConfig('authsettingsV2')?.properties?.platform as { enabled?: boolean } | undefined;
+    return { ...AZURE_MARKERS, ...(platform?.enabled === true ? { WEBSITE_AUTH_ENABLED: 'True' } : {}) };
+}
+
+function withAzureMarkers(d: Deployment, settings = d.resolvedAppSettings()): Record<string, string> {
+    return { ...settings, ...platformMarkers(d) };
+}
+
+/** The route (route prefix included) of a registered HTTP function, as a path. */
+function routeOf(functions: readonly LoadedFunction[], name: string): string {
+    const trigger = functions.find((f) => f.name === name)?.bindings.find((b) => b.type === 'httpTrigger');
+    assert.ok(trigger, `the app registers ${name} with an HTTP trigger`);
+    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
+        ?.routePrefix;
+    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
 }
 
 /** loadConfig over the settings, recording every name it reads. */
@@ -192,11 +243,7 @@ function loadRecordingReads(env: Record<string, string>): { config: AppConfig; r
 }
 
 function callbackRoute(functions: readonly LoadedFunction[]): string {
-    const trigger = functions.find((f) => f.name === 'callNotifications')?.bindings.find((b) => b.type === 'httpTrigger');
-    assert.ok(trigger, 'the app registers callNotifications with an HTTP trigger');
-    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
-        ?.routePrefix;
-    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
+    return routeOf(functions, 'callNotifications');
 }
 
 before(async () => {
@@ -212,14 +259,14 @@ before(async () => {
     const load = (dir: string, d: Deployment): LoadedFunction[] => {
         const result = spawnSync(process.execPath, [path.join(__dirname, 'loadFunctionApp.js'), dir], {
             // Only the template's settings and the platform's markers: nothing from the developer's environment.
-            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d.resolvedAppSettings()) },
+            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d) },
             encoding: 'utf8',
         });
         assert.equal(result.status, 0, `${d.scenario}: ${dir} refused to start with the template's settings: ${result.stderr}`);
         return JSON.parse(result.stdout) as LoadedFunction[];
     };
     loadedFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(path.join(appDir, 'app'), d)]));
-    localBuildFunctions = load(REPOSITORY_ROOT, deployment('secret'));
+    localBuildFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(REPOSITORY_ROOT, d)]));
 });
 
 after(() => {
@@ -243,15 +290,19 @@ describe('the compiled template', () => {
         assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
         const parameters = compiled.template.parameters as Record<string, { type: string }>;
         assert.equal(parameters.botAppSecret?.type, 'securestring');
+        assert.equal(parameters.relaySecret?.type, 'securestring');
         const outputs = compiled.template.outputs as Record<string, { type: string; value: string }>;
         for (const [name, output] of Object.entries(outputs)) {
             assert.notEqual(output.type, 'securestring', name);
-            assert.doesNotMatch(output.value, /botAppSecret/, name);
+            assert.doesNotMatch(output.value, /botAppSecret|relaySecret/, name);
         }
-        // bicep snapshot keeps @secure() values out of what it prints; the secret reaches Key Vault only.
+        assert.equal(parameters.authClientSecret?.type, 'securestring');
+        // bicep snapshot keeps @secure() values out of what it prints; the secrets reach Key Vault only.
         for (const scenario of Object.keys(SCENARIOS)) {
             const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
             assert.equal(text.includes(BOT_SECRET), false, scenario);
+            assert.equal(text.includes(RELAY_SECRET), false, scenario);
+            assert.equal(text.includes(AUTH_SECRET), false, scenario);
         }
     });
 
@@ -262,8 +313,8 @@ describe('the compiled template', () => {
             .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
-        assert.equal(identityRoles.length, 5, 'four data roles and the Key Vault secret reader');
-        const settings = Object.values(resources).find((r) => r.type === 'Microsoft.Web/sites/config');
+        assert.equal(identityRoles.length, 7, "four data roles and the readers of the three Key Vault secrets (Graph's, the relay's, the sign-in registration's)");
+        const settings = resources.appSettings;
         const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
     });
@@ -287,7 +338,10 @@ describe('storage', () => {
                 [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]);
+            assert.deepEqual(queues, [
+                ...(settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]),
+                ...(relays(scenario) ? [`${storage.name}/default/relay-retries`] : []),
+            ]);
         });
     }
 });
@@ -304,16 +358,21 @@ describe('roles', () => {
                 `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
                 `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
             ];
-            if (SCENARIOS[scenario]?.graphCredential !== 'managedIdentity') {
-                const secret = d.one('Microsoft.KeyVault/vaults/secrets').name;
-                expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret}`);
-            }
+            // The one reader of each secret the template stores: the bot's Graph secret, the relay's, the sign-in registration's.
+            for (const secret of d.all('Microsoft.KeyVault/vaults/secrets')) expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret.name}`);
+            const secrets = d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop());
+            const parameters = SCENARIOS[scenario] ?? {};
+            assert.deepEqual(secrets, [
+                ...(parameters.graphCredential === 'managedIdentity' ? [] : ['bot-app-secret']),
+                ...(relays(scenario) ? ['relay-secret'] : []),
+                ...(parameters.authCredential === 'clientSecret' ? ['sign-in-secret'] : []),
+            ]);
             assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
         });
     }
 
     test('the person running azd may read the record and the events, nothing more; no one else gets a role', () => {
-        for (const scenario of ['secret', 'secretWithBot']) {
+        for (const scenario of ['secret', 'secretWithBot', 'entra']) {
             const d = deployment(scenario);
             const storage = d.one('Microsoft.Storage/storageAccounts').name;
             assert.deepEqual(rolesOf(d, DEPLOYER), [
@@ -417,7 +476,7 @@ describe('the app settings, held against the app', () => {
             const d = deployment(scenario);
             const identity = identityOf(d);
             const storage = d.one('Microsoft.Storage/storageAccounts').name;
-            const { config } = loadRecordingReads(withAzureMarkers(d.resolvedAppSettings()));
+            const { config } = loadRecordingReads(withAzureMarkers(d));
             assert.equal(config.runningInAzure, true);
             assert.deepEqual(config.storage, {
                 kind: 'identity',
@@ -433,15 +492,20 @@ describe('the app settings, held against the app', () => {
             assert.equal(config.telemetry.azureMonitor?.connectionString, d.appSettings().APPLICATIONINSIGHTS_CONNECTION_STRING);
             assert.deepEqual(config.telemetry.azureMonitor?.credential, { kind: 'managedIdentity', clientId: identity.clientId });
             assert.equal(config.telemetry.summarySeconds, undefined);
+            const signIn = SCENARIOS[scenario]?.authClientId !== undefined;
+            assert.deepEqual(config.access, signIn ? { mode: 'entra', platformSignIn: true } : { mode: 'functionKey', platformSignIn: false });
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
-                assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
             } else {
                 assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: DEPLOYING_TENANT_ID, clientId: BOT_APP_ID, clientSecret: BOT_SECRET });
                 assert.equal(config.callbackAuth.audience, BOT_APP_ID);
-                const allowed = String(SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID).split(',');
-                assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), allowed.sort());
+            }
+            const allowedTenants = SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID;
+            if (allowedTenants === '*') {
+                assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
+            } else {
+                assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), String(allowedTenants).split(',').sort());
             }
         }
     });
@@ -450,10 +514,13 @@ describe('the app settings, held against the app', () => {
         for (const scenario of Object.keys(SCENARIOS)) {
             const d = deployment(scenario);
             const settings = d.resolvedAppSettings();
-            const { reads } = loadRecordingReads(withAzureMarkers(settings));
-            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), ...CONNECTION_STRING_SETTINGS]);
+            const { reads } = loadRecordingReads(withAzureMarkers(d, settings));
+            // WEBSITE_AUTH_ENABLED is the platform's (App Service sets it when authsettingsV2 is on), never an app setting.
+            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), 'WEBSITE_AUTH_ENABLED', ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            // Without relayUrl the relay is off: the app reads RELAY_URL, finds none, and reads no other relay setting.
+            if (!relays(scenario)) leftUnset.add('RELAY_URL');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
             assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
             assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
@@ -464,11 +531,57 @@ describe('the app settings, held against the app', () => {
         const describeFunctions = (functions: readonly LoadedFunction[]) => JSON.stringify([...functions].sort((a, b) => a.name.localeCompare(b.name)));
         for (const [scenario, functions] of loadedFunctions) {
             assert.ok(functions.length >= 5, `${scenario}: ${functions.length} functions`);
-            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions), `${scenario}: the zip and the tsc build register the same functions`);
+            assert.equal(
+                describeFunctions(functions),
+                describeFunctions(localBuildFunctions.get(scenario) ?? []),
+                `${scenario}: the zip and the tsc build register the same functions`,
+            );
             const settings = deployment(scenario).appSettings();
             const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
             for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);
         }
+    });
+
+    test("with the relay on, the settings reader relays to the bot's https endpoint with the vault's secret, and the queue trigger's %RELAY_QUEUE% is set", () => {
+        const d = deployment('relay');
+        const settings = d.appSettings();
+        assert.match(settings.RELAY_SECRET ?? '', /^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-calls-[a-z0-9]+\.vault\.azure\.net\/secrets\/relay-secret\)$/);
+        const { config } = loadRecordingReads(withAzureMarkers(d));
+        assert.equal(config.relay?.url, RELAY_URL);
+        assert.deepEqual(
+            config.relay?.secrets.map((secret) => secret.toString('utf8')),
+            ['test-only-relay-secret-K9p-value'],
+        );
+        assert.equal(config.relay?.maxAgeMs, 12 * 3_600_000);
+        assert.equal(config.relay?.inlineTimeoutMs, 2000);
+        assert.deepEqual(config.relay?.queue, {
+            kind: 'identity',
+            setting: 'AzureWebJobsStorage__queueServiceUri',
+            queueServiceUri: `https://${d.one('Microsoft.Storage/storageAccounts').name}.queue.core.windows.net`,
+            credential: { kind: 'managedIdentity', clientId: identityOf(d).clientId },
+            queueName: 'relay-retries',
+            binding: '%RELAY_QUEUE%',
+        });
+        const relayRetries = loadedFunctions.get('relay')?.find((f) => f.name === 'relayRetries');
+        assert.ok(relayRetries, 'the queue trigger is registered with the relay on');
+        assert.equal(
+            loadedFunctions.get('identity')?.find((f) => f.name === 'relayRetries'),
+            undefined,
+            'and not with it off',
+        );
+        for (const scenario of ['secret', 'secretWithBot', 'identity']) assert.equal('RELAY_URL' in deployment(scenario).appSettings(), false, scenario);
+    });
+
+    test('a relay without its secret, or to a plain http endpoint, stops before anything is created', () => {
+        const { relaySecret: _secret, ...withoutSecret } = SCENARIOS.relay as Record<string, ParameterValue>;
+        assert.throws(
+            () => deploy('relayWithoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relaySecret is required with relayUrl/.test(err.message),
+        );
+        assert.throws(
+            () => deploy('relayOverHttp', { ...SCENARIOS.relay, relayUrl: 'http://bot.example.com/api/calling' } as Record<string, ParameterValue>, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relayUrl must be https/.test(err.message),
+        );
     });
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {
@@ -516,6 +629,7 @@ describe('outputs and the bot', () => {
             assert.equal(teams.properties.callingWebhook, d.outputs.CALLBACK_URL);
         }
         assert.equal(deployment('identity').all('Microsoft.KeyVault/vaults').length, 0, 'no Key Vault without a secret');
+        assert.equal(deployment('entraSecret').all('Microsoft.KeyVault/vaults').length, 1, 'a Key Vault for the sign-in secret alone');
         assert.equal('AZURE_CLIENT_SECRET' in deployment('identity').appSettings(), false);
     });
 
@@ -624,6 +738,130 @@ describe('monitoring: alert rules, the action group and the workbook', () => {
         }
     });
 });
+
+describe('App Service Authentication (API_AUTH=entra)', () => {
+    const signInScenarios = Object.keys(SCENARIOS).filter((scenario) => SCENARIOS[scenario]?.authClientId !== undefined);
+
+    test('without a sign-in registration: no authsettingsV2, API_AUTH=functionKey, and every route but the callback and the assets needs a key', () => {
+        for (const scenario of Object.keys(SCENARIOS).filter((name) => !signInScenarios.includes(name))) {
+            const d = deployment(scenario);
+            assert.equal(d.siteConfig('authsettingsV2'), undefined, scenario);
+            assert.equal(d.appSettings().API_AUTH, 'functionKey');
+            assert.equal(d.outputs.API_AUTH, 'functionKey');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, '');
+            for (const name of ['WEBSITE_AUTH_AAD_ALLOWED_TENANTS', 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'])
+                assert.equal(name in d.appSettings(), false, name);
+            const levels = authLevels(loadedFunctions.get(scenario) ?? []);
+            assert.deepEqual(levels.anonymous, ['callNotifications', 'consoleAssets']);
+            assert.ok(levels.keyed.includes('endCall') && levels.keyed.includes('console') && levels.keyed.includes('whoAmI'), levels.keyed.join());
+        }
+    });
+
+    for (const scenario of signInScenarios) {
+        test(`${scenario}: the Entra provider for the registration, 401 for the API, the callback and the console's page and assets excluded, the allowed tenants`, () => {
+            const d = deployment(scenario);
+            const parameters = SCENARIOS[scenario] ?? {};
+            const functions = loadedFunctions.get(scenario) ?? [];
+            const auth = d.siteConfig('authsettingsV2')?.properties as Record<string, Record<string, unknown>>;
+            assert.deepEqual(auth.platform, { enabled: true, runtimeVersion: '~1' });
+            assert.deepEqual(auth.globalValidation, {
+                requireAuthentication: true,
+                unauthenticatedClientAction: 'Return401',
+                redirectToProvider: 'azureactivedirectory',
+                // The app's own routes: Graph's token guards the callback; the app sends a person who is not signed in from the console page to sign in.
+                excludedPaths: [callbackRoute(functions), routeOf(functions, 'console'), `${routeOf(functions, 'consoleAssets').replace(/\/\{name\}$/, '')}/*`],
+            });
+            assert.equal((auth.httpSettings as { requireHttps: boolean }).requireHttps, true);
+            const entra = (auth.identityProviders as { azureActiveDirectory: Record<string, Record<string, unknown>> }).azureActiveDirectory;
+            assert.equal(entra.enabled, true);
+            assert.equal(entra.registration?.clientId, AUTH_CLIENT_ID);
+            assert.equal(entra.registration?.openIdIssuer, `https://login.microsoftonline.com/${DEPLOYING_TENANT_ID}/v2.0`);
+            assert.deepEqual(entra.validation?.allowedAudiences, [`api://${AUTH_CLIENT_ID}`, AUTH_CLIENT_ID]);
+            const login = auth.login as { tokenStore: { enabled: boolean }; preserveUrlFragmentsForLogins: boolean; allowedExternalRedirectUrls: string[] };
+            assert.equal(login.tokenStore.enabled, false);
+            assert.equal(login.preserveUrlFragmentsForLogins, true);
+            assert.deepEqual(login.allowedExternalRedirectUrls, []);
+            const settings = d.appSettings();
+            assert.equal(settings.API_AUTH, 'entra');
+            assert.equal(settings.WEBSITE_AUTH_AAD_ALLOWED_TENANTS, parameters.authAllowedTenantIds ?? DEPLOYING_TENANT_ID);
+            const site = d.one('Microsoft.Web/sites');
+            const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
+            assert.equal(d.outputs.API_AUTH, 'entra');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, `https://${host}/.auth/login/aad/callback`);
+            assert.equal(d.outputs.CONSOLE_URL, `https://${host}${routeOf(functions, 'console')}`);
+            // The app the platform starts trusts the principal, and lets the host check no key on any route.
+            assert.deepEqual(authLevels(functions).keyed, []);
+        });
+    }
+
+    test("no client secret with the identity as the registration's credential: the platform signs in with a federated identity credential", () => {
+        const d = deployment('entra');
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID');
+        assert.equal(d.appSettings().OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID, identityOf(d).clientId);
+        assert.equal('MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' in d.appSettings(), false);
+        assert.deepEqual(
+            d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop()),
+            ['bot-app-secret'],
+        );
+    });
+
+    test('with a client secret: it is a Key Vault reference to the secret the template stores, read with the identity, and the setting the platform reads', () => {
+        const d = deployment('entraSecret');
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET');
+        const secret = d.one('Microsoft.KeyVault/vaults/secrets');
+        assert.equal(d.appSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
+        assert.equal(d.resolvedAppSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, AUTH_SECRET);
+        assert.equal('OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID' in d.appSettings(), false);
+    });
+
+    test('the platform reads the settings after they are written; a secret-based sign-in without the secret stops before anything is created', () => {
+        const resources = resourcesTemplate();
+        assert.ok((resources.authSettings!.dependsOn as string[]).includes('appSettings'));
+        const { authClientSecret: _secret, ...withoutSecret } = SCENARIOS.entraSecret as Record<string, ParameterValue>;
+        assert.throws(
+            () => deploy('entraWithoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /authClientSecret is required with authCredential=clientSecret/.test(err.message),
+        );
+    });
+
+    test('the registration script declares exactly the app roles the app checks, for people and applications, with stable ids', () => {
+        const manifest = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/app-roles.json'), 'utf8')) as Array<Record<string, unknown>>;
+        assert.deepEqual(manifest.map((role) => role.value).sort(), Object.values(APP_ROLES).sort());
+        for (const role of manifest) {
+            assert.deepEqual(role.allowedMemberTypes, ['User', 'Application'], String(role.value));
+            assert.equal(role.isEnabled, true);
+            assert.match(String(role.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.ok(String(role.description).length > 20 && String(role.displayName).length > 0);
+        }
+        const script = readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/sign-in.sh'), 'utf8');
+        assert.match(script, /az ad app create .*--app-roles "\$roles"/s);
+        assert.match(script, /--web-redirect-uris/);
+        assert.match(script, /az ad app federated-credential create/);
+        const syntax = spawnSync('bash', ['-n', path.join(REPOSITORY_ROOT, 'infra/sign-in/sign-in.sh')], { encoding: 'utf8' });
+        assert.equal(syntax.status, 0, syntax.stderr);
+    });
+});
+
+/** The names of the HTTP functions, by the authLevel their trigger registers with. */
+function authLevels(functions: readonly LoadedFunction[]): { anonymous: string[]; keyed: string[] } {
+    const http = functions.flatMap((fn) => {
+        const trigger = fn.bindings.find((binding) => binding.type === 'httpTrigger');
+        return trigger === undefined ? [] : [{ name: fn.name, level: String(trigger.authLevel) }];
+    });
+    assert.ok(http.length >= 8, `${http.length} HTTP functions`);
+    return {
+        anonymous: http
+            .filter((fn) => fn.level === 'anonymous')
+            .map((fn) => fn.name)
+            .sort(),
+        keyed: http
+            .filter((fn) => fn.level !== 'anonymous')
+            .map((fn) => fn.name)
+            .sort(),
+    };
+}
 
 describe('azd wiring', () => {
     test('azure.yaml deploys the zip npm run package writes to the site the template tags for it', () => {

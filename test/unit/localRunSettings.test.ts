@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
 import { parseStartArguments, StartUsageError } from '../../dev/localRun/options';
-import { ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRun/settings';
+import { accessOverrides, ensureSettingsFile, LOCAL_RELAY_SECRET, lifecycleOverrides, readSettingValues, relayOverrides, settingOverrides } from '../../dev/localRun/settings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
@@ -102,6 +102,15 @@ describe('lifecycleOverrides', () => {
     });
 });
 
+describe('accessOverrides', () => {
+    test('--sign-in runs the app with API_AUTH=entra, unless the environment says otherwise; without it nothing changes', () => {
+        assert.deepEqual(accessOverrides(true, readSettingValues(SAMPLE), {}), [{ name: 'API_AUTH', value: 'entra', previous: readSettingValues(SAMPLE).API_AUTH }]);
+        assert.deepEqual(accessOverrides(true, { API_AUTH: 'functionKey' }, { API_AUTH: 'functionKey' }), []);
+        assert.deepEqual(accessOverrides(true, { API_AUTH: 'Entra' }, {}), []);
+        assert.deepEqual(accessOverrides(false, {}, {}), []);
+    });
+});
+
 describe('ensureSettingsFile', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'settings-file-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -134,11 +143,18 @@ describe('parseStartArguments', () => {
         assert.equal(options.settingsFile, path.join(REPOSITORY_ROOT, 'local.settings.json'));
     });
 
+    test('--sign-in needs the local host: Core Tools has no sign-in to play', () => {
+        assert.equal(parseStartArguments(['--sign-in']).signIn, true);
+        assert.equal(parseStartArguments([]).signIn, false);
+        assert.throws(() => parseStartArguments(['--sign-in', '--func']), /--sign-in needs the local host/);
+    });
+
     test('refuses bad and clashing ports', () => {
         assert.throws(() => parseStartArguments(['--port', '70000']), StartUsageError);
         assert.throws(() => parseStartArguments(['--port', 'abc']), /--port must be a port number/);
-        assert.throws(() => parseStartArguments(['--port', '7443']), /five different ports/);
-        assert.throws(() => parseStartArguments(['--port', '10000']), /five different ports/, 'Azurite Blob takes 10000 by default');
+        assert.throws(() => parseStartArguments(['--port', '7443']), /six different ports/);
+        assert.throws(() => parseStartArguments(['--port', '10000']), /six different ports/, 'Azurite Blob takes 10000 by default');
+        assert.throws(() => parseStartArguments(['--port', '3978']), /six different ports/, 'the example bot takes 3978 by default');
         assert.throws(() => parseStartArguments(['--azurite-port', '2']), /--azurite-blob-port is needed/);
         assert.throws(() => parseStartArguments(['--bogus']), StartUsageError);
     });
@@ -148,5 +164,25 @@ describe('parseStartArguments', () => {
         assert.deepEqual([below.azuriteBlobPort, below.azuriteQueuePort, below.azuritePort], [10010, 10011, 10012]);
         const own = parseStartArguments(['--azurite-port', '10012', '--azurite-blob-port', '20000', '--azurite-queue-port', '20001']);
         assert.deepEqual([own.azuriteBlobPort, own.azuriteQueuePort, own.azuritePort], [20000, 20001, 10012]);
+    });
+});
+
+describe('npm start: the relay to the example bot', () => {
+    test('no RELAY_URL: the relay goes to the example bot, with the local secret', () => {
+        assert.deepEqual(relayOverrides({}, 3978), [
+            { name: 'RELAY_URL', value: 'http://localhost:3978/api/calling', previous: undefined },
+            { name: 'RELAY_SECRET', value: LOCAL_RELAY_SECRET, previous: undefined },
+        ]);
+    });
+
+    test("the sample's RELAY_URL with the bot on another port follows it; the sample's secret stays", () => {
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'http://localhost:3978/api/calling', RELAY_SECRET: 'whsec_mine' }, 4000), [
+            { name: 'RELAY_URL', value: 'http://localhost:4000/api/calling', previous: 'http://localhost:3978/api/calling' },
+        ]);
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'http://localhost:3978/api/calling', RELAY_SECRET: 'whsec_mine' }, 3978), []);
+    });
+
+    test("a developer's own bot stays where the relay goes", () => {
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'https://my-bot.example.com/api/calling', RELAY_SECRET: 'whsec_mine' }, 3978), []);
     });
 });
