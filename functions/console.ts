@@ -21,7 +21,7 @@ app.http('console', {
 
 export async function consolePage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.read, config.access);
+        authorize(request, APP_ROLES.read, config.access, 'console');
         // The path only: the query holds the function key, which goes nowhere but the host's check.
         return consoleAssets().page(new URL(request.url).pathname, request.headers.get('accept-encoding'));
     } catch (err) {

@@ -21,7 +21,7 @@ app.http('doctor', {
 
 export async function checkDeployment(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.operate, config.access);
+        authorize(request, APP_ROLES.operate, config.access, 'doctor');
         // Loaded on the first request, not with the app: nobody asks for a check-up on a cold start.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { runDoctor } = require('../shared/doctor/doctorChecks') as typeof Doctor;

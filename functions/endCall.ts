@@ -26,7 +26,7 @@ app.http('endCall', {
 
 export async function hangUp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        const requester = authorize(request, APP_ROLES.operate, config.access);
+        const requester = authorize(request, APP_ROLES.operate, config.access, 'hangup');
         // Checked before the Graph client is built, so a bad id costs nothing (not even loading @azure/identity).
         const callId = requireCallId(request.params.callId);
         const reason = await readRequestReason(request);

@@ -22,7 +22,7 @@ app.http('getCall', {
 
 export async function getCallSummary(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.read, config.access);
+        authorize(request, APP_ROLES.read, config.access, 'calls');
         checkSummaryQuery(requestQuery(request.url));
         const summary = await getCall(callTable(), request.params.callId ?? '');
         return jsonAnswer(200, callSummaryJson(summary));

@@ -22,7 +22,7 @@ app.http('listCallHistory', {
 
 export async function listHistory(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.read, config.access);
+        authorize(request, APP_ROLES.read, config.access, 'calls');
         const page = await listCallHistory(callTable(), request.params.callId ?? '', parseHistoryOptions(requestQuery(request.url)));
         return jsonAnswer(200, historyPageJson(page));
     } catch (err) {

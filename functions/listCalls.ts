@@ -22,7 +22,7 @@ app.http('listCalls', {
 
 export async function listCallSummaries(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.read, config.access);
+        authorize(request, APP_ROLES.read, config.access, 'calls');
         const page = await listCalls(callTable(), parseCallListOptions(requestQuery(request.url)));
         return jsonAnswer(200, callListPageJson(page));
     } catch (err) {

@@ -19,7 +19,7 @@ app.http('openapi', {
 
 export async function describeApi(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        authorize(request, APP_ROLES.read, config.access);
+        authorize(request, APP_ROLES.read, config.access, 'openapi');
         // The API's root as this request reached it (route prefix included), relative, so it holds behind any host name.
         const serverUrl = new URL(request.url).pathname.replace(/\/openapi\.json\/?$/i, '');
         return jsonAnswer(200, openApiDocument(serverUrl === '' ? '/' : serverUrl));

@@ -4,7 +4,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { appConfig } from '../shared/settings/config';
 import { reconcileCalls } from '../shared/lifecycle/reconcileCalls';
-import { callStore, graphCalls } from '../shared/app/services';
+import { callRelay, callStore, graphCalls } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing runs.
 const config = appConfig();
@@ -19,8 +19,9 @@ app.timer('reconcileCalls', {
 export async function reconcile(timer: Timer, context: InvocationContext): Promise<void> {
     const { afterMinutes, maxCalls } = config.lifecycle.reconcile;
     const store = callStore();
+    const relay = callRelay();
     const result = await reconcileCalls(
-        { table: store.table, store, graph: graphCalls(), log: context, trace: context.traceContext },
+        { table: store.table, store, graph: graphCalls(), log: context, trace: context.traceContext, ...(relay === undefined ? {} : { relay }) },
         { afterMinutes, maxCalls, timeBudgetMs: TIME_BUDGET_MS },
     );
     const late = timer.isPastDue ? ' (this run was past due)' : '';

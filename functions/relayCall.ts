@@ -27,7 +27,7 @@ app.http('relayCall', {
 
 export async function replayCall(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        const requester = authorize(request, APP_ROLES.operate, config.access);
+        const requester = authorize(request, APP_ROLES.operate, config.access, 'replay');
         const callId = requireCallId(request.params.callId);
         const body = parseReplayRequest(await readBody(request.body, request.headers.get('content-length'), REPLAY_BODY_LIMIT), request.headers.get('content-type'));
         const reason = requestReason(new URL(request.url).searchParams, body.reason);

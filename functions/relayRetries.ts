@@ -24,6 +24,6 @@ export async function retryRelay(message: unknown, context: InvocationContext): 
         context.warn(`Dropped a message that is not a relay retry: ${JSON.stringify(message)?.slice(0, 200)}`);
         return;
     }
-    const outcome = await callRelay()?.wakeUp(wakeUp, context);
+    const outcome = await callRelay()?.wakeUp(wakeUp, context, context.traceContext);
     if (outcome === 'stale') context.log(`Relay of call ${wakeUp.callId}: this retry is no longer the call's (delivered, or carried on by another); dropped.`);
 }

@@ -18,7 +18,7 @@ app.http('whoAmI', {
 
 export async function whoAmI(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
-        return jsonAnswer(200, signedInJson(signedIn(request, config.access), config.access), { 'Cache-Control': 'no-store' });
+        return jsonAnswer(200, signedInJson(signedIn(request, config.access, 'me'), config.access), { 'Cache-Control': 'no-store' });
     } catch (err) {
         return problemAnswer(err, context, context.invocationId);
     }

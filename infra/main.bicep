@@ -111,6 +111,10 @@ param alertCallback5xxPercent int = 5
 @minValue(1)
 @maxValue(100)
 param alertReconcilerClosedPercent int = 20
+
+@description('With the relay on: alert when more calls than this wait for a retry to the bot, and more than 15 minutes before.')
+@minValue(1)
+param alertRelayBacklog int = 100
 @description('The bot\'s own endpoint: every notification the app stores is relayed there, signed (docs/relay.md). Empty: no relay. https only.')
 param relayUrl string = ''
 
@@ -171,6 +175,7 @@ module resources 'resources.bicep' = {
     alertEmail: alertEmail
     alertCallback5xxPercent: alertCallback5xxPercent
     alertReconcilerClosedPercent: alertReconcilerClosedPercent
+    alertRelayBacklog: alertRelayBacklog
     relayUrl: relayUrl
     relaySecret: relaySecret
     relayInlineTimeoutMs: relayInlineTimeoutMs

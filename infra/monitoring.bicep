@@ -18,6 +18,10 @@ param alertEmail string
 param callback5xxPercent int
 @description('The reconciler closing more than this percentage of the calls it checks in an hour fires an alert.')
 param reconcilerClosedPercent int
+@description('The relay to the bot is on (RELAY_URL): its alert rules are deployed.')
+param relayOn bool
+@description('More calls than this waiting for a retry to the bot, and more than 15 minutes before, fires an alert.')
+param relayBacklog int
 
 // AppMetrics, or an empty table with its columns while the workspace has none yet.
 var appMetrics = 'union isfuzzy=true (datatable(TimeGenerated: datetime, Name: string, Sum: real, ItemCount: int, Max: real, Properties: dynamic)[]), AppMetrics\n'
@@ -47,9 +51,20 @@ var signals = {
 | where Name == "callrecord.function.failures"
 | summarize failures = sum(Sum) by functionName = tostring(Properties["function"])
 '''
+  relayDeadLetters: '''
+| where Name == "callrecord.relay.notifications" and tostring(Properties.outcome) == "dead_lettered"
+| summarize deadLettered = sum(Sum)
+'''
+  // The gauge is read at each reconciler run (every 5 minutes by default): the last 15 minutes against the 15 before.
+  relayBacklogGrowing: '''
+| where Name == "callrecord.relay.backlog"
+| extend recent = TimeGenerated > ago(15m)
+| summarize before = avgif(Sum, not(recent)), backlog = maxif(Sum, recent)
+| where backlog > before
+'''
 }
 
-var alertRules = [
+var baseRules = [
   {
     name: 'callback-401'
     displayName: 'Callbacks refused (401): the record is losing notifications'
@@ -116,6 +131,37 @@ var alertRules = [
     dimension: 'functionName'
   }
 ]
+
+var relayRules = [
+  {
+    name: 'relay-dead-letters'
+    displayName: 'The relay dead-lettered notifications: the bot never got them'
+    description: 'The bot did not accept a request for RELAY_MAX_AGE_HOURS; its notifications are marked failed and the call went on without them. Find the calls (GET /api/calls?relay=failed), fix the bot, replay them (calls relay replay). docs/operations.md#relay-dead-letters'
+    severity: 1
+    frequency: 'PT5M'
+    window: 'PT15M'
+    query: signals.relayDeadLetters
+    measure: 'deadLettered'
+    aggregation: 'Total'
+    threshold: 0
+    dimension: ''
+  }
+  {
+    name: 'relay-backlog'
+    displayName: 'Deliveries to the bot pile up: the relay\'s backlog is growing'
+    description: 'More calls wait for a retry to the bot than the threshold, and more than 15 minutes before: the bot is down, slow or refusing the signature. Look at the bot\'s answers in the workbook (Relay: requests by the bot\'s answer). docs/operations.md#relay-backlog'
+    severity: 2
+    frequency: 'PT15M'
+    window: 'PT30M'
+    query: signals.relayBacklogGrowing
+    measure: 'backlog'
+    aggregation: 'Maximum'
+    threshold: relayBacklog
+    dimension: ''
+  }
+]
+
+var alertRules = concat(baseRules, relayOn ? relayRules : [])
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(alertEmail)) {
   name: 'ag-calls-${resourceToken}'
@@ -212,6 +258,30 @@ var charts = [
     query: '| where Name == "callrecord.purge.deleted"\n| summarize deleted = sum(Sum) by item = tostring(Properties.item), bin(TimeGenerated, 1h)'
   }
   {
+    title: 'Relay: requests to the bot, by how they were sent and what became of them'
+    query: '| where Name == "callrecord.relay.deliveries"\n| summarize requests = sum(Sum) by kind = strcat(tostring(Properties.attempt), " ", tostring(Properties.result)), bin(TimeGenerated, 5m)'
+  }
+  {
+    title: 'Relay: requests by the bot\'s answer (401/403: it refuses the signature)'
+    query: '| where Name == "callrecord.relay.deliveries"\n| summarize requests = sum(Sum) by botStatus = tostring(Properties.bot_status), bin(TimeGenerated, 5m)'
+  }
+  {
+    title: 'Relay: the bot\'s answer time (ms)'
+    query: '| where Name == "callrecord.relay.duration"\n| summarize average = sum(Sum) / sum(ItemCount), maximum = max(Max) by attempt = tostring(Properties.attempt), bin(TimeGenerated, 5m)'
+  }
+  {
+    title: 'Relay: notifications delivered and dead-lettered'
+    query: '| where Name == "callrecord.relay.notifications"\n| summarize notifications = sum(Sum) by outcome = tostring(Properties.outcome), bin(TimeGenerated, 5m)'
+  }
+  {
+    title: 'Relay: calls waiting for a retry (counted by each reconciler run)'
+    query: '| where Name == "callrecord.relay.backlog"\n| summarize waiting = max(Sum) by bin(TimeGenerated, 5m)'
+  }
+  {
+    title: 'API requests refused (API_AUTH=entra), by route and reason'
+    query: '| where Name == "callrecord.access.refused"\n| summarize refused = sum(Sum) by refusal = strcat(tostring(Properties.route), " ", tostring(Properties.status), " ", tostring(Properties.reason)), bin(TimeGenerated, 15m)'
+  }
+  {
     title: 'Function failures'
     query: '| where Name == "callrecord.function.failures"\n| summarize failures = sum(Sum) by functionName = tostring(Properties["function"]), bin(TimeGenerated, 5m)'
   }
@@ -271,7 +341,7 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   tags: tags
   kind: 'shared'
   properties: {
-    displayName: 'Call record: callbacks, hang-ups, reconciler'
+    displayName: 'Call record: callbacks, relay, hang-ups, reconciler'
     category: 'workbook'
     sourceId: workspaceId
     serializedData: string(workbookContent)

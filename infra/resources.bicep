@@ -39,6 +39,7 @@ param retentionDays int
 param alertEmail string
 param alertCallback5xxPercent int
 param alertReconcilerClosedPercent int
+param alertRelayBacklog int
 param relayUrl string
 @secure()
 param relaySecret string
@@ -124,6 +125,8 @@ module monitoring 'monitoring.bicep' = {
     alertEmail: alertEmail
     callback5xxPercent: alertCallback5xxPercent
     reconcilerClosedPercent: alertReconcilerClosedPercent
+    relayOn: !empty(relayUrl)
+    relayBacklog: alertRelayBacklog
   }
 }
 

@@ -2,15 +2,22 @@
 // the Functions host has checked the key before the app runs, and the caller is "function key"; in entra mode the
 // app requires the principal App Service Authentication put on the request, trusted only when the platform says
 // it is on (WEBSITE_AUTH_ENABLED), and the app role the route needs. The answer is the requester the audit records.
+// Every refusal is counted by route group and reason (callrecord.access.refused), never by who asked.
 
-import { ForbiddenError, UnauthorizedError } from '../errors';
+import { CallRecordError, ForbiddenError, UnauthorizedError } from '../errors';
 import { problemOf, type HttpAnswer } from '../problem';
 import type { AccessConfig } from '../settings/config';
+import { METRICS } from '../telemetry/catalogue';
+import { record, type MetricAttributes } from '../telemetry/telemetry';
 import { APP_ROLES, effectiveRoles, type AppRole } from './appRoles';
 import { readClientPrincipal, type HeaderReader } from './clientPrincipal';
-import { isStateChanging, requireScriptedRequest } from './crossSiteGuard';
+import { crossSiteRefusal, isScriptedRequest, isStateChanging } from './crossSiteGuard';
 import { FUNCTION_KEY_REQUESTER, type Requester } from './requester';
 import { SIGN_IN_PATH, SIGNED_IN_MARKER } from './signInPaths';
+
+/** The group of routes a request is for, as the refusals are counted (a bounded set: the catalogue lists it). */
+export type AccessRoute = MetricAttributes<typeof METRICS.accessRefused>['route'];
+type AccessReason = MetricAttributes<typeof METRICS.accessRefused>['reason'];
 
 /** What the check reads of a request (`@azure/functions`' HttpRequest is one). */
 export interface AccessRequest {
@@ -34,37 +41,46 @@ export function hostAuthLevel(access: AccessConfig): 'function' | 'anonymous' {
 
 /**
  * The requester of a request that may do what `role` allows; throws 401 (no trusted principal) or 403 (a
- * state-changing request a form could have sent, or a principal without the role).
+ * state-changing request a form could have sent, or a principal without the role), counted for `route`.
  *
  * @example
- * const requester = authorize(request, APP_ROLES.operate, config.access); // before anything else happens
+ * const requester = authorize(request, APP_ROLES.operate, config.access, 'hangup'); // before anything else happens
  */
-export function authorize(request: AccessRequest, role: AppRole, access: AccessConfig): Requester {
-    const caller = signedIn(request, access);
-    if (access.mode === 'functionKey') return caller.requester;
-    if (isStateChanging(request.method)) requireScriptedRequest(request.headers);
-    if (!caller.roles.includes(role)) {
-        const held = caller.roles.length === 0 ? 'holds no role of this app' : `holds only ${caller.roles.join(', ')}`;
-        throw new ForbiddenError(
-            `This needs the app role ${role}, and ${describe(caller.requester)} ${held}. ` +
-                `An administrator assigns ${role} to you, a group of yours or the application, on the app registration (Enterprise applications > Users and groups; API permissions for an application).`,
-        );
-    }
-    return caller.requester;
+export function authorize(request: AccessRequest, role: AppRole, access: AccessConfig, route: AccessRoute): Requester {
+    return counted(route, () => {
+        const caller = principalOf(request, access);
+        if (access.mode === 'functionKey') return caller.requester;
+        if (isStateChanging(request.method) && !isScriptedRequest(request.headers)) throw crossSiteRefusal({ reason: 'cross_site' satisfies AccessReason });
+        if (!caller.roles.includes(role)) {
+            const held = caller.roles.length === 0 ? 'holds no role of this app' : `holds only ${caller.roles.join(', ')}`;
+            throw new ForbiddenError(
+                `This needs the app role ${role}, and ${describe(caller.requester)} ${held}. ` +
+                    `An administrator assigns ${role} to you, a group of yours or the application, on the app registration (Enterprise applications > Users and groups; API permissions for an application).`,
+                { reason: 'missing_role' satisfies AccessReason },
+            );
+        }
+        return caller.requester;
+    });
 }
 
 /**
- * Who is calling and what they may do, whatever the route needs; 401 when entra mode finds no trusted principal.
+ * Who is calling and what they may do, whatever the route needs; 401 when entra mode finds no trusted principal,
+ * counted for `route`.
  *
  * @example
- * signedIn(request, { mode: 'functionKey', platformSignIn: false }) // { requester: { kind: 'functionKey' }, roles: ['CallRecord.Read', 'CallRecord.Operate'] }
+ * signedIn(request, { mode: 'functionKey', platformSignIn: false }, 'me') // { requester: { kind: 'functionKey' }, roles: ['CallRecord.Read', 'CallRecord.Operate'] }
  */
-export function signedIn(request: AccessRequest, access: AccessConfig): SignedIn {
+export function signedIn(request: AccessRequest, access: AccessConfig, route: AccessRoute): SignedIn {
+    return counted(route, () => principalOf(request, access));
+}
+
+function principalOf(request: AccessRequest, access: AccessConfig): SignedIn {
     if (access.mode === 'functionKey') return { requester: FUNCTION_KEY_REQUESTER, roles: effectiveRoles([APP_ROLES.operate]) };
     if (!access.platformSignIn) {
         throw unauthorized(
             'Sign-in is required, and App Service Authentication is not on for this app (WEBSITE_AUTH_ENABLED is not true), ' +
                 'so client-principal headers are not trusted from anyone. Turn App Service Authentication on (docs/access.md).',
+            'platform_off',
         );
     }
     const reading = readClientPrincipal(request.headers);
@@ -72,17 +88,32 @@ export function signedIn(request: AccessRequest, access: AccessConfig): SignedIn
         throw unauthorized(
             `Sign-in is required: App Service Authentication put no signed-in principal on this request. People sign in at ${SIGN_IN_PATH}; ` +
                 'applications send an Entra access token for this app (Authorization: Bearer).',
+            'no_principal',
         );
     }
-    if (reading.kind === 'unreadable') throw unauthorized(`Sign-in is required: the client principal on this request cannot be read (${reading.reason}).`);
+    if (reading.kind === 'unreadable') throw unauthorized(`Sign-in is required: the client principal on this request cannot be read (${reading.reason}).`, 'unreadable');
     const { principal } = reading;
     const requester: Requester = { kind: principal.kind, id: principal.id, ...(principal.name === undefined ? {} : { name: principal.name }) };
     return { requester, roles: effectiveRoles(principal.roles) };
 }
 
-function unauthorized(detail: string): UnauthorizedError {
+const REASONS: readonly string[] = METRICS.accessRefused.attributes.reason.values;
+
+/** Runs the check; a refusal is counted by route group, status and reason (every refusal here names one), then thrown on. */
+function counted<T>(route: AccessRoute, check: () => T): T {
+    try {
+        return check();
+    } catch (err) {
+        if (err instanceof CallRecordError && (err.status === 401 || err.status === 403) && err.reason !== undefined && REASONS.includes(err.reason)) {
+            record(METRICS.accessRefused, { route, status: err.status === 401 ? '401' : '403', reason: err.reason as AccessReason });
+        }
+        throw err;
+    }
+}
+
+function unauthorized(detail: string, reason: AccessReason): UnauthorizedError {
     // No error code: the request carried no credentials at all as far as the app can tell (RFC 6750, section 3).
-    return new UnauthorizedError(detail, { headers: { 'WWW-Authenticate': 'Bearer' } });
+    return new UnauthorizedError(detail, { headers: { 'WWW-Authenticate': 'Bearer' }, reason });
 }
 
 function describe(requester: Requester): string {

@@ -3,7 +3,7 @@
 // custom header; a script on another site can send more only after a CORS preflight, which this app never
 // answers. So a state-changing request must carry a JSON content type or the X-Requested-With header.
 
-import { ForbiddenError } from '../errors';
+import { ForbiddenError, type CallRecordErrorOptions } from '../errors';
 import type { HeaderReader } from './clientPrincipal';
 
 /** The header a script sends on a state-changing request that has no JSON body (the console's DELETE does both). */
@@ -17,17 +17,22 @@ export function isStateChanging(method: string): boolean {
 }
 
 /**
- * Throws a 403 unless the request could not have come from another site's form.
+ * The request could not have come from another site's form: a JSON content type, or the X-Requested-With header.
  *
  * @example
- * requireScriptedRequest(request.headers); // DELETE with Content-Type: application/json, or with X-Requested-With: XMLHttpRequest
+ * isScriptedRequest(request.headers) // true for a DELETE with Content-Type: application/json, or with X-Requested-With: XMLHttpRequest
  */
-export function requireScriptedRequest(headers: HeaderReader): void {
+export function isScriptedRequest(headers: HeaderReader): boolean {
     const mediaType = (headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const json = mediaType === 'application/json' || /^application\/[^\s/]+\+json$/.test(mediaType);
-    if (json || (headers.get(SCRIPTED_REQUEST_HEADER) ?? '').trim() !== '') return;
-    throw new ForbiddenError(
+    return json || (headers.get(SCRIPTED_REQUEST_HEADER) ?? '').trim() !== '';
+}
+
+/** The 403 of a state-changing request that is not scripted. */
+export function crossSiteRefusal(options: CallRecordErrorOptions = {}): ForbiddenError {
+    return new ForbiddenError(
         `Refused a state-changing request that a form on another site could have sent: send it with Content-Type: application/json, or with an ${SCRIPTED_REQUEST_HEADER} header (any value). ` +
             'Signed-in browsers carry their session cookie to this app whoever asks them to, so the app insists on what only a script of its own origin can send.',
+        options,
     );
 }

@@ -145,14 +145,16 @@ async function ingestCallback(request: CallbackRequest, deps: IngestDependencies
         return outcomes;
     });
     const relay = deps.relay;
-    if (relay !== undefined) {
-        // Calls are relayed side by side: one slow call never holds another back.
-        await Promise.all(
-            [...byPartition.keys()].map((partition, i) => {
-                const outcome = settled[i];
-                return outcome?.status === 'fulfilled' ? relay.relay.afterIngest(partition, outcome.value.result, relay.log) : undefined;
-            }),
-        );
+    const relayed = [...byPartition.keys()].flatMap((partition, i) => {
+        const outcome = settled[i];
+        return outcome?.status === 'fulfilled' && !partition.startsWith('_') ? [{ partition, stored: outcome.value.result }] : [];
+    });
+    if (relay !== undefined && relayed.length > 0) {
+        await span.inChild(SPANS.callbackRelay, async (relaying) => {
+            relaying.set({ calls: relayed.length });
+            // Calls are relayed side by side: one slow call never holds another back.
+            await Promise.all(relayed.map(({ partition, stored }) => relay.relay.afterIngest(partition, stored, relay.log, relaying)));
+        });
     }
 
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0 };

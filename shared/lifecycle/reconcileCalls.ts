@@ -15,6 +15,7 @@ import type { CallStore } from '../record/callStore';
 import { CallRecordError, UpstreamError } from '../errors';
 import type { GraphAnswer, GraphCallOutcome, GraphCallsClient } from '../graph/graphCalls';
 import { inParallel } from '../inParallel';
+import type { CallRelay } from '../relay/callRelay';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { METRICS, SPANS } from '../telemetry/catalogue';
 import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
@@ -38,6 +39,8 @@ export interface ReconcileDependencies {
     now?: () => Date;
     /** The invocation's trace, the parent of the run's span. */
     trace?: InvocationTrace;
+    /** With the relay on: its backlog is measured at each run, like the active calls. */
+    relay?: Pick<CallRelay, 'backlog'>;
 }
 
 export interface ReconcileResult {
@@ -76,8 +79,25 @@ export function reconcileCalls(deps: ReconcileDependencies, settings: ReconcileS
         record(METRICS.reconcilerRuns, { result: result.refused === undefined ? 'completed' : 'refused' });
         record(METRICS.activeCalls, {}, result.active);
         span.set({ active: result.active, checked: result.checked, closed: result.closed, deferred: result.deferred });
+        if (deps.relay !== undefined) {
+            const backlog = await relayBacklog(deps.relay, deps.log);
+            if (backlog !== undefined) {
+                record(METRICS.relayBacklog, {}, backlog);
+                span.set({ relay_backlog: backlog });
+            }
+        }
         return result;
     });
+}
+
+/** The relay's backlog; a queue that cannot be read leaves the gauge out of this run, and never fails the reconciler. */
+async function relayBacklog(relay: Pick<CallRelay, 'backlog'>, log: ReconcileDependencies['log']): Promise<number | undefined> {
+    try {
+        return await relay.backlog();
+    } catch (err) {
+        log.warn(`The relay's backlog could not be measured this run: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        return undefined;
+    }
 }
 
 async function runReconciler(deps: ReconcileDependencies, settings: ReconcileSettings): Promise<ReconcileResult> {

@@ -15,6 +15,8 @@ import type { CallEvent, CallSummary } from '../record/callModel';
 import type { AppendResult, CallStore, CallUpdate } from '../record/callStore';
 import { StorageUnavailableError } from '../record/storageErrors';
 import type { RelayConfig } from '../settings/config';
+import { SPANS } from '../telemetry/catalogue';
+import { inSpan, type InvocationTrace, type SpanParent, type SpanRecorder } from '../telemetry/telemetry';
 import { postToBot } from './botEndpoint';
 import { forgetDeadLetters, recordDeadLetters } from './deadLetterIndex';
 import { rebuildNotification, relayBody } from './relayBody';
@@ -23,6 +25,7 @@ import { readRows } from './historyRows';
 import { replayCall, type ReplayResult } from './replay';
 import { randomOwner } from './relayOwner';
 import { claimBatch, claimedRange, isRelayable, nextBatch, recordFailure, settleDelivered, skipRows, withOwner, type AttemptResult, type Batch } from './relayRules';
+import { recordAttempt, recordSettled, type RelayAttemptKind } from './relayTelemetry';
 import { signWebhook } from './webhookSignature';
 
 /** How long one attempt of a retry may wait for the bot (the callback's own attempt has RELAY_INLINE_TIMEOUT_MS). */
@@ -60,9 +63,17 @@ interface Carrier {
     known: ReadonlyMap<number, CallEvent>;
     deadline: number;
     attemptTimeoutMs: number;
-    mode: 'inline' | 'retry';
+    /** inline: the callback's own attempt (bounded by its budget); retry and replay: a retry message's. */
+    mode: RelayAttemptKind;
     log: RelayLog;
+    /** The span each attempt is a child of: the callback's `callback.relay`, or the message's `relay.retry`. */
+    parent: SpanParent;
 }
+
+type FailedAttempt = Extract<AttemptResult, { delivered: false }>;
+
+/** An attempt made and judged: delivered, or failed with what the record is to say about it. */
+type Attempted = { now: Date } & ({ delivered: true; status: number } | { delivered: false; result: FailedAttempt; failure: ReturnType<typeof recordFailure> });
 
 export class CallRelay {
     readonly config: RelayConfig;
@@ -86,7 +97,7 @@ export class CallRelay {
      * claimed them, or the call's relay taken over when a redelivery shows the earlier callback may have died.
      * Storage failures propagate (the callback answers 503 and Graph redelivers); the bot's never do.
      */
-    async afterIngest(callId: string, result: AppendResult, log: RelayLog): Promise<void> {
+    async afterIngest(callId: string, result: AppendResult, log: RelayLog, parent: SpanParent): Promise<void> {
         const summary = result.summary;
         if (callId.startsWith('_') || summary === undefined || (summary.relayPending ?? 0) === 0) return;
         const deadline = this.#now().getTime() + this.config.inlineTimeoutMs;
@@ -97,40 +108,52 @@ export class CallRelay {
         if (claimedByThisCommit && summary.relayOwner !== undefined) {
             const owner = summary.relayOwner;
             await this.#single(callId, 'skip', () =>
-                this.#carryOn({ callId, owner, summary, known, deadline, attemptTimeoutMs: this.config.inlineTimeoutMs, mode: 'inline', log }),
+                this.#carryOn({ callId, owner, summary, known, deadline, attemptTimeoutMs: this.config.inlineTimeoutMs, mode: 'inline', log, parent }),
             );
         } else if (result.duplicates > 0) {
-            await this.#single(callId, 'skip', () => this.#takeOver(callId, known, deadline, log));
+            await this.#single(callId, 'skip', () => this.#takeOver(callId, known, deadline, log, parent));
         }
     }
 
-    /** A retry message: carries on with the call's relay when the message still owns it, else drops it. */
-    async wakeUp(message: RelayWakeUp, log: RelayLog): Promise<WakeUpOutcome> {
-        const outcome = await this.#single(message.callId, 'run', async (): Promise<WakeUpOutcome> => {
-            try {
-                const summary = await this.#store.getCallSummary(message.callId);
-                if (summary === undefined || summary.relayOwner !== message.owner || (summary.relayPending ?? 0) === 0) return 'stale';
-                const deadline = this.#now().getTime() + RETRY_RUN_BUDGET_MS;
-                return await this.#carryOn({
-                    callId: message.callId,
-                    owner: message.owner,
-                    summary,
-                    known: new Map(),
-                    deadline,
-                    attemptTimeoutMs: RETRY_ATTEMPT_TIMEOUT_MS,
-                    mode: 'retry',
-                    log,
-                });
-            } catch (err) {
-                if (!(err instanceof StorageUnavailableError)) throw err;
-                // The record cannot be reached: the same token comes back later. If even that fails, the trigger
-                // fails and the queue gives the message back.
-                log.warn(`Relay of call ${message.callId}: ${err.message} Trying again in ${STORAGE_RETRY_DELAY_MS / 1000} s.`);
-                await this.#queue.send(message, STORAGE_RETRY_DELAY_MS);
-                return 'waiting';
-            }
+    /** A retry message: carries on with the call's relay when the message still owns it, else drops it; one `relay.retry` span. */
+    wakeUp(message: RelayWakeUp, log: RelayLog, trace?: InvocationTrace): Promise<WakeUpOutcome> {
+        return inSpan(SPANS.relayRetry, trace, async (span) => {
+            span.set({ replay: message.replay === true ? 'true' : 'false' });
+            const outcome = (await this.#single(message.callId, 'run', () => this.#carryOnFromMessage(message, log, span))) ?? 'stale';
+            span.set({ outcome });
+            return outcome;
         });
-        return outcome ?? 'stale';
+    }
+
+    async #carryOnFromMessage(message: RelayWakeUp, log: RelayLog, span: SpanRecorder<typeof SPANS.relayRetry>): Promise<WakeUpOutcome> {
+        try {
+            const summary = await this.#store.getCallSummary(message.callId);
+            if (summary === undefined || summary.relayOwner !== message.owner || (summary.relayPending ?? 0) === 0) return 'stale';
+            const deadline = this.#now().getTime() + RETRY_RUN_BUDGET_MS;
+            return await this.#carryOn({
+                callId: message.callId,
+                owner: message.owner,
+                summary,
+                known: new Map(),
+                deadline,
+                attemptTimeoutMs: RETRY_ATTEMPT_TIMEOUT_MS,
+                mode: message.replay === true ? 'replay' : 'retry',
+                log,
+                parent: span,
+            });
+        } catch (err) {
+            if (!(err instanceof StorageUnavailableError)) throw err;
+            // The record cannot be reached: the same token comes back later. If even that fails, the trigger
+            // fails and the queue gives the message back.
+            log.warn(`Relay of call ${message.callId}: ${err.message} Trying again in ${STORAGE_RETRY_DELAY_MS / 1000} s.`);
+            await this.#queue.send(message, STORAGE_RETRY_DELAY_MS);
+            return 'waiting';
+        }
+    }
+
+    /** Calls whose delivery waits for a retry, as the retry queue counts its messages (approximately: stale ones too). */
+    backlog(): Promise<number> {
+        return this.#queue.approximateCount();
     }
 
     /** Delivers a call's notifications again from `fromSequence` (see replay.ts). */
@@ -157,12 +180,12 @@ export class CallRelay {
         }
     }
 
-    async #takeOver(callId: string, known: ReadonlyMap<number, CallEvent>, deadline: number, log: RelayLog): Promise<void> {
+    async #takeOver(callId: string, known: ReadonlyMap<number, CallEvent>, deadline: number, log: RelayLog, parent: SpanParent): Promise<void> {
         const owner = randomOwner();
         const now = this.#now();
         const taken = await this.#store.updateCall(callId, (summary) => ((summary.relayPending ?? 0) === 0 ? undefined : { summary: withOwner(summary, owner, now) }));
         if (!taken.written) return;
-        await this.#carryOn({ callId, owner, summary: taken.summary, known, deadline, attemptTimeoutMs: this.config.inlineTimeoutMs, mode: 'inline', log });
+        await this.#carryOn({ callId, owner, summary: taken.summary, known, deadline, attemptTimeoutMs: this.config.inlineTimeoutMs, mode: 'inline', log, parent });
     }
 
     /** Delivers the call's pending requests in order while the owner holds the call and its time lasts. */
@@ -182,11 +205,15 @@ export class CallRelay {
             const attempt = (summary.relayAttempts ?? 0) + 1;
             // The callback's attempt ends with its budget: Graph is waiting for the answer.
             const timeoutMs = carrier.mode === 'inline' ? Math.min(carrier.attemptTimeoutMs, carrier.deadline - this.#now().getTime()) : carrier.attemptTimeoutMs;
-            const result = await this.#attempt(carrier, batch, attempt, timeoutMs);
-            const now = this.#now();
-            if (result.delivered) {
-                const written = await this.#write(carrier, (current) => settleDelivered(current, batch, result.status, attempt, now));
+            const nextOwner = randomOwner();
+            const jitter = this.#random();
+            const before = summary;
+            const attempted = await carrier.parent.inChild(SPANS.relayAttempt, (span) => this.#attempt(carrier, span, before, batch, attempt, timeoutMs, nextOwner, jitter));
+            const { now } = attempted;
+            if (attempted.delivered) {
+                const written = await this.#write(carrier, (current) => settleDelivered(current, batch, attempted.status, attempt, now));
                 if (written === undefined) return 'stale';
+                recordSettled('delivered', batch.events.length);
                 if ((summary.relayFailed ?? 0) > 0 && (written.relayFailed ?? 0) === 0 && written.firstEventAt !== undefined) {
                     await forgetDeadLetters(this.#store.table, carrier.callId, written.firstEventAt).catch(() => undefined);
                 }
@@ -194,15 +221,14 @@ export class CallRelay {
                 delivered = true;
                 continue;
             }
-            const nextOwner = randomOwner();
-            const jitter = this.#random();
-            const failure = recordFailure(summary, batch, result, attempt, now, this.config, nextOwner, jitter);
+            const { result, failure } = attempted;
             const record = (current: CallSummary) => recordFailure(current, batch, result, attempt, now, this.config, nextOwner, jitter).update;
             if (failure.deadLettered) {
                 carrier.log.warn(`Relay of call ${carrier.callId}: notifications ${batch.start}-${batch.end} dead-lettered after ${attempt} attempts: ${result.error}`);
                 await recordDeadLetters(this.#store.table, summary);
                 const written = await this.#write(carrier, record);
                 if (written === undefined) return 'stale';
+                recordSettled('dead_lettered', batch.events.length);
                 summary = written;
                 continue;
             }
@@ -250,7 +276,31 @@ export class CallRelay {
         return readRows(this.#store.table, carrier.callId, start, end);
     }
 
-    async #attempt(carrier: Carrier, batch: Batch, attempt: number, timeoutMs: number): Promise<AttemptResult> {
+    /** One request to the bot, judged against the relay's policy (delivered, failed, dead-lettered) and recorded on its span. */
+    async #attempt(
+        carrier: Carrier,
+        span: SpanRecorder<typeof SPANS.relayAttempt>,
+        summary: CallSummary,
+        batch: Batch,
+        attempt: number,
+        timeoutMs: number,
+        nextOwner: string,
+        jitter: number,
+    ): Promise<Attempted> {
+        const started = performance.now();
+        const result = await this.#post(carrier, batch, attempt, timeoutMs);
+        const durationMs = performance.now() - started;
+        const now = this.#now();
+        const attempted: Attempted = result.delivered
+            ? { now, delivered: true, status: result.status }
+            : { now, delivered: false, result, failure: recordFailure(summary, batch, result, attempt, now, this.config, nextOwner, jitter) };
+        const outcome = attempted.delivered ? 'delivered' : attempted.failure.deadLettered ? 'dead_lettered' : 'failed';
+        recordAttempt(span, { kind: carrier.mode, result: outcome, status: result.status, notifications: batch.events.length, number: attempt, durationMs });
+        return attempted;
+    }
+
+    /** The request, signed, with the relay's headers, POSTed to the bot. */
+    #post(carrier: Carrier, batch: Batch, attempt: number, timeoutMs: number): Promise<AttemptResult> {
         const rebuilt = batch.events.map(rebuildNotification);
         const body = relayBody(rebuilt);
         const first = batch.events[0];
@@ -271,7 +321,8 @@ export class CallRelay {
     /** Out of time with requests left: a retry message due now carries on. */
     async #handOff(carrier: Carrier): Promise<boolean> {
         const owner = randomOwner();
-        await this.#queue.send({ callId: carrier.callId, owner }, 0);
+        // A replay handed on is still a replay.
+        await this.#queue.send({ callId: carrier.callId, owner, ...(carrier.mode === 'replay' ? { replay: true } : {}) }, 0);
         const now = this.#now();
         return (await this.#write(carrier, (current) => ({ summary: withOwner(current, owner, now) }))) !== undefined;
     }

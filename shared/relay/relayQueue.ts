@@ -12,6 +12,8 @@ import { LazyQueue } from '../settings/queueClient';
 export interface RelayWakeUp {
     callId: string;
     owner: string;
+    /** Sent by a replay (replay.ts): its attempts are counted as the replay's, not as retries. */
+    replay?: true;
 }
 
 /** A message's visibility delay may be 7 days at most. */
@@ -20,13 +22,13 @@ const MAX_DELAY_SECONDS = 7 * 24 * 3600;
 /** The message as the queue trigger hands it over (JSON parsed), or undefined when it is not one of ours. */
 export function parseWakeUp(message: unknown): RelayWakeUp | undefined {
     if (!isObject(message)) return undefined;
-    const { callId, owner } = message;
+    const { callId, owner, replay } = message;
     if (typeof callId !== 'string' || !isValidCallId(callId) || typeof owner !== 'string' || owner === '') return undefined;
-    return { callId, owner };
+    return { callId, owner, ...(replay === true ? { replay } : {}) };
 }
 
 function encodeWakeUp(wakeUp: RelayWakeUp): string {
-    return Buffer.from(JSON.stringify({ callId: wakeUp.callId, owner: wakeUp.owner }), 'utf8').toString('base64');
+    return Buffer.from(JSON.stringify({ callId: wakeUp.callId, owner: wakeUp.owner, ...(wakeUp.replay === true ? { replay: true } : {}) }), 'utf8').toString('base64');
 }
 
 /** The retry queue, made on first use and created once per process (again after a failure). */
@@ -41,6 +43,15 @@ export class RelayQueue {
     async send(wakeUp: RelayWakeUp, delayMs: number): Promise<void> {
         try {
             await this.#queue.send(encodeWakeUp(wakeUp), { visibilityTimeout: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000))) });
+        } catch (err) {
+            throw new StorageUnavailableError(err, "The relay's retry queue");
+        }
+    }
+
+    /** The queue's approximate message count (one request, never a scan): waiting calls, and stale messages not yet dropped. */
+    async approximateCount(): Promise<number> {
+        try {
+            return await this.#queue.approximateMessageCount();
         } catch (err) {
             throw new StorageUnavailableError(err, "The relay's retry queue");
         }

@@ -51,7 +51,7 @@ export async function replayCall(deps: ReplayDependencies, callId: string, fromS
         const passed = start <= cursor ? (await readRows(deps.store.table, callId, start, cursor)).filter((row) => isRelayable(callId, row)).length : 0;
         const owner = randomOwner();
         // The message goes first: a rewind written without one would leave the call with no owner.
-        await deps.queue.send({ callId, owner }, 0);
+        await deps.queue.send({ callId, owner, replay: true }, 0);
         const at = now();
         let moved = false;
         const written = await deps.store.updateCall(callId, (current) => {

@@ -55,4 +55,16 @@ export class LazyQueue {
         await this.#ready;
         await queue.sendMessage(text, options);
     }
+
+    /** The queue's approximate message count, invisible (delayed) messages included; 0 while the queue does not exist. */
+    async approximateMessageCount(): Promise<number> {
+        this.#queue ??= this.#connect();
+        try {
+            return (await this.#queue.getProperties()).approximateMessagesCount ?? 0;
+        } catch (err) {
+            // Nothing was ever queued here: the queue is made on the first message.
+            if ((err as { statusCode?: unknown }).statusCode === 404) return 0;
+            throw err;
+        }
+    }
 }

@@ -72,6 +72,29 @@ const CALLBACK_REASONS = [
 /** Graph's answer to a hang-up, bucketed: the statuses that call for different actions keep their own value. */
 const GRAPH_STATUSES = ['2xx', '401', '403', '404', '429', 'other_4xx', '5xx', 'unreachable', 'no_token'] as const;
 
+/** How a request reached the bot: the callback's own first attempt, a retry message, or a replay someone asked for. */
+const RELAY_ATTEMPTS = ['inline', 'retry', 'replay'] as const;
+
+/** What became of a request to the bot: accepted (2xx), failed and to be retried, or failed for the last time (dead-lettered). */
+const RELAY_RESULTS = ['delivered', 'failed', 'dead_lettered'] as const;
+
+/** The bot's answer, bucketed: 401/403 mean it refuses the signature (RELAY_SECRET), 429/503 that it wants to be left alone a while. */
+const BOT_STATUSES = ['2xx', '3xx', '401', '403', '404', '429', 'other_4xx', '503', 'other_5xx', 'no_answer'] as const;
+
+/** The groups of routes `authorize()` guards (every route but the callback and the console's assets). */
+const ACCESS_ROUTES = ['calls', 'hangup', 'replay', 'console', 'openapi', 'me', 'doctor'] as const;
+
+/** Why a request to the API was refused (401: no principal the app can trust; 403: not allowed). */
+const ACCESS_REASONS = [
+    // 401
+    'platform_off',
+    'no_principal',
+    'unreadable',
+    // 403
+    'missing_role',
+    'cross_site',
+] as const;
+
 export const METRICS = {
     callbackRequests: {
         name: 'callrecord.callback.requests',
@@ -171,6 +194,70 @@ export const METRICS = {
             result: { description: 'whether the queue took the message', values: ['queued', 'failed'] },
         },
     },
+    relayDeliveries: {
+        name: 'callrecord.relay.deliveries',
+        kind: 'counter',
+        unit: '{request}',
+        label: 'relay requests',
+        description:
+            'Requests the relay sent the bot (RELAY_URL), each with one or more notifications of one call: by how it was sent and what became of it. ' +
+            'failed: the bot did not accept it and a retry is due; dead_lettered: it failed for the last time (RELAY_MAX_AGE_HOURS).',
+        attributes: {
+            attempt: { description: "inline: the callback's own first attempt; retry: a retry message; replay: a replay someone asked for", values: RELAY_ATTEMPTS },
+            result: { description: 'what became of the request', values: RELAY_RESULTS },
+            bot_status: { description: "the bot's answer, bucketed (no_answer: no connection, or no answer in time)", values: BOT_STATUSES },
+        },
+    },
+    relayDuration: {
+        name: 'callrecord.relay.duration',
+        kind: 'histogram',
+        unit: 'ms',
+        label: 'bot answered in',
+        description: 'How long one request to the bot took, from sending it to its answer (or to the attempt giving up).',
+        attributes: {
+            attempt: { description: 'how the request was sent', values: RELAY_ATTEMPTS },
+            result: { description: 'what became of the request', values: RELAY_RESULTS },
+        },
+    },
+    relayNotifications: {
+        name: 'callrecord.relay.notifications',
+        kind: 'counter',
+        unit: '{notification}',
+        label: 'relayed notifications',
+        description: 'Notifications the relay settled: delivered (the bot accepted the request they were in) or dead-lettered (the bot never did; the call goes on without them).',
+        attributes: {
+            outcome: { description: 'how the notification was settled', values: ['delivered', 'dead_lettered'] },
+        },
+    },
+    relayBacklog: {
+        name: 'callrecord.relay.backlog',
+        kind: 'gauge',
+        unit: '{message}',
+        label: 'relay backlog',
+        description:
+            "Calls whose delivery waits for a retry: the relay's retry queue's approximate message count (one message per waiting call, and stale ones until the trigger drops them), " +
+            'read at each reconciler run (one queue request, never a table scan).',
+        attributes: {},
+    },
+    accessRefused: {
+        name: 'callrecord.access.refused',
+        kind: 'counter',
+        unit: '{request}',
+        label: 'API refused',
+        description:
+            'API requests the app refused in entra mode (API_AUTH=entra), by route group and reason: who asks is never recorded. ' +
+            "(A missing function key is refused by the Functions host before the app runs; the callback's 401s are the callback's own metric.)",
+        attributes: {
+            route: { description: 'the group of routes asked for', values: ACCESS_ROUTES },
+            status: { description: 'the HTTP status answered', values: ['401', '403'] },
+            reason: {
+                description:
+                    'platform_off: App Service Authentication is not on, so no principal is trusted; no_principal: none on the request; unreadable: a principal header that cannot be read; ' +
+                    'missing_role: the principal lacks the app role; cross_site: a state-changing request a form could have sent',
+                values: ACCESS_REASONS,
+            },
+        },
+    },
     functionFailures: {
         name: 'callrecord.function.failures',
         kind: 'counter',
@@ -212,12 +299,44 @@ export const SPANS = {
             notifications: { description: 'notifications in the body', type: 'number' },
         },
     },
+    callbackRelay: {
+        name: 'callback.relay',
+        parent: 'callback',
+        description:
+            "With the relay on: the first attempt to deliver what the callback stored to the bot, within RELAY_INLINE_TIMEOUT_MS, one relay.attempt per request; the bot's failure is the relay's to retry, never the callback's.",
+        attributes: {
+            calls: { description: 'calls whose notifications were handed to the relay', type: 'number' },
+        },
+    },
     callbackAnswer: {
         name: 'callback.answer',
         parent: 'callback',
         description: 'The answer: 202 with the counts, or the problem that says what went wrong.',
         attributes: {
             status: { description: 'the HTTP status answered', type: 'string', values: CALLBACK_STATUSES },
+        },
+    },
+    relayRetry: {
+        name: 'relay.retry',
+        description: "One message of the relay's retry queue (the relayRetries function): a call's delivery carried on, one relay.attempt per request.",
+        attributes: {
+            outcome: {
+                description: 'delivered: the call caught up; waiting: an attempt failed and the next is queued; stale: the message no longer owned the call',
+                type: 'string',
+                values: ['delivered', 'waiting', 'stale'],
+            },
+            replay: { description: 'the message was sent by a replay', type: 'string', values: ['true', 'false'] },
+        },
+    },
+    relayAttempt: {
+        name: 'relay.attempt',
+        description: 'One request to the bot: a child of callback.relay (the first attempt) or of relay.retry.',
+        attributes: {
+            attempt: { description: 'how the request was sent', type: 'string', values: RELAY_ATTEMPTS },
+            result: { description: 'what became of it', type: 'string', values: RELAY_RESULTS },
+            bot_status: { description: "the bot's answer, bucketed", type: 'string', values: BOT_STATUSES },
+            notifications: { description: 'notifications in the request', type: 'number' },
+            attempt_number: { description: 'the attempt of this request it was (1: the first)', type: 'number' },
         },
     },
     hangup: {
@@ -236,6 +355,7 @@ export const SPANS = {
             checked: { description: 'calls checked with Graph', type: 'number' },
             closed: { description: 'calls closed because Graph had no such call', type: 'number' },
             deferred: { description: 'calls left for the next run', type: 'number' },
+            relay_backlog: { description: "with the relay on: the retry queue's approximate message count (callrecord.relay.backlog)", type: 'number' },
         },
     },
     purge: {

@@ -8,6 +8,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Context, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { Resource } from '@opentelemetry/resources';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { CallRecordError } from '../errors';
@@ -46,7 +47,6 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
     if (config.azureMonitor === undefined && config.summarySeconds === undefined) return undefined;
     // Required here, not imported: without telemetry none of it is ever loaded (it is a few hundred modules). Each
     // require names its package literally, so the bundle `npm run package` makes contains it.
-    const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
     const sdkMetrics = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
     const { resourceFromAttributes } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
     const resource = resourceFromAttributes({
@@ -73,13 +73,42 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
         readers.push(summary.reader);
         stopSummary = summary.stop;
     }
-    const meterProvider = new sdkMetrics.MeterProvider({ resource, readers });
+    const running = startOpenTelemetry({ resource, readers, spanProcessors, ...(loggerProvider === undefined ? {} : { loggerProvider }) });
+    return {
+        ...running,
+        async shutdown() {
+            await stopSummary();
+            await running.shutdown();
+        },
+    };
+}
+
+/** Where the app's telemetry goes: metric readers, span processors (none: no spans are made), and a log provider. */
+export interface TelemetryPipeline {
+    resource: Resource;
+    readers: readonly IMetricReader[];
+    spanProcessors: readonly SpanProcessor[];
+    loggerProvider?: LoggerProvider;
+}
+
+/**
+ * Routes `record`/`inSpan` to `pipeline` through OpenTelemetry's meter and tracer: what startTelemetry does with the
+ * exporters the settings name, and what a test does with OpenTelemetry's in-memory exporters.
+ *
+ * @example
+ * const telemetry = startOpenTelemetry({ resource, readers: [new PeriodicExportingMetricReader({ exporter })], spanProcessors: [new SimpleSpanProcessor(spans)] });
+ */
+export function startOpenTelemetry(pipeline: TelemetryPipeline): RunningTelemetry {
+    const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+    const sdkMetrics = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+    const { resource, loggerProvider } = pipeline;
+    const meterProvider = new sdkMetrics.MeterProvider({ resource, readers: [...pipeline.readers] });
     // Spans only where they are exported: a local summary is made of metrics.
     let tracer: Tracer | undefined;
     let stopTracing = async (): Promise<void> => undefined;
-    if (spanProcessors.length > 0) {
+    if (pipeline.spanProcessors.length > 0) {
         const { BasicTracerProvider } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-        const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
+        const tracerProvider = new BasicTracerProvider({ resource, spanProcessors: [...pipeline.spanProcessors] });
         tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE);
         stopTracing = () => tracerProvider.shutdown();
     }
@@ -95,7 +124,6 @@ export function startTelemetry(config: TelemetryConfig, print: (line: string) =>
               }),
         async shutdown() {
             useTelemetrySink(undefined);
-            await stopSummary();
             await Promise.all([meterProvider.shutdown(), stopTracing(), loggerProvider?.shutdown()]);
         },
     };

@@ -36,6 +36,9 @@ export interface SpanRecorder<S extends SpanDefinition> {
     inChild<C extends SpanDefinition, T>(span: C, work: (recorder: SpanRecorder<C>) => Promise<T>): Promise<T>;
 }
 
+/** What a step that runs as a child of whichever span called it needs: only to start its child span. */
+export type SpanParent = Pick<SpanRecorder<SpanDefinition>, 'inChild'>;
+
 /** A span as the sink runs it: attributes, and children. */
 export interface SinkSpan {
     set(attributes: Readonly<Record<string, string | number>>): void;

@@ -697,13 +697,19 @@ describe('monitoring: alert rules, the action group and the workbook', () => {
             const d = deployment(scenario);
             const workspace = d.one('Microsoft.OperationalInsights/workspaces');
             const rules = d.all('Microsoft.Insights/scheduledQueryRules');
-            assert.deepEqual(rules.map((rule) => rule.name.replace(/-[a-z0-9]+$/, '')).sort(), [
-                'alert-calls-callback-401',
-                'alert-calls-callback-5xx',
-                'alert-calls-function-failures',
-                'alert-calls-graph-refused',
-                'alert-calls-reconciler-closing',
-            ]);
+            // The relay's rules only where the app relays to a bot.
+            const relayRules = relays(scenario) ? ['alert-calls-relay-backlog', 'alert-calls-relay-dead-letters'] : [];
+            assert.deepEqual(
+                rules.map((rule) => rule.name.replace(/-[a-z0-9]+$/, '')).sort(),
+                [
+                    'alert-calls-callback-401',
+                    'alert-calls-callback-5xx',
+                    'alert-calls-function-failures',
+                    'alert-calls-graph-refused',
+                    'alert-calls-reconciler-closing',
+                    ...relayRules,
+                ].sort(),
+            );
             for (const rule of rules) {
                 const properties = rule.properties as Record<string, unknown> & { criteria: { allOf: Array<{ query: string; threshold: number }> } };
                 assert.deepEqual(properties.scopes, [workspace.id], rule.name);
@@ -719,6 +725,12 @@ describe('monitoring: alert rules, the action group and the workbook', () => {
             assert.ok(closing);
             const threshold = (closing.properties as { criteria: { allOf: Array<{ threshold: number }> } }).criteria.allOf[0]?.threshold;
             assert.equal(threshold, SCENARIOS[scenario]?.alertReconcilerClosedPercent ?? 20);
+            const backlog = rules.find((rule) => rule.name.startsWith('alert-calls-relay-backlog'));
+            if (backlog !== undefined) {
+                const criterion = (backlog.properties as { criteria: { allOf: Array<{ threshold: number; metricMeasureColumn: string }> } }).criteria.allOf[0];
+                assert.equal(criterion?.threshold, SCENARIOS[scenario]?.alertRelayBacklog ?? 100);
+                assert.equal(criterion?.metricMeasureColumn, 'backlog');
+            }
         });
     }
 

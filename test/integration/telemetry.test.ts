@@ -1,9 +1,12 @@
 // The app's telemetry as Application Insights receives it: the local host runs the app with a connection string
 // (APPLICATIONINSIGHTS_CONNECTION_STRING) naming the simulator's ingestion endpoint, which, like the template's
 // component, takes Entra tokens only; the real Azure Monitor exporter signs in with a managed identity (a local
-// stand-in of the platform's endpoint). The test drives the callback (202, a redelivery, 400, 401s, a 503), a
-// hang-up Graph accepts and one it refuses, the reconciler (a call Graph forgot, then a run Graph refuses) and the
-// purge, stops the host (its terminate hook sends what is pending) and reads back every item ingestion took.
+// stand-in of the platform's endpoint). The app runs as a deployment with sign-in and the relay on does
+// (API_AUTH=entra behind the local host's sign-in; RELAY_URL a bot endpoint). The test drives the callback (202, a
+// redelivery, 400, 401s, a 503), API requests refused (no principal, a reader hanging up), a hang-up Graph accepts
+// and one it refuses, the reconciler (a call Graph forgot, then a run Graph refuses), the purge, and the relay (a
+// first attempt delivered, a call the bot refuses until it is dead-lettered, a replay), stops the host (its
+// terminate hook sends what is pending) and reads back every item ingestion took.
 // Each metric must carry exactly the catalogue's attributes and values, and every instrument of the catalogue
 // must have been written: together with test/infra (alerts only name catalogue entries) no alert can watch a
 // signal the app never sends.
@@ -19,8 +22,11 @@ import { notificationEvent } from '../support/callStoreWriter';
 import { startCallbackIssuer, type CallbackIssuer } from '../support/callbackIssuer';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
+import { eventually } from '../support/relayApp';
 import { testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
+import { newRelaySecret, startTestBot, type TestBot } from '../support/testBot';
 import { testTls } from '../support/tls';
+import { APP_ROLES } from '../../shared/access/appRoles';
 
 const BOT_APP_ID = '5d1c3b2a-7e6f-4a8b-9c0d-1e2f3a4b5c6d';
 const TENANT = 'abababab-1111-4111-8111-abababababab';
@@ -84,6 +90,7 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
     let sim: RunningSimulator;
     let issuer: CallbackIssuer;
     let identity: ManagedIdentityEndpoint;
+    let bot: TestBot;
     let host: HostProcess;
     let items: TelemetryEnvelope[];
     const tableName = uniqueTableName('telemetry');
@@ -91,6 +98,8 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
     /** The trace id the stored callback was sent with, and the call it stored. */
     const traceId = randomBytes(16).toString('hex');
     const storedCall = randomUUID();
+    /** A call the bot refuses until its notification is dead-lettered. */
+    const refusedByBot = randomUUID();
 
     const post = async (body: string, authorization?: string, headers: Record<string, string> = {}) =>
         fetch(`${host.baseUrl}/callback`, {
@@ -99,9 +108,25 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
             body,
         });
     const token = (claims: Record<string, unknown> = {}) => issuer.sign({ aud: BOT_APP_ID, tid: TENANT, ...claims });
+    /** Signs in at the local host's page, as a person would; the session cookie. */
+    const signIn = async (name: string, roles: readonly string[]): Promise<string> => {
+        const form = new URLSearchParams({ kind: 'user', name, post_login_redirect_uri: '/api/console' });
+        for (const role of roles) form.append('role', role);
+        const answer = await fetch(`${new URL(host.baseUrl).origin}/.auth/login/aad`, { method: 'POST', body: form, redirect: 'manual' });
+        assert.equal(answer.status, 302, await answer.text());
+        return answer.headers.get('set-cookie')?.split(';')[0] ?? '';
+    };
+    const hangUp = (callId: string, cookie: string) => fetch(`${host.baseUrl}/calls/${callId}`, { method: 'DELETE', headers: { cookie, 'x-requested-with': 'telemetry test' } });
 
     before(async () => {
-        [sim, issuer, identity] = await Promise.all([startSimulator({ port: 0, tls: testTls() }), startCallbackIssuer(), startManagedIdentityEndpoint(TENANT)]);
+        const relaySecret = newRelaySecret();
+        [sim, issuer, identity, bot] = await Promise.all([
+            startSimulator({ port: 0, tls: testTls() }),
+            startCallbackIssuer(),
+            startManagedIdentityEndpoint(TENANT),
+            startTestBot(relaySecret),
+        ]);
+        bot.answer((request) => (request.callId === refusedByBot ? { status: 500, body: 'not now' } : { status: 200 }));
         // prepare: an ended call that started 10 days ago, for the purge to delete.
         const store = new CallStore(testTableClient(tableName), { dedupeWindowSeconds: 600 });
         const old = Date.now() - 10 * DAY_MS;
@@ -127,8 +152,19 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
                 APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${IDENTITY_CLIENT_ID};Authorization=AAD`,
                 // The exporter's own usage statistics go to Microsoft's endpoints, which this machine cannot reach.
                 APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+                API_AUTH: 'entra',
+                RELAY_URL: bot.url,
+                RELAY_SECRET: relaySecret,
+                RELAY_QUEUE: `telemetry-relay-${randomUUID().slice(0, 8)}`,
+                RELAY_RETRY_SCHEDULE: '1s',
+                // Dead-lettered after 3.6 s: long enough for a first attempt and a retry.
+                RELAY_MAX_AGE_HOURS: '0.001',
+                AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
             },
+            signIn: true,
         });
+        const operator = await signIn('Ada Lovelace', [APP_ROLES.operate]);
+        const reader = await signIn('Grace Hopper', [APP_ROLES.read]);
 
         // act: callbacks with each answer the metrics tell apart.
         const stored = JSON.stringify({ value: [...v1Notification(storedCall, 'updated', 'establishing').value, ...v1Notification(storedCall, 'updated', 'established').value] });
@@ -144,13 +180,17 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         assert.equal((await post(stored, `Bearer ${await token()}`)).status, 503);
         issuer.setJwksAnswer('ok');
 
+        // act: API requests the app refuses: nobody signed in, and a reader hanging up.
+        assert.equal((await fetch(`${host.baseUrl}/calls`)).status, 401);
+        assert.equal((await hangUp(storedCall, reader)).status, 403);
+
         // act: a hang-up Graph takes, and one it refuses (the app's permissions).
         const call = sim.createCall({ callbackUri: `${host.baseUrl}/callback`, notify: false });
-        assert.equal((await fetch(`${host.baseUrl}/calls/${call.id}`, { method: 'DELETE' })).status, 204);
+        assert.equal((await hangUp(call.id, operator)).status, 204);
         const refusedCall = randomUUID();
         // Graph refuses the hang-up; later the reconciler's GET finds no such call.
         sim.script(refusedCall, [{ status: 403 }, { status: 404 }]);
-        assert.equal((await fetch(`${host.baseUrl}/calls/${refusedCall}`, { method: 'DELETE' })).status, 502);
+        assert.equal((await hangUp(refusedCall, operator)).status, 502);
 
         // act: the reconciler closes the call Graph never heard of, then a run Graph refuses; the purge deletes the old call.
         await host.runFunction('reconcileCalls');
@@ -160,6 +200,29 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         await host.runFunction('reconcileCalls');
         await host.runFunction('purgeCalls');
 
+        // act: the relay. A call the bot refuses until its notification is dead-lettered (the retry trigger's
+        // attempts), then the stored call delivered again by a replay an operator asks for.
+        const table = testTableClient(tableName);
+        assert.equal((await post(JSON.stringify(v1Notification(refusedByBot, 'updated', 'established')), `Bearer ${await token()}`)).status, 202);
+        await eventually(
+            'the refused notification dead-lettered',
+            async () => ((await table.getEntity<{ relayFailed?: number }>(refusedByBot, 'state')).relayFailed === 1 ? true : undefined),
+            30_000,
+            () => host.logs(),
+        );
+        const replay = await fetch(`${host.baseUrl}/calls/${storedCall}/relay`, {
+            method: 'POST',
+            headers: { cookie: operator, 'content-type': 'application/json' },
+            body: JSON.stringify({ fromSequence: 1, reason: 'the bot lost its state' }),
+        });
+        assert.equal(replay.status, 202, await replay.text());
+        await eventually(
+            'the replay delivered',
+            () => (bot.requests.filter((request) => request.webhookId === `${storedCall}/1` && request.status === 200).length === 2 ? true : undefined),
+            20_000,
+            () => host.logs(),
+        );
+
         // The host's terminate hook exports the last interval's metrics and the pending spans.
         await host.stop();
         items = sim.telemetry();
@@ -167,7 +230,7 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
 
     after(async () => {
         await host?.stop();
-        await Promise.all([sim?.stop(), issuer?.stop(), identity?.stop()]);
+        await Promise.all([sim?.stop(), issuer?.stop(), identity?.stop(), bot?.stop()]);
     });
 
     test('the exporter signed in with the managed identity named by APPLICATIONINSIGHTS_AUTHENTICATION_STRING, and ingestion refused nothing', () => {
@@ -185,17 +248,18 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
     test('a 401, a 503, a stored notification and a redelivery move the callback counters with their status and reason', () => {
         // assess
         const points = metricPoints(items);
-        assert.equal(total(points, METRICS.callbackRequests, { status: '202' }), 3);
+        // The stored callback, its redelivery, the call Graph forgot, and the call the bot refuses.
+        assert.equal(total(points, METRICS.callbackRequests, { status: '202' }), 4);
         assert.equal(total(points, METRICS.callbackRequests, { status: '400' }), 1);
         assert.equal(total(points, METRICS.callbackRequests, { status: '401', reason: 'audience' }), 1);
         assert.equal(total(points, METRICS.callbackRequests, { status: '401', reason: 'no_token' }), 1);
         assert.equal(total(points, METRICS.callbackRequests, { status: '503', reason: 'signing_keys' }), 1);
-        assert.equal(total(points, METRICS.notifications, { outcome: 'stored' }), 3);
+        assert.equal(total(points, METRICS.notifications, { outcome: 'stored' }), 4);
         assert.equal(total(points, METRICS.notifications, { outcome: 'duplicate' }), 2);
         const latency = points.filter((point) => point.name === METRICS.callbackDuration.name && point.properties.status === '202');
         assert.equal(
             latency.reduce((sum, point) => sum + point.count, 0),
-            3,
+            4,
             'one latency per acknowledged callback',
         );
         assert.ok(latency.every((point) => point.value > 0 && (point.max ?? 0) > 0));
@@ -220,6 +284,36 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         assert.equal(total(points, METRICS.purged, { item: 'call' }), 1);
         assert.equal(total(points, METRICS.purged, { item: 'row' }) >= 2, true);
         assert.equal(total(points, METRICS.functionFailures, { function: 'reconcileCalls' }), 1, 'the refused run failed its invocation');
+    });
+
+    test('the relay counts its requests by how they were sent and what became of them, the notifications it settled, and its backlog', () => {
+        // assess
+        const points = metricPoints(items);
+        // The stored callback (two notifications in one request), the call Graph forgot, and the first attempt for the refused call.
+        assert.equal(total(points, METRICS.relayDeliveries, { attempt: 'inline', result: 'delivered', bot_status: '2xx' }), 2);
+        assert.equal(total(points, METRICS.relayDeliveries, { attempt: 'inline', result: 'failed', bot_status: 'other_5xx' }), 1);
+        assert.equal(total(points, METRICS.relayDeliveries, { attempt: 'retry', result: 'dead_lettered', bot_status: 'other_5xx' }), 1);
+        assert.equal(total(points, METRICS.relayDeliveries, { attempt: 'replay', result: 'delivered', bot_status: '2xx' }), 1);
+        assert.equal(total(points, METRICS.relayNotifications, { outcome: 'dead_lettered' }), 1);
+        assert.equal(total(points, METRICS.relayNotifications, { outcome: 'delivered' }), 2 + 1 + 2, 'first attempts, then the replay');
+        assert.ok(
+            points.some((point) => point.name === METRICS.relayBacklog.name),
+            "the retry queue's count, read by each reconciler run",
+        );
+        const durations = points.filter((point) => point.name === METRICS.relayDuration.name);
+        assert.equal(
+            durations.reduce((sum, point) => sum + point.count, 0),
+            total(points, METRICS.relayDeliveries),
+            'one duration per request',
+        );
+    });
+
+    test('API requests the app refuses are counted by route and reason, never by who asked', () => {
+        // assess
+        const points = metricPoints(items);
+        assert.equal(total(points, METRICS.accessRefused, { route: 'calls', status: '401', reason: 'no_principal' }), 1);
+        assert.equal(total(points, METRICS.accessRefused, { route: 'hangup', status: '403', reason: 'missing_role' }), 1);
+        assert.equal(total(points, METRICS.accessRefused), 2);
     });
 
     test('every data point carries exactly the attributes its catalogue entry lists, with listed values, and every instrument was written', () => {
@@ -255,7 +349,7 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         );
     });
 
-    test('one trace per callback: verify, store and answer are children of the callback span, in the trace the request came with', () => {
+    test('one trace per callback: verify, store, relay and answer are children of the callback span, in the trace the request came with', () => {
         // assess
         const all = spans(items);
         const callback = all.filter((span) => span.name === SPANS.callback.name && span.operationId === traceId);
@@ -266,7 +360,14 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         assert.equal(root.properties.stored, '2');
         assert.ok(root.parentId !== undefined, "the host invocation's span is its parent");
         const children = all.filter((span) => span.parentId === root.id).map((span) => span.name);
-        assert.deepEqual(children.sort(), [SPANS.callbackAnswer.name, SPANS.callbackStore.name, SPANS.callbackVerify.name].sort());
+        assert.deepEqual(children.sort(), [SPANS.callbackAnswer.name, SPANS.callbackRelay.name, SPANS.callbackStore.name, SPANS.callbackVerify.name].sort());
+        // The relay's first attempt, a child of its step.
+        const relaying = all.find((span) => span.name === SPANS.callbackRelay.name && span.parentId === root.id);
+        assert.ok(relaying);
+        assert.deepEqual(
+            all.filter((span) => span.parentId === relaying.id).map((span) => [span.name, span.properties.attempt, span.properties.result, span.properties.notifications]),
+            [[SPANS.relayAttempt.name, 'inline', 'delivered', '2']],
+        );
         assert.ok(all.filter((span) => span.operationId === traceId).every((span) => span.success));
         // A refused token fails the verify span of its own trace, with the reason.
         const refused = all.filter((span) => span.name === SPANS.callbackVerify.name && span.properties.reason === 'audience');
@@ -287,7 +388,7 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
                 `${span.name} carries attributes its catalogue entry does not list`,
             );
         }
-        assert.ok(['hangup', 'reconcile', 'purge'].every((name) => all.some((span) => span.name === name)));
+        assert.ok(['hangup', 'reconcile', 'purge', 'relay.retry'].every((name) => all.some((span) => span.name === name)));
     });
 
     test("the app's logs reach Application Insights from the worker, once each (the host is told not to forward them)", () => {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { APP_ROLES, effectiveRoles } from '../../shared/access/appRoles';
 import { authorize, hostAuthLevel, signedIn, signedInJson, signInRedirect, type AccessRequest } from '../../shared/access/authorize';
 import { LONG_ROLE_CLAIM, readClientPrincipal } from '../../shared/access/clientPrincipal';
-import { requireScriptedRequest } from '../../shared/access/crossSiteGuard';
+import { isScriptedRequest } from '../../shared/access/crossSiteGuard';
 import { requestAudit, requesterInWords } from '../../shared/access/requester';
 import { requestReason } from '../../shared/access/requestReason';
 import { BadRequestError, ForbiddenError, UnauthorizedError } from '../../shared/errors';
@@ -142,8 +142,8 @@ describe('app roles', () => {
 describe('authorize', () => {
     test('functionKey mode: the host checked the key; the requester is "function key", whatever principal headers say', () => {
         const forged = request('DELETE', { 'x-ms-client-principal': application([APP_ROLES.operate]) });
-        assert.deepEqual(authorize(forged, APP_ROLES.operate, FUNCTION_KEY), { kind: 'functionKey' });
-        assert.deepEqual(authorize(request('GET'), APP_ROLES.read, FUNCTION_KEY), { kind: 'functionKey' });
+        assert.deepEqual(authorize(forged, APP_ROLES.operate, FUNCTION_KEY, 'calls'), { kind: 'functionKey' });
+        assert.deepEqual(authorize(request('GET'), APP_ROLES.read, FUNCTION_KEY, 'calls'), { kind: 'functionKey' });
         assert.equal(hostAuthLevel(FUNCTION_KEY), 'function');
         assert.equal(hostAuthLevel(ENTRA), 'anonymous');
     });
@@ -151,7 +151,7 @@ describe('authorize', () => {
     test('entra mode with App Service Authentication off: 401, a principal header or not', () => {
         for (const value of [undefined, reader(), application([APP_ROLES.operate])]) {
             fails(
-                () => authorize(request('GET', value === undefined ? {} : { 'x-ms-client-principal': value }), APP_ROLES.read, ENTRA_WITHOUT_PLATFORM),
+                () => authorize(request('GET', value === undefined ? {} : { 'x-ms-client-principal': value }), APP_ROLES.read, ENTRA_WITHOUT_PLATFORM, 'calls'),
                 UnauthorizedError,
                 /App Service Authentication is not on for this app \(WEBSITE_AUTH_ENABLED is not true\)/,
             );
@@ -160,22 +160,26 @@ describe('authorize', () => {
 
     test('entra mode: no principal 401 (WWW-Authenticate: Bearer), a role it lacks 403 naming the role, the role the requester', () => {
         assert.throws(
-            () => authorize(request('GET'), APP_ROLES.read, ENTRA),
+            () => authorize(request('GET'), APP_ROLES.read, ENTRA, 'calls'),
             (err: unknown) => err instanceof UnauthorizedError && err.headers['WWW-Authenticate'] === 'Bearer' && /\/\.auth\/login\/aad/.test(err.detail),
         );
-        fails(() => authorize(request('GET', { 'x-ms-client-principal': 'garbage' }), APP_ROLES.read, ENTRA), UnauthorizedError, /cannot be read/);
+        fails(() => authorize(request('GET', { 'x-ms-client-principal': 'garbage' }), APP_ROLES.read, ENTRA, 'calls'), UnauthorizedError, /cannot be read/);
         const asReader = { 'x-ms-client-principal': reader(), 'content-type': 'application/json' };
-        assert.deepEqual(authorize(request('GET', asReader), APP_ROLES.read, ENTRA), { kind: 'user', id: OID, name: 'Grace Hopper' });
+        assert.deepEqual(authorize(request('GET', asReader), APP_ROLES.read, ENTRA, 'calls'), { kind: 'user', id: OID, name: 'Grace Hopper' });
         fails(
-            () => authorize(request('DELETE', asReader), APP_ROLES.operate, ENTRA),
+            () => authorize(request('DELETE', asReader), APP_ROLES.operate, ENTRA, 'hangup'),
             ForbiddenError,
             new RegExp(`needs the app role CallRecord\\.Operate, and Grace Hopper \\(${OID}\\) holds only CallRecord\\.Read`),
         );
         const noRole = encoded([{ typ: 'oid', val: OID }]);
-        fails(() => authorize(request('GET', { 'x-ms-client-principal': noRole }), APP_ROLES.read, ENTRA), ForbiddenError, /needs the app role CallRecord\.Read, .* holds no role/);
+        fails(
+            () => authorize(request('GET', { 'x-ms-client-principal': noRole }), APP_ROLES.read, ENTRA, 'calls'),
+            ForbiddenError,
+            /needs the app role CallRecord\.Read, .* holds no role/,
+        );
         const operatorApp = { 'x-ms-client-principal': application([APP_ROLES.operate]), 'x-requested-with': 'automation' };
-        assert.deepEqual(authorize(request('DELETE', operatorApp), APP_ROLES.operate, ENTRA), { kind: 'application', id: APP_ID });
-        assert.deepEqual(authorize(request('GET', operatorApp), APP_ROLES.read, ENTRA), { kind: 'application', id: APP_ID }, 'Operate includes Read');
+        assert.deepEqual(authorize(request('DELETE', operatorApp), APP_ROLES.operate, ENTRA, 'hangup'), { kind: 'application', id: APP_ID });
+        assert.deepEqual(authorize(request('GET', operatorApp), APP_ROLES.read, ENTRA, 'calls'), { kind: 'application', id: APP_ID }, 'Operate includes Read');
     });
 
     test('entra mode: a state-changing request a form could send is refused, even from an operator', () => {
@@ -186,16 +190,17 @@ describe('authorize', () => {
             { 'content-type': 'text/plain' },
             { 'content-type': 'multipart/form-data; boundary=x' },
         ] as Array<Record<string, string>>) {
-            fails(() => authorize(request('DELETE', { 'x-ms-client-principal': operator, ...extra }), APP_ROLES.operate, ENTRA), ForbiddenError, /form on another site/);
+            fails(() => authorize(request('DELETE', { 'x-ms-client-principal': operator, ...extra }), APP_ROLES.operate, ENTRA, 'hangup'), ForbiddenError, /form on another site/);
         }
         for (const extra of [
             { 'content-type': 'application/json; charset=utf-8' },
             { 'content-type': 'application/merge-patch+json' },
             { 'x-requested-with': 'XMLHttpRequest' },
         ] as Array<Record<string, string>>) {
-            assert.equal(authorize(request('POST', { 'x-ms-client-principal': operator, ...extra }), APP_ROLES.operate, ENTRA).kind, 'application');
+            assert.equal(authorize(request('POST', { 'x-ms-client-principal': operator, ...extra }), APP_ROLES.operate, ENTRA, 'replay').kind, 'application');
         }
-        assert.doesNotThrow(() => requireScriptedRequest(headers({ 'X-Requested-With': 'x' })));
+        assert.equal(isScriptedRequest(headers({ 'X-Requested-With': 'x' })), true);
+        assert.equal(isScriptedRequest(headers({ 'Content-Type': 'text/plain' })), false);
     });
 
     test('signedIn answers for any principal, role or not; GET /api/me says it', () => {
@@ -203,14 +208,14 @@ describe('authorize', () => {
             { typ: 'oid', val: OID },
             { typ: 'name', val: 'Ada Lovelace' },
         ]);
-        assert.deepEqual(signedInJson(signedIn(request('GET', { 'x-ms-client-principal': noRole }), ENTRA), ENTRA), {
+        assert.deepEqual(signedInJson(signedIn(request('GET', { 'x-ms-client-principal': noRole }), ENTRA, 'me'), ENTRA), {
             apiAuth: 'entra',
             kind: 'user',
             id: OID,
             name: 'Ada Lovelace',
             roles: [],
         });
-        assert.deepEqual(signedInJson(signedIn(request('GET'), FUNCTION_KEY), FUNCTION_KEY), {
+        assert.deepEqual(signedInJson(signedIn(request('GET'), FUNCTION_KEY, 'me'), FUNCTION_KEY), {
             apiAuth: 'functionKey',
             kind: 'functionKey',
             roles: [APP_ROLES.read, APP_ROLES.operate],
