@@ -441,11 +441,14 @@ var signInSettings = !signIn
         : { OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identity.properties.clientId }
     )
 
+// Read by the app (calls doctor): the registration the deployment was made for, held against the platform's sign-in.
+var signInAppSettings = signIn ? { AUTH_CLIENT_ID: authClientId } : {}
+
 // Written after the roles exist, so the first start finds its storage, telemetry and Key Vault reference readable.
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, relaySettings, signInSettings)
+  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, relaySettings, signInSettings, signInAppSettings)
   dependsOn: [
     blobDataOwner
     tableDataContributor

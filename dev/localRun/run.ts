@@ -178,7 +178,11 @@ export class LocalRun {
             apiUrl,
             simulatorUrl: this.#simulator.url,
             azurite: azurite.ports,
-            settings: Object.fromEntries(overrides.map(({ name, value }) => [name, value])),
+            // As the app sees them: with --sign-in the host, playing the platform, also says App Service Authentication is on.
+            settings: {
+                ...Object.fromEntries(overrides.map(({ name, value }) => [name, value])),
+                ...(this.#options.signIn ? { WEBSITE_AUTH_ENABLED: 'True' } : {}),
+            },
             caFile: env.NODE_EXTRA_CA_CERTS,
         });
         return {

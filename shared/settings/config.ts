@@ -133,6 +133,10 @@ export interface AccessConfig {
      * client-principal headers a caller sends and put its own on the request, so only then may the app trust them.
      */
     platformSignIn: boolean;
+    /** `AUTH_CLIENT_ID`: the sign-in registration the deployment was made for (the template sets it with `entra`); `calls doctor` compares it with the platform's. */
+    registrationClientId?: string;
+    /** `WEBSITE_AUTH_CLIENT_ID`: the registration App Service Authentication signs people in for, where the platform says it. */
+    platformClientId?: string;
 }
 
 export interface AppConfig {
@@ -169,7 +173,7 @@ export const DEFAULTS = {
     relayQueue: 'relay-retries',
 } as const;
 
-/** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
+/** An Entra tenant id as it appears in a token's `tid` (a GUID, like an application's client id); compared in lower case. */
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const MICROSOFT_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
@@ -355,7 +359,17 @@ function loadAccessConfig(env: Environment): AccessConfig {
                 'so no signed-in principal could be trusted and every request would be refused. Deploy with AUTH_CLIENT_ID (docs/access.md), or set API_AUTH=functionKey.',
         );
     }
-    return { mode, platformSignIn };
+    const registrationClientId = present(env, 'AUTH_CLIENT_ID');
+    if (registrationClientId !== undefined && !TENANT_ID.test(registrationClientId.toLowerCase())) {
+        throw new ConfigError('AUTH_CLIENT_ID', `"${registrationClientId}" is not an application (client) id: copy the GUID from the sign-in registration's Overview page.`);
+    }
+    const platformClientId = present(env, 'WEBSITE_AUTH_CLIENT_ID');
+    return {
+        mode,
+        platformSignIn,
+        ...(registrationClientId === undefined ? {} : { registrationClientId: registrationClientId.toLowerCase() }),
+        ...(platformClientId === undefined ? {} : { platformClientId: platformClientId.toLowerCase() }),
+    };
 }
 
 function loadLifecycleConfig(env: Environment): LifecycleConfig {

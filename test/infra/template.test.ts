@@ -74,6 +74,7 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         relayUrl: RELAY_URL,
         relaySecret: RELAY_SECRET,
         relayMaxAgeHours: '12',
+        alertRelayBacklog: 250,
     },
     // People sign in (API_AUTH=entra): the registration the script made, the identity as its credential (no secret).
     entra: { environmentName: 'ops', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER, authClientId: AUTH_CLIENT_ID },
@@ -493,7 +494,11 @@ describe('the app settings, held against the app', () => {
             assert.deepEqual(config.telemetry.azureMonitor?.credential, { kind: 'managedIdentity', clientId: identity.clientId });
             assert.equal(config.telemetry.summarySeconds, undefined);
             const signIn = SCENARIOS[scenario]?.authClientId !== undefined;
-            assert.deepEqual(config.access, signIn ? { mode: 'entra', platformSignIn: true } : { mode: 'functionKey', platformSignIn: false });
+            assert.deepEqual(
+                config.access,
+                signIn ? { mode: 'entra', platformSignIn: true, registrationClientId: AUTH_CLIENT_ID.toLowerCase() } : { mode: 'functionKey', platformSignIn: false },
+                "with sign-in, the registration calls doctor holds against the platform's",
+            );
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
@@ -515,8 +520,16 @@ describe('the app settings, held against the app', () => {
             const d = deployment(scenario);
             const settings = d.resolvedAppSettings();
             const { reads } = loadRecordingReads(withAzureMarkers(d, settings));
-            // WEBSITE_AUTH_ENABLED is the platform's (App Service sets it when authsettingsV2 is on), never an app setting.
-            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), 'WEBSITE_AUTH_ENABLED', ...CONNECTION_STRING_SETTINGS]);
+            // WEBSITE_AUTH_ENABLED and WEBSITE_AUTH_CLIENT_ID are the platform's (App Service sets them when authsettingsV2 is on), never app settings.
+            const leftUnset = new Set([
+                ...Object.keys(LEFT_TO_THE_APP),
+                ...Object.keys(AZURE_MARKERS),
+                'WEBSITE_AUTH_ENABLED',
+                'WEBSITE_AUTH_CLIENT_ID',
+                ...CONNECTION_STRING_SETTINGS,
+            ]);
+            // Without a sign-in registration there is none to name.
+            if (SCENARIOS[scenario]?.authClientId === undefined) leftUnset.add('AUTH_CLIENT_ID');
             // With the identity as the bot there is no secret to read.
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
             // Without relayUrl the relay is off: the app reads RELAY_URL, finds none, and reads no other relay setting.
@@ -761,7 +774,7 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
             assert.equal(d.appSettings().API_AUTH, 'functionKey');
             assert.equal(d.outputs.API_AUTH, 'functionKey');
             assert.equal(d.outputs.AUTH_REDIRECT_URI, '');
-            for (const name of ['WEBSITE_AUTH_AAD_ALLOWED_TENANTS', 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'])
+            for (const name of ['WEBSITE_AUTH_AAD_ALLOWED_TENANTS', 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET', 'AUTH_CLIENT_ID'])
                 assert.equal(name in d.appSettings(), false, name);
             const levels = authLevels(loadedFunctions.get(scenario) ?? []);
             assert.deepEqual(levels.anonymous, ['callNotifications', 'consoleAssets']);
@@ -795,6 +808,7 @@ describe('App Service Authentication (API_AUTH=entra)', () => {
             assert.deepEqual(login.allowedExternalRedirectUrls, []);
             const settings = d.appSettings();
             assert.equal(settings.API_AUTH, 'entra');
+            assert.equal(settings.AUTH_CLIENT_ID, AUTH_CLIENT_ID, 'the registration, for calls doctor');
             assert.equal(settings.WEBSITE_AUTH_AAD_ALLOWED_TENANTS, parameters.authAllowedTenantIds ?? DEPLOYING_TENANT_ID);
             const site = d.one('Microsoft.Web/sites');
             const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;

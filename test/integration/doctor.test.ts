@@ -1,8 +1,9 @@
 // `calls doctor`, compiled and run as a child process: against a healthy local run (Azurite, the simulator as Entra
 // and Graph and as the callback's signing keys) every check passes or does not apply and the exit code is 0, the
-// same when the app runs the checks itself (GET /api/doctor, `--app`); then one broken thing at a time, each
-// failing its own check and no other, with what to do: a wrong BOT_APP_ID, storage that cannot be reached, the
-// signing keys down, a Graph app without a calling permission. No run prints a secret.
+// same when the app runs the checks itself (GET /api/doctor, `--app`); the relay's bot gets a signed test delivery
+// it verifies with `standardwebhooks`. Then one broken thing at a time, each failing its own check and no other,
+// with what to do: a wrong BOT_APP_ID, storage that cannot be reached, the signing keys down, a Graph app without a
+// calling permission, a bot refusing the relay's signature, sign-in without the platform's. No run prints a secret.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,6 +18,7 @@ import type { DoctorReport } from '../../shared/doctor/doctorCheck';
 import { startCallbackIssuer, type CallbackIssuer } from '../support/callbackIssuer';
 import { startHostProcess, type HostProcess } from '../support/hostProcess';
 import { testConnectionString, uniqueTableName } from '../support/storage';
+import { newRelaySecret, startTestBot, type TestBot } from '../support/testBot';
 import { testTls } from '../support/tls';
 
 const CLI = path.resolve(__dirname, '../../cli/calls.js');
@@ -33,6 +35,10 @@ describe('calls doctor', () => {
     let sim: RunningSimulator;
     let withoutRoles: RunningSimulator;
     let issuer: CallbackIssuer;
+    /** The bot behind the relay, with the app's secret; and one that was given another secret. */
+    let bot: TestBot;
+    let strangerBot: TestBot;
+    const relaySecret = newRelaySecret();
     let host: HostProcess;
     let emptyDir: string;
     const tableName = uniqueTableName('doctor');
@@ -44,6 +50,9 @@ describe('calls doctor', () => {
         AzureWebJobsStorage: testConnectionString(),
         CALL_HISTORY_TABLE: tableName,
         CALL_EVENTS_QUEUE: queueName,
+        RELAY_URL: bot.url,
+        RELAY_SECRET: relaySecret,
+        RELAY_QUEUE: `${queueName}-relay`,
     });
 
     const doctor = (args: string[], env: Record<string, string>): Promise<Run> =>
@@ -57,20 +66,29 @@ describe('calls doctor', () => {
     /** The statuses by check id, from --json. */
     const statuses = (run: Run): Record<string, string> => Object.fromEntries((JSON.parse(run.stdout) as DoctorReport).checks.map((check) => [check.id, check.status]));
 
-    const secretsOf = (env: Record<string, string>) => [CLIENT_SECRET, ...[...env.CallHistoryStorage!.matchAll(/AccountKey=([^;]+)/g)].map((match) => match[1] as string)];
+    const secretsOf = (env: Record<string, string>) => [
+        CLIENT_SECRET,
+        relaySecret,
+        relaySecret.slice('whsec_'.length),
+        ...[...env.CallHistoryStorage!.matchAll(/AccountKey=([^;]+)/g)].map((match) => match[1] as string),
+    ];
 
     before(async () => {
         emptyDir = mkdtempSync(path.join(os.tmpdir(), 'calls-doctor-'));
-        [sim, withoutRoles, issuer] = await Promise.all([
+        [sim, withoutRoles, issuer, bot, strangerBot] = await Promise.all([
             startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET }),
             startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET, graphRoles: [] }),
             startCallbackIssuer(),
+            startTestBot(relaySecret),
+            startTestBot(newRelaySecret()),
         ]);
+        // Each bot accepts what it can verify with its own secret, as a bot does.
+        for (const each of [bot, strangerBot]) each.answer((request) => (request.verified ? { status: 200 } : { status: 401, body: 'bad signature' }));
         host = await startHostProcess({ env: settings(sim) });
     });
     after(async () => {
         await host?.stop();
-        await Promise.all([sim?.stop(), withoutRoles?.stop(), issuer?.stop()]);
+        await Promise.all([sim?.stop(), withoutRoles?.stop(), issuer?.stop(), bot?.stop(), strangerBot?.stop()]);
         if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
     });
 
@@ -90,10 +108,21 @@ describe('calls doctor', () => {
             'graph-token': 'ok',
             'graph-permissions': 'ok',
             'bot-app-id': 'ok',
+            'sign-in': 'ok',
+            'relay-queue': 'ok',
+            'relay-endpoint': 'ok',
             telemetry: 'skip',
         });
         assert.match(text.stdout, /^ {2}ok {4}graph-permissions {2}The token carries roles Calls\.Initiate\.All/m);
-        assert.match(text.stdout, /^All is well: 8 checks passed, 1 did not apply\.$/m);
+        assert.match(
+            text.stdout,
+            /^ {2}ok {4}relay-endpoint {5}http:\/\/127\.0\.0\.1:\d+\/api\/calling accepted a test delivery signed with 1 secret of RELAY_SECRET \(webhook-id doctor\/\d+, no notification\): HTTP 200/m,
+        );
+        assert.match(text.stdout, /^All is well: 11 checks passed, 1 did not apply\.$/m);
+        // The test deliveries, as the bot saw them: signed with the app's secret, a webhook-id of their own, no notification.
+        const tests = bot.requests.filter((request) => request.webhookId.startsWith('doctor/'));
+        assert.equal(tests.length, 2);
+        assert.ok(tests.every((request) => request.verified && /^doctor\/\d+$/.test(request.webhookId) && request.body === '{"value":[]}'));
         for (const secret of secretsOf(settings(sim))) {
             assert.equal(text.stdout.includes(secret) || json.stdout.includes(secret) || text.stderr.includes(secret), false, 'a secret was printed');
         }
@@ -107,8 +136,9 @@ describe('calls doctor', () => {
         assert.equal(run.code, 0, run.stdout + run.stderr);
         assert.equal(statuses(run)['bot-app-id'], 'ok');
         assert.equal(statuses(run).table, 'ok');
-        assert.match(text.stdout, new RegExp(`^calls doctor: 9 checks, inside the app at ${host.baseUrl.replace(/[.]/g, '\\.')}, with its settings and identity\\.$`, 'm'));
-        assert.equal(run.stdout.includes(CLIENT_SECRET), false);
+        assert.match(text.stdout, new RegExp(`^calls doctor: 12 checks, inside the app at ${host.baseUrl.replace(/[.]/g, '\\.')}, with its settings and identity\\.$`, 'm'));
+        assert.equal(statuses(run)['relay-endpoint'], 'ok', 'the app reaches its bot itself');
+        assert.equal(run.stdout.includes(CLIENT_SECRET) || run.stdout.includes(relaySecret), false);
     });
 
     const broken: Array<{ name: string; check: string; env: () => Promise<Record<string, string>> | Record<string, string>; says: RegExp }> = [
@@ -142,6 +172,18 @@ describe('calls doctor', () => {
             env: () => settings(withoutRoles),
             says: /The token carries no application permissions: nothing for hang-ups and the reconciler[\s\S]*What to do: Add the Microsoft Graph application permission Calls\.Initiate\.All/,
         },
+        {
+            name: "a bot that refuses the relay's signature (it was given another secret)",
+            check: 'relay-endpoint',
+            env: () => ({ ...settings(sim), RELAY_URL: strangerBot.url }),
+            says: /answered a test delivery \(webhook-id doctor\/\d+\) with HTTP 401: bad signature: the bot refuses the relay's signature[\s\S]*What to do: Give the bot the secret of RELAY_SECRET/,
+        },
+        {
+            name: 'sign-in (API_AUTH=entra) without App Service Authentication in front',
+            check: 'sign-in',
+            env: () => ({ ...settings(sim), API_AUTH: 'entra' }),
+            says: /API_AUTH=entra, and App Service Authentication is off \(WEBSITE_AUTH_ENABLED is not true\): the app trusts no principal[\s\S]*What to do: Run the app behind the local sign-in \(npm start -- --sign-in\)/,
+        },
     ];
 
     for (const { name, check, env, says } of broken) {
@@ -159,7 +201,7 @@ describe('calls doctor', () => {
                 .map(([id]) => id);
             assert.deepEqual(failed, [check]);
             assert.match(text.stdout, says);
-            assert.match(text.stdout, new RegExp(`^1 of 9 checks failed: ${check}\\.$`, 'm'));
+            assert.match(text.stdout, new RegExp(`^1 of 12 checks failed: ${check}\\.$`, 'm'));
             for (const secret of secretsOf(given)) assert.equal(text.stdout.includes(secret) || json.stdout.includes(secret), false, 'a secret was printed');
         });
     }

@@ -2,6 +2,7 @@
 // the app's callback, the app relays it to the example bot (dev/exampleBot), which checks the signature with
 // `standardwebhooks` and answers the call through Graph within the ring timeout; the call's later notifications
 // reach the bot through the app too. The simulator's ring timeout is a setting, so nothing waits 15 real seconds.
+// calls doctor's signed test delivery reaches it too, and is told from a call's.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -123,5 +124,25 @@ describe('the example bot behind the app', () => {
             5000,
             explain,
         );
+    });
+
+    test("calls doctor's test delivery: the example bot verifies its signature, answers 200, and takes it for no call", async () => {
+        // prepare
+        const received = bot.received.length;
+
+        // act: the app runs its check-up itself (no function key locally)
+        const response = await fetch(`${host.baseUrl}/doctor`);
+
+        // assess
+        assert.equal(response.status, 200);
+        const report = (await response.json()) as { checks: Array<{ id: string; status: string; detail: string }> };
+        const endpoint = report.checks.find((check) => check.id === 'relay-endpoint');
+        assert.equal(endpoint?.status, 'ok', endpoint?.detail);
+        assert.match(endpoint?.detail ?? '', /accepted a test delivery signed with 1 secret of RELAY_SECRET \(webhook-id doctor\/\d+, no notification\): HTTP 200/);
+        assert.ok(
+            lines.some((line) => /test delivery doctor\/\d+ from calls doctor: signature verified/.test(line)),
+            explain(),
+        );
+        assert.equal(bot.received.length, received, 'no notification, no call');
     });
 });

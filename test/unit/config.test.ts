@@ -56,6 +56,17 @@ describe('loadConfig', () => {
         assert.deepEqual(loadConfig({ ...base, WEBSITE_INSTANCE_ID: 'a4c5d6e7' }).access, { mode: 'functionKey', platformSignIn: false }, 'function keys need no platform sign-in');
     });
 
+    test("AUTH_CLIENT_ID, the deployment's sign-in registration, and WEBSITE_AUTH_CLIENT_ID, the platform's, kept for calls doctor", () => {
+        const registration = '7F3C2B1A-0D9E-4C8B-A7F6-E5D4C3B2A190';
+        assert.deepEqual(loadConfig({ ...base, API_AUTH: 'entra', WEBSITE_AUTH_ENABLED: 'True', AUTH_CLIENT_ID: registration, WEBSITE_AUTH_CLIENT_ID: registration }).access, {
+            mode: 'entra',
+            platformSignIn: true,
+            registrationClientId: registration.toLowerCase(),
+            platformClientId: registration.toLowerCase(),
+        });
+        failsOn({ ...base, AUTH_CLIENT_ID: 'api://call-record' }, 'AUTH_CLIENT_ID', /is not an application \(client\) id/);
+    });
+
     test('storage falls back to AzureWebJobsStorage, and identity-based connections are recognised', () => {
         assert.deepEqual(loadStorageConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }), {
             kind: 'connectionString',
