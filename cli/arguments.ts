@@ -72,13 +72,15 @@ Commands:
       --consume             take each event off the queue once it is printed: be the queue's consumer
                             (--json then prints each message before it is deleted)
   doctor              is everything wired right? One line per check, with what to do about a failure:
-                      the settings the app loads, its table and queue with the credential it uses, the
+                      the settings the app loads, its table and queues with the credential it uses, the
                       callback's signing keys, a Graph token and the permissions it carries, BOT_APP_ID
-                      against the app Graph knows, telemetry. Never prints a secret. Exit code 0 only
-                      when no check failed
+                      against the app Graph knows, sign-in against the platform, the relay's bot (a signed
+                      test delivery), telemetry. Never prints a secret. Exit code 0 only when no check
+                      failed
       --app URL             ask the deployed app (its base URL, https://<app>/api) to run the checks with
                             its own settings and managed identity; the function key is read from
-                            CALLS_FUNCTION_KEY
+                            CALLS_FUNCTION_KEY, or with API_AUTH=entra an access token from
+                            CALLS_ACCESS_TOKEN (CallRecord.Operate)
 
 Options:
   --json              print JSON (the HTTP API's shapes) instead of text; events: one decoded CloudEvent

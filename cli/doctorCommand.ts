@@ -14,8 +14,10 @@ import { LOCAL_SETTINGS_FILE, settingsEnvironment } from './settings';
 
 type DoctorCommand = Extract<CallsCommand, { name: 'doctor' }>;
 
-/** The function key `calls doctor --app` sends, from the environment (a command line is visible to every user of the machine). */
+/** What `calls doctor --app` signs in with, from the environment (a command line is visible to every user of the machine). */
 const FUNCTION_KEY_VARIABLE = 'CALLS_FUNCTION_KEY';
+/** With API_AUTH=entra: an Entra access token for the sign-in registration, whose principal holds CallRecord.Operate. */
+const ACCESS_TOKEN_VARIABLE = 'CALLS_ACCESS_TOKEN';
 const APP_TIMEOUT_MS = 120_000;
 
 export async function runDoctor(command: DoctorCommand): Promise<ExitCode> {
@@ -54,9 +56,11 @@ async function locally(): Promise<{ report: DoctorReport; where: string }> {
 async function inTheApp(appUrl: string): Promise<{ report: DoctorReport; where: string }> {
     const url = `${appUrl.replace(/\/+$/, '')}/doctor`;
     const key = process.env[FUNCTION_KEY_VARIABLE];
+    const token = process.env[ACCESS_TOKEN_VARIABLE];
+    const headers: Record<string, string> = { ...(key ? { 'x-functions-key': key } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
     let response: Response;
     try {
-        response = await fetch(url, { headers: key ? { 'x-functions-key': key } : {}, signal: AbortSignal.timeout(APP_TIMEOUT_MS) });
+        response = await fetch(url, { headers, signal: AbortSignal.timeout(APP_TIMEOUT_MS) });
     } catch (err) {
         throw new CliError(
             EXIT.failed,
@@ -64,7 +68,12 @@ async function inTheApp(appUrl: string): Promise<{ report: DoctorReport; where: 
         );
     }
     if (response.status === 401 || response.status === 403) {
-        throw new CliError(EXIT.failed, `GET ${url} answered ${response.status}: it needs a function key. Put one in ${FUNCTION_KEY_VARIABLE} (az functionapp keys list).`);
+        const detail = ((await response.json().catch(() => undefined)) as { detail?: unknown } | undefined)?.detail;
+        throw new CliError(
+            EXIT.failed,
+            `GET ${url} answered ${response.status}${typeof detail === 'string' ? ` (${detail})` : ''}. With API_AUTH=functionKey it needs a function key in ${FUNCTION_KEY_VARIABLE} ` +
+                `(az functionapp keys list); with API_AUTH=entra an Entra access token for the sign-in registration (api://<AUTH_CLIENT_ID>) in ${ACCESS_TOKEN_VARIABLE}, for someone or an application holding CallRecord.Operate.`,
+        );
     }
     const body = (await response.json().catch(() => undefined)) as DoctorReport | undefined;
     if (response.status !== 200 || body === undefined || !Array.isArray(body.checks)) {

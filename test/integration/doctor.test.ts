@@ -206,6 +206,22 @@ describe('calls doctor', () => {
         });
     }
 
+    test('--app against an app with sign-in (API_AUTH=entra) and nobody signed in: the app refuses, and the command says what to give it', async () => {
+        // prepare
+        const signInHost = await startHostProcess({ env: { ...settings(sim), API_AUTH: 'entra' }, signIn: true });
+        try {
+            // act
+            const run = await doctor(['--app', signInHost.baseUrl], {});
+
+            // assess
+            assert.equal(run.code, 1);
+            assert.match(run.stderr, /answered 401 \(Sign-in is required: App Service Authentication put no signed-in principal on this request/);
+            assert.match(run.stderr, /with API_AUTH=entra an Entra access token for the sign-in registration \(api:\/\/<AUTH_CLIENT_ID>\) in CALLS_ACCESS_TOKEN/);
+        } finally {
+            await signInHost.stop();
+        }
+    });
+
     test('--app with something that is not a URL is a usage error', async () => {
         // act
         const run = await doctor(['--app', 'func-calls'], settings(sim));
