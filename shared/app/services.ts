@@ -8,6 +8,7 @@ import { CallbackTokenVerifier } from '../callback/callbackAuth';
 import { CallEventsQueue } from '../lifecycle/callEvents';
 import type { CallSummary } from '../record/callModel';
 import { CallStore } from '../record/callStore';
+import { rosterRows } from '../participants/rosterRules';
 import { appConfig } from '../settings/config';
 import { graphCredential } from '../settings/credentials';
 import { GraphCallsClient } from '../graph/graphCalls';
@@ -24,6 +25,7 @@ export function callStore(): CallStore {
     const events = callEvents === undefined ? undefined : new CallEventsQueue(() => createQueueClient(callEvents));
     store ??= new CallStore(createTableClient(config.storage), {
         dedupeWindowSeconds: config.dedupeWindowSeconds,
+        derivedRows: rosterRows(config.participantDetails),
         ...(events === undefined ? {} : { onCallEnded: (summary: CallSummary) => events.publishCallEnded(summary) }),
     });
     return store;

@@ -17,6 +17,7 @@
 
 import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
 import { applyEvent, countDuplicate, reconciliationChangesState, recordReconciliation } from './callState';
+import type { DerivedRow, DerivedRowKind, RowSet } from './derivedRows';
 import type { MarkerRowContent } from './tableEntities';
 
 /** What the writer knows of one marker row. */
@@ -44,8 +45,17 @@ export interface AppendPlan {
     summary: CallSummary;
     stored: Array<{ sequence: number; event: NewCallEvent }>;
     markers: MarkerWrite[];
+    /** Derived rows (the roster) the stored events changed, as they become. */
+    rows: Array<{ key: string; row: DerivedRow }>;
     /** One per input event, in input order. */
     outcomes: PlannedOutcome[];
+}
+
+/** Derived rows (derivedRows.ts) and what each event, in input order, changes in them. */
+export interface DerivedPlanInput {
+    kind: DerivedRowKind;
+    rows: RowSet<DerivedRow>;
+    changes: ReadonlyArray<unknown>;
 }
 
 export interface PlanOptions {
@@ -86,7 +96,7 @@ interface WorkingRow {
  * const plan = planAppend(emptySummary('c1'), [event, event], new Map(), { windowSeconds: 600, rowCapacity: 700 });
  * plan.outcomes // [{ outcome: 'stored', sequence: 1 }, { outcome: 'duplicate' }]
  */
-export function planAppend(summary: CallSummary, events: readonly NewCallEvent[], markers: KnownMarkers, options: PlanOptions): AppendPlan {
+export function planAppend(summary: CallSummary, events: readonly NewCallEvent[], markers: KnownMarkers, options: PlanOptions, derived?: DerivedPlanInput): AppendPlan {
     const windowMs = options.windowSeconds * 1000;
     // Rows keep what is inside the window of the newest event they are written with.
     const oldestKept = Math.max(0, ...events.map((event) => event.receivedAt.getTime())) - windowMs;
@@ -106,8 +116,8 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         return working;
     };
 
-    const plan: AppendPlan = { summary, stored: [], markers: [], outcomes: [] };
-    for (const event of events) {
+    const plan: AppendPlan = { summary, stored: [], markers: [], rows: [], outcomes: [] };
+    for (const [index, event] of events.entries()) {
         const key = eventMarkerKey(event, options.windowSeconds);
         const at = event.receivedAt.getTime();
         if (key !== undefined && isRedelivery(row, key, at, windowMs)) {
@@ -122,6 +132,10 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         }
         const sequence = plan.summary.eventCount + 1;
         plan.summary = applyEvent(plan.summary, event);
+        const change = derived?.changes[index];
+        if (derived !== undefined && change !== undefined) {
+            plan.summary = derived.kind.apply({ summary: plan.summary, sequence, event, change, rows: derived.rows });
+        }
         plan.stored.push({ sequence, event });
         plan.outcomes.push({ outcome: 'stored', sequence });
         if (key !== undefined) record(row, key, at, oldestKept, options.rowCapacity);
@@ -132,6 +146,7 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         const kept = new Map([...entries].filter(([, time]) => time >= oldestKept));
         plan.markers.push({ prefix, row: splitAt === undefined ? { entries: kept } : { entries: kept, splitAt }, exists });
     }
+    if (derived !== undefined) plan.rows = derived.rows.changes(derived.kind.fields);
     return plan;
 }
 

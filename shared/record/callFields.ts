@@ -44,13 +44,14 @@ type ColumnFor<V> = V extends number
             : never;
 
 /** One spec per field of T, whose column fits the field's type; required fields say what a missing column means. */
-type Description<T> = {
+export type Description<T> = {
     [K in keyof T]-?: FieldSpec & { column: ColumnFor<NonNullable<T[K]>> } & (undefined extends T[K] ? { fallback?: undefined } : { fallback: T[K] });
 };
 
-const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
-const int = { column: 'int', json: 'value' } as const;
-const time = { column: 'datetime', json: 'value' } as const;
+export const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
+export const int = { column: 'int', json: 'value' } as const;
+export const bool = { column: 'boolean', json: 'value' } as const;
+export const time = { column: 'datetime', json: 'value' } as const;
 const names = { column: 'names', limit: SHORT_TEXT, json: 'value' } as const;
 
 /** The summary row (`RowKey` `state`); `callId` is its `PartitionKey`. In the order the JSON shows them. */
@@ -73,12 +74,17 @@ export const SUMMARY_FIELDS = {
     closedBy: text(SHORT_TEXT),
     reconciledAt: time,
     reconcileStatus: int,
+    callChainId: text(SHORT_TEXT),
+    participantCount: int,
+    maxParticipants: int,
+    rosterUpdatedAt: time,
     truncatedFields: names,
 } as const satisfies Description<Omit<CallSummary, 'callId'>>;
 
 /**
- * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey` and `resourceKind` is not
- * stored (it follows from `resourceUrl`). In the order the JSON shows them.
+ * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey`; `resourceKind` is not
+ * stored (it follows from `resourceUrl`), nor `callChainId` (the summary keeps it; `chainId` is stored).
+ * In the order the JSON shows them.
  */
 export const EVENT_FIELDS = {
     sequence: { ...int, fallback: 0 },
@@ -104,6 +110,39 @@ export const EVENT_FIELDS = {
     graphRequestId: text(SHORT_TEXT),
     clientRequestId: text(SHORT_TEXT),
     truncatedFields: names,
-} as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind'>>;
+} as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind' | 'callChainId'>>;
 
 export type FieldList = Readonly<Record<string, FieldSpec>>;
+
+/** Every known field of the value, in the description's order, as its `json` says. */
+export function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
+    const json: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (value as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (field instanceof Date) {
+            const text = iso(field);
+            if (text !== undefined) json[name] = text;
+        } else {
+            json[name] = spec.json === 'parsed' && typeof field === 'string' ? parsedOrRaw(field) : field;
+        }
+    }
+    return json;
+}
+
+/**
+ * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
+ * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is
+ * kept as it is too.
+ */
+function parsedOrRaw(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return text;
+    }
+}
+
+function iso(date: Date): string | undefined {
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

@@ -48,6 +48,8 @@ export interface NewCallEvent {
     resultCode?: number;
     resultSubcode?: number;
     resultMessage?: string;
+    /** `resourceData.callChainId` of a notification about the call (not stored on the event: the summary keeps it). */
+    callChainId?: string;
     /** SHA-256 of the canonical notification; events without one are never treated as redeliveries. */
     dedupeKey?: string;
     chainId?: string;
@@ -99,6 +101,18 @@ export interface CallSummary {
     /** The reconciler's last check with Graph, and Graph's status then. */
     reconciledAt?: Date;
     reconcileStatus?: number;
+    /** Graph's `callChainId`: the id of the call's record in Graph after the call. */
+    callChainId?: string;
+    /** In the call now as Graph last listed them (the bot included), and the most there ever were (participants/). */
+    participantCount?: number;
+    maxParticipants?: number;
+    /** When the newest full roster arrived: a full roster that arrived before it is stale. */
+    rosterUpdatedAt?: Date;
+}
+
+/** Graph's call chain ids are GUIDs; anything else cannot name a call record, and is not kept on the summary. */
+export function isCallChainId(value: unknown): value is string {
+    return typeof value === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(value);
 }
 
 /** The summary of a call nothing has been stored for yet. */

@@ -1,6 +1,6 @@
 // The state rules: how each stored event changes a call's summary. Pure functions, no I/O.
 
-import { callResourceUrl, emptySummary, EVENT_KIND, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
+import { callResourceUrl, emptySummary, EVENT_KIND, isCallChainId, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
 
 /** Graph's call states in their camelCase spelling, with their rank (SPEC.md, State rules). */
 const STATE_RANK = {
@@ -89,6 +89,9 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
         return next;
     }
     if (event.tenantId !== undefined) next.tenantId = event.tenantId;
+    // The chain id Graph puts in the call's own resource wins; the correlation header is the fallback.
+    const chainId = event.callChainId ?? (summary.callChainId === undefined ? event.chainId : undefined);
+    if (isCallChainId(chainId)) next.callChainId = chainId;
     if (event.resourceKind !== 'call') {
         return next;
     }

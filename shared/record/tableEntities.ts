@@ -16,8 +16,8 @@ export const DEDUPE_ROW_PREFIX = 'dedupe-';
 const MARKER_KEY_LENGTH = 32;
 const SEQUENCE_DIGITS = 10;
 
-type Entity = TableEntity<Record<string, unknown>>;
-type StoredEntity = TableEntityResult<Record<string, unknown>>;
+export type Entity = TableEntity<Record<string, unknown>>;
+export type StoredEntity = TableEntityResult<Record<string, unknown>>;
 type Int = number | { type: 'Int64'; value: string };
 
 /** `event-0000000042`: zero-padded, so a range scan of the partition returns the history in order. */
@@ -68,7 +68,7 @@ export function markersFromEntity(entity: StoredEntity): MarkerRowContent {
 }
 
 /** The table columns of a model value: every known field, as its column type wants it. */
-function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
+export function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
     const columns: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(fields)) {
         const field = (value as Record<string, unknown>)[name];
@@ -78,7 +78,7 @@ function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
 }
 
 /** The model fields of an entity; a column of the wrong type counts as missing. */
-function fieldsOf(fields: FieldList, entity: StoredEntity): Record<string, unknown> {
+export function fieldsOf(fields: FieldList, entity: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(fields)) {
         const value = fromColumn(spec, entity[name]) ?? (spec.fallback instanceof Date ? new Date(spec.fallback) : spec.fallback);

@@ -74,12 +74,16 @@ interface LifecycleConfig {
     callEvents?: CallEventsConfig;
 }
 
+/** `PARTICIPANT_DETAILS`: `full` keeps names and phone numbers; `ids` keeps ids only (no names, phone numbers masked). */
+export type ParticipantDetails = 'full' | 'ids';
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     lifecycle: LifecycleConfig;
     dedupeWindowSeconds: number;
+    participantDetails: ParticipantDetails;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
 }
@@ -119,6 +123,7 @@ export function loadConfig(env: Environment): AppConfig {
         callbackAuth: loadCallbackAuthConfig(env),
         lifecycle: loadLifecycleConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
+        participantDetails: participantDetailsSetting(env),
         runningInAzure,
     };
 }
@@ -342,6 +347,15 @@ function storageConnection(
         }
     }
     return undefined;
+}
+
+/** Read by the participants API and the CLI as well as the callback, so it is a setting of its own. */
+export function participantDetailsSetting(env: Environment): ParticipantDetails {
+    const value = (present(env, 'PARTICIPANT_DETAILS') ?? 'full').toLowerCase();
+    if (value !== 'full' && value !== 'ids') {
+        throw new ConfigError('PARTICIPANT_DETAILS', `"${value}" must be "full" (names and phone numbers kept) or "ids" (ids only: no names, phone numbers masked).`);
+    }
+    return value;
 }
 
 /** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */
