@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SimulatorContext } from './context';
 import { SimulatorInputError } from './errors';
-import { callStateNotification, ENDED_BY_BOT, participantsNotification, type CommsNotification } from './notifications';
+import { callStateNotification, ENDED_BY_BOT, type CommsNotification } from './notifications';
+import { changeRoster, newRoster } from './roster';
 import type { CallDirection, SimulatedCall } from './state';
 
 export interface NewCall {
@@ -39,6 +40,7 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
         etag: 0,
         tenantId: ctx.settings.tenantId,
         dropLastNotifications: input.dropLastNotifications ?? 0,
+        roster: newRoster(),
         resource: {
             '@odata.type': '#microsoft.graph.call',
             '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
@@ -83,7 +85,8 @@ export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options
             ? [callStateNotification(call, 'created', 'incoming')]
             : [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
     if (options.participants === true && call.direction === 'outgoing') {
-        notifications.push(participantsNotification(call));
+        // The roster once connected: the bot and the person it called.
+        notifications.push(changeRoster(ctx, call, { join: [{ kind: 'user', name: 'Simulated callee' }] }));
     }
     ctx.deliveries.send(call, notifications, options.startAfter);
 }

@@ -2,6 +2,7 @@
 // requests. It has no authentication: the server listens on loopback addresses only.
 
 import { announceCall, createCall } from './callLifecycle';
+import { changeRoster, parseRosterChange, presentParticipants, staleRoster, type RosterChangeInput } from './roster';
 import type { SimulatorContext } from './context';
 import { SIMULATOR_PATHS } from './defaults';
 import { simulatorEndpoints } from './endpoints';
@@ -66,6 +67,10 @@ export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promis
         case 'POST calls':
             sendJson(ex.res, 201, createTestCall(ctx, await readJsonObject(ex.req)).resource);
             return true;
+        case 'POST rosters/:id': {
+            sendJson(ex.res, 200, changeCallRoster(ctx, required(id), parseRosterChange(await readJsonObject(ex.req))));
+            return true;
+        }
         case 'PUT drops/:id': {
             const call = ctx.state.calls.get(required(id));
             if (call === undefined) {
@@ -123,6 +128,18 @@ export function createTestCall(ctx: SimulatorContext, body: Record<string, unkno
         announceCall(ctx, call, { participants: participants === true });
     }
     return call;
+}
+
+/**
+ * `{join?, leave?, mute?, unmute?, as?: "full"|"delta"}` changes a call's roster and sends Graph's participants
+ * notification for it; `{resendVersion: n}` sends the full roster of version n again, late and stale.
+ */
+export function changeCallRoster(ctx: SimulatorContext, callId: string, change: RosterChangeInput & { resendVersion?: number }): { version: number; present: string[] } {
+    const call = ctx.state.calls.get(callId);
+    if (call === undefined) throw new SimulatorInputError(`The simulator has no call ${callId}.`);
+    const notification = change.resendVersion === undefined ? changeRoster(ctx, call, change) : staleRoster(call, change.resendVersion);
+    ctx.deliveries.send(call, [notification]);
+    return { version: call.roster.version, present: presentParticipants(call).map((participant) => String(participant.id)) };
 }
 
 /** How many of a call's last notifications to drop: 0 (none) to 2 (its end sends terminating, then terminated). */

@@ -9,7 +9,8 @@ import { loadOrCreateTls, type TlsMaterial } from '../tls';
 import { CallbackDelivery } from './callbackDelivery';
 import { handleCallbackSigner, signCallbackToken } from './callbackSigner';
 import type { SimulatorContext, SimulatorKeys, SimulatorSettings } from './context';
-import { createTestCall, dropCount, handleControl, resetSimulator } from './control';
+import { changeCallRoster, createTestCall, dropCount, handleControl, resetSimulator } from './control';
+import { parseRosterChange, type RosterChangeInput } from './roster';
 import { SIMULATOR_DEFAULTS } from './defaults';
 import { simulatorEndpoints, type SimulatorEndpoints } from './endpoints';
 import { handleEntra } from './entra';
@@ -70,6 +71,11 @@ export interface RunningSimulator extends SimulatorEndpoints {
      * "established" while Graph answers 404 for it. Throws for an unknown call.
      */
     dropLastNotifications(callId: string, count: number): void;
+    /**
+     * Changes a call's roster (the bot joins with the first change) and sends Graph's participants notification:
+     * the whole roster, or `as: 'delta'`; `resendVersion` sends an earlier full roster again, late and stale.
+     */
+    roster(callId: string, change: RosterChangeInput & { resendVersion?: number }): { version: number; present: string[] };
     /** Resolves once every queued callback has been delivered (or has failed). */
     settled(timeoutMs?: number): Promise<void>;
     /** Forgets calls, scripts, faults and counters. */
@@ -142,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
             if (call === undefined) throw new SimulatorInputError(`The simulator has no call ${callId}.`);
             call.dropLastNotifications = dropCount(count, 'count');
         },
+        roster: (callId, change) => changeCallRoster(ctx, callId, parseRosterChange({ ...change })),
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),
         stop: async () => {

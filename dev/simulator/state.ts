@@ -21,6 +21,15 @@ export interface SimulatedCall {
     resource: Record<string, unknown>;
     /** How many of the notifications that end the call are never sent (0: all are), to show a call stuck "established". */
     dropLastNotifications: number;
+    /** Who is in the call (roster.ts). */
+    roster: SimulatedRoster;
+}
+
+/** A call's roster: its version, everyone it had by participant id, and the full rosters sent so far by version. */
+export interface SimulatedRoster {
+    version: number;
+    participants: Map<string, { resource: Record<string, unknown>; present: boolean }>;
+    sent: Map<number, Array<Record<string, unknown>>>;
 }
 
 /** How a Graph request's `Authorization` header fared. */

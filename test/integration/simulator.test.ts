@@ -650,6 +650,75 @@ describe('control API', () => {
     });
 });
 
+describe('rosters', () => {
+    it('sends the whole roster or a delta as Graph does, numbers each change, and can send an old roster again late', async () => {
+        // prepare
+        const call = sim.createCall({ id: 'roster-call', callbackUri: receiver.url, notify: false });
+
+        // act
+        const joined = await simulatorRequest(sim, 'POST', `/_control/rosters/${call.id}`, {
+            body: {
+                join: [
+                    { id: 'p1', name: 'Ada' },
+                    { id: 'p2', kind: 'phone', identityId: '+14255550123' },
+                ],
+            },
+        });
+        sim.roster(call.id, { mute: ['p1'], as: 'delta' });
+        sim.roster(call.id, { leave: [{ id: 'p2', reason: 'hungUp' }], as: 'delta' });
+        const stale = await simulatorRequest(sim, 'POST', `/_control/rosters/${call.id}`, { body: { resendVersion: 1 } });
+        await sim.settled();
+
+        // assess
+        assert.equal(joined.status, 200);
+        assert.deepEqual(joined.json, { version: 1, present: [String(call.myParticipantId), 'p1', 'p2'] });
+        assert.deepEqual(stale.json, { version: 3, present: [String(call.myParticipantId), 'p1'] });
+        const bodies = receiver.received.map(({ body }) => body.value[0]);
+        assert.deepEqual(
+            bodies.map((notification) => notification?.resourceUrl),
+            Array(4).fill(`/communications/calls/${call.id}/participants`),
+        );
+        const [full, muted, left, again] = bodies.map((notification) => notification?.resourceData) as [
+            Array<Record<string, unknown>>,
+            Record<string, unknown>,
+            Record<string, unknown>,
+            unknown,
+        ];
+        assert.deepEqual(
+            full.map((participant) => [participant.id, participant.rosterSequenceNumber]),
+            [
+                [call.myParticipantId, 1],
+                ['p1', 1],
+                ['p2', 1],
+            ],
+        );
+        assert.equal(muted['@odata.type'], '#microsoft.graph.deltaParticipants');
+        assert.equal(muted.sequenceNumber, 2);
+        assert.deepEqual(
+            (muted.participants as Array<Record<string, unknown>>).map((participant) => [participant.id, participant.isMuted]),
+            [['p1', true]],
+        );
+        assert.deepEqual((left.participants as Array<Record<string, unknown>>)[0]?.removedState, { '@odata.type': '#microsoft.graph.removedState', reason: 'hungUp' });
+        assert.deepEqual(again, full, 'the stale roster is the first one, unchanged');
+    });
+
+    it('refuses what it cannot do with 400: an unknown call, a rejoin with the same id, an unknown version, a typo', async () => {
+        sim.createCall({ id: 'roster-bad', callbackUri: receiver.url, notify: false });
+        sim.roster('roster-bad', { join: [{ id: 'p1' }] });
+        const answers = await Promise.all([
+            simulatorRequest(sim, 'POST', '/_control/rosters/no-such-call', { body: { join: [{}] } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { join: [{ id: 'p1' }] } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { resendVersion: 9 } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { joins: [] } }),
+        ]);
+        assert.deepEqual(
+            answers.map((answer) => answer.status),
+            [400, 400, 400, 400],
+        );
+        assert.match((answers[1]?.json as { error: string }).error, /rejoin gets a new participant id/);
+    });
+});
+
 describe('TLS material', () => {
     let folder: string;
     beforeEach(() => {
