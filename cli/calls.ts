@@ -8,7 +8,7 @@ import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } fro
 import type { CallEvent } from '../shared/record/callModel';
 import { listCalls, type CallListPage } from '../shared/query/callList';
 import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/query/callQueries';
-import { loadStorageConfig, type StorageConfig } from '../shared/settings/config';
+import { loadStorageConfig, participantDetailsSetting, type StorageConfig } from '../shared/settings/config';
 import { CallRecordError } from '../shared/errors';
 import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/query/queryOptions';
 import { purgeCalls } from '../shared/lifecycle/purgeCalls';
@@ -18,7 +18,9 @@ import { HELP, parseArguments, type CallsCommand } from './arguments';
 import { showCallEvents } from './callEventsCommand';
 import { causeOf, CliError, EXIT, type ExitCode } from './cliError';
 import { describeStorage, fromLocalRun, loadCliConfig } from './settings';
-import { formatCallList, formatSummary, formatTimeline } from './timeline';
+import { formatCallList, formatParticipants, formatSummary, formatTimeline } from './timeline';
+import { listParticipants, participantListJson } from '../shared/participants/participantQueries';
+import type { ParticipantDetails } from '../shared/participants/participantModel';
 
 async function main(args: readonly string[]): Promise<ExitCode> {
     const command = parseArguments(args, new Date());
@@ -48,6 +50,10 @@ async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, 
         case 'show': {
             const summary = await getCall(table, command.callId);
             return command.json ? json(callSummaryJson(summary)) : formatSummary(summary);
+        }
+        case 'participants': {
+            const list = await listParticipants(table, command.callId, participantDetails());
+            return command.json ? json(participantListJson(list)) : formatParticipants(list);
         }
         case 'history': {
             if (command.json) {
@@ -175,6 +181,11 @@ async function callsUpTo(table: TableClient, options: CallListOptions): Promise<
         continuationToken = page.continuationToken;
     } while (continuationToken !== undefined && calls.length < top);
     return { calls, ...(continuationToken === undefined ? {} : { continuationToken }) };
+}
+
+/** `PARTICIPANT_DETAILS` as the app has it: with `ids`, the command line shows no names either. */
+function participantDetails(): ParticipantDetails {
+    return loadCliConfig(participantDetailsSetting).config;
 }
 
 function storageSettings(): StorageConfig {

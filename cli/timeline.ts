@@ -1,6 +1,7 @@
 // Text the command line prints for people: a call's summary as labelled lines, a history as an aligned
 // timeline, a list of calls as a table. Pure functions of the call record's types.
 
+import type { ParticipantList } from '../shared/participants/participantQueries';
 import type { CallEvent, CallSummary } from '../shared/record/callModel';
 
 const NONE = '-';
@@ -32,11 +33,40 @@ export function formatSummary(summary: CallSummary): string {
                 ? undefined
                 : `${summary.reconciledAt.toISOString()}${summary.reconcileStatus === undefined ? '' : ` (Graph answered ${summary.reconcileStatus})`}`,
         ],
+        ['participants', participantsOf(summary)],
+        ['chain id', summary.callChainId],
         ['tenant', summary.tenantId],
     ];
     const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
     const width = Math.max(...shown.map(([label]) => label.length));
     return `${[`Call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n')}\n`;
+}
+
+/**
+ * The roster: one line per participant, in the order they joined.
+ *
+ * @example
+ * formatParticipants(list) // 'Call c1: 2 in the call now, 3 at most\nPARTICIPANT  KIND  ...'
+ */
+export function formatParticipants(list: ParticipantList): string {
+    const heading = `Call ${list.callId}: ${participantsOf(list.summary) ?? 'no roster notification yet'}\n`;
+    if (list.participants.length === 0) return heading;
+    const rows = list.participants.map((participant) => [
+        participant.displayName ?? participant.phoneNumber ?? participant.identityId ?? participant.key,
+        participant.identityKind ?? NONE,
+        participant.joinedAt.toISOString(),
+        participant.leftAt?.toISOString() ?? NONE,
+        [participant.inCall ? 'in call' : 'gone', participant.isMuted === true ? 'muted' : undefined, participant.isInLobby === true ? 'in lobby' : undefined]
+            .filter((part) => part !== undefined)
+            .join(', '),
+        participant.leftReason ?? NONE,
+    ]);
+    return heading + table(['PARTICIPANT', 'KIND', 'JOINED (UTC)', 'LEFT (UTC)', 'NOW', 'LEFT BECAUSE'], rows, []);
+}
+
+function participantsOf(summary: CallSummary): string | undefined {
+    if (summary.participantCount === undefined) return undefined;
+    return `${summary.participantCount} in the call now, ${summary.maxParticipants ?? summary.participantCount} at most`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The console's only way to the app: the read API and the hang-up, with the function key sent as
 // `x-functions-key`. Every answer that is not a success becomes an ApiError that knows its words.
 
-import type { CallListPageView, CallSummaryView, HistoryPageView } from './apiTypes';
+import type { CallListPageView, CallSummaryView, HistoryPageView, ParticipantListView } from './apiTypes';
 import type { ApiFailure } from './problemText';
 
 export class ApiError extends Error {
@@ -48,6 +48,10 @@ export class ConsoleApi {
 
     history(callId: string, top: number, continuationToken?: string): Promise<HistoryPageView> {
         return this.#json(`/calls/${encodeURIComponent(callId)}/history`, { top: String(top), continuationToken });
+    }
+
+    participants(callId: string): Promise<ParticipantListView> {
+        return this.#json(`/calls/${encodeURIComponent(callId)}/participants`, {});
     }
 
     /** Resolves with Graph's outcome, success or not (both are shown in words); rejects only when nothing came back. */

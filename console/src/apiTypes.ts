@@ -1,7 +1,11 @@
 // The API's JSON as the console reads it: the app's own JSON types, plus the fields of the call lifecycle
 // (SPEC.md "Call lifecycle") that a newer app sends. Every field but the ids and counts may be absent.
 
+import type { ParticipantJson, ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson';
+
+export type ParticipantView = ParticipantJson;
+export type ParticipantListView = ParticipantListJson;
 
 export type ClosedBy = 'graph' | 'reconciler';
 

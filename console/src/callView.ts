@@ -1,12 +1,13 @@
 // One call: its summary, its timeline and its history, refreshed while it is active; and the hang-up.
 
 import { ApiError, type ConsoleApi } from './api';
-import { isEnded, type CallEventView, type CallSummaryView } from './apiTypes';
+import { isEnded, type CallEventView, type CallSummaryView, type ParticipantListView } from './apiTypes';
 import { closedByText, hangUpStatusText } from './callWords';
 import { h, replaceChildren } from './dom';
 import { formatAgo, formatCount, formatDateTime, formatDuration } from './format';
 import { confirmHangUp } from './hangUp';
 import { HistoryTable } from './historyTable';
+import { ParticipantsTable } from './participantsTable';
 import { VisiblePoller } from './poller';
 import { hangUpInWords, problemInWords, type ApiFailure } from './problemText';
 import { stateBadge } from './stateBadge';
@@ -34,6 +35,14 @@ export class CallView {
     readonly #timelineBox = h('div', { class: 'timeline-host' });
     readonly #historyNote = h('p', { class: 'note', role: 'status' });
     readonly #history = new HistoryTable();
+    readonly #participants = new ParticipantsTable();
+    readonly #participantsSection = h(
+        'section',
+        { 'aria-labelledby': 'participants-title', hidden: true },
+        h('h3', { id: 'participants-title' }, 'Participants'),
+        this.#participants.element,
+    );
+    #roster: ParticipantListView | undefined;
     readonly #body: HTMLElement;
     #summary: CallSummaryView | undefined;
     #events: CallEventView[] = [];
@@ -53,6 +62,7 @@ export class CallView {
             { class: 'call-body', hidden: true },
             h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#outcome)),
             h('section', { 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, 'Timeline'), legend(), this.#timelineBox, this.#timelineNote),
+            this.#participantsSection,
             h('section', { 'aria-labelledby': 'history-title' }, h('h3', { id: 'history-title' }, 'History'), this.#historyNote, this.#history.element),
         );
         replaceChildren(container, h('section', { class: 'call' }, h('nav', {}, h('a', { href: '#/' }, '← All calls')), this.#title, this.#problem, this.#body));
@@ -87,12 +97,26 @@ export class CallView {
                 return;
             }
             this.#history.setEvents(this.#events);
+            if (summary.participantCount !== undefined) await this.#loadParticipants(summary);
         }
         if (changed || !isEnded(summary)) this.#renderTimeline(summary);
         if (isEnded(summary)) this.#followUntil = 0;
         this.#poller.setInterval(Date.now() < this.#followUntil ? FOLLOW_REFRESH_MS : CALL_REFRESH_MS);
         // An ended call changes no more (but for a late redelivery): stop asking.
         if (isEnded(summary) && !changed) this.#poller.stop();
+    }
+
+    /** The roster, when the call has one: a failure here leaves the rest of the call on screen. */
+    async #loadParticipants(summary: CallSummaryView): Promise<void> {
+        try {
+            this.#roster = await this.#api.participants(this.#callId);
+        } catch (err) {
+            this.#showProblem(err, `load the participants of call ${this.#callId}`);
+            return;
+        }
+        const ended = isEnded(summary) && summary.lastEventAt !== undefined ? Date.parse(summary.lastEventAt) : undefined;
+        this.#participants.show(this.#roster, ended, Date.now());
+        this.#participantsSection.hidden = false;
     }
 
     async #loadHistory(summary: CallSummaryView): Promise<CallEventView[]> {
@@ -133,6 +157,9 @@ export class CallView {
             ['Events', formatCount(summary.eventCount)],
             ['Redeliveries', `${formatCount(summary.duplicateCount)} recognised and not stored again`],
         ];
+        if (summary.participantCount !== undefined) {
+            rows.push(['Participants', `${formatCount(summary.participantCount)} in the call now, ${formatCount(summary.maxParticipants ?? summary.participantCount)} at most`]);
+        }
         if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {
             rows.push(['Reconciled', `${at(summary.reconciledAt)}${summary.reconcileStatus === undefined ? '' : `, Graph answered ${summary.reconcileStatus}`}`]);
         }
@@ -143,7 +170,11 @@ export class CallView {
     #renderTimeline(summary: CallSummaryView): void {
         const scrollLeft = this.#timeline?.element.querySelector('.timeline-scroll')?.scrollLeft ?? 0;
         // The lane labels take 118 px of the box.
-        const model = timelineModel(this.#events, { now: Date.now(), fitWidth: Math.max(0, this.#timelineBox.clientWidth - 122) });
+        const model = timelineModel(this.#events, {
+            now: Date.now(),
+            fitWidth: Math.max(0, this.#timelineBox.clientWidth - 122),
+            ...(this.#roster === undefined ? {} : { roster: this.#roster.participants }),
+        });
         this.#timeline = new TimelineView(model, {
             onSelect: (sequence) => {
                 this.#selected = sequence;
@@ -196,7 +227,8 @@ function legend(): HTMLElement {
         'ul',
         { class: 'legend', 'aria-label': 'Legend' },
         item('call', 'notification about the call'),
-        item('subResource', 'participants or operation'),
+        item('roster', 'participants (+joined −left)'),
+        item('subResource', 'operation'),
         item('hangup', "hang-up (Graph's status)"),
         item('reconciliation', 'reconciliation'),
         item('ended', 'call ended'),

@@ -9,6 +9,7 @@ import { KNOWN_CALL_STATES } from '../record/callState';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
 import { DEFAULT_TOP, MAX_TOP } from '../query/queryOptions';
 import { CALLBACK_BODY_LIMIT } from '../requestBody';
+import { PARTICIPANT_FIELDS } from '../participants/participantModel';
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
@@ -120,6 +121,17 @@ function paths(): Record<string, Record<string, unknown>> {
                 responses: readResponses({ description: 'One page of history events.', content: json(ref('HistoryPage')) }, { 404: problem('The call has no history.') }),
             },
         },
+        '/calls/{callId}/participants': {
+            parameters: [callIdParameter],
+            get: {
+                operationId: 'listParticipants',
+                summary: "Everyone the call had, from Graph's participant notifications",
+                description:
+                    'The roster the participants notifications kept: those in the call now (inCall) and everyone who left, with leftAt, in the order they joined. ' +
+                    'With PARTICIPANT_DETAILS=ids there are no display names and phone numbers are masked.',
+                responses: readResponses({ description: "The call's roster.", content: json(ref('ParticipantList')) }, { 404: problem('Nothing is recorded for this call.') }),
+            },
+        },
         '/callback': {
             post: {
                 operationId: 'callNotifications',
@@ -216,6 +228,12 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
     truncatedFields: 'Fields stored cut because they were longer than the table holds.',
     closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+    participantCount: 'In the call now, as Graph last listed them (the bot included).',
+    maxParticipants: 'The most participants the call had at once.',
+    callChainId: "Graph's callChainId: the id of the call's record in Graph after the call.",
+    joinedAt: 'When a roster first listed the participant (the receive time).',
+    leftAt: 'When a roster first showed the participant gone.',
+    leftReason: 'removedState.reason as Graph sent it, removed, or notInRoster.',
 };
 
 /** A field's JSON schema from its description in callFields.ts. */
@@ -273,6 +291,22 @@ function schemas(): Record<string, unknown> {
             SUMMARY_FIELDS,
         ),
         CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS),
+        Participant: recordSchema(
+            'One participant the call had (a participant row, see the table layout). inCall: listed by Graph and not gone, in a call that has not ended.',
+            { key: { type: 'string', description: "The row's key: Graph's participant id, or ~ and a hash of the identity when Graph sent no id." }, inCall: { type: 'boolean' } },
+            PARTICIPANT_FIELDS,
+        ),
+        ParticipantList: {
+            type: 'object',
+            required: ['callId', 'participants'],
+            additionalProperties: false,
+            properties: {
+                callId: text,
+                participantCount: { type: 'integer', minimum: 0, description: 'In the call now, as Graph last listed them (the bot included).' },
+                maxParticipants: { type: 'integer', minimum: 0, description: 'The most participants the call had at once.' },
+                participants: { type: 'array', items: ref('Participant') },
+            },
+        },
         CallListPage: {
             type: 'object',
             required: ['calls'],

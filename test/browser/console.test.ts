@@ -209,6 +209,59 @@ describe('operator console in Chromium', () => {
         await assertStayedInApp(observed);
     });
 
+    test('a call with a roster shows who was in it, when they joined and left, and the joins and leaves on the timeline', async () => {
+        // prepare: three people join, one leaves, as Graph's participants notifications tell it
+        const callId = await newCall();
+        await established(callId);
+        const roster = (change: Record<string, unknown>) => run.simulator('POST', `/_control/rosters/${callId}`, change);
+        assert.equal(
+            (
+                await roster({
+                    join: [
+                        { id: 'ada', name: 'Ada Lovelace' },
+                        { id: 'alan', name: 'Alan Turing' },
+                        { id: 'caller', kind: 'phone', identityId: '+14255550123' },
+                    ],
+                })
+            ).status,
+            200,
+        );
+        assert.equal((await roster({ leave: ['alan'] })).status, 200);
+        await eventually(
+            () => summary(callId),
+            (s) => s.participantCount === 3,
+            10_000,
+            'the roster being recorded',
+        );
+
+        // act
+        const observed = await open(`#/calls/${callId}`);
+        const { page } = observed;
+        await page.locator('table.participants-table tbody tr').nth(3).waitFor();
+
+        // assess
+        const rows = (await page.locator('table.participants-table tbody tr').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+        assert.equal(rows.length, 4, rows.join('\n'));
+        assert.ok(
+            rows.some((row) => /^Ada Lovelace user .* in the call$/.test(row)),
+            rows.join('\n'),
+        );
+        assert.ok(
+            rows.some((row) => /^Alan Turing user .*\(notInRoster\).* gone$/.test(row)),
+            rows.join('\n'),
+        );
+        assert.ok(
+            rows.some((row) => row.startsWith('+14255550123 phone')),
+            rows.join('\n'),
+        );
+        assert.match(await rowText(page, '.call-body .summary'), /Participants 3 in the call now, 4 at most/);
+        const changes = await page.locator('svg.timeline .roster-change').allTextContents();
+        assert.deepEqual(changes, ['+4', '−1'], 'the bot and three people joined, then one left');
+        if (SCREENSHOTS !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, 'console-participants.png'), fullPage: true });
+        assert.deepEqual(await consoleErrors(observed), []);
+        await assertStayedInApp(observed);
+    });
+
     test('the active filter lists only the calls that have not ended, newest first, and the header counts them live', async () => {
         // prepare: one call that ends and, after it, one that stays
         const ended = await newCall();

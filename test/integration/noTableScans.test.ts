@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { HELP } from '../../cli/arguments';
+import type { ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/query/callJson';
 import type { NewCallEvent } from '../../shared/record/callModel';
 import { ACTIVE_PARTITION, indexRowKey } from '../../shared/record/callIndex';
@@ -253,6 +254,34 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assertNoScans('DELETE /api/calls');
     });
 
+    test('GET /api/calls/{callId}/participants: a roster of full and delta notifications, read in one range query', async () => {
+        // act
+        sim.roster(calls.live, {
+            join: [
+                { id: 'ada', name: 'Ada' },
+                { id: 'bob', name: 'Bob' },
+            ],
+        });
+        await sim.settled(20_000);
+        await step('POST /api/callback (a delta roster)', async () => {
+            sim.roster(calls.live, { leave: ['bob'], as: 'delta' });
+            await sim.settled(20_000);
+        });
+        const list = await step('GET /api/calls/{callId}/participants', () => appJson<ParticipantListJson>('GET', `/calls/${calls.live}/participants`));
+        await step('GET /api/calls/{callId}/participants (unknown)', () => appJson('GET', `/calls/${randomUUID()}/participants`, 404));
+
+        // assess
+        assert.deepEqual(
+            list.participants.filter((p) => p.key === 'ada' || p.key === 'bob').map((p) => [p.key, p.inCall]),
+            [
+                ['ada', true],
+                ['bob', false],
+            ],
+        );
+        assert.ok(queriesOf('GET /api/calls/{callId}/participants').length >= 1, 'the roster was read at the table');
+        assertNoScans('GET /api/calls/{callId}/participants', 'POST /api/callback (a delta roster)');
+    });
+
     test('GET /api/calls/{callId} and GET /api/calls/{callId}/history, page by page', async () => {
         // act
         const summary = await step('GET /api/calls/{callId}', () => appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`));
@@ -377,6 +406,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assert.match(await cliOk(['show', calls.answered]), /state\s+terminated/);
         assert.equal((JSON.parse(await cliOk(['show', calls.stuck, '--json'])) as CallSummaryJson).closedBy, 'reconciler');
         assert.match(await cliOk(['history', calls.answered]), /hangupRequest/);
+        assert.match(await cliOk(['participants', calls.live]), /Ada/);
+        assert.ok((JSON.parse(await cliOk(['participants', calls.answered, '--json'])) as ParticipantListJson).participants.length >= 2);
         assert.ok((JSON.parse(await cliOk(['history', calls.answered, '--json'])) as HistoryPageJson).events.length > 4);
         const listed = JSON.parse(await cliOk(['list', '--json'])) as CallListPageJson;
         assert.ok(listed.calls.some((call) => call.callId === calls.live));
@@ -417,7 +448,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0),
             'calls events sends the table nothing',
         );
-        assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge');
+        assertNoScans('calls show', 'calls history', 'calls participants', 'calls list', 'calls unrouted', 'calls purge');
     });
 
     test(`calls reindex reads every summary once, with exactly ${REINDEX_FILTER}, and is the one command that scans`, async () => {
