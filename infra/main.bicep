@@ -82,6 +82,10 @@ param retentionSchedule string = '0 30 2 * * *'
 @minValue(0)
 param retentionDays int = 90
 
+@description('Participant details in the roster: full (names, phone numbers) or ids (ids only, phone numbers masked).')
+@allowed(['full', 'ids'])
+param participantDetails string = 'full'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -116,6 +120,7 @@ module resources 'resources.bicep' = {
     reconcileMaxCalls: reconcileMaxCalls
     retentionSchedule: retentionSchedule
     retentionDays: retentionDays
+    participantDetails: participantDetails
   }
 }
 

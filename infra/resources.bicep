@@ -28,6 +28,7 @@ param reconcileAfterMinutes int
 param reconcileMaxCalls int
 param retentionSchedule string
 param retentionDays int
+param participantDetails string
 
 var useClientSecret = graphCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
@@ -310,6 +311,7 @@ var appSettingsOfTheApp = {
   RECONCILE_MAX_CALLS: string(reconcileMaxCalls)
   RETENTION_SCHEDULE: retentionSchedule
   RETENTION_DAYS: string(retentionDays)
+  PARTICIPANT_DETAILS: participantDetails
 }
 
 var graphSettings = useClientSecret
