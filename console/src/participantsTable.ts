@@ -58,6 +58,6 @@ function row(participant: ParticipantView, endedAt: number | undefined, now: num
 }
 
 /** A name when the app keeps names (PARTICIPANT_DETAILS=full), else the phone number (masked) or the identity's id. */
-export function nameOf(participant: Pick<ParticipantView, 'displayName' | 'phoneNumber' | 'identityId' | 'key'>): string {
+function nameOf(participant: Pick<ParticipantView, 'displayName' | 'phoneNumber' | 'identityId' | 'key'>): string {
     return participant.displayName ?? participant.phoneNumber ?? participant.identityId ?? participant.key;
 }

@@ -222,7 +222,7 @@ export function isCallResource(resourceUrl: string | undefined): boolean {
 }
 
 /** Whether a resource URL names the call's participants (a roster notification). */
-export function isRosterResource(resourceUrl: string | undefined): boolean {
+function isRosterResource(resourceUrl: string | undefined): boolean {
     return resourceUrl !== undefined && /\/calls\/[^/]+\/participants(?:\/|$)/i.test(resourceUrl);
 }
 

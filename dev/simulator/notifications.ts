@@ -26,7 +26,7 @@ export interface ResultInfo {
 /** Graph's documented call end reason for a call the bot hung up (DELETE /communications/calls/{id}). */
 export const ENDED_BY_BOT: ResultInfo = { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' };
 
-function callResourceUrl(callId: string): string {
+export function callResourceUrl(callId: string): string {
     return `/communications/calls/${callId}`;
 }
 

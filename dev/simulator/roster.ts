@@ -10,10 +10,10 @@ import { isObject } from './http';
 import { callResourceUrl, type CommsNotification } from './notifications';
 import type { SimulatedCall, SimulatedRoster } from './state';
 
-export type IdentityKind = 'user' | 'phone' | 'guest' | 'application';
+type IdentityKind = 'user' | 'phone' | 'guest' | 'application';
 
 /** Someone joining: a participant id and an identity (Graph's id for the leg is a GUID unless given). */
-export interface RosterPerson {
+interface RosterPerson {
     id?: string;
     kind?: IdentityKind;
     /** The identity's id: an Entra object id, an app id, or (phone) the number. */
@@ -113,11 +113,6 @@ export function staleRoster(call: SimulatedCall, version: number): CommsNotifica
 /** The participants of the call now, as Graph's `participant` resources. */
 export function presentParticipants(call: SimulatedCall): Array<Record<string, unknown>> {
     return [...call.roster.participants.values()].filter((participant) => participant.present).map((participant) => participant.resource);
-}
-
-/** Everyone the call ever had, as Graph's `participant` resources (as last changed). */
-export function everyParticipant(call: SimulatedCall): Array<Record<string, unknown>> {
-    return [...call.roster.participants.values()].map((participant) => participant.resource);
 }
 
 function present(roster: SimulatedRoster, call: SimulatedCall, id: string): SimulatedParticipant {

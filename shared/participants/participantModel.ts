@@ -49,7 +49,7 @@ export const PARTICIPANT_FIELDS = {
 } as const satisfies Description<Participant>;
 
 /** The identity fields of a participant, as one notification shows them. */
-export type ParticipantIdentity = Pick<Participant, 'participantId' | 'identityKind' | 'identityId' | 'displayName' | 'tenantId' | 'phoneNumber'>;
+type ParticipantIdentity = Pick<Participant, 'participantId' | 'identityKind' | 'identityId' | 'displayName' | 'tenantId' | 'phoneNumber'>;
 
 /** One participant as a roster notification lists it. */
 export interface ParticipantSeen extends ParticipantIdentity {

@@ -15,7 +15,7 @@ import { maskPhoneNumber } from './rosterNotifications';
 import { rosterRows } from './rosterRules';
 
 /** A participant as the API shows it: its row, its key, and whether it is in the call now. */
-export interface ListedParticipant extends Participant {
+interface ListedParticipant extends Participant {
     key: string;
     /** Listed by Graph and not gone, in a call that has not ended. */
     inCall: boolean;
@@ -86,7 +86,9 @@ export function participantListJson(list: ParticipantList): ParticipantListJson 
     return {
         callId: list.callId,
         ...defined({ participantCount: list.summary.participantCount, maxParticipants: list.summary.maxParticipants }),
-        participants: list.participants.map((participant) => ({ key: participant.key, inCall: participant.inCall, ...fieldsJson(PARTICIPANT_FIELDS, participant) }) as ParticipantJson),
+        participants: list.participants.map(
+            (participant) => ({ key: participant.key, inCall: participant.inCall, ...fieldsJson(PARTICIPANT_FIELDS, participant) }) as ParticipantJson,
+        ),
     };
 }
 

@@ -63,7 +63,9 @@ function deltaOf(deltas: unknown[], details: ParticipantDetails): RosterChange {
         if (deltaSequence !== undefined) sequenceNumber = Math.max(sequenceNumber ?? deltaSequence, deltaSequence);
         for (const item of Array.isArray(delta.participants) ? delta.participants.filter(isObject) : []) {
             const participant = participantSeen(item, details);
-            participants.push(participant.rosterSequenceNumber === undefined && deltaSequence !== undefined ? { ...participant, rosterSequenceNumber: deltaSequence } : participant);
+            participants.push(
+                participant.rosterSequenceNumber === undefined && deltaSequence !== undefined ? { ...participant, rosterSequenceNumber: deltaSequence } : participant,
+            );
         }
     }
     return { shape: 'delta', participants, ...(sequenceNumber === undefined ? {} : { sequenceNumber }) };

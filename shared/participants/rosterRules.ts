@@ -24,7 +24,7 @@ import { PARTICIPANT_FIELDS, type Participant, type ParticipantDetails, type Par
 import { rosterChangeOf } from './rosterNotifications';
 
 /** The RowKey prefix of participant rows. */
-export const PARTICIPANT_ROW_PREFIX = 'participant-';
+const PARTICIPANT_ROW_PREFIX = 'participant-';
 
 /**
  * The roster as rows the record writes with the notifications that change them.

@@ -91,7 +91,7 @@ export interface LoadedRows<R extends DerivedRow = DerivedRow> {
     complete: boolean;
 }
 
-export function rowKeyOf(kind: DerivedRowKind, key: string): string {
+function rowKeyOf(kind: DerivedRowKind, key: string): string {
     return kind.prefix + key;
 }
 
@@ -119,7 +119,7 @@ function isInt64(value: unknown): value is { type: 'Int64'; value: string } {
 }
 
 /** The value of a row entity that counts: its staged one when the summary names that attempt, else its own. */
-export function rowValueOf<R extends DerivedRow>(
+function rowValueOf<R extends DerivedRow>(
     kind: DerivedRowKind<unknown, R>,
     entity: Readonly<Record<string, unknown>>,
     stagedCommit: string | undefined,
@@ -183,6 +183,6 @@ async function pointRead(table: TableClient, partitionKey: string, rowKey: strin
 }
 
 /** The first RowKey after every key with this prefix: its last character, one higher (`participant-` -> `participant.`). */
-export function prefixEnd(prefix: string): string {
+function prefixEnd(prefix: string): string {
     return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
