@@ -10,8 +10,10 @@ export interface FunctionInvocation {
     invocationId: string;
     /** Why it runs, as the `Executing` line says (`Timer fired at ...`, or the host-call reason). */
     reason: string;
-    /** The trigger binding's value: `{http}` for a request, `{json}` for a timer, `{string}` for an admin call. */
+    /** The trigger binding's value: `{http}` for a request, `{json}` for a timer, `{string}` for a queue message or an admin call. */
     triggerData: RpcTypedData;
+    /** The trigger's binding data (a queue message's `DequeueCount`, `Id`, ...), which the package camel-cases into `context.triggerMetadata`. */
+    triggerMetadata?: Record<string, RpcTypedData>;
     traceContext: RpcTraceContext;
     /** Logged after `Executing` when not empty (`UnscheduledInvocationReason: RunOnStartup`). */
     triggerDetails?: Readonly<Record<string, string>>;
@@ -52,6 +54,7 @@ async function runThroughProgrammingModel(registry: FunctionAppRegistry, fn: Reg
             invocationId: invocation.invocationId,
             functionId: fn.metadata.functionId,
             inputData: [{ name: triggerBindingName(fn), data: invocation.triggerData }],
+            ...(invocation.triggerMetadata === undefined ? {} : { triggerMetadata: invocation.triggerMetadata }),
             traceContext: invocation.traceContext,
         },
         metadata: fn.metadata,

@@ -1,8 +1,8 @@
 // `node dist/dev/host/main.js [--port 7071] [--settings <local.settings.json>] [--app <dir>] [--timer-status-dir <dir>]`:
 // a small local Azure Functions host (Core Tools cannot be installed everywhere) that runs the compiled function
 // files through the real `@azure/functions`, by providing the `@azure/functions-core` module the worker provides.
-// It serves the HTTP functions, runs the timer functions on their schedules and serves the admin API that runs
-// any non-HTTP function on demand.
+// It serves the HTTP functions, runs the timer functions on their schedules and the Storage queue functions on
+// their queues' messages, and serves the admin API that runs any non-HTTP function on demand.
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -12,11 +12,15 @@ import { AdminApi } from './adminApi';
 import { createCoreApi, FunctionAppRegistry, provideCoreModule, type RegisteredFunction } from './coreApi';
 import { findEntryPoints, loadEntryPoints } from './entryPoints';
 import { describeStartupFailure, HostStartupError } from './errors';
-import { readRoutePrefix } from './hostJson';
+import { readHostJson, readRoutePrefix } from './hostJson';
 import { logLine, logSystemMessage } from './hostLog';
 import { hostIdOf } from './hostId';
 import { invokeFunction, triggerOf } from './invocation';
 import { applyLocalSettings, type AppliedSettings } from './localSettings';
+import { queueFunctionsOf, type QueueFunction } from './queueFunctions';
+import { QueueListener, type QueueRun } from './queueListener';
+import { queueTriggerData, queueTriggerDetails, queueTriggerMetadata } from './queueMessage';
+import { readQueuesOptions, type QueuesOptions } from './queueOptions';
 import { httpRoutesOf, RouteTable } from './routeTable';
 import { traceContextOf, WORKER_CAPABILITIES } from './rpcRequest';
 import { ScheduleMonitor } from './scheduleMonitor';
@@ -62,7 +66,9 @@ function parseHostArguments(argv: string[]): HostOptions {
 async function startHost(options: HostOptions): Promise<void> {
     // Settings first: the app reads and validates them while its files load.
     const settings = applyLocalSettings(options.settingsFile);
-    const routePrefix = readRoutePrefix(options.appDir);
+    const hostJson = readHostJson(options.appDir);
+    const routePrefix = readRoutePrefix(hostJson, process.env);
+    const queuesOptions = readQueuesOptions(hostJson, process.env);
 
     const registry = new FunctionAppRegistry();
     provideCoreModule(createCoreApi(registry, logSystemMessage, HOST_VERSION));
@@ -72,20 +78,22 @@ async function startHost(options: HostOptions): Promise<void> {
 
     const routes = new RouteTable(httpRoutesOf(registry.functions.values(), routePrefix));
     const timers = timerFunctionsOf(registry.functions.values(), process.env);
+    const queueFunctions = queueFunctionsOf(registry.functions.values(), process.env);
     await runAppHooks(registry, 'appStart', { functionAppDirectory: options.appDir });
 
     const server = new FunctionHostServer(registry, routes);
     const statusDir = options.timerStatusDir ?? path.join(os.tmpdir(), 'azure-functions-local-host', 'timers', hostIdOf(process.env, options.appDir));
     const monitor = new ScheduleMonitor(statusDir);
     const listeners = timers.map((timer) => new TimerListener(timer, monitor, (run) => invokeTimer(registry, timer, run)));
+    const queueListeners = queueFunctions.map((queue) => new QueueListener(queue, queuesOptions, (run) => invokeQueue(registry, queue, run)));
     server.useAdminApi(new AdminApi(registry, listeners, (run) => server.track(run)));
     const port = await server.listen(options.port);
     const baseUrl = `http://localhost:${port}${routePrefix === '' ? '' : `/${routePrefix}`}`;
-    // Like the host, timers start once everything else has: a start-up run never delays serving requests.
-    for (const listener of listeners) listener.start();
-    printStartupSummary(registry, routes, timers, listeners, settings, baseUrl);
+    // Like the host, timers and queue listeners start once everything else has: a start-up run never delays serving requests.
+    for (const listener of [...listeners, ...queueListeners]) listener.start();
+    printStartupSummary(registry, routes, { timers, listeners, queueListeners, queuesOptions }, settings, baseUrl);
     logLine(`Host is listening on ${baseUrl}`);
-    stopOnSignals(server, listeners, registry);
+    stopOnSignals(server, [...listeners, ...queueListeners], registry);
 }
 
 function invokeTimer(registry: FunctionAppRegistry, timer: TimerFunction, run: TimerRun) {
@@ -96,6 +104,18 @@ function invokeTimer(registry: FunctionAppRegistry, timer: TimerFunction, run: T
         traceContext: traceContextOf(),
         triggerDetails: run.triggerDetails,
     });
+}
+
+async function invokeQueue(registry: FunctionAppRegistry, queue: QueueFunction, { message, text }: QueueRun): Promise<boolean> {
+    const outcome = await invokeFunction(registry, queue.fn, {
+        invocationId: randomUUID(),
+        reason: `New queue message detected on '${queue.queueName}'.`,
+        triggerData: queueTriggerData(text),
+        triggerMetadata: queueTriggerMetadata(message, text),
+        traceContext: traceContextOf(),
+        triggerDetails: queueTriggerDetails(message),
+    });
+    return outcome.succeeded;
 }
 
 /** Lets the package settle its setup (as the worker's init does) and refuses what the host cannot serve. */
@@ -122,14 +142,15 @@ async function runAppHooks(registry: FunctionAppRegistry, hookName: 'appStart' |
     }
 }
 
-function printStartupSummary(
-    registry: FunctionAppRegistry,
-    routes: RouteTable,
-    timers: readonly TimerFunction[],
-    listeners: readonly TimerListener[],
-    settings: AppliedSettings,
-    baseUrl: string,
-): void {
+interface Triggers {
+    timers: readonly TimerFunction[];
+    listeners: readonly TimerListener[];
+    queueListeners: readonly QueueListener[];
+    queuesOptions: QueuesOptions;
+}
+
+function printStartupSummary(registry: FunctionAppRegistry, routes: RouteTable, triggers: Triggers, settings: AppliedSettings, baseUrl: string): void {
+    const { timers, listeners, queueListeners } = triggers;
     const model = registry.programmingModel;
     const modelName = model ? `${model.name} ${model.version}` : 'no programming model';
     logLine(`Local Functions host ${HOST_VERSION} (Core Tools stand-in), ${modelName}, Node.js ${process.version}`);
@@ -146,10 +167,12 @@ function printStartupSummary(
         if (route !== undefined) return `  ${fn.metadata.name}: [${route.methods?.join(',') ?? 'ALL'}] ${origin}/${route.template.text}`;
         const index = timers.findIndex((timer) => timer.fn === fn);
         const [timer, listener] = [timers[index], listeners[index]];
-        return timer !== undefined && listener !== undefined ? describeTimer(timer, listener) : describeOtherTrigger(fn, origin);
+        if (timer !== undefined && listener !== undefined) return describeTimer(timer, listener);
+        const queue = queueListeners.find((candidate) => candidate.queueFunction.fn === fn);
+        return queue !== undefined ? describeQueue(queue, triggers.queuesOptions) : describeOtherTrigger(fn, origin);
     });
     logLine(lines.length > 0 ? `Functions:\n\n${lines.join('\n')}\n` : 'No functions found. Do the entry points call app.http(...) or app.timer(...)?');
-    if (listeners.length > 0 || lines.length > routes.routes.length) {
+    if (lines.length > routes.routes.length) {
         logLine(`Run a non-HTTP function now: POST ${origin}/admin/functions/<name> with {"input": ""} (Content-Type: application/json).`);
     }
     for (const route of routes.routes) {
@@ -171,16 +194,27 @@ function describeTimer({ name, schedule, declaredSchedule }: TimerFunction, list
     return `  ${name}: timerTrigger, schedule ${schedule.expression}${source}${monitor}, next run ${first}${jsonDate(listener.nextOccurrence)}`;
 }
 
+function describeQueue(listener: QueueListener, options: QueuesOptions): string {
+    const { name, queueName, declaredQueueName, connectionSetting } = listener.queueFunction;
+    const source = declaredQueueName.trim().toLowerCase() === queueName ? '' : ` (from ${declaredQueueName})`;
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    return (
+        `  ${name}: queueTrigger, queue ${queueName}${source} on ${connectionSetting}, ${options.messageEncoding} messages, ` +
+        `batchSize ${options.batchSize}, maxDequeueCount ${options.maxDequeueCount} (then ${listener.poisonQueueName}), ` +
+        `visibilityTimeout ${seconds(options.visibilityTimeoutMs)}, maxPollingInterval ${seconds(options.maxPollingIntervalMs)}`
+    );
+}
+
 function describeOtherTrigger(fn: RegisteredFunction, origin: string): string {
     const trigger = triggerOf(fn)?.type ?? 'unknown trigger';
     return `  ${fn.metadata.name}: ${trigger} (not triggered by the local host; run it with POST ${origin}/admin/functions/${fn.metadata.name})`;
 }
 
-function stopOnSignals(server: FunctionHostServer, listeners: readonly TimerListener[], registry: FunctionAppRegistry): void {
+function stopOnSignals(server: FunctionHostServer, listeners: ReadonlyArray<{ stop(): Promise<void> }>, registry: FunctionAppRegistry): void {
     let stopping = false;
     const stop = async (signal: string): Promise<void> => {
         logLine(`${signal} received: stopping; ${server.inFlightCount} request(s) and run(s) in flight.`);
-        // No timer fires from now on; a run in progress counts as in flight, like a request.
+        // No timer fires and no queue is polled from now on; a run in progress counts as in flight, like a request.
         server.track(Promise.all(listeners.map((listener) => listener.stop())));
         const drained = await server.close(SHUTDOWN_GRACE_MS);
         if (!drained) {

@@ -5,7 +5,8 @@ import type { RegisteredFunction } from './coreApi';
 import { HostStartupError } from './errors';
 import { triggerOf } from './invocation';
 import type { TimerDefinition } from './timerListener';
-import { resolveSettingReferences, TimerSchedule, TimerScheduleError } from './timerSchedule';
+import { resolveSettingReferences, SettingReferenceError } from './settingReferences';
+import { TimerSchedule, TimerScheduleError } from './timerSchedule';
 
 export interface TimerFunction extends TimerDefinition {
     fn: RegisteredFunction;
@@ -35,7 +36,7 @@ export function timerFunctionsOf(functions: Iterable<RegisteredFunction>, settin
         try {
             schedule = TimerSchedule.parse(resolveSettingReferences(declared, settings));
         } catch (err) {
-            if (!(err instanceof TimerScheduleError)) throw err;
+            if (!(err instanceof TimerScheduleError || err instanceof SettingReferenceError)) throw err;
             throw new HostStartupError(`Function "${name}": its timer schedule ${JSON.stringify(declared)} cannot be used: ${err.message}`);
         }
         timers.push({

@@ -1,7 +1,7 @@
-// A timer trigger's schedule as the Functions host reads it: `%SETTING%` references resolved from the settings,
-// then an NCRONTAB expression (`{second} {minute} {hour} {day} {month} {day-of-week}`, or the five fields without
-// seconds) evaluated in the host's local time zone. Parsing and evaluation are croner's; the checks here only refuse
-// what croner accepts but NCRONTAB does not, so a schedule that runs locally also runs in Azure.
+// A timer trigger's schedule as the Functions host reads it, once its `%SETTING%` references are resolved
+// (settingReferences.ts): an NCRONTAB expression (`{second} {minute} {hour} {day} {month} {day-of-week}`, or the
+// five fields without seconds) evaluated in the host's local time zone. Parsing and evaluation are croner's; the
+// checks here only refuse what croner accepts but NCRONTAB does not, so a schedule that runs locally also runs in Azure.
 
 import { Cron } from 'croner';
 
@@ -91,24 +91,4 @@ function checkNcrontabField(field: string, name: (typeof FIELD_NAMES)[number] | 
             throw new TimerScheduleError(`"${expression}": days of the week run from 0 (Sunday) to 6 (Saturday) in NCRONTAB, not "${field}".`);
         }
     }
-}
-
-/**
- * Replaces every `%NAME%` with the setting's value, as the host's name resolver does for binding expressions.
- *
- * @example
- * resolveSettingReferences('%RECONCILE_SCHEDULE%', { RECONCILE_SCHEDULE: '0 *\/5 * * * *' }) // '0 *\/5 * * * *'
- */
-export function resolveSettingReferences(text: string, settings: Readonly<Record<string, string | undefined>>): string {
-    return text.replace(/%([^%]*)%?/g, (reference, name: string) => {
-        if (!reference.endsWith('%') || reference.length < 2) {
-            throw new TimerScheduleError(`The '%' in "${text}" has no closing '%'.`);
-        }
-        if (name === '') throw new TimerScheduleError(`"${text}" has an empty %% reference.`);
-        const value = settings[name];
-        if (value === undefined) {
-            throw new TimerScheduleError(`'%${name}%' does not resolve to a value: the setting ${name} is not set (local.settings.json "Values" or the environment).`);
-        }
-        return value;
-    });
 }
