@@ -33,6 +33,7 @@ export function formatSummary(summary: CallSummary): string {
                 ? undefined
                 : `${summary.reconciledAt.toISOString()}${summary.reconcileStatus === undefined ? '' : ` (Graph answered ${summary.reconcileStatus})`}`,
         ],
+        ['kept alive', keptAliveOf(summary)],
         ['participants', participantsOf(summary)],
         ['chain id', summary.callChainId],
         ['tenant', summary.tenantId],
@@ -62,6 +63,12 @@ export function formatParticipants(list: ParticipantList): string {
         participant.leftReason ?? NONE,
     ]);
     return heading + table(['PARTICIPANT', 'KIND', 'JOINED (UTC)', 'LEFT (UTC)', 'NOW', 'LEFT BECAUSE'], rows, []);
+}
+
+function keptAliveOf(summary: CallSummary): string | undefined {
+    if (summary.keptAliveAt === undefined && summary.keepAliveStatus === undefined) return undefined;
+    const status = summary.keepAliveStatus === undefined || summary.keepAliveStatus === 200 ? '' : ` (the last one: Graph answered ${summary.keepAliveStatus})`;
+    return `${summary.keptAliveAt?.toISOString() ?? 'never'}${status}`;
 }
 
 function participantsOf(summary: CallSummary): string | undefined {
@@ -129,9 +136,13 @@ export function formatCallEndedHeading(): string {
 export function formatCallEnded(time: string, summary: CallSummary, note?: string): string {
     const given = summaryReasonOf(summary);
     // The reconciler closes a call without a result from Graph: what Graph answered it is the reason.
-    const reason =
-        (given === NONE && summary.closedBy === 'reconciler' && summary.reconcileStatus !== undefined ? `reconciler: Graph answered ${summary.reconcileStatus}.` : given) +
-        (note === undefined ? '' : `  (${note})`);
+    const checked =
+        summary.closedBy === 'reconciler' && summary.reconcileStatus !== undefined
+            ? `reconciler: Graph answered ${summary.reconcileStatus}.`
+            : summary.closedBy === 'keepAlive' && summary.keepAliveStatus !== undefined
+              ? `keepAlive: Graph answered ${summary.keepAliveStatus}.`
+              : given;
+    const reason = (given === NONE ? checked : given) + (note === undefined ? '' : `  (${note})`);
     return fixedColumns([time, summary.callId, stateOf(summary), summary.closedBy ?? NONE, reason].map(printable));
 }
 
@@ -163,8 +174,8 @@ function reasonOf(event: CallEvent): string {
         return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}`;
     }
     if (event.kind === 'reconciliation') {
-        // Like a hang-up's line: what Graph answered, then what that meant.
-        return `reconciler: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;
+        // Like a hang-up's line: who asked, what Graph answered, then what that meant.
+        return `${event.checkedBy ?? 'reconciler'}: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;
     }
     const parts = [event.terminationReason, labelled('result', resultOf(event)), event.rejectReason].filter((part) => part !== undefined);
     return parts.length === 0 ? NONE : parts.join('; ');

@@ -82,6 +82,11 @@ param retentionSchedule string = '0 30 2 * * *'
 @minValue(0)
 param retentionDays int = 90
 
+@description('Minutes between keepAlives for every active call (0: off; 15 recommended when the bot sends none itself).')
+@minValue(0)
+@maxValue(30)
+param keepAliveMinutes int = 0
+
 @description('Participant details in the roster: full (names, phone numbers) or ids (ids only, phone numbers masked).')
 @allowed(['full', 'ids'])
 param participantDetails string = 'full'
@@ -121,6 +126,7 @@ module resources 'resources.bicep' = {
     retentionSchedule: retentionSchedule
     retentionDays: retentionDays
     participantDetails: participantDetails
+    keepAliveMinutes: keepAliveMinutes
   }
 }
 

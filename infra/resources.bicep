@@ -29,6 +29,7 @@ param reconcileMaxCalls int
 param retentionSchedule string
 param retentionDays int
 param participantDetails string
+param keepAliveMinutes int
 
 var useClientSecret = graphCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
@@ -312,6 +313,7 @@ var appSettingsOfTheApp = {
   RETENTION_SCHEDULE: retentionSchedule
   RETENTION_DAYS: string(retentionDays)
   PARTICIPANT_DETAILS: participantDetails
+  KEEP_ALIVE_MINUTES: string(keepAliveMinutes)
 }
 
 var graphSettings = useClientSecret

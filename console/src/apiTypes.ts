@@ -7,7 +7,7 @@ import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson
 export type ParticipantView = ParticipantJson;
 export type ParticipantListView = ParticipantListJson;
 
-export type ClosedBy = 'graph' | 'reconciler';
+export type ClosedBy = 'graph' | 'reconciler' | 'keepAlive';
 
 export interface CallSummaryView extends CallSummaryJson {
     closedBy?: ClosedBy;

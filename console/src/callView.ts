@@ -163,6 +163,9 @@ export class CallView {
         if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {
             rows.push(['Reconciled', `${at(summary.reconciledAt)}${summary.reconcileStatus === undefined ? '' : `, Graph answered ${summary.reconcileStatus}`}`]);
         }
+        if (summary.keptAliveAt !== undefined || summary.keepAliveStatus !== undefined) {
+            rows.push(['Kept alive', `${at(summary.keptAliveAt)}${summary.keepAliveStatus === undefined ? '' : `, Graph answered ${summary.keepAliveStatus}`}`]);
+        }
         replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
         this.#hangUpButton.hidden = isEnded(summary);
     }

@@ -129,7 +129,7 @@ export function timelineModel(events: readonly CallEventView[], options: Timelin
             open = { state: summary.callState, x1: x };
         }
         if (ended === undefined && (summary.callState === 'terminated' || summary.deleted)) {
-            ended = { x, at, sequence: event.sequence, by: event.kind === 'reconciliation' ? 'reconciler' : 'graph' };
+            ended = { x, at, sequence: event.sequence, by: event.kind === 'reconciliation' ? (event.checkedBy === 'keepAlive' ? 'keepAlive' : 'reconciler') : 'graph' };
         }
     }
 

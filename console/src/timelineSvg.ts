@@ -55,7 +55,7 @@ export class TimelineView {
                           'text',
                           // Near the right edge the label goes to the left of the line.
                           model.ended.x > model.width - 110 ? { x: model.ended.x - 4, y: 12, 'text-anchor': 'end' } : { x: model.ended.x + 4, y: 12 },
-                          `ended (${model.ended.by === 'reconciler' ? 'reconciler' : 'Graph'})`,
+                          `ended (${model.ended.by === 'graph' ? 'Graph' : model.ended.by})`,
                       ),
                   ),
             model.liveUntil === undefined

@@ -41,6 +41,7 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
         tenantId: ctx.settings.tenantId,
         dropLastNotifications: input.dropLastNotifications ?? 0,
         roster: newRoster(),
+        startedAt: ctx.state.clock.now(),
         resource: {
             '@odata.type': '#microsoft.graph.call',
             '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
@@ -116,6 +117,25 @@ export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?:
     const kept = notifications.length - Math.min(call.dropLastNotifications, notifications.length);
     ctx.deliveries.send(call, notifications.slice(0, kept), startAfter);
     ctx.deliveries.drop(call, notifications.slice(kept));
+}
+
+/** Graph's result when it ends a call that got no keepAlive within the time allowed. */
+const KEEP_ALIVE_TIMEOUT = { code: 408, subcode: 8537, message: 'Keep Alive timeout' } as const;
+
+/**
+ * Graph ends the calls that got no keepAlive within `keepAliveTimeoutMinutes` of simulated time (from their start
+ * or their last keepAlive): `deleted`/`terminated` with the "Keep Alive timeout" result. Called on a short timer.
+ */
+export function expireCalls(ctx: SimulatorContext): void {
+    const timeout = ctx.state.keepAliveTimeoutMinutes;
+    if (timeout === null) return;
+    const now = ctx.state.clock.now();
+    for (const call of ctx.state.calls.values()) {
+        if (hasEnded(call) || now - (call.keptAliveAt ?? call.startedAt) < timeout * 60_000) continue;
+        const notification = callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...KEEP_ALIVE_TIMEOUT } });
+        call.resource.resultInfo = KEEP_ALIVE_TIMEOUT;
+        ctx.deliveries.send(call, [notification]);
+    }
 }
 
 function botParticipant(ctx: SimulatorContext): Record<string, unknown> {

@@ -67,6 +67,12 @@ export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promis
         case 'POST calls':
             sendJson(ex.res, 201, createTestCall(ctx, await readJsonObject(ex.req)).resource);
             return true;
+        case 'GET clock':
+            sendJson(ex.res, 200, clockOf(ctx));
+            return true;
+        case 'POST clock':
+            sendJson(ex.res, 200, setClock(ctx, parseClock(await readJsonObject(ex.req))));
+            return true;
         case 'POST rosters/:id': {
             sendJson(ex.res, 200, changeCallRoster(ctx, required(id), parseRosterChange(await readJsonObject(ex.req))));
             return true;
@@ -140,6 +146,46 @@ export function changeCallRoster(ctx: SimulatorContext, callId: string, change: 
     const notification = change.resendVersion === undefined ? changeRoster(ctx, call, change) : staleRoster(call, change.resendVersion);
     ctx.deliveries.send(call, [notification]);
     return { version: call.roster.version, present: presentParticipants(call).map((participant) => String(participant.id)) };
+}
+
+/** The simulated clock and Graph's keepAlive timeout, as the control API shows them. */
+export interface ClockSettings {
+    /** Simulated ms per real ms (1: real time). */
+    speed?: number;
+    /** Moves the simulated clock on by this many minutes, now. */
+    advanceMinutes?: number;
+    /** Graph ends a call that got no keepAlive for this long (simulated minutes, Graph's is 45); null: never. */
+    keepAliveTimeoutMinutes?: number | null;
+}
+
+/** Applies clock settings and returns the clock as it is now. */
+export function setClock(ctx: SimulatorContext, settings: ClockSettings): { now: string; speed: number; keepAliveTimeoutMinutes: number | null } {
+    ctx.state.clock.set({
+        ...(settings.speed === undefined ? {} : { speed: settings.speed }),
+        ...(settings.advanceMinutes === undefined ? {} : { advanceMs: settings.advanceMinutes * 60_000 }),
+    });
+    if (settings.keepAliveTimeoutMinutes !== undefined) ctx.state.keepAliveTimeoutMinutes = settings.keepAliveTimeoutMinutes;
+    return clockOf(ctx);
+}
+
+function clockOf(ctx: SimulatorContext): { now: string; speed: number; keepAliveTimeoutMinutes: number | null } {
+    return { now: new Date(ctx.state.clock.now()).toISOString(), speed: ctx.state.clock.speed, keepAliveTimeoutMinutes: ctx.state.keepAliveTimeoutMinutes };
+}
+
+/** `{speed?, advanceMinutes?, keepAliveTimeoutMinutes?}`; a typo fails loudly. */
+export function parseClock(body: Record<string, unknown>): ClockSettings {
+    const unknown = Object.keys(body).filter((key) => !['speed', 'advanceMinutes', 'keepAliveTimeoutMinutes'].includes(key));
+    if (unknown.length > 0) throw new SimulatorInputError(`Unknown clock setting(s): ${unknown.join(', ')}. Known: speed, advanceMinutes, keepAliveTimeoutMinutes.`);
+    const positive = (name: string, value: unknown, max: number): number => {
+        if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) throw new SimulatorInputError(`${name} must be a number above 0, up to ${max}.`);
+        return value;
+    };
+    const timeout = body.keepAliveTimeoutMinutes;
+    return {
+        ...(body.speed === undefined ? {} : { speed: positive('speed', body.speed, 100_000) }),
+        ...(body.advanceMinutes === undefined ? {} : { advanceMinutes: positive('advanceMinutes', body.advanceMinutes, 10_000_000) }),
+        ...(timeout === undefined ? {} : { keepAliveTimeoutMinutes: timeout === null ? null : positive('keepAliveTimeoutMinutes', timeout, 100_000) }),
+    };
 }
 
 /** How many of a call's last notifications to drop: 0 (none) to 2 (its end sends terminating, then terminated). */

@@ -10,7 +10,10 @@ import { header, isObject, readBody, sleep, type Exchange } from './http';
 import type { SimulatedCall } from './state';
 
 /** Which calls resource a Graph path names. */
-type GraphRoute = { kind: 'collection'; version: string } | { kind: 'call'; version: string; callId: string } | { kind: 'unknown'; version: string; segment: string };
+type GraphRoute =
+    | { kind: 'collection'; version: string }
+    | { kind: 'call'; version: string; callId: string; action?: 'keepAlive' }
+    | { kind: 'unknown'; version: string; segment: string };
 
 /** What the simulator did with a request: a status, or a dropped connection. */
 type Outcome = number | 'reset';
@@ -63,6 +66,14 @@ async function serveGraph(ctx: SimulatorContext, ex: Exchange, route: GraphRoute
         return ex.method === 'POST' ? placeCall(ctx, ex, correlation, route.version) : answer(ex, correlation, 405);
     }
     const call = ctx.state.calls.get(route.callId);
+    if (route.action === 'keepAlive') {
+        if (ex.method !== 'POST') return answer(ex, correlation, 405);
+        // An ended call is one Graph no longer has: 404, as for any call it never had.
+        if (call === undefined || hasEnded(call)) return answer(ex, correlation, 404);
+        call.keptAliveAt = ctx.state.clock.now();
+        sendGraphEmpty(ex, correlation, 200);
+        return 200;
+    }
     switch (ex.method) {
         case 'GET':
             // Graph forgets a call once it has ended: from then on it answers as for a call it never had.
@@ -184,11 +195,11 @@ function graphRoute(pathname: string): GraphRoute | undefined {
     if (rest === '/communications/calls' || rest === '/app/calls') {
         return { kind: 'collection', version };
     }
-    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)$/.exec(rest);
+    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)(\/keepAlive)?$/.exec(rest);
     const encodedId = item?.[1];
     if (encodedId !== undefined) {
         try {
-            return { kind: 'call', version, callId: decodeURIComponent(encodedId) };
+            return { kind: 'call', version, callId: decodeURIComponent(encodedId), ...(item?.[2] === undefined ? {} : { action: 'keepAlive' as const }) };
         } catch {
             return { kind: 'unknown', version, segment: encodedId };
         }

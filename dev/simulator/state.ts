@@ -1,6 +1,7 @@
 // Everything the simulator remembers between requests: simulated calls, scripts, faults and what it has seen.
 // `reset()` forgets all of it, so tests sharing one simulator start from a clean slate.
 
+import { SimulatedClock } from './clock';
 import { NO_FAULTS, type Faults, type ScriptedResponse } from './faults';
 
 export type CallDirection = 'outgoing' | 'incoming';
@@ -23,6 +24,9 @@ export interface SimulatedCall {
     dropLastNotifications: number;
     /** Who is in the call (roster.ts). */
     roster: SimulatedRoster;
+    /** Simulated epoch ms (clock.ts) of the call's creation and of the last keepAlive Graph took. */
+    startedAt: number;
+    keptAliveAt?: number;
 }
 
 /** A call's roster: its version, everyone it had by participant id, and the full rosters sent so far by version. */
@@ -92,6 +96,9 @@ export class SimulatorState {
     faults: Faults = cloneFaults(NO_FAULTS);
     tokenRequests = 0;
     tokensIssued = 0;
+    readonly clock = new SimulatedClock();
+    /** Graph ends a call that got no keepAlive for this long (simulated minutes); null: never (the default). */
+    keepAliveTimeoutMinutes: number | null = null;
     private readonly scripts = new Map<string, Script>();
     private graphRequests: GraphRequestRecord[] = [];
     private deliveries: DeliveryRecord[] = [];
@@ -104,6 +111,8 @@ export class SimulatorState {
         this.tokensIssued = 0;
         this.graphRequests = [];
         this.deliveries = [];
+        this.clock.reset();
+        this.keepAliveTimeoutMinutes = null;
     }
 
     setScript(callId: string, responses: ScriptedResponse[]): void {

@@ -1,4 +1,4 @@
-// Microsoft Graph's calls API (the hang-up's DELETE and the reconciler's GET of a call), reached through
+// Microsoft Graph's calls API (the hang-up's DELETE, the reconciler's GET and keepAlive's POST), reached through
 // `@azure/core-rest-pipeline`: a bearer-token policy (token cached and refreshed by the policy), throttling
 // retries that honour Retry-After, exponential retries on 5xx/408/network errors, one `client-request-id`
 // per request (its retries share it), keep-alive connections, a user agent,
@@ -102,10 +102,23 @@ export class GraphCallsClient {
         return this.send('GET', callId);
     }
 
-    private async send(method: 'DELETE' | 'GET', callId: string): Promise<GraphCallOutcome> {
+    /**
+     * `POST .../keepAlive`: tells Graph the bot still wants the call (Graph ends a call that gets none within 45
+     * minutes). Never throws; `200` while the call lives, `404` once it has ended.
+     *
+     * @example
+     * const outcome = await graph.keepAlive(callId); // { kind: 'answered', answer: { status: 200, ... } }
+     */
+    keepAlive(callId: string): Promise<GraphCallOutcome> {
+        return this.send('POST', callId, '/keepAlive');
+    }
+
+    private async send(method: 'DELETE' | 'GET' | 'POST', callId: string, action = ''): Promise<GraphCallOutcome> {
         const request = createPipelineRequest({
-            url: this.callUrl(callId),
+            url: this.callUrl(callId) + action,
             method,
+            // keepAlive takes no body; an empty one says so with Content-Length: 0.
+            ...(method === 'POST' ? { body: '' } : {}),
             // The whole series: token, attempts and the waits between them. An attempt cut off by it is not
             // retried, so the answer comes at the deadline at the latest.
             abortSignal: AbortSignal.timeout(this.config.timeoutMs),

@@ -227,7 +227,10 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     resourceData: "The notification's resourceData as Graph sent it (outside input); the raw text when it was cut (resourceDataTruncated).",
     httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
     truncatedFields: 'Fields stored cut because they were longer than the table holds.',
-    closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+    closedBy: 'Who ended the call: a Graph notification, or the reconciler or keepAlive when Graph no longer had the call.',
+    keptAliveAt: 'The last keepAlive Graph answered 200 to (KEEP_ALIVE_MINUTES).',
+    keepAliveStatus: "Graph's status to the last keepAlive sent.",
+    checkedBy: 'reconciliation events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive).',
     participantCount: 'In the call now, as Graph last listed them (the bot included).',
     maxParticipants: 'The most participants the call had at once.',
     callChainId: "Graph's callChainId: the id of the call's record in Graph after the call.",
@@ -240,7 +243,8 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
 function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
-    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
+    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler', 'keepAlive'] };
+    if (name === 'checkedBy') return { ...described, enum: ['reconciler', 'keepAlive'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':

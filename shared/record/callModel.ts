@@ -9,6 +9,9 @@ export const EVENT_KIND = {
 } as const;
 type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 
+/** Who asks Graph about a call on a timer: the reconciler (`GET`) or keepAlive (`POST .../keepAlive`). */
+export type GraphCheck = 'reconciler' | 'keepAlive';
+
 /** The partition that keeps notifications no call can be found for. */
 export const UNROUTED_PARTITION = '_unrouted';
 
@@ -60,7 +63,9 @@ export interface NewCallEvent {
     resourceData?: string;
     /** Why a notification could not be attributed to a call (`rejected` events only). */
     rejectReason?: string;
-    /** `hangupRequest` events only. */
+    /** `reconciliation` events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive). */
+    checkedBy?: GraphCheck;
+    /** `hangupRequest` and `reconciliation` events. */
     httpStatus?: number;
     graphRequestId?: string;
     clientRequestId?: string;
@@ -96,11 +101,14 @@ export interface CallSummary {
     tenantId?: string;
     /** The fields whose values are cut: they came cut from the event that set them. */
     truncatedFields?: string[];
-    /** Who ended the call: Graph's notification, or the reconciler when Graph no longer knew the call. */
-    closedBy?: 'graph' | 'reconciler';
+    /** Who ended the call: Graph's notification, or the reconciler or keepAlive when Graph no longer knew the call. */
+    closedBy?: 'graph' | GraphCheck;
     /** The reconciler's last check with Graph, and Graph's status then. */
     reconciledAt?: Date;
     reconcileStatus?: number;
+    /** The last keepAlive Graph answered 200 to (keptAliveAt), and Graph's status to the last one sent. */
+    keptAliveAt?: Date;
+    keepAliveStatus?: number;
     /** Graph's `callChainId`: the id of the call's record in Graph after the call. */
     callChainId?: string;
     /** In the call now as Graph last listed them (the bot included), and the most there ever were (participants/). */

@@ -123,15 +123,28 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
 }
 
 /**
- * What the reconciler's check with Graph does to a summary: it is recorded (`reconciledAt`,
- * `reconcileStatus`), and Graph's state goes through the same rank rule as a notification's. A call that
- * this ends (Graph no longer knows it) was closed by the reconciler.
+ * What a check with Graph (the reconciler's GET, or a keepAlive) does to a summary: it is recorded
+ * (`reconciledAt` and `reconcileStatus`, or for a keepAlive `keepAliveStatus` and, when Graph answered 200,
+ * `keptAliveAt`), and Graph's state goes through the same rank rule as a notification's. A call that this
+ * ends (Graph no longer knows it) was closed by whoever asked.
  */
 function withReconciliation(next: CallSummary, event: NewCallEvent): CallSummary {
-    const reconciled: CallSummary = { ...next, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
-    if (isCallEnded(next) || event.callState === undefined) return reconciled;
-    if (next.callState !== undefined && stateRank(event.callState) < stateRank(next.callState)) return reconciled;
-    return { ...reconciled, callState: event.callState, ...(event.callState === TERMINATED ? { closedBy: 'reconciler' as const } : {}) };
+    const checked = withCheck(next, event);
+    if (isCallEnded(next) || event.callState === undefined) return checked;
+    if (next.callState !== undefined && stateRank(event.callState) < stateRank(next.callState)) return checked;
+    return { ...checked, callState: event.callState, ...(event.callState === TERMINATED ? { closedBy: event.checkedBy ?? 'reconciler' } : {}) };
+}
+
+/** The summary with a check recorded: by the reconciler or by keepAlive. */
+function withCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
+    if (event.checkedBy === 'keepAlive') {
+        return {
+            ...summary,
+            ...(event.httpStatus === 200 ? { keptAliveAt: event.receivedAt } : {}),
+            ...(event.httpStatus === undefined ? {} : { keepAliveStatus: event.httpStatus }),
+        };
+    }
+    return { ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
 }
 
 /**
@@ -145,7 +158,7 @@ export function reconciliationChangesState(summary: CallSummary, event: NewCallE
 /** The summary after a reconciliation that changed nothing: the check is recorded, no event is counted. */
 export function recordReconciliation(summary: CallSummary, event: NewCallEvent): CallSummary {
     if (isCallEnded(summary)) return summary;
-    return { ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
+    return withCheck(summary, event);
 }
 
 /**

@@ -197,9 +197,20 @@ export class CallStore {
         });
     }
 
-    /** The call's summary, or undefined when nothing was ever stored for it. */
+    /**
+     * The call's summary, or undefined when nothing was ever stored for it. What is read is remembered, so a
+     * write that follows (a timer recording Graph's answer) is one transaction, not a conflict and a read.
+     */
     async getCallSummary(callId: string): Promise<CallSummary | undefined> {
-        return (await this.readSummary(callId))?.summary;
+        const read = await this.readSummary(callId);
+        if (read !== undefined) {
+            const cached = this.known.get(callId);
+            // Marker rows known for the very summary read stay known; for any other summary they are unknown (and
+            // a write that meets one it does not know is planned again from reads).
+            const markers = cached?.etag === read.etag ? cached.markers : new Map<string, KnownMarkerRow>();
+            this.known.set(callId, structuredClone({ ...read, markers }));
+        }
+        return read?.summary;
     }
 
     /** Creates the table once per process (first use); a failure is retried on the next call. */

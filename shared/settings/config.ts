@@ -71,6 +71,11 @@ interface LifecycleConfig {
         /** 0 keeps everything. */
         days: number;
     };
+    /** keepAlive for every active call every `minutes` (0: off); the timer's schedule follows from it. */
+    keepAlive: {
+        minutes: number;
+        schedule: TimerScheduleConfig;
+    };
     callEvents?: CallEventsConfig;
 }
 
@@ -102,6 +107,7 @@ export const DEFAULTS = {
     retentionSchedule: '0 30 2 * * *',
     retentionDays: 0,
     callEventsQueue: 'call-events',
+    keepAliveMinutes: 0,
 } as const;
 
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
@@ -280,6 +286,7 @@ function loadLifecycleConfig(env: Environment): LifecycleConfig {
             schedule: scheduleSetting(env, 'RETENTION_SCHEDULE', DEFAULTS.retentionSchedule),
             days: integerSetting(env, 'RETENTION_DAYS', DEFAULTS.retentionDays, 0, 36_500),
         },
+        keepAlive: keepAliveSetting(env),
         ...(callEvents === undefined ? {} : { callEvents }),
     };
 }
@@ -356,6 +363,17 @@ export function participantDetailsSetting(env: Environment): ParticipantDetails 
         throw new ConfigError('PARTICIPANT_DETAILS', `"${value}" must be "full" (names and phone numbers kept) or "ids" (ids only: no names, phone numbers masked).`);
     }
     return value;
+}
+
+/**
+ * `KEEP_ALIVE_MINUTES`: 0 (off) or 1 to 30. Graph ends a call that gets no keepAlive within 45 minutes, and every
+ * active call gets one on every run, so an interval of 30 leaves a run 15 minutes to be late; 15 is Graph's advice.
+ */
+function keepAliveSetting(env: Environment): LifecycleConfig['keepAlive'] {
+    const minutes = integerSetting(env, 'KEEP_ALIVE_MINUTES', DEFAULTS.keepAliveMinutes, 0, 30);
+    // Every `minutes` minutes on the minute; the timer is registered only when keepAlive is on.
+    const expression = `0 */${Math.max(1, minutes)} * * * *`;
+    return { minutes, schedule: { expression, binding: expression } };
 }
 
 /** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */

@@ -90,6 +90,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             RECONCILE_SCHEDULE: NEVER,
             RETENTION_DAYS: String(RETENTION_DAYS),
             RETENTION_SCHEDULE: NEVER,
+            // Its schedule follows from the interval (every 30 minutes); the test runs it through the admin endpoint.
+            KEEP_ALIVE_MINUTES: '30',
             GRAPH_TIMEOUT_SECONDS: '3',
         };
         [host, relay] = await Promise.all([
@@ -381,9 +383,11 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         );
     });
 
-    test('the timers through the admin endpoint: reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
+    test('the timers through the admin endpoint: keepCallsAlive keeps the live call alive, reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
         // act
+        // The reconciler first: the stuck call is its to close (keepAlive would close it the same way).
         const reconciled = await step('timer reconcileCalls', () => runTimer('reconcileCalls'));
+        const keptAlive = await step('timer keepCallsAlive', () => runTimer('keepCallsAlive'));
         const purged = await step('timer purgeCalls', () => runTimer('purgeCalls'));
 
         // assess
@@ -391,10 +395,15 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         const stuck = await appJson<CallSummaryJson>('GET', `/calls/${calls.stuck}`);
         assert.equal(stuck.closedBy, 'reconciler');
         assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.live}`)).reconcileStatus, 200, 'the live call was asked about and left');
+        assert.match(keptAlive, /Kept calls alive: \d+ active calls, [1-9]\d* keepAlives sent/);
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.live}`)).keepAliveStatus, 200);
         assert.match(purged, /Purged the ended calls that started before .*: 3 calls, \d+ rows, and 1 unrouted notifications/);
         for (const callId of old.timer) await appJson('GET', `/calls/${callId}`, 404);
         for (const callId of old.cli) await appJson('GET', `/calls/${callId}`);
-        assert.ok(queriesOf('timer reconcileCalls').length >= 1 && queriesOf('timer purgeCalls').length >= 1, 'both timers were seen at the table');
+        assert.ok(
+            queriesOf('timer keepCallsAlive').length >= 1 && queriesOf('timer reconcileCalls').length >= 1 && queriesOf('timer purgeCalls').length >= 1,
+            'every timer was seen at the table',
+        );
         assertNoScans('timer ');
     });
 

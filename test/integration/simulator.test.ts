@@ -650,6 +650,57 @@ describe('control API', () => {
     });
 });
 
+describe('keepAlive and the simulated clock', () => {
+    it('answers keepAlive 200 while the call lives and 404 after; ends a call that got none within the timeout, at the clock it is told', async () => {
+        // prepare
+        const kept = sim.createCall({ id: 'kept-call', callbackUri: receiver.url });
+        const left = sim.createCall({ id: 'left-call', callbackUri: receiver.url });
+        await sim.settled();
+        const clock = await simulatorRequest(sim, 'POST', '/_control/clock', { body: { speed: 600, keepAliveTimeoutMinutes: 45 } });
+
+        // act: keepAlives for one call only, every 5 simulated minutes or so, while an hour of simulated time passes
+        const answers: number[] = [];
+        const simulatedNow = () => Date.parse(sim.clock({}).now);
+        const started = simulatedNow();
+        while (simulatedNow() - started < 60 * 60_000) {
+            answers.push((await graph('POST', `/communications/calls/${kept.id}/keepAlive`)).status);
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        for (const deadline = Date.now() + 5000; sim.stats().calls[left.id]?.state !== 'terminated' && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await sim.settled();
+
+        // assess
+        assert.equal(clock.status, 200);
+        assert.equal((clock.json as { speed: number }).speed, 600);
+        assert.deepEqual(new Set(answers), new Set([200]));
+        assert.equal(sim.stats().calls[kept.id]?.state, 'established');
+        assert.equal(sim.stats().calls[left.id]?.state, 'terminated');
+        const end = receiver.received.map(({ body }) => body.value[0]).find((n) => n?.resourceUrl === `/communications/calls/${left.id}` && n.changeType === 'deleted');
+        assert.deepEqual((end?.resourceData as { resultInfo?: unknown } | undefined)?.resultInfo, {
+            '@odata.type': '#microsoft.graph.resultInfo',
+            code: 408,
+            subcode: 8537,
+            message: 'Keep Alive timeout',
+        });
+        assert.equal((await graph('POST', `/communications/calls/${left.id}/keepAlive`)).status, 404);
+        assert.equal((await graph('GET', `/communications/calls/${kept.id}/keepAlive`)).status, 405);
+    });
+
+    it('refuses a clock setting it does not know or cannot keep, with 400', async () => {
+        const answers = await Promise.all([
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { speed: 0 } }),
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { speeed: 2 } }),
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { keepAliveTimeoutMinutes: 'soon' } }),
+        ]);
+        assert.deepEqual(
+            answers.map((answer) => answer.status),
+            [400, 400, 400],
+        );
+    });
+});
+
 describe('rosters', () => {
     it('sends the whole roster or a delta as Graph does, numbers each change, and can send an old roster again late', async () => {
         // prepare
