@@ -35,6 +35,10 @@ export function formatSummary(summary: CallSummary): string {
         ],
         ['kept alive', keptAliveOf(summary)],
         ['participants', participantsOf(summary)],
+        ['call record', callRecordOf(summary)],
+        ['graph times', graphTimesOf(summary)],
+        ['quality', summary.quality === undefined ? undefined : `${summary.quality}${summary.qualityReason === undefined ? '' : `: ${summary.qualityReason}`}`],
+        ['worst stream', worstOf(summary)],
         ['chain id', summary.callChainId],
         ['tenant', summary.tenantId],
     ];
@@ -69,6 +73,64 @@ function keptAliveOf(summary: CallSummary): string | undefined {
     if (summary.keptAliveAt === undefined && summary.keepAliveStatus === undefined) return undefined;
     const status = summary.keepAliveStatus === undefined || summary.keepAliveStatus === 200 ? '' : ` (the last one: Graph answered ${summary.keepAliveStatus})`;
     return `${summary.keptAliveAt?.toISOString() ?? 'never'}${status}`;
+}
+
+/**
+ * Each participant's quality verdict from Graph's call record, poor first; empty when the call has none.
+ *
+ * @example
+ * formatParticipantQuality(summary) // '\nQUALITY BY PARTICIPANT ...\npoor  Ada  user  audio from Ada lost 12% of packets (poor above 10%)\n'
+ */
+export function formatParticipantQuality(summary: CallSummary): string {
+    const list = participantQualityOf(summary);
+    if (list.length === 0) return '';
+    const rows = list.map((entry) => [entry.quality, entry.name ?? entry.id, entry.kind ?? NONE, `${entry.poorStreams}/${entry.streams}`, entry.reason ?? NONE]);
+    return `\nQuality by participant (Graph's call record, Call Quality Dashboard thresholds):\n${table(['QUALITY', 'PARTICIPANT', 'KIND', 'POOR STREAMS', 'WHY'], rows, [3])}`;
+}
+
+interface ParticipantQualityEntry {
+    id: string;
+    kind?: string;
+    name?: string;
+    quality: string;
+    reason?: string;
+    streams: number;
+    poorStreams: number;
+}
+
+function participantQualityOf(summary: CallSummary): ParticipantQualityEntry[] {
+    if (summary.participantQuality === undefined) return [];
+    try {
+        const parsed: unknown = JSON.parse(summary.participantQuality);
+        return Array.isArray(parsed) ? (parsed.filter((entry) => typeof entry === 'object' && entry !== null && typeof entry.id === 'string') as ParticipantQualityEntry[]) : [];
+    } catch {
+        return [];
+    }
+}
+
+function callRecordOf(summary: CallSummary): string | undefined {
+    if (summary.callRecordStatus === undefined) return undefined;
+    if (summary.callRecordStatus !== 'fetched') return `${summary.callRecordStatus}${summary.callRecordError === undefined ? '' : ` (${summary.callRecordError})`}`;
+    const counts = `${summary.callRecordParticipantCount ?? 0} participants, ${summary.sessionCount ?? 0} sessions, ${summary.streamCount ?? 0} streams`;
+    return `version ${summary.callRecordVersion ?? '?'}, ${summary.callType ?? 'unknown type'}, ${(summary.modalities ?? []).join(' + ') || 'no modality'}; ${counts}; ${summary.callRecordBlob ?? ''}`;
+}
+
+function graphTimesOf(summary: CallSummary): string | undefined {
+    if (summary.graphStartedAt === undefined && summary.graphEndedAt === undefined) return undefined;
+    const duration = summary.durationSeconds === undefined ? '' : ` (${summary.durationSeconds} s)`;
+    return `${summary.graphStartedAt?.toISOString() ?? '?'} to ${summary.graphEndedAt?.toISOString() ?? '?'}${duration}`;
+}
+
+function worstOf(summary: CallSummary): string | undefined {
+    const parts = [
+        summary.worstPacketLossRate === undefined ? undefined : `packet loss ${(summary.worstPacketLossRate * 100).toFixed(1)}%`,
+        summary.worstJitterMs === undefined ? undefined : `jitter ${Math.round(summary.worstJitterMs)} ms`,
+        summary.worstRoundTripMs === undefined ? undefined : `round trip ${Math.round(summary.worstRoundTripMs)} ms`,
+        summary.worstAudioDegradation === undefined ? undefined : `audio degradation ${summary.worstAudioDegradation.toFixed(2)} MOS`,
+    ].filter((part) => part !== undefined);
+    return parts.length === 0
+        ? undefined
+        : `${parts.join(', ')}${summary.poorStreamCount === undefined ? '' : `; ${summary.poorStreamCount} of ${summary.streamCount ?? '?'} streams poor`}`;
 }
 
 function participantsOf(summary: CallSummary): string | undefined {

@@ -87,6 +87,20 @@ param retentionDays int = 90
 @maxValue(30)
 param keepAliveMinutes int = 0
 
+@description('Graph\'s call record after each call (on needs the application permission CallRecords.Read.All), or off.')
+@allowed(['on', 'off'])
+param callRecords string = 'off'
+
+@description('Minutes after a call\'s end before its call record is first asked for (Graph has it 15 to 150 minutes after).')
+@minValue(0)
+@maxValue(1440)
+param callRecordDelayMinutes int = 15
+
+@description('Hours after a call\'s end after which its call record is given up on (notFound).')
+@minValue(1)
+@maxValue(720)
+param callRecordGiveUpHours int = 6
+
 @description('Participant details in the roster: full (names, phone numbers) or ids (ids only, phone numbers masked).')
 @allowed(['full', 'ids'])
 param participantDetails string = 'full'
@@ -127,6 +141,9 @@ module resources 'resources.bicep' = {
     retentionDays: retentionDays
     participantDetails: participantDetails
     keepAliveMinutes: keepAliveMinutes
+    callRecords: callRecords
+    callRecordDelayMinutes: callRecordDelayMinutes
+    callRecordGiveUpHours: callRecordGiveUpHours
   }
 }
 

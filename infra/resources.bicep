@@ -30,9 +30,16 @@ param retentionSchedule string
 param retentionDays int
 param participantDetails string
 param keepAliveMinutes int
+param callRecords string
+param callRecordDelayMinutes int
+param callRecordGiveUpHours int
 
 var useClientSecret = graphCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
+// The app's own defaults (CALL_RECORDS_CONTAINER, CALL_RECORDS_QUEUE), made here so they exist before the first call.
+var callRecordsContainerName = 'call-records'
+var callRecordsQueueName = 'call-record-fetches'
+var callRecordsOn = callRecords == 'on'
 var functionAppName = 'func-calls-${resourceToken}'
 
 // Mistakes that would otherwise deploy an app that cannot start, or one that quietly uses the wrong credential.
@@ -104,6 +111,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
       name: deploymentContainerName
       properties: { publicAccess: 'None' }
     }
+
+    resource callRecordsContainer 'containers' = if (callRecordsOn) {
+      name: callRecordsContainerName
+      properties: { publicAccess: 'None' }
+    }
   }
 
   resource tableService 'tableServices' = {
@@ -119,6 +131,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 
     resource eventsQueue 'queues' = if (!empty(callEventsQueue)) {
       name: empty(callEventsQueue) ? 'unused' : callEventsQueue
+    }
+
+    resource callRecordsQueue 'queues' = if (callRecordsOn) {
+      name: callRecordsQueueName
     }
   }
 }
@@ -296,6 +312,9 @@ var identitySettings = {
   CallEventsStorage__credential: 'managedidentity'
   CallEventsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   CallEventsStorage__clientId: identity.properties.clientId
+  CallRecordsStorage__credential: 'managedidentity'
+  CallRecordsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  CallRecordsStorage__clientId: identity.properties.clientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
 }
@@ -314,6 +333,9 @@ var appSettingsOfTheApp = {
   RETENTION_DAYS: string(retentionDays)
   PARTICIPANT_DETAILS: participantDetails
   KEEP_ALIVE_MINUTES: string(keepAliveMinutes)
+  CALL_RECORDS: callRecords
+  CALL_RECORD_DELAY_MINUTES: string(callRecordDelayMinutes)
+  CALL_RECORD_GIVE_UP_HOURS: string(callRecordGiveUpHours)
 }
 
 var graphSettings = useClientSecret

@@ -5,6 +5,17 @@ import type { ParticipantJson, ParticipantListJson } from '../../shared/particip
 import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson';
 
 export type ParticipantView = ParticipantJson;
+
+/** One participant's verdict in a summary's `participantQuality` (from Graph's call record). */
+export interface ParticipantQualityView {
+    id: string;
+    kind?: string;
+    name?: string;
+    quality: 'good' | 'poor' | 'unknown';
+    reason?: string;
+    streams: number;
+    poorStreams: number;
+}
 export type ParticipantListView = ParticipantListJson;
 
 export type ClosedBy = 'graph' | 'reconciler' | 'keepAlive';

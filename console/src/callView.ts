@@ -1,7 +1,7 @@
 // One call: its summary, its timeline and its history, refreshed while it is active; and the hang-up.
 
 import { ApiError, type ConsoleApi } from './api';
-import { isEnded, type CallEventView, type CallSummaryView, type ParticipantListView } from './apiTypes';
+import { isEnded, type CallEventView, type CallSummaryView, type ParticipantListView, type ParticipantQualityView } from './apiTypes';
 import { closedByText, hangUpStatusText } from './callWords';
 import { h, replaceChildren } from './dom';
 import { formatAgo, formatCount, formatDateTime, formatDuration } from './format';
@@ -115,7 +115,7 @@ export class CallView {
             return;
         }
         const ended = isEnded(summary) && summary.lastEventAt !== undefined ? Date.parse(summary.lastEventAt) : undefined;
-        this.#participants.show(this.#roster, ended, Date.now());
+        this.#participants.show(this.#roster, ended, Date.now(), participantQualityOf(summary));
         this.#participantsSection.hidden = false;
     }
 
@@ -160,6 +160,7 @@ export class CallView {
         if (summary.participantCount !== undefined) {
             rows.push(['Participants', `${formatCount(summary.participantCount)} in the call now, ${formatCount(summary.maxParticipants ?? summary.participantCount)} at most`]);
         }
+        rows.push(...callRecordRows(summary));
         if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {
             rows.push(['Reconciled', `${at(summary.reconciledAt)}${summary.reconcileStatus === undefined ? '' : `, Graph answered ${summary.reconcileStatus}`}`]);
         }
@@ -221,6 +222,53 @@ export class CallView {
         const failure = err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) };
         this.#problem.textContent = problemInWords(failure, action);
         this.#problem.hidden = false;
+    }
+}
+
+/** What Graph's call record says, when the app fetched it (CALL_RECORDS=on), as rows of the summary. */
+function callRecordRows(summary: CallSummaryView): Array<[string, string | Node]> {
+    if (summary.callRecordStatus === undefined) return [];
+    if (summary.callRecordStatus !== 'fetched') {
+        const words = { pending: 'not there yet: Graph has it 15 to 150 minutes after the call', notFound: 'Graph had none', forbidden: 'Graph refused the app' }[
+            summary.callRecordStatus
+        ];
+        return [["Graph's call record", `${words}${summary.callRecordError === undefined ? '' : ` (${summary.callRecordError})`}`]];
+    }
+    const rows: Array<[string, string | Node]> = [
+        ["Graph's call record", `version ${summary.callRecordVersion ?? '?'}, ${summary.callType ?? 'unknown type'}, ${(summary.modalities ?? []).join(' + ') || 'no modality'}`],
+        ["Graph's duration", summary.durationSeconds === undefined ? '–' : formatDuration(summary.durationSeconds * 1000)],
+        [
+            'Quality',
+            h(
+                'span',
+                { class: `quality quality-${summary.quality ?? 'unknown'}` },
+                `${summary.quality ?? 'unknown'}${summary.qualityReason === undefined ? '' : `: ${summary.qualityReason}`}`,
+            ),
+        ],
+    ];
+    const worst = [
+        summary.worstPacketLossRate === undefined ? undefined : `packet loss ${(summary.worstPacketLossRate * 100).toFixed(1)}%`,
+        summary.worstJitterMs === undefined ? undefined : `jitter ${Math.round(summary.worstJitterMs)} ms`,
+        summary.worstRoundTripMs === undefined ? undefined : `round trip ${Math.round(summary.worstRoundTripMs)} ms`,
+        summary.worstAudioDegradation === undefined ? undefined : `degradation ${summary.worstAudioDegradation.toFixed(2)} MOS`,
+    ].filter((part) => part !== undefined);
+    if (worst.length > 0)
+        rows.push(['Worst stream figures', `${worst.join(', ')}; ${formatCount(summary.poorStreamCount ?? 0)} of ${formatCount(summary.streamCount ?? 0)} streams poor`]);
+    return rows;
+}
+
+/** Each participant's quality verdict from the call record (the API gives the stored JSON parsed). */
+function participantQualityOf(summary: CallSummaryView): ParticipantQualityView[] {
+    const value: unknown = summary.participantQuality;
+    const list = typeof value === 'string' ? safeJson(value) : value;
+    return Array.isArray(list) ? list.filter((entry): entry is ParticipantQualityView => typeof entry === 'object' && entry !== null && typeof entry.id === 'string') : [];
+}
+
+function safeJson(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return undefined;
     }
 }
 

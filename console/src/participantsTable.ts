@@ -1,7 +1,7 @@
 // A call's participants as a table: who, what kind of identity, when they joined and left, and whether they
 // are in the call now (muted, in the lobby). From GET /api/calls/{id}/participants.
 
-import type { ParticipantListView, ParticipantView } from './apiTypes';
+import type { ParticipantListView, ParticipantQualityView, ParticipantView } from './apiTypes';
 import { h, replaceChildren } from './dom';
 import { formatCount, formatDateTime, formatDuration } from './format';
 
@@ -9,6 +9,18 @@ export class ParticipantsTable {
     readonly element: HTMLElement;
     readonly #note = h('p', { class: 'note', role: 'status' });
     readonly #rows = h('tbody');
+    readonly #qualityRows = h('tbody');
+    readonly #quality = h(
+        'div',
+        { class: 'table-wrap', hidden: true },
+        h(
+            'table',
+            { class: 'quality-table' },
+            h('caption', {}, "Quality by participant, from Graph's call record (Call Quality Dashboard thresholds)"),
+            h('thead', {}, h('tr', {}, ...['Participant', 'Kind', 'Quality', 'Poor streams', 'Why'].map((name) => h('th', { scope: 'col' }, name)))),
+            this.#qualityRows,
+        ),
+    );
 
     constructor() {
         this.element = h(
@@ -25,17 +37,33 @@ export class ParticipantsTable {
                     this.#rows,
                 ),
             ),
+            this.#quality,
         );
     }
 
     /** `endedAt`: when the call ended (epoch ms), so those still listed at the end are counted until then. */
-    show(list: ParticipantListView, endedAt: number | undefined, now: number): void {
+    show(list: ParticipantListView, endedAt: number | undefined, now: number, quality: readonly ParticipantQualityView[] = []): void {
         const present = list.participants.filter((participant) => participant.inCall).length;
         this.#note.textContent =
             list.participants.length === 0
                 ? 'No participants notification has come for this call yet.'
                 : `${formatCount(list.participants.length)} participants in all, ${formatCount(present)} in the call now, ${formatCount(list.maxParticipants ?? 0)} at most at once.`;
         replaceChildren(this.#rows, ...list.participants.map((participant) => row(participant, endedAt, now)));
+        this.#quality.hidden = quality.length === 0;
+        replaceChildren(
+            this.#qualityRows,
+            ...quality.map((entry) =>
+                h(
+                    'tr',
+                    { class: `quality-${entry.quality}` },
+                    h('td', {}, entry.name ?? entry.id),
+                    h('td', {}, entry.kind ?? '–'),
+                    h('td', {}, h('span', { class: `quality quality-${entry.quality}` }, entry.quality)),
+                    h('td', { class: 'number' }, `${entry.poorStreams} of ${entry.streams}`),
+                    h('td', {}, entry.reason ?? '–'),
+                ),
+            ),
+        );
     }
 }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimulatorContext } from './context';
 import { SimulatorInputError } from './errors';
 import { callStateNotification, ENDED_BY_BOT, type CommsNotification } from './notifications';
+import { recordEndedCall } from './callRecords';
 import { changeRoster, newRoster } from './roster';
 import type { CallDirection, SimulatedCall } from './state';
 
@@ -42,6 +43,7 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
         dropLastNotifications: input.dropLastNotifications ?? 0,
         roster: newRoster(),
         startedAt: ctx.state.clock.now(),
+        quality: new Map(),
         resource: {
             '@odata.type': '#microsoft.graph.call',
             '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
@@ -114,6 +116,7 @@ export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?:
         }),
     ];
     call.resource.resultInfo = ENDED_BY_BOT;
+    recordEndedCall(ctx, call);
     const kept = notifications.length - Math.min(call.dropLastNotifications, notifications.length);
     ctx.deliveries.send(call, notifications.slice(0, kept), startAfter);
     ctx.deliveries.drop(call, notifications.slice(kept));
@@ -134,6 +137,7 @@ export function expireCalls(ctx: SimulatorContext): void {
         if (hasEnded(call) || now - (call.keptAliveAt ?? call.startedAt) < timeout * 60_000) continue;
         const notification = callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...KEEP_ALIVE_TIMEOUT } });
         call.resource.resultInfo = KEEP_ALIVE_TIMEOUT;
+        recordEndedCall(ctx, call);
         ctx.deliveries.send(call, [notification]);
     }
 }

@@ -17,6 +17,8 @@ export interface Faults {
     throttle: { count: number; retryAfterSeconds: number } | null;
     /** Graph answers 503 to the next `count` calls API requests; without `count`, until cleared. */
     unavailable: { count?: number; retryAfterSeconds?: number } | null;
+    /** Graph answers 403 to every call record request: the app lacks CallRecords.Read.All. */
+    callRecordsForbidden: boolean;
 }
 
 export const NO_FAULTS: Readonly<Faults> = {
@@ -26,6 +28,7 @@ export const NO_FAULTS: Readonly<Faults> = {
     signWithWrongKey: false,
     throttle: null,
     unavailable: null,
+    callRecordsForbidden: false,
 };
 
 /**
@@ -75,7 +78,7 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
         throw new SimulatorInputError(`Unknown fault(s): ${unknown.join(', ')}. Known: ${[...known].join(', ')}.`);
     }
     const faults: Partial<Faults> = {};
-    for (const name of ['duplicate', 'reverse', 'signWithWrongKey'] as const) {
+    for (const name of ['duplicate', 'reverse', 'signWithWrongKey', 'callRecordsForbidden'] as const) {
         if (input[name] !== undefined) faults[name] = booleanField(input, name);
     }
     if (input.delayMs !== undefined) faults.delayMs = wholeNumber(input.delayMs, 'delayMs', 0, 60_000);

@@ -8,7 +8,8 @@ import type { SimulatorContext } from './context';
 import { SimulatorInputError } from './errors';
 import { isObject } from './http';
 import { callResourceUrl, type CommsNotification } from './notifications';
-import type { SimulatedCall, SimulatedRoster } from './state';
+import { parseStreamQuality } from './callRecords';
+import type { SimulatedCall, SimulatedRoster, StreamQuality } from './state';
 
 type IdentityKind = 'user' | 'phone' | 'guest' | 'application';
 
@@ -21,6 +22,8 @@ interface RosterPerson {
     name?: string;
     muted?: boolean;
     inLobby?: boolean;
+    /** How the streams they send sound in the call record after the call (default: good). */
+    quality?: StreamQuality;
 }
 
 /** One change of the roster, and how Graph tells it: the whole roster (default) or a delta. */
@@ -65,6 +68,7 @@ export function changeRoster(ctx: SimulatorContext, call: SimulatedCall, input: 
         if (roster.participants.has(id)) throw new SimulatorInputError(`Participant ${id} is already in call ${call.id}'s roster (a rejoin gets a new participant id).`);
         const resource = participantResource(id, person, version);
         roster.participants.set(id, { resource, present: true });
+        if (person.quality !== undefined) call.quality.set(id, person.quality);
         changed.push(resource);
     }
     for (const leaving of input.leave ?? []) {
@@ -180,6 +184,7 @@ export function parseRosterChange(body: Record<string, unknown>): RosterChangeIn
             ...(typeof person.name === 'string' ? { name: person.name } : {}),
             ...(person.muted === true ? { muted: true } : {}),
             ...(person.inLobby === true ? { inLobby: true } : {}),
+            ...(person.quality === undefined ? {} : { quality: parseStreamQuality(person.quality, `join[${index}].quality`) ?? {} }),
         };
     });
     const leave = list('leave').map((entry, index) => {

@@ -10,7 +10,8 @@ import { CallbackDelivery } from './callbackDelivery';
 import { handleCallbackSigner, signCallbackToken } from './callbackSigner';
 import type { SimulatorContext, SimulatorKeys, SimulatorSettings } from './context';
 import { expireCalls } from './callLifecycle';
-import { changeCallRoster, createTestCall, dropCount, handleControl, parseClock, resetSimulator, setClock, type ClockSettings } from './control';
+import { changeCallRoster, createTestCall, dropCount, handleControl, parseClock, resetSimulator, setClock, type ClockSettings, type SimulatedClockView } from './control';
+import { shapeCallRecord } from './callRecords';
 import { parseRosterChange, type RosterChangeInput } from './roster';
 import { SIMULATOR_DEFAULTS } from './defaults';
 import { simulatorEndpoints, type SimulatorEndpoints } from './endpoints';
@@ -83,7 +84,16 @@ export interface RunningSimulator extends SimulatorEndpoints {
      * Speeds up or moves on the simulated clock, and sets after how many simulated minutes without a keepAlive Graph
      * ends a call (null: never); returns the clock as it is now.
      */
-    clock(settings: ClockSettings): { now: string; speed: number; keepAliveTimeoutMinutes: number | null };
+    clock(settings: ClockSettings): SimulatedClockView;
+    /**
+     * Reshapes an ended call's record in Graph (made when the call ended): `participants` and `sessions` make it that
+     * big (`poor` of the sessions with 12% packet loss), `version` moves it on, `delayMinutes` makes it available that
+     * many simulated minutes from now.
+     */
+    callRecord(
+        callId: string,
+        shape: { participants?: number; sessions?: number; poor?: number; version?: number; delayMinutes?: number },
+    ): { version: number; participants: number; sessions: number };
     /** Resolves once every queued callback has been delivered (or has failed). */
     settled(timeoutMs?: number): Promise<void>;
     /** Forgets calls, scripts, faults and counters. */
@@ -162,6 +172,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         },
         roster: (callId, change) => changeCallRoster(ctx, callId, parseRosterChange({ ...change })),
         clock: (settings) => setClock(ctx, parseClock({ ...settings })),
+        callRecord: (callId, shape) => {
+            const record = shapeCallRecord(ctx, callId, { ...shape });
+            return { version: record.version, participants: record.participants.length, sessions: record.sessions.length };
+        },
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),
         stop: async () => {

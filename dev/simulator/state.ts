@@ -27,6 +27,26 @@ export interface SimulatedCall {
     /** Simulated epoch ms (clock.ts) of the call's creation and of the last keepAlive Graph took. */
     startedAt: number;
     keptAliveAt?: number;
+    /** How the streams of some participants sound in the call record (by participant id); the others' are good. */
+    quality: Map<string, StreamQuality>;
+}
+
+/** How a participant's streams sound: figures of the streams they send (callRecords.ts). */
+export interface StreamQuality {
+    packetLossRate?: number;
+    jitterMs?: number;
+    roundTripMs?: number;
+    audioDegradation?: number;
+}
+
+/** A call record the simulator keeps: available from `availableAt` (simulated epoch ms). */
+export interface SimulatedCallRecord {
+    callId: string;
+    version: number;
+    availableAt: number;
+    record: Record<string, unknown>;
+    sessions: Array<Record<string, unknown>>;
+    participants: Array<Record<string, unknown>>;
 }
 
 /** A call's roster: its version, everyone it had by participant id, and the full rosters sent so far by version. */
@@ -99,6 +119,9 @@ export class SimulatorState {
     readonly clock = new SimulatedClock();
     /** Graph ends a call that got no keepAlive for this long (simulated minutes); null: never (the default). */
     keepAliveTimeoutMinutes: number | null = null;
+    /** Call records by callChainId, and how long after a call's end Graph has its record (simulated minutes). */
+    readonly callRecords = new Map<string, SimulatedCallRecord>();
+    callRecordDelayMinutes = 15;
     private readonly scripts = new Map<string, Script>();
     private graphRequests: GraphRequestRecord[] = [];
     private deliveries: DeliveryRecord[] = [];
@@ -113,6 +136,8 @@ export class SimulatorState {
         this.deliveries = [];
         this.clock.reset();
         this.keepAliveTimeoutMinutes = null;
+        this.callRecords.clear();
+        this.callRecordDelayMinutes = 15;
     }
 
     setScript(callId: string, responses: ScriptedResponse[]): void {

@@ -1,32 +1,48 @@
 // The process-wide objects the functions share, built once from the configuration on first use:
 // one CallStore per process (its write queues and summary cache only work if they are shared; it queues
-// the call-ended events), one token verifier (its key cache likewise) and one Graph client (its token
-// cache and connections too).
+// the call-ended events and the call record fetches), one token verifier (its key cache likewise), one Graph
+// client (its token cache and connections too), and the call record's queue and blob container.
 
 import type { TableClient } from '@azure/data-tables';
 import { CallbackTokenVerifier } from '../callback/callbackAuth';
+import { CallRecordBlobs } from '../callRecords/callRecordBlobs';
+import type { FetchDependencies } from '../callRecords/fetchCallRecord';
+import { CallRecordFetchQueue } from '../callRecords/fetchQueue';
 import { CallEventsQueue } from '../lifecycle/callEvents';
 import type { CallSummary } from '../record/callModel';
 import { CallStore } from '../record/callStore';
 import { rosterRows } from '../participants/rosterRules';
+import { createContainerClient } from '../settings/blobClient';
 import { appConfig } from '../settings/config';
 import { graphCredential } from '../settings/credentials';
 import { GraphCallsClient } from '../graph/graphCalls';
-import { createQueueClient } from '../settings/queueClient';
+import { createHostQueueClient, createQueueClient } from '../settings/queueClient';
 import { createTableClient } from '../settings/tableClient';
 
 let store: CallStore | undefined;
 let verifier: CallbackTokenVerifier | undefined;
 let graph: GraphCallsClient | undefined;
+let events: CallEventsQueue | undefined;
+let recordParts: { queue: CallRecordFetchQueue; blobs: CallRecordBlobs } | undefined;
 
 export function callStore(): CallStore {
     const config = appConfig();
-    const { callEvents } = config.lifecycle;
-    const events = callEvents === undefined ? undefined : new CallEventsQueue(() => createQueueClient(callEvents));
+    const queue = callEventsQueue();
+    const records = callRecordParts();
+    const whenEnded = records === undefined ? undefined : (summary: CallSummary): CallSummary => ({ ...summary, callRecordStatus: 'pending' });
     store ??= new CallStore(createTableClient(config.storage), {
         dedupeWindowSeconds: config.dedupeWindowSeconds,
         derivedRows: rosterRows(config.participantDetails),
-        ...(events === undefined ? {} : { onCallEnded: (summary: CallSummary) => events.publishCallEnded(summary) }),
+        // Told before the write that ended the call is acknowledged: the message and the first fetch are at least once.
+        ...(queue === undefined && records === undefined
+            ? {}
+            : {
+                  onCallEnded: async (summary: CallSummary) => {
+                      await queue?.publishCallEnded(summary);
+                      await records?.queue.scheduleFirst(summary.callId);
+                  },
+              }),
+        ...(whenEnded === undefined ? {} : { whenEnded }),
     });
     return store;
 }
@@ -46,4 +62,44 @@ export function graphCalls(): GraphCallsClient {
     const config = appConfig();
     graph ??= new GraphCallsClient(config.graph, graphCredential(config.graph.credential));
     return graph;
+}
+
+/** The blob container of whole call records, when CALL_RECORDS is on (retention deletes from it too). */
+export function callRecordBlobs(): CallRecordBlobs | undefined {
+    return callRecordParts()?.blobs;
+}
+
+/** What a fetch of a call record works with; undefined when CALL_RECORDS is off. */
+export function callRecordFetching(log: FetchDependencies['log']): FetchDependencies | undefined {
+    const config = appConfig();
+    const parts = callRecordParts();
+    if (config.callRecords === undefined || parts === undefined) return undefined;
+    const queue = callEventsQueue();
+    return {
+        store: callStore(),
+        graph: graphCalls(),
+        blobs: parts.blobs,
+        queue: parts.queue,
+        ...(queue === undefined ? {} : { events: queue }),
+        schedule: { delayMinutes: config.callRecords.delayMinutes, giveUpHours: config.callRecords.giveUpHours },
+        details: config.participantDetails,
+        log,
+    };
+}
+
+function callEventsQueue(): CallEventsQueue | undefined {
+    const { callEvents } = appConfig().lifecycle;
+    if (callEvents === undefined) return undefined;
+    events ??= new CallEventsQueue(() => createQueueClient(callEvents));
+    return events;
+}
+
+function callRecordParts(): { queue: CallRecordFetchQueue; blobs: CallRecordBlobs } | undefined {
+    const { callRecords } = appConfig();
+    if (callRecords === undefined) return undefined;
+    recordParts ??= {
+        queue: new CallRecordFetchQueue(() => createHostQueueClient(callRecords.queue), { delayMinutes: callRecords.delayMinutes, giveUpHours: callRecords.giveUpHours }),
+        blobs: new CallRecordBlobs(() => createContainerClient(callRecords.blobs)),
+    };
+    return recordParts;
 }

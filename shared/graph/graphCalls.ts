@@ -59,6 +59,9 @@ export type GraphCallOutcome =
 /** How a hang-up ended. */
 export type HangupOutcome = GraphCallOutcome;
 
+/** A GET with its JSON body: `body` is the parsed answer of a 200 (undefined when it is not JSON). */
+export type GraphJsonOutcome = GraphCallOutcome & { body?: unknown };
+
 export class GraphCallsClient {
     private readonly config: GraphConfig;
     private readonly pipeline: Pipeline;
@@ -88,7 +91,7 @@ export class GraphCallsClient {
      * const outcome = await graph.deleteCall('57dab8b1-894c-409a-b240-bd8beae78896');
      */
     deleteCall(callId: string): Promise<HangupOutcome> {
-        return this.send('DELETE', callId);
+        return this.send('DELETE', this.callUrl(callId));
     }
 
     /**
@@ -99,7 +102,7 @@ export class GraphCallsClient {
      * const outcome = await graph.getCall(callId); // { kind: 'answered', answer: { status: 200, callState: 'established', ... } }
      */
     getCall(callId: string): Promise<GraphCallOutcome> {
-        return this.send('GET', callId);
+        return this.send('GET', this.callUrl(callId));
     }
 
     /**
@@ -110,12 +113,28 @@ export class GraphCallsClient {
      * const outcome = await graph.keepAlive(callId); // { kind: 'answered', answer: { status: 200, ... } }
      */
     keepAlive(callId: string): Promise<GraphCallOutcome> {
-        return this.send('POST', callId, '/keepAlive');
+        return this.send('POST', `${this.callUrl(callId)}/keepAlive`);
     }
 
-    private async send(method: 'DELETE' | 'GET' | 'POST', callId: string, action = ''): Promise<GraphCallOutcome> {
+    /**
+     * `GET` a path below `GRAPH_BASE_URL` (or an `@odata.nextLink` Graph gave, which must be on Graph's own origin:
+     * the token goes nowhere else), with the answer's JSON body. Never throws, like the others.
+     *
+     * @example
+     * const outcome = await graph.getJson(`/communications/callRecords/${id}?$expand=sessions($expand=segments)`);
+     */
+    async getJson(pathOrUrl: string): Promise<GraphJsonOutcome> {
+        const base = new URL(this.config.baseUrl);
+        const url = /^https?:\/\//i.test(pathOrUrl) ? new URL(pathOrUrl) : new URL(this.config.baseUrl + pathOrUrl);
+        if (url.origin !== base.origin) {
+            return { kind: 'unreachable', clientRequestId: '', attempts: 0, reason: `not sent: ${url.origin} is not Graph (${base.origin})`, tokenFailure: false };
+        }
+        return this.send('GET', url.href, true);
+    }
+
+    private async send(method: 'DELETE' | 'GET' | 'POST', url: string, withBody = false): Promise<GraphJsonOutcome> {
         const request = createPipelineRequest({
-            url: this.callUrl(callId) + action,
+            url,
             method,
             // keepAlive takes no body; an empty one says so with Content-Length: 0.
             ...(method === 'POST' ? { body: '' } : {}),
@@ -134,6 +153,7 @@ export class GraphCallsClient {
                 attempts: attempts.length,
                 answer: graphAnswer(response),
                 earlierAttemptUnanswered: attempts.slice(0, -1).some((attempt) => attempt.response === undefined),
+                ...(withBody && response.status === 200 ? { body: jsonOf(response.bodyAsText ?? undefined) } : {}),
             };
         } catch (err) {
             // What Graph last did before the deadline (or the last network error) says more than the abort itself.
@@ -194,6 +214,15 @@ function graphAnswer(response: PipelineResponse): GraphAnswer {
         ...(error?.message ? { errorMessage: error.message } : {}),
         ...retryAfterOf(response),
     };
+}
+
+function jsonOf(body: string | undefined): unknown {
+    if (!body) return undefined;
+    try {
+        return JSON.parse(body) as unknown;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The `state` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established",...}`). */

@@ -231,6 +231,15 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     keptAliveAt: 'The last keepAlive Graph answered 200 to (KEEP_ALIVE_MINUTES).',
     keepAliveStatus: "Graph's status to the last keepAlive sent.",
     checkedBy: 'reconciliation events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive).',
+    callRecordStatus:
+        "Graph's call record after the call (CALL_RECORDS=on): pending, fetched, notFound (not there within CALL_RECORD_GIVE_UP_HOURS) or forbidden (CallRecords.Read.All missing).",
+    callRecordError: 'Why the call record is not (yet) there: what Graph answered to the last fetch.',
+    callRecordBlob: 'Where the whole call record is kept: <container>/<callId>/<version>.json in Blob Storage.',
+    durationSeconds: "Graph's end minus Graph's start, in seconds.",
+    quality: "The call's quality by Microsoft's Call Quality Dashboard thresholds: poor when any stream is poor.",
+    qualityReason: 'Why, in words: the worst stream, e.g. "audio from Ada lost 12% of packets (poor above 10%)".',
+    worstPacketLossRate: 'The highest average packet loss rate (0 to 1) of any stream.',
+    participantQuality: "Each participant's verdict by the streams they sent, poor first (the stored text when it was cut).",
     participantCount: 'In the call now, as Graph last listed them (the bot included).',
     maxParticipants: 'The most participants the call had at once.',
     callChainId: "Graph's callChainId: the id of the call's record in Graph after the call.",
@@ -245,10 +254,15 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
     if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler', 'keepAlive'] };
     if (name === 'checkedBy') return { ...described, enum: ['reconciler', 'keepAlive'] };
+    if (name === 'callRecordStatus') return { ...described, enum: ['pending', 'fetched', 'notFound', 'forbidden'] };
+    if (name === 'quality') return { ...described, enum: ['good', 'poor', 'unknown'] };
+    if (name === 'participantQuality') return { ...described, type: ['array', 'string'], items: ref('ParticipantQuality') };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
             return { ...described, type: 'integer' };
+        case 'double':
+            return { ...described, type: 'number' };
         case 'boolean':
             return { ...described, type: 'boolean' };
         case 'datetime':
@@ -300,6 +314,20 @@ function schemas(): Record<string, unknown> {
             { key: { type: 'string', description: "The row's key: Graph's participant id, or ~ and a hash of the identity when Graph sent no id." }, inCall: { type: 'boolean' } },
             PARTICIPANT_FIELDS,
         ),
+        ParticipantQuality: {
+            type: 'object',
+            description: "One participant's quality verdict from Graph's call record.",
+            required: ['id', 'quality', 'streams', 'poorStreams'],
+            properties: {
+                id: text,
+                kind: text,
+                name: text,
+                quality: { enum: ['good', 'poor', 'unknown'] },
+                reason: text,
+                streams: { type: 'integer', minimum: 0 },
+                poorStreams: { type: 'integer', minimum: 0 },
+            },
+        },
         ParticipantList: {
             type: 'object',
             required: ['callId', 'participants'],

@@ -75,7 +75,7 @@ function deltaOf(deltas: unknown[], details: ParticipantDetails): RosterChange {
 function participantSeen(item: Record<string, unknown>, details: ParticipantDetails): ParticipantSeen {
     const info = isObject(item.info) ? item.info : {};
     const identitySet = isObject(info.identity) ? info.identity : {};
-    const identityKind = kindOf(identitySet);
+    const identityKind = identityKindOf(identitySet);
     const identity = identityKind === undefined ? {} : (identitySet[identityKind] as Record<string, unknown>);
     const participantId = textOf(item.id) ?? textOf(info.participantId);
     const identityId = textOf(identity.id);
@@ -99,8 +99,13 @@ function participantSeen(item: Record<string, unknown>, details: ParticipantDeta
     return seen;
 }
 
-/** The identity an identity set names: the preferred kinds first, then any other Graph may add, as sent. */
-function kindOf(identitySet: Record<string, unknown>): string | undefined {
+/**
+ * The identity an identity set names: the preferred kinds first, then any other Graph may add, as sent.
+ *
+ * @example
+ * identityKindOf({ user: null, phone: { id: '+14255550123' } }) // 'phone'
+ */
+export function identityKindOf(identitySet: Record<string, unknown>): string | undefined {
     const named = Object.keys(identitySet).filter((kind) => !kind.startsWith('@') && isObject(identitySet[kind]));
     return PREFERRED_KINDS.find((kind) => named.includes(kind)) ?? named[0];
 }

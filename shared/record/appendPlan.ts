@@ -16,7 +16,7 @@
 // Splits are kept: a prefix that split once keeps going one digit deeper, which costs the same per write.
 
 import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
-import { applyEvent, countDuplicate, reconciliationChangesState, recordReconciliation } from './callState';
+import { applyEvent, callRecordChangesSummary, countDuplicate, isCallEnded, reconciliationChangesState, recordCallRecordCheck, recordReconciliation } from './callState';
 import type { DerivedRow, DerivedRowKind, RowSet } from './derivedRows';
 import type { MarkerRowContent } from './tableEntities';
 
@@ -63,6 +63,8 @@ export interface PlanOptions {
     windowSeconds: number;
     /** Keys inside the window one marker row takes before it splits. */
     rowCapacity: number;
+    /** What else the summary says once the call has ended, set in the transaction that ends it. */
+    whenEnded?: (summary: CallSummary) => CallSummary;
 }
 
 /** Keys per marker row: 41 characters each (key and time), so a full row stays under a string property's 32K. */
@@ -130,8 +132,15 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
             plan.outcomes.push({ outcome: 'unchanged' });
             continue;
         }
+        if (event.kind === EVENT_KIND.callRecord && !callRecordChangesSummary(plan.summary, event)) {
+            plan.summary = recordCallRecordCheck(plan.summary, event);
+            plan.outcomes.push({ outcome: 'unchanged' });
+            continue;
+        }
         const sequence = plan.summary.eventCount + 1;
+        const wasEnded = isCallEnded(plan.summary);
         plan.summary = applyEvent(plan.summary, event);
+        if (!wasEnded && isCallEnded(plan.summary) && options.whenEnded !== undefined) plan.summary = options.whenEnded(plan.summary);
         const change = derived?.changes[index];
         if (derived !== undefined && change !== undefined) {
             plan.summary = derived.kind.apply({ summary: plan.summary, sequence, event, change, rows: derived.rows });

@@ -6,7 +6,7 @@
 
 import type { CallEvent, CallSummary } from './callModel';
 
-type Column = 'string' | 'int' | 'boolean' | 'datetime' | 'names';
+type Column = 'string' | 'int' | 'double' | 'boolean' | 'datetime' | 'names';
 
 export interface FieldSpec {
     column: Column;
@@ -32,7 +32,7 @@ const PATH_TEXT = 4_096;
 export const LONG_TEXT = 30_000;
 
 type ColumnFor<V> = V extends number
-    ? 'int'
+    ? 'int' | 'double'
     : V extends boolean
       ? 'boolean'
       : V extends Date
@@ -50,6 +50,7 @@ export type Description<T> = {
 
 export const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
 export const int = { column: 'int', json: 'value' } as const;
+const double = { column: 'double', json: 'value' } as const;
 export const bool = { column: 'boolean', json: 'value' } as const;
 export const time = { column: 'datetime', json: 'value' } as const;
 const names = { column: 'names', limit: SHORT_TEXT, json: 'value' } as const;
@@ -80,8 +81,65 @@ export const SUMMARY_FIELDS = {
     participantCount: int,
     maxParticipants: int,
     rosterUpdatedAt: time,
+    callRecordStatus: text(SHORT_TEXT),
+    callRecordId: text(SHORT_TEXT),
+    callRecordVersion: int,
+    callRecordCheckedAt: time,
+    callRecordAttempts: int,
+    callRecordError: text(LONG_TEXT),
+    callRecordBlob: text(SHORT_TEXT),
+    callType: text(SHORT_TEXT),
+    modalities: names,
+    graphStartedAt: time,
+    graphEndedAt: time,
+    durationSeconds: double,
+    organizerId: text(SHORT_TEXT),
+    organizerName: text(SHORT_TEXT),
+    callRecordParticipantCount: int,
+    sessionCount: int,
+    streamCount: int,
+    poorStreamCount: int,
+    quality: text(SHORT_TEXT),
+    qualityReason: text(LONG_TEXT),
+    worstPacketLossRate: double,
+    worstJitterMs: double,
+    worstRoundTripMs: double,
+    worstAudioDegradation: double,
+    participantQuality: { column: 'string', limit: LONG_TEXT, json: 'parsed' },
     truncatedFields: names,
 } as const satisfies Description<Omit<CallSummary, 'callId'>>;
+
+/** The summary fields Graph's call record sets: a newer version of the record replaces all of them. */
+export const CALL_RECORD_FIELDS = [
+    'callRecordStatus',
+    'callRecordId',
+    'callRecordVersion',
+    'callRecordCheckedAt',
+    'callRecordAttempts',
+    'callRecordError',
+    'callRecordBlob',
+    'callType',
+    'modalities',
+    'graphStartedAt',
+    'graphEndedAt',
+    'durationSeconds',
+    'organizerId',
+    'organizerName',
+    'callRecordParticipantCount',
+    'sessionCount',
+    'streamCount',
+    'poorStreamCount',
+    'quality',
+    'qualityReason',
+    'worstPacketLossRate',
+    'worstJitterMs',
+    'worstRoundTripMs',
+    'worstAudioDegradation',
+    'participantQuality',
+] as const satisfies ReadonlyArray<keyof CallSummary>;
+
+/** What a `callRecord` event carries to the summary (in its `resourceData`, as JSON of these columns). */
+export type CallRecordFacts = Partial<Pick<CallSummary, (typeof CALL_RECORD_FIELDS)[number]>>;
 
 /**
  * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey`; `resourceKind` is not

@@ -6,6 +6,8 @@ export const EVENT_KIND = {
     hangupRequest: 'hangupRequest',
     rejected: 'rejected',
     reconciliation: 'reconciliation',
+    /** Graph's call record after the call: fetched (a new version), or given up on (notFound, forbidden). */
+    callRecord: 'callRecord',
 } as const;
 type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 
@@ -116,7 +118,42 @@ export interface CallSummary {
     maxParticipants?: number;
     /** When the newest full roster arrived: a full roster that arrived before it is stale. */
     rosterUpdatedAt?: Date;
+    /** Graph's call record after the call (callRecords/): where fetching it stands. */
+    callRecordStatus?: CallRecordStatus;
+    callRecordId?: string;
+    callRecordVersion?: number;
+    /** The last fetch, how many were made, and why the record is not (yet) there. */
+    callRecordCheckedAt?: Date;
+    callRecordAttempts?: number;
+    callRecordError?: string;
+    /** Where the whole record's JSON is: `<container>/<callId>/<version>.json`. */
+    callRecordBlob?: string;
+    /** From the record: `peerToPeer`, `groupCall`, ...; `audio`, `video`, ...; Graph's start and end, and the time between. */
+    callType?: string;
+    modalities?: string[];
+    graphStartedAt?: Date;
+    graphEndedAt?: Date;
+    durationSeconds?: number;
+    organizerId?: string;
+    organizerName?: string;
+    callRecordParticipantCount?: number;
+    sessionCount?: number;
+    streamCount?: number;
+    poorStreamCount?: number;
+    /** The quality verdict by Microsoft's Call Quality Dashboard thresholds, and why (the worst stream). */
+    quality?: 'good' | 'poor' | 'unknown';
+    qualityReason?: string;
+    /** The worst of any stream's averages: packet loss (0-1), jitter and round trip (ms), audio degradation (MOS). */
+    worstPacketLossRate?: number;
+    worstJitterMs?: number;
+    worstRoundTripMs?: number;
+    worstAudioDegradation?: number;
+    /** JSON: each participant's verdict (poor first), as the API shows it. */
+    participantQuality?: string;
 }
+
+/** Where fetching Graph's call record stands. */
+type CallRecordStatus = 'pending' | 'fetched' | 'notFound' | 'forbidden';
 
 /** Graph's call chain ids are GUIDs; anything else cannot name a call record, and is not kept on the summary. */
 export function isCallChainId(value: unknown): value is string {

@@ -1,5 +1,7 @@
 // The state rules: how each stored event changes a call's summary. Pure functions, no I/O.
 
+import { CALL_RECORD_FIELDS, SUMMARY_FIELDS, type CallRecordFacts } from './callFields';
+import { decodeColumns } from './tableEntities';
 import { callResourceUrl, emptySummary, EVENT_KIND, isCallChainId, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
 
 /** Graph's call states in their camelCase spelling, with their rank (SPEC.md, State rules). */
@@ -85,6 +87,9 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
     if (event.kind === EVENT_KIND.reconciliation) {
         return withReconciliation(next, event);
     }
+    if (event.kind === EVENT_KIND.callRecord) {
+        return withCallRecord(next, event);
+    }
     if (event.kind !== EVENT_KIND.notification) {
         return next;
     }
@@ -153,6 +158,52 @@ function withCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
  */
 export function reconciliationChangesState(summary: CallSummary, event: NewCallEvent): boolean {
     return !isCallEnded(summary) && applyEvent(summary, event).callState !== summary.callState;
+}
+
+/**
+ * What a `callRecord` event (callRecords/) does to a summary: a fetched record replaces every call record field,
+ * but only with a higher version than the summary has (a lower one never replaces a higher); `pending`,
+ * `notFound` and `forbidden` say where fetching stands, and never replace a fetched record.
+ */
+function withCallRecord(summary: CallSummary, event: NewCallEvent): CallSummary {
+    const facts = callRecordFactsOf(event);
+    if (facts === undefined) return summary;
+    if (facts.callRecordStatus === 'fetched') {
+        if (!isNewerRecord(summary, facts)) return summary;
+        const cleared: Record<string, unknown> = { ...summary };
+        for (const name of CALL_RECORD_FIELDS) delete cleared[name];
+        return { ...(cleared as unknown as CallSummary), ...facts };
+    }
+    return summary.callRecordStatus === 'fetched' ? summary : { ...summary, ...facts };
+}
+
+/** Whether a `callRecord` event is worth a history event: a newer record, or the end of trying (notFound, forbidden). */
+export function callRecordChangesSummary(summary: CallSummary, event: NewCallEvent): boolean {
+    const facts = callRecordFactsOf(event);
+    if (facts === undefined) return false;
+    if (facts.callRecordStatus === 'fetched') return isNewerRecord(summary, facts);
+    return (
+        (facts.callRecordStatus === 'notFound' || facts.callRecordStatus === 'forbidden') &&
+        summary.callRecordStatus !== 'fetched' &&
+        summary.callRecordStatus !== facts.callRecordStatus
+    );
+}
+
+/** The summary after a fetch that changed nothing worth an event (a 404 "not yet", an older version): recorded, not counted. */
+export function recordCallRecordCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
+    return withCallRecord(summary, event);
+}
+
+function isNewerRecord(summary: CallSummary, facts: CallRecordFacts): boolean {
+    return summary.callRecordStatus !== 'fetched' || summary.callRecordVersion === undefined || (facts.callRecordVersion ?? 0) > summary.callRecordVersion;
+}
+
+/** The call record fields a `callRecord` event carries, as JSON of their columns in its `resourceData`. */
+function callRecordFactsOf(event: Pick<NewCallEvent, 'kind' | 'resourceData'>): CallRecordFacts | undefined {
+    if (event.kind !== EVENT_KIND.callRecord || event.resourceData === undefined) return undefined;
+    const decoded = decodeColumns(SUMMARY_FIELDS, event.resourceData);
+    if (decoded === undefined) return undefined;
+    return Object.fromEntries(CALL_RECORD_FIELDS.flatMap((name) => (decoded[name] === undefined ? [] : [[name, decoded[name]]]))) as CallRecordFacts;
 }
 
 /** The summary after a reconciliation that changed nothing: the check is recorded, no event is counted. */

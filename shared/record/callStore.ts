@@ -91,6 +91,8 @@ export interface CallStoreOptions {
     onCallEnded?: (summary: CallSummary) => Promise<void>;
     /** Rows the events change beside the summary and history (the roster), written with them. */
     derivedRows?: DerivedRowKind;
+    /** What else the summary says once a call has ended (that its call record is to be fetched), in the same transaction. */
+    whenEnded?: (summary: CallSummary) => CallSummary;
 }
 
 /**
@@ -157,6 +159,7 @@ export class CallStore {
     private readonly index: CallIndex;
     private readonly onCallEnded: ((summary: CallSummary) => Promise<void>) | undefined;
     private readonly derived: DerivedRowKind | undefined;
+    private readonly whenEnded: ((summary: CallSummary) => CallSummary) | undefined;
     private tableReady: Promise<void> | undefined;
 
     constructor(table: TableClient, options: CallStoreOptions) {
@@ -171,6 +174,7 @@ export class CallStore {
         this.index = new CallIndex(table);
         this.onCallEnded = options.onCallEnded;
         this.derived = options.derivedRows;
+        this.whenEnded = options.whenEnded;
     }
 
     /**
@@ -341,7 +345,7 @@ export class CallStore {
                 call.summary,
                 slice.map(({ event }) => event),
                 call.markers,
-                { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity },
+                { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity, ...(this.whenEnded === undefined ? {} : { whenEnded: this.whenEnded }) },
                 derived,
             );
             const actions = [this.summaryAction(call, plan.summary, call.stagedCommit), ...this.recordActions(callId, plan), ...this.rowActions(callId, plan.rows, rows)];

@@ -16,7 +16,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { FieldList } from './callFields';
 import type { CallSummary, NewCallEvent } from './callModel';
 import { isNotFound, StorageUnavailableError } from './storageErrors';
-import { columnsOf, fieldsOf, type Entity, type StoredEntity } from './tableEntities';
+import { columnsOf, decodeColumns, encodeColumns, fieldsOf, type Entity, type StoredEntity } from './tableEntities';
 
 /** The summary column naming the attempt whose staged row values count (see above); absent when none does. */
 export const STAGED_COMMIT_COLUMN = 'stagedCommit';
@@ -104,18 +104,9 @@ export function rowEntity(kind: DerivedRowKind, callId: string, key: string, row
 export function stagedRowEntity(kind: DerivedRowKind, callId: string, key: string, current: DerivedRow | undefined, next: DerivedRow, attempt: string): Entity {
     return {
         ...(current === undefined ? { partitionKey: callId, rowKey: rowKeyOf(kind, key) } : rowEntity(kind, callId, key, current)),
-        [STAGED_COLUMN]: JSON.stringify(jsonColumns(columnsOf(kind.fields, next))),
+        [STAGED_COLUMN]: encodeColumns(kind.fields, next),
         [STAGED_BY_COLUMN]: attempt,
     };
-}
-
-/** The staged copy as JSON: integers the table would type as Int64 are kept as digit strings. */
-function jsonColumns(columns: Record<string, unknown>): Record<string, unknown> {
-    return Object.fromEntries(Object.entries(columns).map(([name, value]) => [name, isInt64(value) ? value.value : value]));
-}
-
-function isInt64(value: unknown): value is { type: 'Int64'; value: string } {
-    return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Int64';
 }
 
 /** The value of a row entity that counts: its staged one when the summary names that attempt, else its own. */
@@ -125,13 +116,9 @@ function rowValueOf<R extends DerivedRow>(
     stagedCommit: string | undefined,
 ): { value?: R; staged: boolean } {
     const staged = entity[STAGED_COLUMN];
-    if (stagedCommit !== undefined && entity[STAGED_BY_COLUMN] === stagedCommit && typeof staged === 'string') {
-        try {
-            return { value: fieldsOf(kind.fields, JSON.parse(staged) as Record<string, unknown>) as unknown as R, staged: true };
-        } catch {
-            // Not written by this app: the row's own value counts.
-        }
-    }
+    const decoded = stagedCommit !== undefined && entity[STAGED_BY_COLUMN] === stagedCommit && typeof staged === 'string' ? decodeColumns(kind.fields, staged) : undefined;
+    // A staged value that does not decode was not written by this app: the row's own value counts.
+    if (decoded !== undefined) return { value: decoded as unknown as R, staged: true };
     if (entity.sequence === undefined || entity.sequence === null) return { staged: false };
     return { value: fieldsOf(kind.fields, entity) as unknown as R, staged: false };
 }

@@ -91,6 +91,8 @@ function toColumn(spec: FieldSpec, value: unknown): unknown {
     switch (spec.column) {
         case 'int':
             return int(value as number);
+        case 'double':
+            return { type: 'Double', value: String(value) };
         case 'names':
             return (value as string[]).join(',');
         default:
@@ -103,6 +105,7 @@ function fromColumn(spec: FieldSpec, value: unknown): unknown {
         case 'string':
             return typeof value === 'string' ? value : undefined;
         case 'int':
+        case 'double':
             return numberOf(value);
         case 'boolean':
             return typeof value === 'boolean' ? value : undefined;
@@ -118,12 +121,37 @@ function int(value: number): Int {
     return value >= -2147483648 && value <= 2147483647 ? value : { type: 'Int64', value: String(value) };
 }
 
-/** Table integers come back as numbers (Int32) or bigints (Int64); the model wants numbers. */
+/** Table numbers come back as numbers (Int32, Double) or bigints (Int64); the model wants numbers. */
 function numberOf(value: unknown): number | undefined {
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return Number(value);
-    if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+    if (typeof value === 'string' && /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(value)) return Number(value);
     return undefined;
+}
+
+/**
+ * Columns as JSON text and back (staged participant rows, a call record's facts on its event): times as ISO 8601,
+ * numbers the table would type (Int64, Double) as their digits, lists as the comma-separated text they are stored as.
+ *
+ * @example
+ * decodeColumns(SUMMARY_FIELDS, encodeColumns(SUMMARY_FIELDS, { quality: 'poor' })) // { quality: 'poor', deleted: false, ... }
+ */
+export function encodeColumns(fields: FieldList, value: object): string {
+    const columns = columnsOf(fields, value);
+    return JSON.stringify(Object.fromEntries(Object.entries(columns).map(([name, column]) => [name, isTyped(column) ? column.value : column])));
+}
+
+export function decodeColumns(fields: FieldList, text: string): Record<string, unknown> | undefined {
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? fieldsOf(fields, parsed as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function isTyped(value: unknown): value is { type: string; value: string } {
+    return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && typeof (value as { value?: unknown }).value === 'string';
 }
 
 function dateOf(value: unknown): Date | undefined {

@@ -1,6 +1,7 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
+import { defined } from '../defined';
 import { serviceEndpointOf } from './connectionString';
 import { ConfigError } from '../errors';
 
@@ -82,6 +83,32 @@ interface LifecycleConfig {
 /** `PARTICIPANT_DETAILS`: `full` keeps names and phone numbers; `ids` keeps ids only (no names, phone numbers masked). */
 export type ParticipantDetails = 'full' | 'ids';
 
+/** A Storage queue of the host's own account (`AzureWebJobsStorage`), which a queue trigger of the app reads. */
+export type HostQueueConfig = (
+    | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string }
+    | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig }
+) & {
+    queueName: string;
+    /** What the queue trigger registers: `%SETTING%` when the setting is given, else the default name. */
+    binding: string;
+};
+
+/** Where whole call records are kept: a Blob Storage container, by connection string or by identity. */
+export type CallRecordBlobsConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; blobEndpoint: string; containerName: string }
+    | { kind: 'identity'; setting: string; blobServiceUri: string; credential: StorageCredentialConfig; containerName: string };
+
+/** Graph's call record after the call (SPEC "After the call"); absent when `CALL_RECORDS` is off. */
+export interface CallRecordsConfig {
+    /** The first fetch this long after the call ended; then every 30, 60, 120, 240, ... minutes. */
+    delayMinutes: number;
+    /** No fetch later than this long after the call ended: then the record is `notFound`. */
+    giveUpHours: number;
+    /** The queue of delayed fetches. */
+    queue: HostQueueConfig;
+    blobs: CallRecordBlobsConfig;
+}
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
@@ -89,6 +116,7 @@ export interface AppConfig {
     lifecycle: LifecycleConfig;
     dedupeWindowSeconds: number;
     participantDetails: ParticipantDetails;
+    callRecords?: CallRecordsConfig;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
 }
@@ -108,7 +136,14 @@ export const DEFAULTS = {
     retentionDays: 0,
     callEventsQueue: 'call-events',
     keepAliveMinutes: 0,
+    callRecordDelayMinutes: 15,
+    callRecordGiveUpHours: 6,
+    callRecordsQueue: 'call-record-fetches',
+    callRecordsContainer: 'call-records',
 } as const;
+
+/** Storage queue and blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
+const QUEUE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
 
 /** An Entra tenant id as it appears in a token's `tid`; compared in lower case. */
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -130,6 +165,7 @@ export function loadConfig(env: Environment): AppConfig {
         lifecycle: loadLifecycleConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         participantDetails: participantDetailsSetting(env),
+        ...defined({ callRecords: loadCallRecordsConfig(env) }),
         runningInAzure,
     };
 }
@@ -300,7 +336,7 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
     const raw = env.CALL_EVENTS_QUEUE;
     if (raw !== undefined && raw.trim() === '') return undefined;
     const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
-    if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
+    if (!QUEUE_NAME.test(queueName)) {
         throw new ConfigError(
             'CALL_EVENTS_QUEUE',
             `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`,
@@ -327,13 +363,79 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
 }
 
 /**
+ * `CALL_RECORDS=on` (needs Graph's application permission CallRecords.Read.All): the delays, the fetch queue
+ * (`CALL_RECORDS_QUEUE` on `AzureWebJobsStorage`, read by the queue trigger) and the blob container
+ * (`CALL_RECORDS_CONTAINER` on `CallRecordsStorage`, which falls back to `AzureWebJobsStorage`; identity-based
+ * `CallRecordsStorage__blobServiceUri` works too).
+ */
+export function loadCallRecordsConfig(env: Environment): CallRecordsConfig | undefined {
+    const mode = (present(env, 'CALL_RECORDS') ?? 'off').toLowerCase();
+    if (mode !== 'on' && mode !== 'off') throw new ConfigError('CALL_RECORDS', `"${mode}" must be "on" or "off".`);
+    if (mode === 'off') return undefined;
+    const queueName = present(env, 'CALL_RECORDS_QUEUE') ?? DEFAULTS.callRecordsQueue;
+    if (!QUEUE_NAME.test(queueName)) {
+        throw new ConfigError(
+            'CALL_RECORDS_QUEUE',
+            `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
+        );
+    }
+    const host = storageConnection(
+        env,
+        ['AzureWebJobsStorage'],
+        'queue',
+        'names no Queue Storage endpoint for the delayed call record fetches (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+    );
+    if (host === undefined) {
+        throw new ConfigError(
+            'AzureWebJobsStorage',
+            'is missing: with CALL_RECORDS=on the app keeps its delayed fetches on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).',
+        );
+    }
+    const queueBinding = { queueName, binding: present(env, 'CALL_RECORDS_QUEUE') === undefined ? queueName : '%CALL_RECORDS_QUEUE%' };
+    const queue: HostQueueConfig =
+        host.kind === 'connectionString'
+            ? { kind: 'connectionString', setting: host.setting, connectionString: host.connectionString, queueEndpoint: host.endpoint, ...queueBinding }
+            : { kind: 'identity', setting: host.setting, queueServiceUri: host.serviceUri, credential: host.credential, ...queueBinding };
+    const containerName = present(env, 'CALL_RECORDS_CONTAINER') ?? DEFAULTS.callRecordsContainer;
+    if (!QUEUE_NAME.test(containerName)) {
+        throw new ConfigError(
+            'CALL_RECORDS_CONTAINER',
+            `"${containerName}" is not a container name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
+        );
+    }
+    const blob = storageConnection(
+        env,
+        ['CallRecordsStorage', 'AzureWebJobsStorage'],
+        'blob',
+        'names no Blob Storage endpoint for the call records (BlobEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+    );
+    if (blob === undefined) {
+        throw new ConfigError(
+            'CallRecordsStorage',
+            'is missing: with CALL_RECORDS=on whole call records go to Blob Storage: CallRecordsStorage (or AzureWebJobsStorage), a connection string or CallRecordsStorage__blobServiceUri.',
+        );
+    }
+    const blobs: CallRecordBlobsConfig =
+        blob.kind === 'connectionString'
+            ? { kind: 'connectionString', setting: blob.setting, connectionString: blob.connectionString, blobEndpoint: blob.endpoint, containerName }
+            : { kind: 'identity', setting: blob.setting, blobServiceUri: blob.serviceUri, credential: blob.credential, containerName };
+    return {
+        delayMinutes: integerSetting(env, 'CALL_RECORD_DELAY_MINUTES', DEFAULTS.callRecordDelayMinutes, 0, 1440),
+        // Graph keeps a call record for 30 days.
+        giveUpHours: integerSetting(env, 'CALL_RECORD_GIVE_UP_HOURS', DEFAULTS.callRecordGiveUpHours, 1, 720),
+        queue,
+        blobs,
+    };
+}
+
+/**
  * The first of `prefixes` that names a storage connection for `service`, as the Functions host reads
  * connections: `<prefix>` as a connection string, or `<prefix>__<service>ServiceUri` reached by identity.
  */
 function storageConnection(
     env: Environment,
     prefixes: readonly string[],
-    service: 'table' | 'queue',
+    service: 'table' | 'queue' | 'blob',
     notAConnectionString: string,
 ):
     | { kind: 'connectionString'; setting: string; connectionString: string; endpoint: string }

@@ -2,7 +2,7 @@
 // the first event (a call ending), not when the app starts: most callbacks never need it.
 
 import type { QueueClient, StoragePipelineOptions } from '@azure/storage-queue';
-import type { CallEventsConfig } from './config';
+import type { CallEventsConfig, HostQueueConfig } from './config';
 import { storageCredential } from './credentials';
 
 type StorageQueue = typeof import('@azure/storage-queue');
@@ -12,6 +12,16 @@ const CLIENT_OPTIONS: StoragePipelineOptions = {
     retryOptions: { maxTries: 3, tryTimeoutInMs: 5000, retryDelayInMs: 200, maxRetryDelayInMs: 1000 },
     userAgentOptions: { userAgentPrefix: 'teams-call-record' },
 };
+
+/** A queue of the host's own account (`AzureWebJobsStorage`), such as the delayed call record fetches. */
+export function createHostQueueClient(queue: HostQueueConfig): QueueClient {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { QueueClient } = require('@azure/storage-queue') as StorageQueue;
+    if (queue.kind === 'connectionString') {
+        return new QueueClient(queue.connectionString, queue.queueName, CLIENT_OPTIONS);
+    }
+    return new QueueClient(`${queue.queueServiceUri}/${queue.queueName}`, storageCredential(queue.credential), CLIENT_OPTIONS);
+}
 
 export function createQueueClient(events: CallEventsConfig): QueueClient {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -52,6 +52,9 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         maximumInstanceCount: 40,
         retentionDays: 30,
         callEventsQueue: '',
+        callRecords: 'on',
+        keepAliveMinutes: 15,
+        participantDetails: 'ids',
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
@@ -76,6 +79,8 @@ const SPEC_SETTINGS = [
     'CallHistoryStorage__clientId',
     'CallEventsStorage__queueServiceUri',
     'CallEventsStorage__clientId',
+    'CallRecordsStorage__blobServiceUri',
+    'CallRecordsStorage__clientId',
     'CALL_HISTORY_TABLE',
     'CALL_EVENTS_QUEUE',
     'BOT_APP_ID',
@@ -90,6 +95,9 @@ const SPEC_SETTINGS = [
     'RETENTION_DAYS',
     'PARTICIPANT_DETAILS',
     'KEEP_ALIVE_MINUTES',
+    'CALL_RECORDS',
+    'CALL_RECORD_DELAY_MINUTES',
+    'CALL_RECORD_GIVE_UP_HOURS',
     'APPLICATIONINSIGHTS_CONNECTION_STRING',
     'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
@@ -103,9 +111,11 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     CALLBACK_OPENID_CONFIGURATION: "the Skype/Graph signing keys' real address",
     CALLBACK_ISSUERS: 'Graph and the Bot Framework',
     DEDUPE_WINDOW_SECONDS: '600 s',
+    CALL_RECORDS_QUEUE: 'call-record-fetches, which the template creates',
+    CALL_RECORDS_CONTAINER: 'call-records, which the template creates',
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
-const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
+const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage', 'CallRecordsStorage'];
 /** Refused on Flex Consumption (functionAppConfig replaces them) or only meaningful with shared keys. */
 const NOT_ON_FLEX_CONSUMPTION = [
     'FUNCTIONS_WORKER_RUNTIME',
@@ -133,7 +143,7 @@ let compiled: CompiledTemplate;
 const deployments = new Map<string, Deployment>();
 let appDir: string;
 let loadedFunctions: Map<string, LoadedFunction[]>;
-let localBuildFunctions: LoadedFunction[];
+let localBuildFunctions: Map<string, LoadedFunction[]>;
 
 function deployment(scenario: string): Deployment {
     const found = deployments.get(scenario);
@@ -215,7 +225,8 @@ before(async () => {
         return JSON.parse(result.stdout) as LoadedFunction[];
     };
     loadedFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(path.join(appDir, 'app'), d)]));
-    localBuildFunctions = load(REPOSITORY_ROOT, deployment('secret'));
+    // The functions registered depend on settings (KEEP_ALIVE_MINUTES, CALL_RECORDS): compare each scenario with the build under its own settings.
+    localBuildFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(REPOSITORY_ROOT, d)]));
 });
 
 after(() => {
@@ -276,14 +287,23 @@ describe('storage', () => {
             assert.equal(storage.properties?.supportsHttpsTrafficOnly, true);
             const settings = d.appSettings();
             const deploymentStorage = (d.one('Microsoft.Web/sites').properties!.functionAppConfig as { deployment: { storage: { value: string } } }).deployment.storage;
-            const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
-            assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
+            // The deployment's container, and Graph's call records' container when CALL_RECORDS is on.
+            const callRecordsOn = settings.CALL_RECORDS === 'on';
+            const containers = d.all('Microsoft.Storage/storageAccounts/blobServices/containers').map((c) => c.name.split('/').pop() ?? '');
+            const deploymentContainers = containers.filter((name) => name !== 'call-records');
+            assert.equal(deploymentContainers.length, 1, `${scenario}: ${containers.join(', ')}`);
+            assert.equal(containers.includes('call-records'), callRecordsOn, `${scenario}: the call-records container exists exactly when CALL_RECORDS is on`);
+            assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${deploymentContainers[0]}`);
             assert.deepEqual(
                 d.all('Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name),
                 [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]);
+            const expectedQueues = [
+                ...(settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]),
+                ...(callRecordsOn ? [`${storage.name}/default/call-record-fetches`] : []),
+            ];
+            assert.deepEqual(queues.sort(), expectedQueues.sort());
         });
     }
 });
@@ -456,7 +476,11 @@ describe('the app settings, held against the app', () => {
         const describeFunctions = (functions: readonly LoadedFunction[]) => JSON.stringify([...functions].sort((a, b) => a.name.localeCompare(b.name)));
         for (const [scenario, functions] of loadedFunctions) {
             assert.ok(functions.length >= 5, `${scenario}: ${functions.length} functions`);
-            assert.equal(describeFunctions(functions), describeFunctions(localBuildFunctions), `${scenario}: the zip and the tsc build register the same functions`);
+            assert.equal(
+                describeFunctions(functions),
+                describeFunctions(localBuildFunctions.get(scenario) ?? []),
+                `${scenario}: the zip and the tsc build register the same functions`,
+            );
             const settings = deployment(scenario).appSettings();
             const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
             for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);

@@ -92,8 +92,14 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             RETENTION_SCHEDULE: NEVER,
             // Its schedule follows from the interval (every 30 minutes); the test runs it through the admin endpoint.
             KEEP_ALIVE_MINUTES: '30',
+            // Graph's call record of every ended call, fetched at once by the queue trigger (the simulator has it at once).
+            CALL_RECORDS: 'on',
+            CALL_RECORDS_QUEUE: `noscan-fetches-${eventsQueue.slice(-8)}`,
+            CALL_RECORD_DELAY_MINUTES: '0',
+            AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
             GRAPH_TIMEOUT_SECONDS: '3',
         };
+        sim.clock({ callRecordDelayMinutes: 0 });
         [host, relay] = await Promise.all([
             startHostProcess({ env: settings, timerStatusDir: path.join(workDir, 'host-timers') }),
             startHostProcess({
@@ -282,6 +288,25 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         );
         assert.ok(queriesOf('GET /api/calls/{callId}/participants').length >= 1, 'the roster was read at the table');
         assertNoScans('GET /api/calls/{callId}/participants', 'POST /api/callback (a delta roster)');
+    });
+
+    test("fetchCallRecords (a queue function): Graph's call record of an ended call, without a table scan", async () => {
+        // act: the hang-up's end scheduled the fetch, which the queue trigger runs; the test runs it once more itself
+        const deadline = Date.now() + 20_000;
+        let status: string | undefined;
+        while (status !== 'fetched' && Date.now() < deadline) {
+            status = (await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).callRecordStatus;
+            if (status !== 'fetched') await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const log = await step('queue fetchCallRecords', () =>
+            host.runFunction('fetchCallRecords', 30_000, JSON.stringify({ callId: calls.answered, attempt: 2, endedAt: new Date().toISOString(), refresh: true })),
+        );
+
+        // assess
+        assert.equal(status, 'fetched');
+        assert.match(log, /Call record of call .*, try 2: fetched version 1 \(not newer than the one kept\)/);
+        assert.ok((steps.find((s) => s.name === 'queue fetchCallRecords')?.requests.length ?? 0) > 0, 'the fetch was seen at the table');
+        assertNoScans('queue fetchCallRecords');
     });
 
     test('GET /api/calls/{callId} and GET /api/calls/{callId}/history, page by page', async () => {

@@ -103,3 +103,34 @@ describe('retention: purging old ended calls', () => {
         assert.deepEqual({ calls: nothingLeft.calls, unrouted: nothingLeft.unroutedRows, finished: nothingLeft.finished }, { calls: 0, unrouted: 0, finished: true });
     });
 });
+
+describe('retention: what a call keeps outside the table goes first', () => {
+    test('a call whose records outside the table cannot be deleted keeps its rows, and the next run deletes both', async () => {
+        // prepare: two old ended calls; deleting outside the table fails once for one of them (Blob Storage down, say)
+        const table = testTableClient(uniqueTableName('purgeblobs'));
+        const store = new CallStore(table, { dedupeWindowSeconds: 600 });
+        const old = NOW - 100 * DAY;
+        for (const callId of ['blobs-a', 'blobs-b']) await store.appendCallEvents(callId, [event(callId, old, 'terminated', 'deleted')]);
+        const forgotten: string[] = [];
+        let failOnce = true;
+        const forgetOutsideTable = async (callId: string) => {
+            if (callId === 'blobs-b' && failOnce) {
+                failOnce = false;
+                throw new Error('blob storage is down');
+            }
+            forgotten.push(callId);
+        };
+
+        // act
+        const failed = await purgeCalls(table, { olderThanDays: 90, now: () => new Date(NOW), forgetOutsideTable }).catch((err: unknown) => err);
+        const kept = await partitionRows(table, 'blobs-b');
+        const second = await purgeCalls(table, { olderThanDays: 90, now: () => new Date(NOW), forgetOutsideTable });
+
+        // assess
+        assert.match(String((failed as Error).cause), /blob storage is down/);
+        assert.ok(kept.length > 0, 'its rows stay, so the next run finds it again');
+        assert.equal(second.finished, true);
+        assert.deepEqual(forgotten.sort(), ['blobs-a', 'blobs-b']);
+        assert.deepEqual(await partitionRows(table, 'blobs-b'), []);
+    });
+});
