@@ -633,7 +633,15 @@ describe('control API', () => {
         );
         assert.equal(reset.status, 204);
         assert.deepEqual(stats.json, { tokenRequests: 0, tokensIssued: 0, graphRequests: [], deliveries: [], calls: {}, faults: sim.stats().faults });
-        assert.deepEqual(sim.stats().faults, { duplicate: false, reverse: false, delayMs: 0, signWithWrongKey: false, throttle: null, unavailable: null });
+        assert.deepEqual(sim.stats().faults, {
+            duplicate: false,
+            reverse: false,
+            delayMs: 0,
+            signWithWrongKey: false,
+            throttle: null,
+            unavailable: null,
+            callRecordsForbidden: false,
+        });
         assert.equal((await graph('DELETE', '/communications/calls/control-call')).status, 404);
     });
 
