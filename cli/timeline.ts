@@ -3,6 +3,7 @@
 
 import type { ParticipantList } from '../shared/participants/participantQueries';
 import type { CallEvent, CallSummary } from '../shared/record/callModel';
+import { isCallEnded } from '../shared/record/callState';
 
 const NONE = '-';
 
@@ -135,7 +136,8 @@ function worstOf(summary: CallSummary): string | undefined {
 
 function participantsOf(summary: CallSummary): string | undefined {
     if (summary.participantCount === undefined) return undefined;
-    return `${summary.participantCount} in the call now, ${summary.maxParticipants ?? summary.participantCount} at most`;
+    const now = isCallEnded(summary) ? 'at the end' : 'in the call now';
+    return `${summary.participantCount} ${now}, ${summary.maxParticipants ?? summary.participantCount} at most`;
 }
 
 /**

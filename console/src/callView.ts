@@ -158,7 +158,8 @@ export class CallView {
             ['Redeliveries', `${formatCount(summary.duplicateCount)} recognised and not stored again`],
         ];
         if (summary.participantCount !== undefined) {
-            rows.push(['Participants', `${formatCount(summary.participantCount)} in the call now, ${formatCount(summary.maxParticipants ?? summary.participantCount)} at most`]);
+            const now = isEnded(summary) ? 'at the end' : 'in the call now';
+            rows.push(['Participants', `${formatCount(summary.participantCount)} ${now}, ${formatCount(summary.maxParticipants ?? summary.participantCount)} at most`]);
         }
         rows.push(...callRecordRows(summary));
         if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {

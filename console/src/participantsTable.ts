@@ -47,7 +47,7 @@ export class ParticipantsTable {
         this.#note.textContent =
             list.participants.length === 0
                 ? 'No participants notification has come for this call yet.'
-                : `${formatCount(list.participants.length)} participants in all, ${formatCount(present)} in the call now, ${formatCount(list.maxParticipants ?? 0)} at most at once.`;
+                : `${formatCount(list.participants.length)} participants in all, ${endedAt === undefined ? `${formatCount(present)} in the call now` : `${formatCount(list.participantCount ?? 0)} at the end`}, ${formatCount(list.maxParticipants ?? 0)} at most at once.`;
         replaceChildren(this.#rows, ...list.participants.map((participant) => row(participant, endedAt, now)));
         this.#quality.hidden = quality.length === 0;
         replaceChildren(

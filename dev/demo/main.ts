@@ -1,20 +1,22 @@
 // `npm run demo`, against a running `npm start`. Act one plays the bot placing a call through the simulator's
 // Graph (with a token from the simulator's Entra), hangs it up through the app's DELETE /api/calls/{id}, and
 // prints the call's summary and timeline from the query API. Act two shows a call whose end is lost being
-// closed by the reconciler, and reads its call-ended event back from the queue (dev/demoStuckCall.ts).
+// closed by the reconciler, and reads its call-ended event back from the queue (stuckCall.ts). Act three shows a
+// call's roster and, with CALL_RECORDS=on, its quality from Graph's call record (rosterAndQuality.ts).
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QueueClient } from '@azure/storage-queue';
 import { CliError } from '../../cli/cliError';
 import { describeQueue, LOCAL_SETTINGS_FILE, settingsEnvironment } from '../../cli/settings';
-import { loadCallEventsConfig, type CallEventsConfig } from '../../shared/settings/config';
+import { loadCallEventsConfig, loadCallRecordsConfig, type CallEventsConfig, type CallRecordsConfig } from '../../shared/settings/config';
 import { ConfigError } from '../../shared/errors';
 import { createQueueClient } from '../../shared/settings/queueClient';
 import { DemoError } from './client';
 import { callReport } from './report';
 import { DemoSession, isEnded, type DemoTargets } from './session';
 import { showStuckCall } from './stuckCall';
+import { showRosterAndQuality } from './rosterAndQuality';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
@@ -77,8 +79,10 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const say = (line = ''): void => void process.stdout.write(`${line}\n`);
     const session = await DemoSession.open(options);
     const events = callEventsQueue(options.settingsFile);
+    const callRecords = callRecordsConfig(options.settingsFile);
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
-    say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event.');
+    say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
+    say("then who was in a call, and how well by Graph's call record after it.");
     say(`  app        ${options.api}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
     say(`  events     ${events.config === undefined ? 'off (CALL_EVENTS_QUEUE is empty)' : describeQueue(events.config)}`);
@@ -109,8 +113,22 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Act two: a call whose end never reaches the app, closed by the reconciler.');
     const stuckId = await showStuckCall(session, events.queue, say);
     say();
+    say('Act three: who was in a call, and how well.');
+    const rosterId = await showRosterAndQuality(session, { ...(callRecords === undefined ? {} : { config: callRecords }), settingsFile: options.settingsFile }, say);
+    say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
     say(`     curl -s ${session.callUrl(stuckId)}/history`);
+    say(`     npm run calls -- show ${rosterId}      the roster and the quality by participant`);
+}
+
+/** Graph's call record after the call as the app is configured (undefined: CALL_RECORDS is off). */
+function callRecordsConfig(settingsFile: string): CallRecordsConfig | undefined {
+    try {
+        return loadCallRecordsConfig(settingsEnvironment(settingsFile, process.env).environment);
+    } catch (err) {
+        if (err instanceof ConfigError || err instanceof CliError) throw new DemoError(`${err.message} (read from ${settingsFile} and the environment, as the app reads them).`);
+        throw err;
+    }
 }
 
 /** The queue of call-ended events as the app is configured: the settings file, the run file beside it, the environment. */

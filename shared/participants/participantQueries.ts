@@ -5,7 +5,7 @@ import type { TableClient } from '@azure/data-tables';
 import { requireCallId } from '../callId';
 import { defined } from '../defined';
 import { NotFoundError } from '../errors';
-import { fieldsJson } from '../record/callFields';
+import { fieldsFromJson, fieldsJson } from '../record/callFields';
 import type { CallSummary } from '../record/callModel';
 import { isCallEnded } from '../record/callState';
 import { readSummaryRow, type SummaryRow } from '../record/callStore';
@@ -89,6 +89,18 @@ export function participantListJson(list: ParticipantList): ParticipantListJson 
         participants: list.participants.map(
             (participant) => ({ key: participant.key, inCall: participant.inCall, ...fieldsJson(PARTICIPANT_FIELDS, participant) }) as ParticipantJson,
         ),
+    };
+}
+
+/**
+ * The other way: a roster as the API answered it, back in the record's types, with the call's summary (for clients
+ * of the API that print with the command line's printer, such as the demo).
+ */
+export function participantListFromJson(json: ParticipantListJson, summary: CallSummary): ParticipantList {
+    return {
+        callId: json.callId,
+        summary,
+        participants: json.participants.map((participant) => ({ ...participant, ...fieldsFromJson(PARTICIPANT_FIELDS, participant) }) as unknown as ListedParticipant),
     };
 }
 

@@ -2,7 +2,7 @@
 // the table layout as callFields.ts describes them, times as ISO 8601, integers as numbers
 // (tableEntities turns Int64 bigints into numbers on the way in), `resourceData` as the JSON it was.
 
-import { EVENT_FIELDS, fieldsJson, SUMMARY_FIELDS, type FieldList } from '../record/callFields';
+import { EVENT_FIELDS, fieldsFromJson, fieldsJson, SUMMARY_FIELDS } from '../record/callFields';
 import type { CallEvent, CallSummary } from '../record/callModel';
 import type { CallListPage } from './callList';
 import type { HistoryPage } from './callQueries';
@@ -64,15 +64,4 @@ export function callSummaryFromJson(json: CallSummaryJson): CallSummary {
 /** An event as the API answered it, back in the record's types; `resourceData` becomes text again. */
 export function callEventFromJson(callId: string, json: CallEventJson): CallEvent {
     return { ...(json as object), callId, ...fieldsFromJson(EVENT_FIELDS, json) } as unknown as CallEvent;
-}
-
-function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
-    const values: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(fields)) {
-        const field = (json as Record<string, unknown>)[name];
-        if (field === undefined) continue;
-        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
-        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
-    }
-    return values;
 }

@@ -191,6 +191,18 @@ export function fieldsJson(fields: FieldList, value: object): Record<string, unk
     return json;
 }
 
+/** The reverse of fieldsJson for the fields whose JSON is not their value: times back to Dates, parsed JSON back to text. */
+export function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (json as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
+        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
+    }
+    return values;
+}
+
 /**
  * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
  * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is

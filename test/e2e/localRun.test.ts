@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { formatSummary, formatTimeline } from '../../cli/timeline';
 import { devStorageConnectionString } from '../../dev/azurite';
@@ -210,7 +211,7 @@ describe('npm start, end to end', () => {
         assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
     });
 
-    /** `npm run demo` against this run, run once for the tests of both its acts. */
+    /** `npm run demo` against this run, run once for the tests of its three acts. */
     let demoRun: ReturnType<typeof runScript> | undefined;
     const demo = () => (demoRun ??= runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--settings', folders.settingsFile]));
 
@@ -311,6 +312,35 @@ describe('npm start, end to end', () => {
             queued.find((message) => message.id === event.id),
             event,
         );
+    });
+
+    test("npm run demo, act three: a three-person call's roster as Graph changes it, then its quality from Graph's call record a simulated quarter of an hour later", async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess: the roster, as the app answered it and as the table holds it
+        assert.equal(code, 0, stdout + stderr);
+        const actThree = stdout.slice(stdout.indexOf('\nAct three:'));
+        const callId = /^12\. Placed a third call, ([0-9a-f-]{36});/m.exec(actThree)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actThree, /^ {4}Graph sent the whole roster; the app recorded 4 participants, the bot among them\.$/m);
+        assert.match(actThree, /^13\. Ada left; .* Now 3 in the call, 4 at most:$/m);
+        assert.match(actThree, /^Ada Lovelace +user +\S+ +\S+ +gone +left$/m);
+        assert.match(actThree, /^Grace Hopper +guest +\S+ +- +in call +-$/m);
+        assert.match(actThree, /^\+14255550123 +phone +\S+ +- +in call +-$/m);
+        // Graph's call record: fetched through the admin API as the queue would deliver it, the whole JSON in Azurite's Blob Storage
+        const summary = await getCall(run.table(), callId);
+        assert.equal(summary.callRecordStatus, 'fetched');
+        assert.equal(summary.quality, 'poor');
+        assert.equal(summary.qualityReason, 'audio from +14255550123 lost 12% of packets (poor above 10%)');
+        assert.equal(summary.participantCount, 3);
+        assert.equal(summary.maxParticipants, 4);
+        assert.ok(actThree.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actThree}`);
+        assert.match(actThree, /^poor +\+14255550123 +phone +1\/1 +audio from \+14255550123 lost 12% of packets \(poor above 10%\)$/m);
+        const blob = new ContainerClient(devStorageConnectionString({ blob: run.ports.azuriteBlob }), 'call-records').getBlobClient(`${callId}/1.json`);
+        const record = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { id?: string; participants_v2?: unknown[] };
+        assert.equal(record.id, summary.callChainId);
+        assert.equal(record.participants_v2?.length, 4);
     });
 
     test('npm run demo says what to start when the app or the simulator is not running', async () => {
