@@ -26,6 +26,16 @@ export interface FaultSizes {
     cut: { calls: number; concurrency: number; cutAfter: number; cutMs: number };
     jwks: { calls: number; concurrency: number };
     fuzz: { bodies: number; concurrency: number; calls: number };
+    roster: {
+        calls: number;
+        /** Deltas after each call's first, whole roster. */
+        changes: number;
+        /** The first call's first roster: more people than one transaction holds rows for. */
+        bigRoster: number;
+        deliveriesEach: number;
+        concurrency: number;
+        storageLatencyMs: number;
+    };
 }
 
 export const FULL_SIZES: FaultSizes = {
@@ -35,6 +45,7 @@ export const FULL_SIZES: FaultSizes = {
     cut: { calls: 250, concurrency: 16, cutAfter: 0.3, cutMs: 2000 },
     jwks: { calls: 60, concurrency: 8 },
     fuzz: { bodies: 10_000, concurrency: 8, calls: 64 },
+    roster: { calls: 100, changes: 12, bigRoster: 250, deliveriesEach: 3, concurrency: 32, storageLatencyMs: 20 },
 };
 
 /** Small enough for `npm test` on a shared 2-core machine, big enough to have caught each known defect. */
@@ -45,6 +56,7 @@ export const SMALL_SIZES: FaultSizes = {
     cut: { calls: 40, concurrency: 16, cutAfter: 0.3, cutMs: 2000 },
     jwks: { calls: 10, concurrency: 8 },
     fuzz: { bodies: 200, concurrency: 8, calls: 16 },
+    roster: { calls: 8, changes: 10, bigRoster: 120, deliveriesEach: 3, concurrency: 16, storageLatencyMs: 20 },
 };
 
 export interface ScenarioContext {
@@ -77,7 +89,7 @@ export interface ScenarioResult {
 }
 
 export interface Scenario {
-    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz. */
+    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz, roster. */
     id: string;
     name: string;
     run(context: ScenarioContext): Promise<ScenarioResult>;

@@ -11,9 +11,10 @@ import { hotCalls } from './scenarios/hotCalls';
 import { instanceKill } from './scenarios/instanceKill';
 import { jwksRotation } from './scenarios/jwksRotation';
 import { redeliveryStorm } from './scenarios/redeliveryStorm';
+import { rosterShuffle } from './scenarios/rosterShuffle';
 import { storageCut } from './scenarios/storageCut';
 
-export const SCENARIOS: readonly Scenario[] = [redeliveryStorm, hotCalls, instanceKill, storageCut, jwksRotation, fuzzBodies];
+export const SCENARIOS: readonly Scenario[] = [redeliveryStorm, hotCalls, instanceKill, storageCut, jwksRotation, fuzzBodies, rosterShuffle];
 
 export interface FaultSuiteOptions {
     sizes: FaultSizes;
