@@ -62,7 +62,11 @@ export function formatParticipants(list: ParticipantList): string {
         participant.identityKind ?? NONE,
         participant.joinedAt.toISOString(),
         participant.leftAt?.toISOString() ?? NONE,
-        [participant.inCall ? 'in call' : 'gone', participant.isMuted === true ? 'muted' : undefined, participant.isInLobby === true ? 'in lobby' : undefined]
+        [
+            participant.inCall ? 'in call' : participant.leftAt === undefined ? 'to the end' : 'gone',
+            participant.isMuted === true ? 'muted' : undefined,
+            participant.isInLobby === true ? 'in lobby' : undefined,
+        ]
             .filter((part) => part !== undefined)
             .join(', '),
         participant.leftReason ?? NONE,

@@ -70,7 +70,12 @@ export class ParticipantsTable {
 function row(participant: ParticipantView, endedAt: number | undefined, now: number): HTMLElement {
     const joined = Date.parse(participant.joinedAt);
     const left = participant.leftAt === undefined ? (endedAt ?? now) : Date.parse(participant.leftAt);
-    const state = [participant.inCall ? 'in the call' : 'gone', participant.isMuted === true ? 'muted' : undefined, participant.isInLobby === true ? 'in the lobby' : undefined]
+    // Listed when the call ended: there to the end, not gone before it.
+    const state = [
+        participant.inCall ? 'in the call' : participant.leftAt === undefined ? 'to the end' : 'gone',
+        participant.isMuted === true ? 'muted' : undefined,
+        participant.isInLobby === true ? 'in the lobby' : undefined,
+    ]
         .filter((part) => part !== undefined)
         .join(', ');
     return h(
