@@ -20,7 +20,7 @@ import { applyLocalSettings, type AppliedSettings } from './localSettings';
 import { queueFunctionsOf, type QueueFunction } from './queueFunctions';
 import { QueueListener, type QueueRun } from './queueListener';
 import { queueTriggerData, queueTriggerDetails, queueTriggerMetadata } from './queueMessage';
-import { readQueuesOptions, type QueuesOptions } from './queueOptions';
+import { AZURE_LEASE_MS, LEASE_SETTING, readQueuesOptions, type QueuesOptions } from './queueOptions';
 import { httpRoutesOf, RouteTable } from './routeTable';
 import { traceContextOf, WORKER_CAPABILITIES } from './rpcRequest';
 import { ScheduleMonitor } from './scheduleMonitor';
@@ -201,7 +201,8 @@ function describeQueue(listener: QueueListener, options: QueuesOptions): string 
     return (
         `  ${name}: queueTrigger, queue ${queueName}${source} on ${connectionSetting}, ${options.messageEncoding} messages, ` +
         `batchSize ${options.batchSize}, maxDequeueCount ${options.maxDequeueCount} (then ${listener.poisonQueueName}), ` +
-        `visibilityTimeout ${seconds(options.visibilityTimeoutMs)}, maxPollingInterval ${seconds(options.maxPollingIntervalMs)}`
+        `visibilityTimeout ${seconds(options.visibilityTimeoutMs)}, maxPollingInterval ${seconds(options.maxPollingIntervalMs)}` +
+        (options.leaseMs === AZURE_LEASE_MS ? '' : `, a message's lease ${seconds(options.leaseMs)} (${LEASE_SETTING}; 10 min in Azure)`)
     );
 }
 

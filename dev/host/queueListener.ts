@@ -1,6 +1,6 @@
 // Runs one queue-triggered function the way the Storage queues extension's QueueListener and QueueProcessor do:
 // - it polls the queue (it never creates it), taking up to `batchSize` messages at once, each made invisible for
-//   10 minutes and kept invisible every 5 minutes while its function runs; the next batch is fetched as soon as no
+//   10 minutes (LOCAL_HOST_QUEUE_LEASE, for tests) and kept invisible every 5 minutes while its function runs; the next batch is fetched as soon as no
 //   more than `newBatchThreshold` are still running;
 // - an empty queue (or a failing one) is polled again after a randomized exponential backoff, from 100 ms up to
 //   `maxPollingInterval`, reset to 100 ms once a message was found;
@@ -16,8 +16,6 @@ import { MIN_POLLING_INTERVAL_MS, type QueuesOptions } from './queueOptions';
 import type { QueueFunction } from './queueFunctions';
 import { decodeMessageText } from './queueMessage';
 
-/** How long a message being processed stays invisible; renewed at half of it while the function runs. */
-const PROCESSING_VISIBILITY_SECONDS = 600;
 const RANDOMIZATION_FACTOR = 0.2;
 
 export interface QueueRun {
@@ -82,6 +80,11 @@ export class QueueListener {
     }
 
     /** A batch, or undefined when the queue does not exist (yet) or could not be read: then the listener backs off. */
+    /** The REST API takes whole seconds. */
+    get #leaseSeconds(): number {
+        return Math.max(1, Math.floor(this.#options.leaseMs / 1000));
+    }
+
     async #receive(): Promise<DequeuedMessageItem[] | undefined> {
         try {
             // Like the extension, ask whether the queue exists until it does, rather than failing every poll.
@@ -92,7 +95,7 @@ export class QueueListener {
             }
             const response = await this.#queue.receiveMessages({
                 numberOfMessages: this.#options.batchSize,
-                visibilityTimeout: PROCESSING_VISIBILITY_SECONDS,
+                visibilityTimeout: this.#leaseSeconds,
                 abortSignal: this.#stopping.signal,
             });
             return response.receivedMessageItems;
@@ -171,10 +174,10 @@ export class QueueListener {
         let current = message;
         const renewing = (async () => {
             while (!done.signal.aborted) {
-                const aborted = await delay((PROCESSING_VISIBILITY_SECONDS * 1000) / 2, false, { signal: done.signal }).catch(() => true);
+                const aborted = await delay((this.#leaseSeconds * 1000) / 2, false, { signal: done.signal }).catch(() => true);
                 if (aborted) return;
                 try {
-                    const response = await this.#queue.updateMessage(current.messageId, current.popReceipt, undefined, PROCESSING_VISIBILITY_SECONDS);
+                    const response = await this.#queue.updateMessage(current.messageId, current.popReceipt, undefined, this.#leaseSeconds);
                     current = { ...current, popReceipt: response.popReceipt ?? current.popReceipt, nextVisibleOn: response.nextVisibleOn ?? current.nextVisibleOn };
                     onUpdate(current);
                 } catch (err) {

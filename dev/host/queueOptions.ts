@@ -19,11 +19,21 @@ export interface QueuesOptions {
     maxPollingIntervalMs: number;
     /** `base64` (the default): message text is base64 of the UTF-8 bytes; `none`: the text itself. */
     messageEncoding: 'base64' | 'none';
+    /**
+     * How long a message being processed stays invisible, renewed at half of it while its function runs: how long a
+     * message whose host died stays lost. Fixed at 10 minutes in Azure; the local-only setting LOCAL_HOST_QUEUE_LEASE
+     * shortens it for tests that kill hosts.
+     */
+    leaseMs: number;
 }
 
 /** The extension's shortest polling interval: the first poll after a message, and the floor of maxPollingInterval. */
 export const MIN_POLLING_INTERVAL_MS = 100;
 const MAX_BATCH_SIZE = 32;
+/** The extension's lease of a message being processed (QueueListener: 10 minutes). */
+export const AZURE_LEASE_MS = 600_000;
+/** The local-only setting that shortens it. */
+export const LEASE_SETTING = 'LOCAL_HOST_QUEUE_LEASE';
 
 /**
  * @example
@@ -40,7 +50,13 @@ export function readQueuesOptions(hostJson: HostJson, settings: Readonly<Record<
         visibilityTimeoutMs: timeSpanOf(setting('visibilityTimeout'), 0, 0),
         maxPollingIntervalMs: timeSpanOf(setting('maxPollingInterval'), 60_000, MIN_POLLING_INTERVAL_MS),
         messageEncoding: encodingOf(setting('messageEncoding')),
+        leaseMs: timeSpanOf(leaseSetting(settings), AZURE_LEASE_MS, 1000),
     };
+}
+
+function leaseSetting(settings: Readonly<Record<string, string | undefined>>): HostSetting | undefined {
+    const value = settings[LEASE_SETTING];
+    return value === undefined || value === '' ? undefined : { value, source: `the app setting ${LEASE_SETTING}` };
 }
 
 function integerOf(setting: HostSetting | undefined, fallback: number, min: number, max: number): number {

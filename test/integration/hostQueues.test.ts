@@ -256,6 +256,31 @@ describe('local host: Storage queue triggers', () => {
         }
     });
 
+    test('a message whose host was killed while running it runs again on another host once its lease ends', async () => {
+        // prepare: a lease of 2 s (LOCAL_HOST_QUEUE_LEASE; 10 min in Azure), and a message that runs for 30 s
+        const queueName = uniqueQueueName('lease');
+        const queue = await createQueue(queueName);
+        const lease = { LOCAL_HOST_QUEUE_LEASE: '00:00:02' };
+        const victim = await startQueueHost(queueName, lease);
+        await queue.sendMessage(base64('{"ms":30000}'));
+        await victim.waitForLog("Executing 'Functions.queueWork'", 15_000);
+        const survivor = await startQueueHost(queueName, lease);
+        try {
+            // act
+            victim.process.kill('SIGKILL');
+            const killedAt = Date.now();
+
+            // assess: the survivor takes it once the lease ends, as its second dequeue
+            await survivor.waitForLog('DequeueCount: 2,', 15_000);
+            const waited = Date.now() - killedAt;
+            assert.ok(waited < 10_000, `taken over after ${waited} ms`);
+        } finally {
+            await survivor.stop();
+            await victim.stop();
+            await queue.deleteIfExists();
+        }
+    });
+
     test('a message that is not base64 goes to the poison queue at once, without running', async () => {
         // prepare
         const queueName = uniqueQueueName('notbase64');

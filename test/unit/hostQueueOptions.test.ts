@@ -16,7 +16,15 @@ describe('host.json extensions.queues', () => {
         const options = readQueuesOptions({ file: 'host.json', document: {} }, {}, 2);
 
         // assess
-        assert.deepEqual(options, { batchSize: 16, newBatchThreshold: 16, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 60_000, messageEncoding: 'base64' });
+        assert.deepEqual(options, {
+            batchSize: 16,
+            newBatchThreshold: 16,
+            maxDequeueCount: 5,
+            visibilityTimeoutMs: 0,
+            maxPollingIntervalMs: 60_000,
+            messageEncoding: 'base64',
+            leaseMs: 600_000,
+        });
     });
 
     test('values from host.json, names in any case, and an app setting over them', () => {
@@ -28,7 +36,24 @@ describe('host.json extensions.queues', () => {
         );
 
         // assess
-        assert.deepEqual(options, { batchSize: 4, newBatchThreshold: 8, maxDequeueCount: 7, visibilityTimeoutMs: 30_000, maxPollingIntervalMs: 2000, messageEncoding: 'none' });
+        assert.deepEqual(options, {
+            batchSize: 4,
+            newBatchThreshold: 8,
+            maxDequeueCount: 7,
+            visibilityTimeoutMs: 30_000,
+            maxPollingIntervalMs: 2000,
+            messageEncoding: 'none',
+            leaseMs: 600_000,
+        });
+    });
+
+    test('a message is leased for 10 minutes, as in Azure, unless the local-only LOCAL_HOST_QUEUE_LEASE says otherwise', () => {
+        assert.equal(readQueuesOptions(hostJson({}), { LOCAL_HOST_QUEUE_LEASE: '00:00:03' }).leaseMs, 3000);
+        assert.equal(readQueuesOptions(hostJson({}), { LOCAL_HOST_QUEUE_LEASE: '' }).leaseMs, 600_000);
+        assert.throws(
+            () => readQueuesOptions(hostJson({}), { LOCAL_HOST_QUEUE_LEASE: '00:00:00.500' }),
+            /the app setting LOCAL_HOST_QUEUE_LEASE must be a time span .*, at least 1000 ms/,
+        );
     });
 
     test('what the extension refuses stops start-up, naming the setting', () => {
