@@ -1,6 +1,7 @@
 // Text the command line prints for people: a call's summary as labelled lines, a history as an aligned
 // timeline, a list of calls as a table. Pure functions of the call record's types.
 
+import { requesterInWords } from '../shared/access/requester';
 import type { ParticipantList } from '../shared/participants/participantQueries';
 import type { CallEvent, CallSummary } from '../shared/record/callModel';
 import { isCallEnded } from '../shared/record/callState';
@@ -238,8 +239,8 @@ function reasonOf(event: CallEvent): string {
     // The ids are what an operator quotes to Microsoft.
     const ids = event.graphRequestId === undefined ? '' : ` request-id ${event.graphRequestId}`;
     if (event.kind === 'hangupRequest') {
-        // A hang-up's message already says what Graph answered.
-        return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}`;
+        // A hang-up's message already says what Graph answered; then who asked, and why.
+        return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}${askedBy(event)}`;
     }
     if (event.kind === 'reconciliation') {
         // Like a hang-up's line: who asked, what Graph answered, then what that meant.
@@ -247,6 +248,13 @@ function reasonOf(event: CallEvent): string {
     }
     const parts = [event.terminationReason, labelled('result', resultOf(event)), event.rejectReason].filter((part) => part !== undefined);
     return parts.length === 0 ? NONE : parts.join('; ');
+}
+
+/** `by <who>` and the reason they gave, for requests someone made of the app; nothing for events without a requester. */
+function askedBy(event: CallEvent): string {
+    const who = requesterInWords(event);
+    if (who === undefined) return '';
+    return ` by ${who}${event.requestReason === undefined ? '' : `: "${event.requestReason}"`}`;
 }
 
 function resultOf(fields: Pick<CallSummary, 'resultCode' | 'resultSubcode' | 'resultMessage'>): string | undefined {

@@ -95,10 +95,26 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
     const azurite = ready.azurite;
     const runFileFolder = path.dirname(ready.runFile);
     const callsCommand = runFileFolder === REPOSITORY_ROOT ? 'npm run calls --' : `(cd ${runFileFolder} && node ${path.join(REPOSITORY_ROOT, 'dist/cli/calls.js')})`;
+    const origin = new URL(api).origin;
+    const signIn = options.signIn
+        ? [
+              `  Sign-in        ${origin}/.auth/login/aad   the host plays App Service Authentication: choose a name and app roles`,
+              '                 (API_AUTH=entra: every API request needs a signed-in principal; the console sends you to sign in)',
+          ]
+        : [];
+    // With sign-in, curl needs a session first: the sign-in form takes a name and roles and sets the cookie.
+    const curl = options.signIn ? `curl -s -b .local-sign-in.cookies` : 'curl -s';
+    const httpSteps = options.signIn
+        ? [
+              `  curl -s -c .local-sign-in.cookies -d name=Ada -d role=CallRecord.Operate ${origin}/.auth/login/aad`,
+              '      signs curl in as an operator (a reader: role=CallRecord.Read); the commands below send the cookie',
+          ]
+        : [];
     return [
         '',
         'Ready: the whole app runs offline.',
         `  Functions      ${api}   ${describeRunner(runner)}, pid ${ready.pids.functions ?? '?'}   [functions]`,
+        ...signIn,
         `  Timers         the host runs them on their schedules; run one now: POST ${ready.adminUrl}/functions/<name>`,
         ...reconcilerNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
@@ -115,12 +131,14 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         '      places a simulated call, hangs it up through the app, prints its summary and timeline; then a call',
         '      whose end is lost, closed by the reconciler, and the call-ended event read back from the queue; then',
         "      a three-person call's roster and, a simulated quarter of an hour later, its quality",
+        ...(options.signIn ? ["      (signed in: a reader is refused the hang-up, an operator's is recorded with their name and reason)"] : []),
         `  ${callsCommand} list          the calls recorded so far, read from the table`,
-        `  curl -s ${api}/calls                       the same over HTTP`,
-        `  curl -s ${api}/calls/<callId>/history      one call's timeline`,
+        ...httpSteps,
+        `  ${curl} ${api}/calls                       the same over HTTP`,
+        `  ${curl} ${api}/calls/<callId>/history      one call's timeline`,
         `  a browser on ${api}/console                the operator console: calls, timelines, hang-up`,
         `  ${callsCommand} events --follow   the call-ended events as calls end (peeked: they stay on the queue)`,
-        `  curl -s -X DELETE ${api}/calls/<callId>    hang up a call`,
+        `  ${curl} -X DELETE ${options.signIn ? "-H 'X-Requested-With: curl' " : ''}${api}/calls/<callId>?reason=...    hang up a call`,
         `  curl -s -X POST ${ready.adminUrl}/functions/<name> -H 'content-type: application/json' -d '{"input":""}'`,
         '      runs a timer (or any non-HTTP function) now; the host answers 202 and logs the run',
         '',

@@ -41,6 +41,23 @@ param botTenantId string = ''
 @description('Tenants whose callbacks are accepted, comma-separated. Empty: the bot\'s own tenant only. `*`: any tenant (a multi-tenant bot).')
 param allowedTenantIds string = ''
 
+@description('Application (client) id of the Entra app registration people and applications sign in with (infra/sign-in/sign-in.sh register creates it). Empty: API_AUTH=functionKey, a function key guards the API.')
+param authClientId string = ''
+
+@description('Tenant of the sign-in registration; empty: the tenant azd deploys to.')
+param authTenantId string = ''
+
+@description('How App Service Authentication proves it is the sign-in registration: the app\'s managed identity as a federated identity credential (no secret anywhere; preview in App Service), or the registration\'s client secret, kept in Key Vault.')
+@allowed(['managedIdentity', 'clientSecret'])
+param authCredential string = 'managedIdentity'
+
+@secure()
+@description('Client secret of the sign-in registration (authCredential=clientSecret only). Stored in Key Vault, never in an app setting.')
+param authClientSecret string = ''
+
+@description('Tenants whose people and applications may sign in, comma-separated, at most 10; empty: the registration\'s own tenant.')
+param authAllowedTenantIds string = ''
+
 @description('Create an Azure Bot resource for botAppId with the Teams channel, calling on, and its calling webhook set to this app\'s /api/callback.')
 param createBot bool = false
 
@@ -128,6 +145,11 @@ module resources 'resources.bicep' = {
     botAppSecret: botAppSecret
     botTenantId: empty(botTenantId) ? tenant().tenantId : botTenantId
     allowedTenantIds: allowedTenantIds
+    authClientId: authClientId
+    authTenantId: empty(authTenantId) ? tenant().tenantId : authTenantId
+    authCredential: authCredential
+    authClientSecret: authClientSecret
+    authAllowedTenantIds: authAllowedTenantIds
     createBot: createBot
     botSku: botSku
     instanceMemoryMB: instanceMemoryMB
@@ -164,3 +186,12 @@ output MANAGED_IDENTITY_PRINCIPAL_ID string = resources.outputs.identityPrincipa
 output APPLICATION_INSIGHTS_NAME string = resources.outputs.applicationInsightsName
 output KEY_VAULT_NAME string = resources.outputs.keyVaultName
 output BOT_NAME string = resources.outputs.botName
+
+@description('API_AUTH of the app: entra when AUTH_CLIENT_ID is set, functionKey otherwise.')
+output API_AUTH string = resources.outputs.apiAuth
+
+@description('Where people open the operator console (with API_AUTH=entra they are sent to sign in first).')
+output CONSOLE_URL string = resources.outputs.consoleUrl
+
+@description('The sign-in registration\'s web redirect URI (infra/sign-in/sign-in.sh connect adds it); empty without sign-in.')
+output AUTH_REDIRECT_URI string = resources.outputs.authRedirectUri

@@ -17,6 +17,14 @@ param botAppId string
 param botAppSecret string
 param botTenantId string
 param allowedTenantIds string
+@description('Sign-in registration; empty: API_AUTH=functionKey.')
+param authClientId string
+param authTenantId string
+@allowed(['managedIdentity', 'clientSecret'])
+param authCredential string
+@secure()
+param authClientSecret string
+param authAllowedTenantIds string
 param createBot bool
 param botSku string
 param instanceMemoryMB int
@@ -35,6 +43,10 @@ param callRecordDelayMinutes int
 param callRecordGiveUpHours int
 
 var useClientSecret = graphCredential == 'clientSecret'
+// People and applications sign in with Entra ID (API_AUTH=entra) when there is a registration to sign in with.
+var signIn = !empty(authClientId)
+var signInWithSecret = signIn && authCredential == 'clientSecret'
+var useKeyVault = useClientSecret || signInWithSecret
 var deploymentContainerName = 'app-package'
 // The app's own defaults (CALL_RECORDS_CONTAINER, CALL_RECORDS_QUEUE), made here so they exist before the first call.
 var callRecordsContainerName = 'call-records'
@@ -49,6 +61,13 @@ var checkedBotAppSecret = useClientSecret && empty(botAppSecret)
 var checkedBotAppId = useClientSecret && empty(botAppId)
   ? fail('botAppId is required with graphCredential=clientSecret (azd env set BOT_APP_ID ...).')
   : botAppId
+var checkedAuthClientSecret = signInWithSecret && empty(authClientSecret)
+  ? fail('authClientSecret is required with authCredential=clientSecret (azd env set-secret AUTH_CLIENT_SECRET), or set authCredential=managedIdentity.')
+  : authClientSecret
+var authTenants = empty(authAllowedTenantIds) ? authTenantId : authAllowedTenantIds
+var checkedAuthTenants = signIn && length(split(authTenants, ',')) > 10
+  ? fail('authAllowedTenantIds names more than 10 tenants; App Service Authentication checks at most 10 (WEBSITE_AUTH_AAD_ALLOWED_TENANTS).')
+  : authTenants
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-calls-${resourceToken}'
@@ -202,9 +221,9 @@ resource deployerQueueDataContributor 'Microsoft.Authorization/roleAssignments@2
   }
 }
 
-// --- Key Vault: the bot's Graph client secret, readable by the identity alone ------------------------------
+// --- Key Vault: the bot's Graph client secret and the sign-in registration's, readable by the identity alone -
 
-resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useClientSecret) {
+resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useKeyVault) {
   name: 'kv-calls-${resourceToken}'
   location: location
   tags: tags
@@ -223,11 +242,29 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useClientSecret) 
       contentType: 'Client secret of Entra app ${botAppId}'
     }
   }
+
+  resource signInSecret 'secrets' = if (signInWithSecret) {
+    name: 'sign-in-secret'
+    properties: {
+      value: checkedAuthClientSecret
+      contentType: 'Client secret of the sign-in app registration ${authClientId}'
+    }
+  }
 }
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useClientSecret) {
   name: guid(keyVault::botSecret.id, identity.id, roles.keyVaultSecretsUser)
   scope: keyVault::botSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource signInSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (signInWithSecret) {
+  name: guid(keyVault::signInSecret.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault::signInSecret
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: identity.properties.principalId
@@ -326,6 +363,7 @@ var appSettingsOfTheApp = {
   AZURE_TENANT_ID: botTenantId
   ALLOWED_TENANT_IDS: allowedTenantIds == '*' ? '' : (empty(allowedTenantIds) ? botTenantId : allowedTenantIds)
   CALLBACK_AUTH: 'enabled'
+  API_AUTH: signIn ? 'entra' : 'functionKey'
   RECONCILE_SCHEDULE: reconcileSchedule
   RECONCILE_AFTER_MINUTES: string(reconcileAfterMinutes)
   RECONCILE_MAX_CALLS: string(reconcileMaxCalls)
@@ -348,17 +386,31 @@ var graphSettings = useClientSecret
       AZURE_CLIENT_ID: identity.properties.clientId
     }
 
+// Read by App Service Authentication, not by the app: which tenants may sign in, and how the platform proves it is
+// the sign-in registration (the name of the setting is clientSecretSettingName below).
+var signInCredentialSetting = signInWithSecret ? 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' : 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+var signInSettings = !signIn
+  ? {}
+  : union(
+      { WEBSITE_AUTH_AAD_ALLOWED_TENANTS: checkedAuthTenants },
+      signInWithSecret
+        ? { MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault::signInSecret!.properties.secretUri})' }
+        // The identity signs a client assertion (federated identity credential) instead of a secret (preview).
+        : { OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identity.properties.clientId }
+    )
+
 // Written after the roles exist, so the first start finds its storage, telemetry and Key Vault reference readable.
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(identitySettings, appSettingsOfTheApp, graphSettings)
+  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, signInSettings)
   dependsOn: [
     blobDataOwner
     tableDataContributor
     queueDataContributor
     metricsPublisher
     secretsUser
+    signInSecretsUser
     storage::tableService::historyTable
     storage::queueService::eventsQueue
     storage::blobService::deploymentContainer
@@ -366,6 +418,67 @@ resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
 }
 
 var callbackUrl = 'https://${functionApp.properties.defaultHostName}/api/callback'
+
+// --- App Service Authentication (API_AUTH=entra): people and applications sign in with Entra ID -------------
+
+// One action for every path that is not excluded: 401, right for the API. The callback carries Graph's own token;
+// the console's page and assets are excluded so that the page can send a person who is not signed in to sign in
+// (SPEC "Who may do what"): the app itself requires a principal on the page and on every API route.
+resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = if (signIn) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+      runtimeVersion: '~1'
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/callback'
+        '/api/console'
+        '/api/console/assets/*'
+      ]
+    }
+    httpSettings: {
+      requireHttps: true
+      routes: { apiPrefix: '/.auth' }
+      forwardProxy: { convention: 'NoProxy' }
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+          clientId: authClientId
+          clientSecretSettingName: signInCredentialSetting
+        }
+        validation: {
+          // Applications ask for api://<client id>/.default; a person's session is for the client id itself.
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+    login: {
+      // The app reads the principal App Service puts on each request, never the provider's tokens.
+      tokenStore: { enabled: false }
+      // The console's #/calls/{id} survives the round trip to Entra.
+      preserveUrlFragmentsForLogins: true
+      allowedExternalRedirectUrls: []
+      cookieExpiration: {
+        convention: 'FixedTime'
+        timeToExpiration: '08:00:00'
+      }
+    }
+  }
+  // The credential's setting (and its Key Vault reference) is there before the platform reads it.
+  dependsOn: [appSettings]
+}
 
 // --- Optional: the Azure Bot for an existing app registration, its Teams channel calling this app ----------
 
@@ -409,5 +522,8 @@ output tableServiceUri string = storage.properties.primaryEndpoints.table
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
 output applicationInsightsName string = applicationInsights.name
-output keyVaultName string = useClientSecret ? keyVault.name : ''
+output keyVaultName string = useKeyVault ? keyVault.name : ''
 output botName string = createBot ? bot.name : ''
+output apiAuth string = signIn ? 'entra' : 'functionKey'
+output consoleUrl string = 'https://${functionApp.properties.defaultHostName}/api/console'
+output authRedirectUri string = signIn ? 'https://${functionApp.properties.defaultHostName}/.auth/login/aad/callback' : ''

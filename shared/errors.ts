@@ -43,6 +43,13 @@ export class UnauthorizedError extends CallRecordError {
     }
 }
 
+/** The caller is known but may not do this: an app role it lacks, or a request a cross-site form could have sent. */
+export class ForbiddenError extends CallRecordError {
+    constructor(detail: string, options: CallRecordErrorOptions = {}) {
+        super(403, 'Forbidden', detail, options);
+    }
+}
+
 export class NotFoundError extends CallRecordError {
     constructor(detail: string, options: CallRecordErrorOptions = {}) {
         super(404, 'Not found', detail, options);

@@ -37,7 +37,7 @@ export function problemAnswer(err: unknown, logger: ErrorLogger, invocationId?: 
     if (err instanceof CallRecordError) {
         // Outages are logged with their cause; refusals of bad requests only briefly.
         if (err.status >= 500) logger.error(`${err.status} ${err.title}: ${err.detail}`, err.cause ?? '');
-        else if (err.status === 401) logger.warn(`401 ${err.detail}`);
+        else if (err.status === 401 || err.status === 403) logger.warn(`${err.status} ${err.detail}`);
         return problemOf(err.status, err.title, err.detail, err.headers);
     }
     const error = ensureError(err);

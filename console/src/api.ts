@@ -1,6 +1,8 @@
-// The console's only way to the app: the read API and the hang-up, with the function key sent as
-// `x-functions-key`. Every answer that is not a success becomes an ApiError that knows its words.
+// The console's only way to the app: who is signed in, the read API and the hang-up, with the function key sent
+// as `x-functions-key` (API_AUTH=functionKey) or the sign-in session's cookie (API_AUTH=entra). Every answer
+// that is not a success becomes an ApiError that knows its words.
 
+import type { SignedInJson } from '../../shared/access/authorize';
 import type { CallListPageView, CallSummaryView, HistoryPageView, ParticipantListView } from './apiTypes';
 import type { ApiFailure } from './problemText';
 
@@ -25,10 +27,19 @@ export interface CallFilter {
 export class ConsoleApi {
     readonly #base: string;
     readonly #functionKey: string | undefined;
+    /** How the app checks callers, once `me` has said so: it decides how a 401 is put in words. */
+    #apiAuth: SignedInJson['apiAuth'] | undefined;
 
     constructor(base: string, functionKey: string | undefined) {
         this.#base = base;
         this.#functionKey = functionKey;
+    }
+
+    /** Who the app takes this page's user for, and the app roles they hold. */
+    async me(): Promise<SignedInJson> {
+        const me = await this.#json<SignedInJson>('/me', {});
+        this.#apiAuth = me.apiAuth;
+        return me;
     }
 
     listCalls(filter: CallFilter, continuationToken?: string): Promise<CallListPageView> {
@@ -54,15 +65,18 @@ export class ConsoleApi {
         return this.#json(`/calls/${encodeURIComponent(callId)}/participants`, {});
     }
 
-    /** Resolves with Graph's outcome, success or not (both are shown in words); rejects only when nothing came back. */
-    async hangUp(callId: string): Promise<ApiFailure> {
-        const response = await this.#fetch('DELETE', `/calls/${encodeURIComponent(callId)}`, {});
-        return response.ok ? { status: response.status } : failureOf(response);
+    /**
+     * Resolves with Graph's outcome, success or not (both are shown in words); rejects only when nothing came back.
+     * The reason goes in a JSON body, whose content type (and the X-Requested-With header) no other site's form can send.
+     */
+    async hangUp(callId: string, reason: string | undefined): Promise<ApiFailure> {
+        const response = await this.#fetch('DELETE', `/calls/${encodeURIComponent(callId)}`, {}, reason === undefined ? undefined : { reason });
+        return response.ok ? { status: response.status } : this.#failureOf(response);
     }
 
     async #json<T>(path: string, query: Record<string, string | undefined>): Promise<T> {
         const response = await this.#fetch('GET', path, query);
-        if (!response.ok) throw new ApiError(await failureOf(response));
+        if (!response.ok) throw new ApiError(await this.#failureOf(response));
         try {
             return (await response.json()) as T;
         } catch {
@@ -70,14 +84,26 @@ export class ConsoleApi {
         }
     }
 
-    async #fetch(method: string, path: string, query: Record<string, string | undefined>): Promise<Response> {
+    async #failureOf(response: Response): Promise<ApiFailure> {
+        const failure = await failureOf(response);
+        return this.#apiAuth === undefined ? failure : { ...failure, apiAuth: this.#apiAuth };
+    }
+
+    async #fetch(method: string, path: string, query: Record<string, string | undefined>, body?: object): Promise<Response> {
         const params = new URLSearchParams();
         for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, value);
         const search = params.size > 0 ? `?${params}` : '';
+        const headers: Record<string, string> = {
+            accept: 'application/json',
+            ...(this.#functionKey === undefined ? {} : { 'x-functions-key': this.#functionKey }),
+            ...(method === 'GET' ? {} : { 'x-requested-with': 'XMLHttpRequest' }),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        };
         try {
             return await fetch(`${this.#base}${path}${search}`, {
                 method,
-                headers: { accept: 'application/json', ...(this.#functionKey === undefined ? {} : { 'x-functions-key': this.#functionKey }) },
+                headers,
+                ...(body === undefined ? {} : { body: JSON.stringify(body) }),
                 cache: 'no-store',
                 credentials: 'same-origin',
             });

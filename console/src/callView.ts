@@ -50,10 +50,13 @@ export class CallView {
     #selected: number | undefined;
     #followUntil = 0;
     #stopped = false;
+    /** The signed-in person (or the function key) may hang up: CallRecord.Operate. */
+    readonly #canHangUp: boolean;
 
-    constructor(api: ConsoleApi, callId: string, container: HTMLElement) {
+    constructor(api: ConsoleApi, callId: string, container: HTMLElement, canHangUp: boolean) {
         this.#api = api;
         this.#callId = callId;
+        this.#canHangUp = canHangUp;
         this.#poller = new VisiblePoller(() => this.#refresh(), CALL_REFRESH_MS);
         this.#hangUpButton.addEventListener('click', () => void this.#hangUp());
         this.#title.append('Call ', h('code', {}, callId));
@@ -169,7 +172,7 @@ export class CallView {
             rows.push(['Kept alive', `${at(summary.keptAliveAt)}${summary.keepAliveStatus === undefined ? '' : `, Graph answered ${summary.keepAliveStatus}`}`]);
         }
         replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
-        this.#hangUpButton.hidden = isEnded(summary);
+        this.#hangUpButton.hidden = isEnded(summary) || !this.#canHangUp;
     }
 
     #renderTimeline(summary: CallSummaryView): void {
@@ -199,7 +202,8 @@ export class CallView {
     }
 
     async #hangUp(): Promise<void> {
-        if (!(await confirmHangUp(this.#callId))) {
+        const decision = await confirmHangUp(this.#callId);
+        if (!decision.confirmed) {
             this.#hangUpButton.focus();
             return;
         }
@@ -207,7 +211,7 @@ export class CallView {
         this.#outcome.textContent = 'Asking Graph to hang up…';
         let outcome: ApiFailure;
         try {
-            outcome = await this.#api.hangUp(this.#callId);
+            outcome = await this.#api.hangUp(this.#callId, decision.reason);
         } catch (err) {
             outcome = err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) };
         }

@@ -1,6 +1,7 @@
 // A call's history as a table, a page of rows at a time (a 2,500-event call draws 100 rows, not 2,500),
 // with each event's raw JSON shown on demand as text.
 
+import { requesterInWords } from '../../shared/access/requester';
 import type { CallEventView } from './apiTypes';
 import { h, replaceChildren } from './dom';
 import { formatClockMs, formatCount, formatDateTime, formatDuration } from './format';
@@ -143,11 +144,19 @@ function kindText(event: CallEventView): string {
 function outcomeText(event: CallEventView): string {
     if (event.kind === 'hangupRequest' || event.kind === 'reconciliation') {
         // The app words Graph's answer itself ("Graph answered 404 8522 ..."); the bare status only when it did not.
-        return event.resultMessage ?? (event.httpStatus === undefined ? 'no answer from Graph' : `Graph answered ${event.httpStatus}`);
+        const answer = event.resultMessage ?? (event.httpStatus === undefined ? 'no answer from Graph' : `Graph answered ${event.httpStatus}`);
+        return `${answer}${askedBy(event)}`;
     }
     if (event.kind === 'rejected') return event.rejectReason ?? '';
     const code = event.resultCode === undefined ? '' : `${event.resultCode}${event.resultSubcode === undefined ? '' : `/${event.resultSubcode}`}`;
     return [code, event.resultMessage, event.terminationReason].filter((part) => part !== undefined && part !== '').join(' ');
+}
+
+/** Who asked for a hang-up (or a replay), and why: from the signed-in principal the app recorded. */
+function askedBy(event: CallEventView): string {
+    const who = requesterInWords(event);
+    if (who === undefined) return '';
+    return ` Asked by ${who}${event.requestReason === undefined ? '.' : `: “${event.requestReason}”`}`;
 }
 
 /** A kind as a class name: letters only, so a newer app's kinds cannot break out of the attribute's meaning. */

@@ -1,11 +1,12 @@
-// The operator console's entry point: takes the function key off the address bar, then shows the calls
-// list (`#/`) or one call (`#/calls/{id}`) as the address's fragment says, so Back and links work.
+// The operator console's entry point: takes the function key off the address bar, says who is signed in, then
+// shows the calls list (`#/`) or one call (`#/calls/{id}`) as the address's fragment says, so Back and links work.
 
 import { ActiveCount } from './activeCount';
 import { ConsoleApi } from './api';
 import { CallListView, newListState } from './callList';
 import { CallView } from './callView';
 import { apiBaseOf, takeFunctionKey } from './functionKey';
+import { dropSignInMarker, showSignedIn } from './signedIn';
 
 function sessionStore(): Storage | undefined {
     try {
@@ -16,7 +17,9 @@ function sessionStore(): Storage | undefined {
 }
 
 const api = new ConsoleApi(apiBaseOf(window.location.pathname), takeFunctionKey(window.location, window.history, sessionStore()));
+dropSignInMarker(window.location, window.history);
 const view = document.getElementById('view') as HTMLElement;
+const access = await showSignedIn(api, document.getElementById('who') as HTMLElement, window.location.pathname);
 const listState = newListState();
 let current: { stop(): void } | undefined;
 
@@ -33,7 +36,7 @@ function show(): void {
         } catch {
             // shown as typed; the API will say it is not a call id
         }
-        current = new CallView(api, decoded, view);
+        current = new CallView(api, decoded, view, access.canOperate);
     }
     view.focus({ preventScroll: true });
 }

@@ -11,6 +11,8 @@ export interface ApiFailure {
     retryAfterSeconds?: number;
     /** Why nothing came back (status 0): the browser's message. */
     networkError?: string;
+    /** How the app checks callers (from GET /api/me), when known: a 401 means a refused key, or no sign-in. */
+    apiAuth?: 'functionKey' | 'entra';
 }
 
 /**
@@ -29,12 +31,15 @@ export function problemInWords(failure: ApiFailure, action: string): string {
         case 400:
             return `Could not ${action}: the app refused the request (400${title}).${detail}`;
         case 401:
+            if (failure.apiAuth === 'entra') {
+                return `Could not ${action}: you are not signed in, or your sign-in has expired (401 Unauthorized).${detail} Reload the page to sign in again.`;
+            }
             return (
                 `Could not ${action}: the app refused the function key (401 Unauthorized).${detail} ` +
                 "Open the console with ?code=<function key> on its address (the Function App's App keys hold one), or sign in again."
             );
         case 403:
-            return `Could not ${action}: access is forbidden (403).${detail} The function key or your sign-in does not allow this.`;
+            return `Could not ${action}: access is forbidden (403).${detail}`;
         case 404:
             return `Could not ${action}: not found (404).${detail}`;
         case 502:

@@ -45,6 +45,8 @@ export function jsonRequest(method: string, url: string, options: RequestOptions
     const headers: Record<string, string> = {
         accept: 'application/json',
         ...(body !== undefined && typeof options.body === 'object' ? { 'content-type': 'application/json' } : {}),
+        // Node sends a DELETE's body neither chunked nor with a length unless told its length.
+        ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
         ...options.headers,
     };
     const secure = target.protocol === 'https:';

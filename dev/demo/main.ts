@@ -12,14 +12,15 @@ import { describeQueue, LOCAL_SETTINGS_FILE, settingsEnvironment } from '../../c
 import { loadCallEventsConfig, loadCallRecordsConfig, type CallEventsConfig, type CallRecordsConfig } from '../../shared/settings/config';
 import { ConfigError } from '../../shared/errors';
 import { createQueueClient } from '../../shared/settings/queueClient';
-import { DemoError } from './client';
+import { DemoError, describeAnswer } from './client';
 import { callReport } from './report';
-import { DemoSession, isEnded, type DemoTargets } from './session';
+import { DEMO_PEOPLE, DemoSession, isEnded, type DemoTargets } from './session';
 import { showStuckCall } from './stuckCall';
 import { showRosterAndQuality } from './rosterAndQuality';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+const DEMO_REASON = 'the caller asked to end it';
 
 const USAGE = `Usage: npm run demo [-- options]      (needs a running \`npm start\`)
   --api URL          the functions' API (default http://localhost:7071/api; env DEMO_API_URL)
@@ -83,7 +84,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
     say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
     say("then who was in a call, and how well by Graph's call record after it.");
-    say(`  app        ${options.api}`);
+    say(`  app        ${options.api}${session.signsIn ? ` (people sign in: ${session.signInUrl})` : ''}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
     say(`  events     ${events.config === undefined ? 'off (CALL_EVENTS_QUEUE is empty)' : describeQueue(events.config)}`);
     say();
@@ -101,8 +102,12 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say(`3. The app verified and recorded the notifications: the call is established (${seconds(started)}).`);
 
     const hangupStarted = Date.now();
-    await session.hangUp(callId);
-    say(`4. Hung up through the app: DELETE ${session.callUrl(callId)} -> 204 (${seconds(hangupStarted)}).`);
+    if (session.signsIn) {
+        await hangUpAsPeople(session, callId, say);
+    } else {
+        await session.hangUp(callId);
+        say(`4. Hung up through the app: DELETE ${session.callUrl(callId)} -> 204 (${seconds(hangupStarted)}).`);
+    }
 
     const summary = await session.waitForCall(callId, 'terminated', (s) => s.callState === 'terminated' && s.deleted);
     say(`5. The app recorded Graph's terminating and terminated notifications (${seconds(hangupStarted)} after the hang-up).`);
@@ -117,8 +122,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const rosterId = await showRosterAndQuality(session, { ...(callRecords === undefined ? {} : { config: callRecords }), settingsFile: options.settingsFile }, say);
     say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
-    say(`     curl -s ${session.callUrl(stuckId)}/history`);
+    say(`     curl -s ${session.signsIn ? '-b .local-sign-in.cookies ' : ''}${session.callUrl(stuckId)}/history`);
     say(`     npm run calls -- show ${rosterId}      the roster and the quality by participant`);
+    if (!session.signsIn) say('     npm start -- --sign-in, then npm run demo again: people sign in, and a reader is refused the hang-up');
 }
 
 /** Graph's call record after the call as the app is configured (undefined: CALL_RECORDS is off). */
@@ -129,6 +135,25 @@ function callRecordsConfig(settingsFile: string): CallRecordsConfig | undefined 
         if (err instanceof ConfigError || err instanceof CliError) throw new DemoError(`${err.message} (read from ${settingsFile} and the environment, as the app reads them).`);
         throw err;
     }
+}
+
+/**
+ * Step 4 when the run signs people in: a reader asks for the hang-up and is refused with the role they lack; an
+ * operator hangs up with a reason, which the call's history keeps with their name.
+ */
+async function hangUpAsPeople(session: DemoSession, callId: string, say: (line?: string) => void): Promise<void> {
+    const { reader, operator } = DEMO_PEOPLE;
+    say(`4. Hung up through the app, signed in at ${session.signInUrl}:`);
+    await session.signIn(reader.name, reader.role);
+    const refused = await session.askToHangUp(callId);
+    if (refused.status !== 403) throw new DemoError(`A reader's hang-up should be refused with 403: DELETE ${session.callUrl(callId)} answered ${describeAnswer(refused)}`);
+    say(`   ${reader.name} (${reader.role}): DELETE ${session.callUrl(callId)} -> 403`);
+    say(`     ${(refused.json as { detail?: string } | undefined)?.detail ?? ''}`);
+    await session.signIn(operator.name, operator.role);
+    const started = Date.now();
+    await session.hangUp(callId, DEMO_REASON);
+    say(`   ${operator.name} (${operator.role}): DELETE ${session.callUrl(callId)} {"reason":"${DEMO_REASON}"} -> 204 (${seconds(started)}).`);
+    say('     The hang-up in the timeline below says who asked and why.');
 }
 
 /** The queue of call-ended events as the app is configured: the settings file, the run file beside it, the environment. */

@@ -1,8 +1,13 @@
 // What `npm run demo` talks to, as a bot and an operator would: the simulator's Entra and Graph (place a call,
 // read it), its control API (drop a call's last notifications), and the app (hang up, query, run a function
-// through the host's admin API). Every failure is a DemoError that says what to start or fix.
+// through the host's admin API). When the run signs people in (npm start -- --sign-in), the demo signs in at the
+// local sign-in page and sends its session with every request to the app. Every failure is a DemoError that says
+// what to start or fix.
 
 import { readFileSync } from 'node:fs';
+import { APP_ROLES, type AppRole } from '../../shared/access/appRoles';
+import type { SignedInJson } from '../../shared/access/authorize';
+import { SIGN_IN_PATH } from '../../shared/access/signInPaths';
 import type { ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson';
 import { DemoError, describeAnswer, jsonRequest, type JsonResponse } from './client';
@@ -33,25 +38,60 @@ interface SimulatorStats {
     calls?: Record<string, { deliveries?: Array<{ status: number | null; error?: string; dropped?: true }> }>;
 }
 
+/** Who the demo signs in as when the run signs people in. */
+export const DEMO_PEOPLE = {
+    operator: { name: 'Ada Lovelace', role: APP_ROLES.operate },
+    reader: { name: 'Grace Hopper', role: APP_ROLES.read },
+} as const;
+
 export class DemoSession {
     readonly targets: DemoTargets;
+    /** The run signs people in (API_AUTH=entra behind the local sign-in), so the demo does too. */
+    readonly signsIn: boolean;
     readonly #ca: string;
     readonly #sim: SimulatorInfo;
     readonly #token: string;
+    /** The session cookie the app's requests carry, when the run signs people in. */
+    #cookie: string | undefined;
 
-    private constructor(targets: DemoTargets, ca: string, sim: SimulatorInfo, token: string) {
+    private constructor(targets: DemoTargets, ca: string, sim: SimulatorInfo, token: string, signsIn: boolean) {
         this.targets = targets;
+        this.signsIn = signsIn;
         this.#ca = ca;
         this.#sim = sim;
         this.#token = token;
     }
 
-    /** Checks the app and the simulator answer, and gets an app-only Graph token from the simulator's Entra. */
+    /**
+     * Checks the app and the simulator answer, and gets an app-only Graph token from the simulator's Entra. When the
+     * run signs people in, signs in as the operator.
+     */
     static async open(targets: DemoTargets): Promise<DemoSession> {
-        await checkApp(targets.api);
+        const signsIn = await runSignsPeopleIn(targets.api);
         const ca = readCa(targets.caFile);
         const sim = await simulatorInfo(targets.simulator, ca);
-        return new DemoSession(targets, ca, sim, await graphToken(sim, ca));
+        const session = new DemoSession(targets, ca, sim, await graphToken(sim, ca), signsIn);
+        if (signsIn) await session.signIn(DEMO_PEOPLE.operator.name, DEMO_PEOPLE.operator.role);
+        await checkApp(targets.api, session.#appHeaders());
+        return session;
+    }
+
+    /** Where the run's local sign-in page is. */
+    get signInUrl(): string {
+        return `${new URL(this.targets.api).origin}${SIGN_IN_PATH}`;
+    }
+
+    /** Signs in at the local sign-in page as `name` holding `role`; the app's requests carry that session from now on. */
+    async signIn(name: string, role: AppRole): Promise<void> {
+        const answer = await jsonRequest('POST', this.signInUrl, {
+            body: new URLSearchParams({ kind: 'user', name, role }).toString(),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            whenUnreachable: START_HINT,
+        });
+        const cookie = [answer.headers['set-cookie'] ?? []].flat()[0]?.split(';')[0];
+        if (answer.status !== 302 || cookie === undefined)
+            throw new DemoError(`The local sign-in did not sign ${name} in: POST ${this.signInUrl} answered ${describeAnswer(answer)}`);
+        this.#cookie = cookie;
     }
 
     get clientId(): string {
@@ -134,7 +174,7 @@ export class DemoSession {
 
     /** The app's roster of the call, `GET /api/calls/{id}/participants`. */
     async participants(callId: string): Promise<ParticipantListJson> {
-        const answer = await jsonRequest('GET', `${this.callUrl(callId)}/participants`, { whenUnreachable: START_HINT });
+        const answer = await jsonRequest('GET', `${this.callUrl(callId)}/participants`, { headers: this.#appHeaders(), whenUnreachable: START_HINT });
         if (answer.status !== 200) throw new DemoError(`GET ${this.callUrl(callId)}/participants answered ${describeAnswer(answer)}`);
         return answer.json as ParticipantListJson;
     }
@@ -155,9 +195,18 @@ export class DemoSession {
     }
 
     /** The app's hang-up: `DELETE /api/calls/{id}`, which must answer 204. */
-    async hangUp(callId: string): Promise<void> {
-        const hangup = await jsonRequest('DELETE', this.callUrl(callId), { whenUnreachable: START_HINT });
+    async hangUp(callId: string, reason?: string): Promise<void> {
+        const hangup = await this.askToHangUp(callId, reason);
         if (hangup.status !== 204) throw new DemoError(`The app did not hang up the call: DELETE ${this.callUrl(callId)} answered ${describeAnswer(hangup)}`);
+    }
+
+    /** `DELETE /api/calls/{id}` with the reason as JSON (and X-Requested-With, which the app wants of a signed-in caller), whatever it answers. */
+    askToHangUp(callId: string, reason?: string): Promise<JsonResponse> {
+        return jsonRequest('DELETE', this.callUrl(callId), {
+            headers: { ...this.#appHeaders(), 'x-requested-with': 'npm run demo' },
+            ...(reason === undefined ? {} : { body: { reason } }),
+            whenUnreachable: START_HINT,
+        });
     }
 
     callUrl(callId: string): string {
@@ -166,7 +215,7 @@ export class DemoSession {
 
     /** The app's summary of the call, `GET /api/calls/{id}`. */
     async summary(callId: string): Promise<CallSummaryJson> {
-        const answer = await jsonRequest('GET', this.callUrl(callId), { whenUnreachable: START_HINT });
+        const answer = await jsonRequest('GET', this.callUrl(callId), { headers: this.#appHeaders(), whenUnreachable: START_HINT });
         if (answer.status !== 200) throw new DemoError(`GET ${this.callUrl(callId)} answered ${describeAnswer(answer)}`);
         return answer.json as CallSummaryJson;
     }
@@ -176,7 +225,7 @@ export class DemoSession {
         const deadline = Date.now() + this.targets.timeoutMs;
         let last: JsonResponse | undefined;
         while (Date.now() < deadline) {
-            last = await jsonRequest('GET', this.callUrl(callId), { whenUnreachable: START_HINT });
+            last = await jsonRequest('GET', this.callUrl(callId), { headers: this.#appHeaders(), whenUnreachable: START_HINT });
             if (last.status === 200 && done(last.json as CallSummaryJson)) return last.json as CallSummaryJson;
             if (last.status !== 200 && last.status !== 404) {
                 throw new DemoError(`GET ${this.callUrl(callId)} answered ${describeAnswer(last)}`);
@@ -192,7 +241,7 @@ export class DemoSession {
         let token: string | undefined;
         do {
             const query = new URLSearchParams({ top: '1000', ...(token === undefined ? {} : { continuationToken: token }) });
-            const answer = await jsonRequest('GET', `${this.callUrl(callId)}/history?${query}`, { whenUnreachable: START_HINT });
+            const answer = await jsonRequest('GET', `${this.callUrl(callId)}/history?${query}`, { headers: this.#appHeaders(), whenUnreachable: START_HINT });
             const page = answer.json as { events?: CallEventJson[]; continuationToken?: string } | undefined;
             if (answer.status !== 200 || !Array.isArray(page?.events)) {
                 throw new DemoError(`GET ${this.callUrl(callId)}/history answered ${describeAnswer(answer)}`);
@@ -208,6 +257,11 @@ export class DemoSession {
         const url = `${this.adminUrl}/functions/${encodeURIComponent(name)}`;
         const answer = await jsonRequest('POST', url, { body: { input }, whenUnreachable: START_HINT });
         if (answer.status !== 202) throw new DemoError(`The host did not run ${name}: POST ${url} answered ${describeAnswer(answer)}`);
+    }
+
+    /** What every request to the app carries: the sign-in session, when there is one. */
+    #appHeaders(): Record<string, string> {
+        return this.#cookie === undefined ? {} : { cookie: this.#cookie };
     }
 
     async #stats(): Promise<SimulatorStats | undefined> {
@@ -248,9 +302,23 @@ function pause(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, POLL_MS));
 }
 
+/**
+ * True when the app wants a signed-in principal and the run offers the local sign-in (npm start -- --sign-in): GET /me
+ * answers 401, and the sign-in page is there.
+ */
+async function runSignsPeopleIn(api: string): Promise<boolean> {
+    const me = await jsonRequest('GET', `${api}/me`, { whenUnreachable: START_HINT, timeoutMs: 10_000 });
+    if (me.status === 200 && (me.json as Partial<SignedInJson> | undefined)?.apiAuth === 'functionKey') return false;
+    const signInPage = await jsonRequest('GET', `${new URL(api).origin}${SIGN_IN_PATH}`, { whenUnreachable: START_HINT, timeoutMs: 10_000 });
+    if (me.status === 401 && signInPage.status === 200) return true;
+    throw new DemoError(
+        `${api} answers, but the demo cannot use it: GET /me gave ${describeAnswer(me)}. With API_AUTH=entra the demo needs the local sign-in: start the app with npm start -- --sign-in.`,
+    );
+}
+
 /** The app answers its query API like this app; a 404 for a call would mean the app is there and the call unknown. */
-async function checkApp(api: string): Promise<void> {
-    const answer = await jsonRequest('GET', `${api}/calls?top=1`, { whenUnreachable: START_HINT, timeoutMs: 10_000 });
+async function checkApp(api: string, headers: Record<string, string>): Promise<void> {
+    const answer = await jsonRequest('GET', `${api}/calls?top=1`, { headers, whenUnreachable: START_HINT, timeoutMs: 10_000 });
     if (answer.status !== 200 || !Array.isArray((answer.json as { calls?: unknown } | undefined)?.calls)) {
         throw new DemoError(`${api} answers, but not like this app: GET /calls?top=1 gave ${describeAnswer(answer)}. Is --api right?`);
     }

@@ -1,8 +1,9 @@
-// `node dist/dev/host/main.js [--port 7071] [--settings <local.settings.json>] [--app <dir>] [--timer-status-dir <dir>]`:
+// `node dist/dev/host/main.js [--port 7071] [--settings <local.settings.json>] [--app <dir>] [--timer-status-dir <dir>] [--sign-in]`:
 // a small local Azure Functions host (Core Tools cannot be installed everywhere) that runs the compiled function
 // files through the real `@azure/functions`, by providing the `@azure/functions-core` module the worker provides.
 // It serves the HTTP functions, runs the timer functions on their schedules and the Storage queue functions on
-// their queues' messages, and serves the admin API that runs any non-HTTP function on demand.
+// their queues' messages, and serves the admin API that runs any non-HTTP function on demand. With --sign-in it also
+// plays App Service Authentication (localSignIn.ts).
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -21,6 +22,8 @@ import { queueFunctionsOf, type QueueFunction } from './queueFunctions';
 import { QueueListener, type QueueRun } from './queueListener';
 import { queueTriggerData, queueTriggerDetails, queueTriggerMetadata } from './queueMessage';
 import { AZURE_LEASE_MS, LEASE_SETTING, readQueuesOptions, type QueuesOptions } from './queueOptions';
+import { SIGN_IN_PATH, SIGN_OUT_PATH } from '../../shared/access/signInPaths';
+import { LocalSignIn } from './localSignIn';
 import { httpRoutesOf, RouteTable } from './routeTable';
 import { traceContextOf, WORKER_CAPABILITIES } from './rpcRequest';
 import { ScheduleMonitor } from './scheduleMonitor';
@@ -40,17 +43,30 @@ interface HostOptions {
     appDir: string;
     /** Where timers' schedule status is kept; default a folder per host id in the temp folder. */
     timerStatusDir: string | undefined;
+    /** Play App Service Authentication in front of the functions. */
+    signIn: boolean;
 }
 
+/** What the platform sets when App Service Authentication is on; the app trusts client-principal headers only then. */
+const PLATFORM_SIGN_IN_SETTING = 'WEBSITE_AUTH_ENABLED';
+
 function parseHostArguments(argv: string[]): HostOptions {
-    let values: { port?: string; settings?: string; app?: string; 'timer-status-dir'?: string };
+    let values: { port?: string; settings?: string; app?: string; 'timer-status-dir'?: string; 'sign-in'?: boolean };
     try {
         ({ values } = parseArgs({
             args: argv,
-            options: { port: { type: 'string' }, settings: { type: 'string' }, app: { type: 'string' }, 'timer-status-dir': { type: 'string' } },
+            options: {
+                port: { type: 'string' },
+                settings: { type: 'string' },
+                app: { type: 'string' },
+                'timer-status-dir': { type: 'string' },
+                'sign-in': { type: 'boolean' },
+            },
         }));
     } catch (err) {
-        throw new HostStartupError(`${(err as Error).message} Usage: node dist/dev/host/main.js [--port 7071] [--settings <file>] [--app <dir>] [--timer-status-dir <dir>]`);
+        throw new HostStartupError(
+            `${(err as Error).message} Usage: node dist/dev/host/main.js [--port 7071] [--settings <file>] [--app <dir>] [--timer-status-dir <dir>] [--sign-in]`,
+        );
     }
     const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -60,12 +76,30 @@ function parseHostArguments(argv: string[]): HostOptions {
     // Core Tools reads local.settings.json from the app's folder.
     const settingsFile = values.settings === undefined ? path.join(appDir, 'local.settings.json') : path.resolve(values.settings);
     const timerStatusDir = values['timer-status-dir'] === undefined ? undefined : path.resolve(values['timer-status-dir']);
-    return { port, settingsFile, appDir, timerStatusDir };
+    return { port, settingsFile, appDir, timerStatusDir, signIn: values['sign-in'] === true };
+}
+
+/**
+ * WEBSITE_AUTH_ENABLED is the platform's to say, and the platform here is this host: set with --sign-in, where the
+ * host also strips the client-principal headers callers send. Set by anyone else, it would make the app trust them.
+ */
+function applyPlatformSignIn(signIn: boolean, env: NodeJS.ProcessEnv = process.env): void {
+    if (signIn) {
+        env[PLATFORM_SIGN_IN_SETTING] = 'True';
+        return;
+    }
+    if (env[PLATFORM_SIGN_IN_SETTING] !== undefined) {
+        throw new HostStartupError(
+            `${PLATFORM_SIGN_IN_SETTING} is set (to "${env[PLATFORM_SIGN_IN_SETTING]}"), but this host does not play App Service Authentication: the app would trust ` +
+                `client-principal headers that anyone can send. Remove the setting, or start the host with --sign-in (npm start -- --sign-in), which sets it and strips those headers.`,
+        );
+    }
 }
 
 async function startHost(options: HostOptions): Promise<void> {
     // Settings first: the app reads and validates them while its files load.
     const settings = applyLocalSettings(options.settingsFile);
+    applyPlatformSignIn(options.signIn);
     const hostJson = readHostJson(options.appDir);
     const routePrefix = readRoutePrefix(hostJson, process.env);
     const queuesOptions = readQueuesOptions(hostJson, process.env);
@@ -87,11 +121,19 @@ async function startHost(options: HostOptions): Promise<void> {
     const listeners = timers.map((timer) => new TimerListener(timer, monitor, (run) => invokeTimer(registry, timer, run)));
     const queueListeners = queueFunctions.map((queue) => new QueueListener(queue, queuesOptions, (run) => invokeQueue(registry, queue, run)));
     server.useAdminApi(new AdminApi(registry, listeners, (run) => server.track(run)));
+    if (options.signIn) server.useSignIn(new LocalSignIn());
     const port = await server.listen(options.port);
     const baseUrl = `http://localhost:${port}${routePrefix === '' ? '' : `/${routePrefix}`}`;
     // Like the host, timers and queue listeners start once everything else has: a start-up run never delays serving requests.
     for (const listener of [...listeners, ...queueListeners]) listener.start();
     printStartupSummary(registry, routes, { timers, listeners, queueListeners, queuesOptions }, settings, baseUrl);
+    if (options.signIn) {
+        const origin = new URL(baseUrl).origin;
+        logLine(
+            `Sign-in: this host plays App Service Authentication with Entra ID (${PLATFORM_SIGN_IN_SETTING}=True for the app). Sign in at ${origin}${SIGN_IN_PATH}, ` +
+                `sign out at ${origin}${SIGN_OUT_PATH}; client-principal headers that callers send are stripped.`,
+        );
+    }
     logLine(`Host is listening on ${baseUrl}`);
     stopOnSignals(server, [...listeners, ...queueListeners], registry);
 }

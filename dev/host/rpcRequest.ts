@@ -17,16 +17,21 @@ export const WORKER_CAPABILITIES: Readonly<Record<string, string>> = {
     HandlesWorkerTerminateMessage: 'true',
 };
 
+/** The request's headers by lower-case name, repeated ones joined with ',' as ASP.NET's StringValues.ToString() does. */
+export function requestHeaders(request: IncomingMessage): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, values] of Object.entries(request.headersDistinct)) {
+        if (values !== undefined) headers[name.toLowerCase()] = values.join(',');
+    }
+    return headers;
+}
+
 /**
  * @param url the absolute request URL, as the host builds it (scheme, Host header, raw path and query)
  * @param params the decoded route values; absent optional parameters have no key
+ * @param headers what the function gets (requestHeaders, or what the platform made of them)
  */
-export function toRpcHttpRequest(request: IncomingMessage, url: URL, body: Buffer, params: Record<string, string>): RpcHttpData {
-    const headers: Record<string, string> = {};
-    for (const [name, values] of Object.entries(request.headersDistinct)) {
-        // ASP.NET joins repeated headers with ',' (StringValues.ToString()).
-        if (values !== undefined) headers[name.toLowerCase()] = values.join(',');
-    }
+export function toRpcHttpRequest(request: IncomingMessage, url: URL, body: Buffer, params: Record<string, string>, headers = requestHeaders(request)): RpcHttpData {
     const query: Record<string, string> = {};
     for (const name of new Set(url.searchParams.keys())) {
         query[name] = url.searchParams.getAll(name).join(',');

@@ -10,8 +10,9 @@ import type { FunctionAppRegistry } from './coreApi';
 import { HostStartupError } from './errors';
 import { HOST_CALL_REASON, logLine } from './hostLog';
 import { httpOutputOf, invokeFunction } from './invocation';
+import type { LocalSignIn } from './localSignIn';
 import type { RouteTable } from './routeTable';
-import { requestUrl, toRpcHttpRequest, traceContextOf } from './rpcRequest';
+import { requestHeaders, requestUrl, toRpcHttpRequest, traceContextOf } from './rpcRequest';
 import { writeRpcHttpResponse } from './rpcResponse';
 
 /** Azure's default limit on a request body (100 MB). */
@@ -22,6 +23,7 @@ export class FunctionHostServer {
     readonly #registry: FunctionAppRegistry;
     readonly #routes: RouteTable;
     #admin: AdminApi | undefined;
+    #signIn: LocalSignIn | undefined;
     /** Requests being answered, and functions the admin API started. */
     readonly #inFlight = new Set<Promise<unknown>>();
     #port = 0;
@@ -36,6 +38,11 @@ export class FunctionHostServer {
     /** Serves `/admin/functions/{name}` with this API from now on. */
     useAdminApi(admin: AdminApi): void {
         this.#admin = admin;
+    }
+
+    /** Plays App Service Authentication in front of the functions from now on (`--sign-in`). */
+    useSignIn(signIn: LocalSignIn): void {
+        this.#signIn = signIn;
     }
 
     /** Counts `work` as in flight until it settles, so that `close` waits for it. */
@@ -89,6 +96,10 @@ export class FunctionHostServer {
                 const contentType = request.headers['content-type'];
                 return writeAnswer(response, this.#admin.answer({ method, rawPath, contentType, body }));
             }
+            const headers = requestHeaders(request);
+            if (this.#signIn?.handles(rawPath)) {
+                return writeAnswer(response, this.#signIn.answer({ method, url, headers, body }));
+            }
             const resolution = this.#routes.resolve(method, rawPath);
             if (resolution === undefined) {
                 // Also when a route matches with another method: the Azure host's routes take the method as a
@@ -100,7 +111,7 @@ export class FunctionHostServer {
             const outcome = await invokeFunction(this.#registry, fn, {
                 invocationId,
                 reason: HOST_CALL_REASON,
-                triggerData: { http: toRpcHttpRequest(request, url, body, resolution.params) },
+                triggerData: { http: toRpcHttpRequest(request, url, body, resolution.params, this.#signIn?.requestHeaders(headers) ?? headers) },
                 traceContext: traceContextOf(request),
             });
             if (outcome.succeeded) {

@@ -33,6 +33,8 @@ export interface LocalRunOptions {
     settingsFile: string;
     /** Run the functions with Azure Functions Core Tools (`func start`) instead of the local host. */
     useCoreTools: boolean;
+    /** The local host plays App Service Authentication, and the app runs with API_AUTH=entra. */
+    signIn: boolean;
     help: boolean;
 }
 
@@ -54,6 +56,8 @@ export const START_USAGE = `Usage: npm start [-- options]     (npm run start:fun
   --tls-dir DIR        the simulator's CA and certificate (default ${LOCAL_RUN_DEFAULTS.tlsDir})
   --settings FILE      the app's settings, created from ${LOCAL_RUN_DEFAULTS.sampleSettingsFile} if missing
                        (default ${LOCAL_RUN_DEFAULTS.settingsFile})
+  --sign-in            people sign in: the local host plays App Service Authentication (a sign-in page at
+                       /.auth/login/aad where you choose a name and app roles) and the app runs with API_AUTH=entra
   --func               run the functions with Azure Functions Core Tools (func start)`;
 
 /**
@@ -77,6 +81,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
                 'tls-dir': { type: 'string' },
                 settings: { type: 'string' },
                 func: { type: 'boolean' },
+                'sign-in': { type: 'boolean' },
                 help: { type: 'boolean', short: 'h' },
             },
         }));
@@ -95,8 +100,12 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
         tlsDir: folder(values['tls-dir'], LOCAL_RUN_DEFAULTS.tlsDir),
         settingsFile: folder(values.settings, LOCAL_RUN_DEFAULTS.settingsFile),
         useCoreTools: values.func === true,
+        signIn: values['sign-in'] === true,
         help: values.help === true,
     };
+    if (options.signIn && options.useCoreTools) {
+        throw new StartUsageError('--sign-in needs the local host, which plays App Service Authentication; Core Tools (--func) has no sign-in of its own.');
+    }
     const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort];
     if (new Set(ports).size !== ports.length) {
         throw new StartUsageError(`The functions, the simulator and Azurite's Blob, Queue and Table services need five different ports, not ${ports.join(', ')}.`);

@@ -9,7 +9,7 @@ import { followSimulatorActivity } from './activity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './options';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './processes';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from '../../cli/localRunFile';
-import { extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './settings';
+import { accessOverrides, extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './settings';
 import { portInUse, waitForPort } from '../ports';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -124,7 +124,11 @@ export class LocalRun {
         this.#checkNotStopping();
 
         const current = { ...readSettingValues(settingsFile), ...process.env };
-        const overrides = [...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }), ...lifecycleOverrides(current, process.env)];
+        const overrides = [
+            ...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }),
+            ...lifecycleOverrides(current, process.env),
+            ...accessOverrides(this.#options.signIn, current, process.env),
+        ];
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
         const env = {
             ...process.env,
@@ -139,6 +143,7 @@ export class LocalRun {
             env,
             // Timer status next to the data, so a restart knows which runs it missed (isPastDue).
             timerStatusDir: path.join(dataDir, 'timers'),
+            signIn: this.#options.signIn,
         });
         prefixLines(functions.stdout, '[functions]', this.#output.out);
         prefixLines(functions.stderr, '[functions]', this.#output.err);

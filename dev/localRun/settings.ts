@@ -98,6 +98,23 @@ export function lifecycleOverrides(current: Readonly<Record<string, string | und
     return [{ name, value: LOCAL_RECONCILE_AFTER_MINUTES, previous: current[name] }];
 }
 
+/**
+ * What `npm start -- --sign-in` sets: API_AUTH=entra, since signing people in is pointless while a function key is
+ * what the app checks. A value the process environment gives stays, like RECONCILE_AFTER_MINUTES's.
+ *
+ * @example
+ * accessOverrides(true, {}, {}) // [{ name: 'API_AUTH', value: 'entra', previous: undefined }]
+ */
+export function accessOverrides(
+    signIn: boolean,
+    current: Readonly<Record<string, string | undefined>>,
+    environment: Readonly<Record<string, string | undefined>>,
+): SettingOverride[] {
+    const name = 'API_AUTH';
+    if (!signIn || environment[name] !== undefined || current[name]?.trim().toLowerCase() === 'entra') return [];
+    return [{ name, value: 'entra', previous: current[name] }];
+}
+
 /** Ids compare without regard to case (the simulator lower-cases them); everything else exactly. */
 function sameSetting(name: string, current: string | undefined, wanted: string): boolean {
     if (current === undefined) return false;

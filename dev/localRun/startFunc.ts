@@ -65,6 +65,8 @@ export interface FunctionsProcessOptions {
     env: NodeJS.ProcessEnv;
     /** Where the local host keeps its timers' schedule status (Core Tools keeps it in AzureWebJobsStorage). */
     timerStatusDir: string;
+    /** The local host plays App Service Authentication (--sign-in). */
+    signIn?: boolean;
 }
 
 /** Spawns the functions' process; its output is piped for the caller to show. */
@@ -76,7 +78,18 @@ export function spawnFunctions(options: FunctionsProcessOptions): ChildProcess {
         return spawn(runner.func, ['start', '--port', String(port)], { cwd: appDir, env, stdio, shell: process.platform === 'win32' });
     }
     const hostScript = path.join(appDir, 'dist/dev/host/main.js');
-    const args = [hostScript, '--port', String(port), '--app', appDir, '--settings', options.settingsFile, '--timer-status-dir', options.timerStatusDir];
+    const args = [
+        hostScript,
+        '--port',
+        String(port),
+        '--app',
+        appDir,
+        '--settings',
+        options.settingsFile,
+        '--timer-status-dir',
+        options.timerStatusDir,
+        ...(options.signIn === true ? ['--sign-in'] : []),
+    ];
     return spawn(process.execPath, args, { cwd: appDir, env, stdio });
 }
 

@@ -1,6 +1,7 @@
 // The hang-up use case: ask Graph to end the bot's leg of a call, record the attempt in the call's
 // history, and turn Graph's answer into ours (204, or a problem that says exactly what went wrong).
 
+import { requesterInWords, type RequestAudit } from '../access/requester';
 import { EVENT_KIND, type NewCallEvent } from '../record/callModel';
 import { requireCallId } from '../callId';
 import type { CallStore } from '../record/callStore';
@@ -20,23 +21,23 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Ends the call, or throws the error that explains why it could not. The id is checked before anything
- * else: a bad one never reaches Graph.
+ * else: a bad one never reaches Graph. `audit` (who asked, and why) goes on the attempt's history event.
  *
  * @example
- * await endCall(request.params.callId, { graph, store, log: context });
+ * await endCall(request.params.callId, { graph, store, log: context }, requestAudit(requester, reason));
  */
-export async function endCall(rawCallId: string | undefined, deps: EndCallDependencies): Promise<void> {
+export async function endCall(rawCallId: string | undefined, deps: EndCallDependencies, audit: RequestAudit): Promise<void> {
     const callId = requireCallId(rawCallId);
     const requestedAt = (deps.now ?? (() => new Date()))();
     const outcome = await deps.graph.deleteCall(callId);
     try {
-        await deps.store.appendCallEvents(callId, [hangupEvent(callId, requestedAt, outcome)]);
+        await deps.store.appendCallEvents(callId, [hangupEvent(callId, requestedAt, outcome, audit)]);
     } catch (err) {
         // The hang-up itself is what the caller asked for; the notifications that follow will still
         // create the record. Say it loudly so an operator can see the gap.
         const cause = ensureError(err instanceof Error && err.cause !== undefined ? err.cause : err);
         deps.log.error(
-            `HANG-UP NOT RECORDED: call ${callId} has no hangupRequest event for this attempt (${describe(outcome)} ` +
+            `HANG-UP NOT RECORDED: call ${callId} has no hangupRequest event for this attempt by ${requesterInWords(audit)} (${describe(outcome)} ` +
                 `client-request-id ${outcome.clientRequestId}). Storing it failed: ${cause.message.split('\n')[0]}`,
             cause,
         );
@@ -47,9 +48,10 @@ export async function endCall(rawCallId: string | undefined, deps: EndCallDepend
     }
 }
 
-function hangupEvent(callId: string, requestedAt: Date, outcome: HangupOutcome): NewCallEvent {
+function hangupEvent(callId: string, requestedAt: Date, outcome: HangupOutcome, audit: RequestAudit): NewCallEvent {
     const answer = graphAnswerOf(outcome);
     return {
+        ...audit,
         kind: EVENT_KIND.hangupRequest,
         receivedAt: requestedAt,
         resourceUrl: `/communications/calls/${callId}`,

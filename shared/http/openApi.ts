@@ -2,6 +2,10 @@
 // constants the app checks requests with (call id rule, page size, states, body limit), so the rules it
 // states cannot drift from the code; the tests check real answers against it (test/support/openApi.ts).
 
+import { APP_ROLES, type AppRole } from '../access/appRoles';
+import { SIGN_IN_PATH } from '../access/signInPaths';
+import { SCRIPTED_REQUEST_HEADER } from '../access/crossSiteGuard';
+import { MAX_REASON_LENGTH } from '../access/requester';
 import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from '../record/callFields';
 import { CALL_ID_PATTERN } from '../callId';
 import { EVENT_KIND } from '../record/callModel';
@@ -39,6 +43,8 @@ const tokenParameter = {
     description: 'The continuationToken of the previous page of the same query; a token of another query, or a damaged one, is a 400.',
     schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', maxLength: 4096 },
 };
+const reasonSchema = { type: 'string', maxLength: MAX_REASON_LENGTH };
+const reasonDescription = `Why: kept with the request on the history event (requestReason). At most ${MAX_REASON_LENGTH} characters; give it here or in the body, not both.`;
 const instantSchema = {
     anyOf: [
         { type: 'string', format: 'date', description: 'A date: midnight UTC.' },
@@ -46,10 +52,20 @@ const instantSchema = {
     ],
 };
 
+/**
+ * Who may call an operation: a function key (API_AUTH=functionKey), or a principal App Service Authentication
+ * signed in (API_AUTH=entra) holding `role` (OpenAPI 3.1 lets a non-OAuth scheme list the roles it requires).
+ */
+const securedBy = (role?: AppRole) => {
+    const roles = role === undefined ? [] : [role];
+    return [{ functionKey: [] }, { functionKeyQuery: [] }, { entraBearer: roles }, { entraSession: roles }];
+};
+
 const readResponses = (ok: unknown, extra: Record<string, unknown> = {}) => ({
     200: ok,
     400: response('BadRequest'),
-    401: response('FunctionKeyRefused'),
+    401: response('Unauthorized'),
+    403: response('Forbidden'),
     ...extra,
     500: response('InternalError'),
     503: response('StorageUnavailable'),
@@ -97,15 +113,27 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "Hang up the bot's leg of a call through Microsoft Graph",
                 description:
                     'Calls Graph DELETE /communications/calls/{callId}, retrying throttling and server errors within about 30 s. ' +
-                    "Every attempt is recorded in the call's history as a hangupRequest event. " +
+                    "Every attempt is recorded in the call's history as a hangupRequest event, with who asked (requestedBy*, from the signed-in principal or " +
+                    '"functionKey", never from the request) and the reason given (requestReason). With API_AUTH=entra the request must carry ' +
+                    `Content-Type: application/json (with the body) or an ${SCRIPTED_REQUEST_HEADER} header, so that no form on another site can send it. ` +
                     'The route takes the rest of the path as the call id (x-rest-of-path), so DELETE /calls, /calls/ and /calls/a/b are answered too: 400.',
                 // The function's route is `calls/{*callId}` (a catch-all), which OpenAPI paths cannot say.
                 'x-rest-of-path': 'callId',
+                security: securedBy(APP_ROLES.operate),
+                parameters: [{ name: 'reason', in: 'query', description: reasonDescription, schema: reasonSchema }],
+                requestBody: {
+                    required: false,
+                    description: 'The reason, as an alternative to ?reason= (give it in one place only).',
+                    content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { reason: reasonSchema } } } },
+                },
                 responses: {
                     204: { description: 'Graph ended the call (Graph answered 204).' },
                     400: response('BadRequest'),
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     404: problem('Graph has no such call (its error code, e.g. 8522, and request-id are in detail).'),
+                    413: problem('The body is larger than a reason needs.'),
+                    415: problem('The body is not JSON (Content-Type).'),
                     500: response('InternalError'),
                     502: problem("Graph refused the app's token or permissions, could not be reached, or refused the hang-up; detail names Graph's error code and request-id."),
                     503: problem('Graph kept throttling or failing after the retries; try again after Retry-After.', retryAfter),
@@ -166,7 +194,8 @@ function paths(): Record<string, Record<string, unknown>> {
                 operationId: 'console',
                 summary: 'The operator console (an HTML page)',
                 description:
-                    'Open it with ?code=<function key>: the page removes the key from the address bar and sends it as x-functions-key on its API requests. ' +
+                    'API_AUTH=functionKey: open it with ?code=<function key>; the page removes the key from the address bar and sends it as x-functions-key on its API requests. ' +
+                    `API_AUTH=entra: a person who is not signed in is sent to ${SIGN_IN_PATH} and back. ` +
                     'Never cached; its Content-Security-Policy allows only this origin.',
                 responses: {
                     200: {
@@ -177,7 +206,12 @@ function paths(): Record<string, Record<string, unknown>> {
                         },
                         content: { 'text/html': { schema: { type: 'string' } } },
                     },
-                    401: response('FunctionKeyRefused'),
+                    302: {
+                        description: `API_AUTH=entra, not signed in: to ${SIGN_IN_PATH}, which signs the person in and sends them back here.`,
+                        headers: { Location: { required: true, schema: { type: 'string', pattern: `^${SIGN_IN_PATH.replace(/\./g, '\\.')}\\?post_login_redirect_uri=` } } },
+                    },
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
                     500: response('InternalError'),
                 },
             },
@@ -209,7 +243,25 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: 'This description',
                 responses: {
                     200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object', required: ['openapi', 'paths'] }) },
-                    401: response('FunctionKeyRefused'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
+                    500: response('InternalError'),
+                },
+            },
+        },
+        '/me': {
+            get: {
+                operationId: 'whoAmI',
+                summary: 'Who the app takes the caller for, and the app roles they hold',
+                description: 'Any signed-in principal may ask, with or without a role (a page uses it to say who is signed in and offer only what they may do).',
+                security: securedBy(),
+                responses: {
+                    200: {
+                        description: 'The caller.',
+                        headers: { 'Cache-Control': { required: true, schema: { type: 'string', const: 'no-store' } } },
+                        content: json(ref('SignedIn')),
+                    },
+                    401: response('Unauthorized'),
                     500: response('InternalError'),
                 },
             },
@@ -246,6 +298,10 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     joinedAt: 'When a roster first listed the participant (the receive time).',
     leftAt: 'When a roster first showed the participant gone.',
     leftReason: 'removedState.reason as Graph sent it, removed, or notInRoster.',
+    requestedByKind: 'Requests someone made of the app (hangupRequest): who asked, from the signed-in principal or the function key, never from the request.',
+    requestedById: "A person's Entra object id, or an application's client id; absent for the function key.",
+    requestedByName: "A person's display name or UPN; an application's name when its token gave one.",
+    requestReason: 'The reason given with the request, if any.',
 };
 
 /** A field's JSON schema from its description in callFields.ts. */
@@ -257,6 +313,7 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     if (name === 'callRecordStatus') return { ...described, enum: ['pending', 'fetched', 'notFound', 'forbidden'] };
     if (name === 'quality') return { ...described, enum: ['good', 'poor', 'unknown'] };
     if (name === 'participantQuality') return { ...described, type: ['array', 'string'], items: ref('ParticipantQuality') };
+    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
@@ -351,6 +408,22 @@ function schemas(): Record<string, unknown> {
             additionalProperties: false,
             properties: { callId: text, events: { type: 'array', items: ref('CallEvent') }, continuationToken: text },
         },
+        SignedIn: {
+            type: 'object',
+            required: ['apiAuth', 'kind', 'roles'],
+            additionalProperties: false,
+            properties: {
+                apiAuth: { enum: ['functionKey', 'entra'], description: "The app's API_AUTH." },
+                kind: { enum: ['user', 'application', 'functionKey'] },
+                id: { type: 'string', description: "A person's Entra object id, an application's client id; absent for the function key." },
+                name: { type: 'string' },
+                roles: {
+                    type: 'array',
+                    items: { enum: Object.values(APP_ROLES) },
+                    description: `The app roles held, ${APP_ROLES.operate} including ${APP_ROLES.read}; a function key holds both.`,
+                },
+            },
+        },
         CallbackSummary: {
             type: 'object',
             required: ['accepted', 'duplicates', 'rejected'],
@@ -409,13 +482,32 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
                 'Every error is application/problem+json (RFC 9457).',
         },
         servers: [{ url: serverUrl }],
-        security: [{ functionKey: [] }, { functionKeyQuery: [] }],
+        security: securedBy(APP_ROLES.read),
         paths: paths(),
         components: {
             schemas: schemas(),
             securitySchemes: {
-                functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function key or the host key of the Function App.' },
+                functionKey: {
+                    type: 'apiKey',
+                    in: 'header',
+                    name: 'x-functions-key',
+                    description: 'API_AUTH=functionKey: a function key or the host key of the Function App. It names no one: the audit records "functionKey".',
+                },
                 functionKeyQuery: { type: 'apiKey', in: 'query', name: 'code', description: 'The same key as a query parameter (how the console is opened).' },
+                entraBearer: {
+                    type: 'http',
+                    scheme: 'bearer',
+                    bearerFormat: 'JWT',
+                    description:
+                        'API_AUTH=entra: an Entra access token for the app registration (scope api://<AUTH_CLIENT_ID>/.default for an application with client credentials), ' +
+                        `validated by App Service Authentication; the roles listed are app roles (${APP_ROLES.read}, ${APP_ROLES.operate}) the token must carry.`,
+                },
+                entraSession: {
+                    type: 'apiKey',
+                    in: 'cookie',
+                    name: 'AppServiceAuthSession',
+                    description: `API_AUTH=entra: the session App Service Authentication keeps after a person signs in at ${SIGN_IN_PATH}; the roles listed are app roles assigned to them.`,
+                },
                 callbackToken: {
                     type: 'http',
                     scheme: 'bearer',
@@ -428,9 +520,19 @@ export function openApiDocument(serverUrl: string): OpenApiDocument {
             },
             responses: {
                 BadRequest: problem('The request is malformed: a bad call id, an unknown, repeated or malformed query parameter, a bad body.'),
-                FunctionKeyRefused: {
-                    description: 'The function key is missing or wrong. Answered by the Functions host in Azure, with no body (the local host does not check keys).',
+                Unauthorized: {
+                    description:
+                        'API_AUTH=functionKey: the function key is missing or wrong, answered by the Functions host with no body (the local host checks no keys). ' +
+                        'API_AUTH=entra: no signed-in principal, answered by App Service Authentication or by the app (problem+json, WWW-Authenticate: Bearer); ' +
+                        'the app trusts client-principal headers only when the platform reports App Service Authentication on.',
+                    content: problemContent,
+                    // The Functions host refuses a key before the app runs, with no body at all (what the console gets in Azure).
+                    'x-host-answers-without-body': true,
                 },
+                Forbidden: problem(
+                    'API_AUTH=entra: the signed-in principal lacks the app role this needs (detail names it), or a state-changing request carries neither ' +
+                        `Content-Type: application/json nor ${SCRIPTED_REQUEST_HEADER}. App Service Authentication answers 403 itself for a tenant it does not allow.`,
+                ),
                 InternalError: problem('An unexpected failure; detail names the invocation id to quote.'),
                 StorageUnavailable: problem('Table Storage could not be reached; nothing was lost, try again after Retry-After.', retryAfter),
             },

@@ -170,6 +170,10 @@ export const EVENT_FIELDS = {
     httpStatus: int,
     graphRequestId: text(SHORT_TEXT),
     clientRequestId: text(SHORT_TEXT),
+    requestedByKind: text(SHORT_TEXT),
+    requestedById: text(SHORT_TEXT),
+    requestedByName: text(SHORT_TEXT),
+    requestReason: text(SHORT_TEXT),
     truncatedFields: names,
 } as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind' | 'callChainId'>>;
 

@@ -1,5 +1,7 @@
 // The call record's plain types: what a call's summary and history events hold, independent of storage.
 
+import type { RequestAudit } from '../access/requester';
+
 /** Kinds of history event. */
 export const EVENT_KIND = {
     notification: 'notification',
@@ -40,8 +42,11 @@ export function resourceKindOf(subPath: string): CallResourceKind {
     return 'other';
 }
 
-/** One history event before it has a sequence number. */
-export interface NewCallEvent {
+/**
+ * One history event before it has a sequence number. A request someone made of the app (a hang-up) carries who
+ * asked and why (`requestedByKind`, `requestedById`, `requestedByName`, `requestReason`).
+ */
+export interface NewCallEvent extends Partial<RequestAudit> {
     kind: EventKind;
     receivedAt: Date;
     changeType?: string;

@@ -109,11 +109,25 @@ export interface CallRecordsConfig {
     blobs: CallRecordBlobsConfig;
 }
 
+/**
+ * Who may call the API (SPEC "Who may do what"). `functionKey`: the Functions host checks a key before the app
+ * runs; `entra`: App Service Authentication signs people and applications in, and the app checks their app roles.
+ */
+export interface AccessConfig {
+    mode: 'functionKey' | 'entra';
+    /**
+     * The platform says App Service Authentication is on (`WEBSITE_AUTH_ENABLED`): only then does it strip the
+     * client-principal headers a caller sends and put its own on the request, so only then may the app trust them.
+     */
+    platformSignIn: boolean;
+}
+
 export interface AppConfig {
     storage: StorageConfig;
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     lifecycle: LifecycleConfig;
+    access: AccessConfig;
     dedupeWindowSeconds: number;
     participantDetails: ParticipantDetails;
     callRecords?: CallRecordsConfig;
@@ -163,6 +177,7 @@ export function loadConfig(env: Environment): AppConfig {
         graph: loadGraphConfig(env, runningInAzure),
         callbackAuth: loadCallbackAuthConfig(env),
         lifecycle: loadLifecycleConfig(env),
+        access: loadAccessConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         participantDetails: participantDetailsSetting(env),
         ...defined({ callRecords: loadCallRecordsConfig(env) }),
@@ -308,6 +323,28 @@ function loadCallbackAuthConfig(env: Environment): CallbackAuthConfig {
         );
     }
     return { enabled, openIdConfigurationUrl, issuers, audience, allowedTenantIds };
+}
+
+/**
+ * `API_AUTH` (`functionKey`, the default, or `entra`) and what the platform says about App Service
+ * Authentication. In Azure, `entra` without it would answer every request 401, so start-up refuses it.
+ */
+function loadAccessConfig(env: Environment): AccessConfig {
+    const raw = present(env, 'API_AUTH') ?? 'functionKey';
+    const mode = ({ functionkey: 'functionKey', entra: 'entra' } as const)[raw.toLowerCase() as 'functionkey' | 'entra'];
+    if (mode === undefined) {
+        throw new ConfigError('API_AUTH', `"${raw}" must be "functionKey" (a function key guards the API) or "entra" (people and applications sign in with Entra ID).`);
+    }
+    const platformSignIn = booleanSetting(env, 'WEBSITE_AUTH_ENABLED');
+    const azure = azureMarker(env);
+    if (mode === 'entra' && !platformSignIn && azure !== undefined) {
+        throw new ConfigError(
+            'API_AUTH',
+            `"entra" needs App Service Authentication in front of the app, and the platform says it is off (WEBSITE_AUTH_ENABLED is not true while ${azure} is set), ` +
+                'so no signed-in principal could be trusted and every request would be refused. Deploy with AUTH_CLIENT_ID (docs/access.md), or set API_AUTH=functionKey.',
+        );
+    }
+    return { mode, platformSignIn };
 }
 
 function loadLifecycleConfig(env: Environment): LifecycleConfig {
@@ -504,6 +541,16 @@ function list(value: string): string[] {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
+}
+
+/** `true`/`false` in any letter case (App Service writes `True`), or `1`/`0`; absent is false. */
+function booleanSetting(env: Environment, name: string): boolean {
+    const raw = present(env, name);
+    if (raw === undefined) return false;
+    const value = raw.toLowerCase();
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new ConfigError(name, `"${raw}" must be true or false.`);
 }
 
 function integerSetting(env: Environment, name: string, fallback: number, min: number, max: number): number {

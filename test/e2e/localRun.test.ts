@@ -353,7 +353,7 @@ describe('npm start, end to end', () => {
 
         // assess
         assert.equal(noApp.code, 1);
-        assert.match(noApp.stderr, new RegExp(`GET http://localhost:${nowhere}/api/calls\\?top=1 failed: nothing is listening there`));
+        assert.match(noApp.stderr, new RegExp(`GET http://localhost:${nowhere}/api/me failed: nothing is listening there`));
         assert.match(noApp.stderr, /`npm start`/);
         assert.equal(noSimulator.code, 1);
         assert.match(noSimulator.stderr, new RegExp(`GET https://localhost:${nowhere}/_control/info failed: nothing is listening there`));

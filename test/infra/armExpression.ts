@@ -194,6 +194,9 @@ function call(name: string, args: readonly Node[], context: ArmContext): unknown
             return Object.assign({}, ...values.map((v) => v as object));
         case 'fail':
             throw new ArmDeploymentFailure(text(0));
+        case 'environment':
+            // What ARM answers in Azure's public cloud (the only one the tests deploy to); the template reads the login endpoint.
+            return { name: 'AzureCloud', authentication: { loginEndpoint: 'https://login.microsoftonline.com/', audiences: ['https://management.azure.com/'] } };
         default:
             throw new Error(`The template uses ARM function ${name}(), which this evaluator does not know: teach it, with a test.`);
     }

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
 import { parse as parseYaml } from 'yaml';
 import { createPackage, PACKAGE_FILE } from '../../dev/package';
+import { APP_ROLES } from '../../shared/access/appRoles';
 import { DEFAULTS, loadConfig, type AppConfig } from '../../shared/settings/config';
 import { ArmDeploymentFailure } from './armExpression';
 import type { LoadedFunction } from './loadFunctionApp';
@@ -34,6 +35,8 @@ const BOT_APP_ID = '22222222-2222-4222-8222-222222222222';
 const BOT_SECRET = 'test-only-bot-secret-7Qm2-value';
 const DEPLOYER = '33333333-3333-4333-8333-333333333333';
 const OTHER_TENANTS = '55555555-5555-4555-8555-555555555555,66666666-6666-4666-8666-666666666666';
+const AUTH_CLIENT_ID = '77777777-7777-4777-8777-777777777777';
+const AUTH_SECRET = 'test-only-sign-in-secret-3Kp9-value';
 
 const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     // What docs/deploy.md sets up: the bot's client secret, everything else by default.
@@ -58,6 +61,18 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
+    // People sign in (API_AUTH=entra): the registration the script made, the identity as its credential (no secret).
+    entra: { environmentName: 'ops', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER, authClientId: AUTH_CLIENT_ID },
+    // People sign in with the registration's client secret (kept in Key Vault), from two tenants; the identity is the bot.
+    entraSecret: {
+        environmentName: 'secops',
+        location: LOCATION,
+        graphCredential: 'managedIdentity',
+        authClientId: AUTH_CLIENT_ID,
+        authCredential: 'clientSecret',
+        authClientSecret: AUTH_SECRET,
+        authAllowedTenantIds: OTHER_TENANTS,
+    },
 };
 
 const ROLE = {
@@ -88,6 +103,7 @@ const SPEC_SETTINGS = [
     'AZURE_CLIENT_ID',
     'ALLOWED_TENANT_IDS',
     'CALLBACK_AUTH',
+    'API_AUTH',
     'RECONCILE_SCHEDULE',
     'RECONCILE_AFTER_MINUTES',
     'RECONCILE_MAX_CALLS',
@@ -181,8 +197,23 @@ function rolesOf(d: Deployment, principalId: string): string[] {
         .sort();
 }
 
-function withAzureMarkers(settings: Record<string, string>): Record<string, string> {
-    return { ...settings, ...AZURE_MARKERS };
+/** What the platform adds for a deployment: the markers of Flex Consumption, and WEBSITE_AUTH_ENABLED when App Service Authentication is on. */
+function platformMarkers(d: Deployment): Record<string, string> {
+    const platform = d.siteConfig('authsettingsV2')?.properties?.platform as { enabled?: boolean } | undefined;
+    return { ...AZURE_MARKERS, ...(platform?.enabled === true ? { WEBSITE_AUTH_ENABLED: 'True' } : {}) };
+}
+
+function withAzureMarkers(d: Deployment, settings = d.resolvedAppSettings()): Record<string, string> {
+    return { ...settings, ...platformMarkers(d) };
+}
+
+/** The route (route prefix included) of a registered HTTP function, as a path. */
+function routeOf(functions: readonly LoadedFunction[], name: string): string {
+    const trigger = functions.find((f) => f.name === name)?.bindings.find((b) => b.type === 'httpTrigger');
+    assert.ok(trigger, `the app registers ${name} with an HTTP trigger`);
+    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
+        ?.routePrefix;
+    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
 }
 
 /** loadConfig over the settings, recording every name it reads. */
@@ -198,11 +229,7 @@ function loadRecordingReads(env: Record<string, string>): { config: AppConfig; r
 }
 
 function callbackRoute(functions: readonly LoadedFunction[]): string {
-    const trigger = functions.find((f) => f.name === 'callNotifications')?.bindings.find((b) => b.type === 'httpTrigger');
-    assert.ok(trigger, 'the app registers callNotifications with an HTTP trigger');
-    const routePrefix = (JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'host.json'), 'utf8')) as { extensions?: { http?: { routePrefix?: string } } }).extensions?.http
-        ?.routePrefix;
-    return `/${routePrefix ?? 'api'}/${String(trigger.route)}`;
+    return routeOf(functions, 'callNotifications');
 }
 
 before(async () => {
@@ -218,7 +245,7 @@ before(async () => {
     const load = (dir: string, d: Deployment): LoadedFunction[] => {
         const result = spawnSync(process.execPath, [path.join(__dirname, 'loadFunctionApp.js'), dir], {
             // Only the template's settings and the platform's markers: nothing from the developer's environment.
-            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d.resolvedAppSettings()) },
+            env: { PATH: process.env.PATH ?? '', ...withAzureMarkers(d) },
             encoding: 'utf8',
         });
         assert.equal(result.status, 0, `${d.scenario}: ${dir} refused to start with the template's settings: ${result.stderr}`);
@@ -255,10 +282,12 @@ describe('the compiled template', () => {
             assert.notEqual(output.type, 'securestring', name);
             assert.doesNotMatch(output.value, /botAppSecret/, name);
         }
-        // bicep snapshot keeps @secure() values out of what it prints; the secret reaches Key Vault only.
+        assert.equal(parameters.authClientSecret?.type, 'securestring');
+        // bicep snapshot keeps @secure() values out of what it prints; the secrets reach Key Vault only.
         for (const scenario of Object.keys(SCENARIOS)) {
             const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
             assert.equal(text.includes(BOT_SECRET), false, scenario);
+            assert.equal(text.includes(AUTH_SECRET), false, scenario);
         }
     });
 
@@ -269,8 +298,8 @@ describe('the compiled template', () => {
             .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
-        assert.equal(identityRoles.length, 5, 'four data roles and the Key Vault secret reader');
-        const settings = Object.values(resources).find((r) => r.type === 'Microsoft.Web/sites/config');
+        assert.equal(identityRoles.length, 6, 'four data roles and the readers of the two Key Vault secrets');
+        const settings = resources.appSettings;
         const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
     });
@@ -320,16 +349,20 @@ describe('roles', () => {
                 `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
                 `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
             ];
-            if (SCENARIOS[scenario]?.graphCredential !== 'managedIdentity') {
-                const secret = d.one('Microsoft.KeyVault/vaults/secrets').name;
-                expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret}`);
-            }
+            // The one reader of each secret the template stores: the bot's Graph secret, the sign-in registration's.
+            for (const secret of d.all('Microsoft.KeyVault/vaults/secrets')) expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret.name}`);
+            const secrets = d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop());
+            const parameters = SCENARIOS[scenario] ?? {};
+            assert.deepEqual(secrets, [
+                ...(parameters.graphCredential === 'managedIdentity' ? [] : ['bot-app-secret']),
+                ...(parameters.authCredential === 'clientSecret' ? ['sign-in-secret'] : []),
+            ]);
             assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
         });
     }
 
     test('the person running azd may read the record and the events, nothing more; no one else gets a role', () => {
-        for (const scenario of ['secret', 'secretWithBot']) {
+        for (const scenario of ['secret', 'secretWithBot', 'entra']) {
             const d = deployment(scenario);
             const storage = d.one('Microsoft.Storage/storageAccounts').name;
             assert.deepEqual(rolesOf(d, DEPLOYER), [
@@ -433,7 +466,7 @@ describe('the app settings, held against the app', () => {
             const d = deployment(scenario);
             const identity = identityOf(d);
             const storage = d.one('Microsoft.Storage/storageAccounts').name;
-            const { config } = loadRecordingReads(withAzureMarkers(d.resolvedAppSettings()));
+            const { config } = loadRecordingReads(withAzureMarkers(d));
             assert.equal(config.runningInAzure, true);
             assert.deepEqual(config.storage, {
                 kind: 'identity',
@@ -445,15 +478,20 @@ describe('the app settings, held against the app', () => {
             });
             assert.equal(config.callbackAuth.enabled, true);
             assert.equal(config.graph.baseUrl, DEFAULTS.graphBaseUrl);
+            const signIn = SCENARIOS[scenario]?.authClientId !== undefined;
+            assert.deepEqual(config.access, signIn ? { mode: 'entra', platformSignIn: true } : { mode: 'functionKey', platformSignIn: false });
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') {
                 assert.deepEqual(config.graph.credential, { kind: 'managedIdentity', clientId: identity.clientId });
                 assert.equal(config.callbackAuth.audience, identity.clientId);
-                assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
             } else {
                 assert.deepEqual(config.graph.credential, { kind: 'clientSecret', tenantId: DEPLOYING_TENANT_ID, clientId: BOT_APP_ID, clientSecret: BOT_SECRET });
                 assert.equal(config.callbackAuth.audience, BOT_APP_ID);
-                const allowed = String(SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID).split(',');
-                assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), allowed.sort());
+            }
+            const allowedTenants = SCENARIOS[scenario]?.allowedTenantIds ?? DEPLOYING_TENANT_ID;
+            if (allowedTenants === '*') {
+                assert.equal(config.callbackAuth.allowedTenantIds, null, 'ALLOWED_TENANT_IDS=* lets any tenant call');
+            } else {
+                assert.deepEqual([...(config.callbackAuth.allowedTenantIds ?? [])].sort(), String(allowedTenants).split(',').sort());
             }
         }
     });
@@ -462,8 +500,9 @@ describe('the app settings, held against the app', () => {
         for (const scenario of Object.keys(SCENARIOS)) {
             const d = deployment(scenario);
             const settings = d.resolvedAppSettings();
-            const { reads } = loadRecordingReads(withAzureMarkers(settings));
-            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), ...CONNECTION_STRING_SETTINGS]);
+            const { reads } = loadRecordingReads(withAzureMarkers(d, settings));
+            // WEBSITE_AUTH_ENABLED is the platform's (App Service sets it when authsettingsV2 is on), never an app setting.
+            const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), 'WEBSITE_AUTH_ENABLED', ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
@@ -532,6 +571,7 @@ describe('outputs and the bot', () => {
             assert.equal(teams.properties.callingWebhook, d.outputs.CALLBACK_URL);
         }
         assert.equal(deployment('identity').all('Microsoft.KeyVault/vaults').length, 0, 'no Key Vault without a secret');
+        assert.equal(deployment('entraSecret').all('Microsoft.KeyVault/vaults').length, 1, 'a Key Vault for the sign-in secret alone');
         assert.equal('AZURE_CLIENT_SECRET' in deployment('identity').appSettings(), false);
     });
 
@@ -546,6 +586,130 @@ describe('outputs and the bot', () => {
         }
     });
 });
+
+describe('App Service Authentication (API_AUTH=entra)', () => {
+    const signInScenarios = Object.keys(SCENARIOS).filter((scenario) => SCENARIOS[scenario]?.authClientId !== undefined);
+
+    test('without a sign-in registration: no authsettingsV2, API_AUTH=functionKey, and every route but the callback and the assets needs a key', () => {
+        for (const scenario of Object.keys(SCENARIOS).filter((name) => !signInScenarios.includes(name))) {
+            const d = deployment(scenario);
+            assert.equal(d.siteConfig('authsettingsV2'), undefined, scenario);
+            assert.equal(d.appSettings().API_AUTH, 'functionKey');
+            assert.equal(d.outputs.API_AUTH, 'functionKey');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, '');
+            for (const name of ['WEBSITE_AUTH_AAD_ALLOWED_TENANTS', 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'])
+                assert.equal(name in d.appSettings(), false, name);
+            const levels = authLevels(loadedFunctions.get(scenario) ?? []);
+            assert.deepEqual(levels.anonymous, ['callNotifications', 'consoleAssets']);
+            assert.ok(levels.keyed.includes('endCall') && levels.keyed.includes('console') && levels.keyed.includes('whoAmI'), levels.keyed.join());
+        }
+    });
+
+    for (const scenario of signInScenarios) {
+        test(`${scenario}: the Entra provider for the registration, 401 for the API, the callback and the console's page and assets excluded, the allowed tenants`, () => {
+            const d = deployment(scenario);
+            const parameters = SCENARIOS[scenario] ?? {};
+            const functions = loadedFunctions.get(scenario) ?? [];
+            const auth = d.siteConfig('authsettingsV2')?.properties as Record<string, Record<string, unknown>>;
+            assert.deepEqual(auth.platform, { enabled: true, runtimeVersion: '~1' });
+            assert.deepEqual(auth.globalValidation, {
+                requireAuthentication: true,
+                unauthenticatedClientAction: 'Return401',
+                redirectToProvider: 'azureactivedirectory',
+                // The app's own routes: Graph's token guards the callback; the app sends a person who is not signed in from the console page to sign in.
+                excludedPaths: [callbackRoute(functions), routeOf(functions, 'console'), `${routeOf(functions, 'consoleAssets').replace(/\/\{name\}$/, '')}/*`],
+            });
+            assert.equal((auth.httpSettings as { requireHttps: boolean }).requireHttps, true);
+            const entra = (auth.identityProviders as { azureActiveDirectory: Record<string, Record<string, unknown>> }).azureActiveDirectory;
+            assert.equal(entra.enabled, true);
+            assert.equal(entra.registration?.clientId, AUTH_CLIENT_ID);
+            assert.equal(entra.registration?.openIdIssuer, `https://login.microsoftonline.com/${DEPLOYING_TENANT_ID}/v2.0`);
+            assert.deepEqual(entra.validation?.allowedAudiences, [`api://${AUTH_CLIENT_ID}`, AUTH_CLIENT_ID]);
+            const login = auth.login as { tokenStore: { enabled: boolean }; preserveUrlFragmentsForLogins: boolean; allowedExternalRedirectUrls: string[] };
+            assert.equal(login.tokenStore.enabled, false);
+            assert.equal(login.preserveUrlFragmentsForLogins, true);
+            assert.deepEqual(login.allowedExternalRedirectUrls, []);
+            const settings = d.appSettings();
+            assert.equal(settings.API_AUTH, 'entra');
+            assert.equal(settings.WEBSITE_AUTH_AAD_ALLOWED_TENANTS, parameters.authAllowedTenantIds ?? DEPLOYING_TENANT_ID);
+            const site = d.one('Microsoft.Web/sites');
+            const host = (runtimeProperties(site.id) as { defaultHostName: string }).defaultHostName;
+            assert.equal(d.outputs.API_AUTH, 'entra');
+            assert.equal(d.outputs.AUTH_REDIRECT_URI, `https://${host}/.auth/login/aad/callback`);
+            assert.equal(d.outputs.CONSOLE_URL, `https://${host}${routeOf(functions, 'console')}`);
+            // The app the platform starts trusts the principal, and lets the host check no key on any route.
+            assert.deepEqual(authLevels(functions).keyed, []);
+        });
+    }
+
+    test("no client secret with the identity as the registration's credential: the platform signs in with a federated identity credential", () => {
+        const d = deployment('entra');
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID');
+        assert.equal(d.appSettings().OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID, identityOf(d).clientId);
+        assert.equal('MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' in d.appSettings(), false);
+        assert.deepEqual(
+            d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop()),
+            ['bot-app-secret'],
+        );
+    });
+
+    test('with a client secret: it is a Key Vault reference to the secret the template stores, read with the identity, and the setting the platform reads', () => {
+        const d = deployment('entraSecret');
+        const entra = (d.siteConfig('authsettingsV2')!.properties!.identityProviders as { azureActiveDirectory: { registration: Record<string, string> } }).azureActiveDirectory;
+        assert.equal(entra.registration.clientSecretSettingName, 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET');
+        const secret = d.one('Microsoft.KeyVault/vaults/secrets');
+        assert.equal(d.appSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, `@Microsoft.KeyVault(SecretUri=${String(runtimeProperties(secret.id).secretUri)})`);
+        assert.equal(d.resolvedAppSettings().MICROSOFT_PROVIDER_AUTHENTICATION_SECRET, AUTH_SECRET);
+        assert.equal('OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID' in d.appSettings(), false);
+    });
+
+    test('the platform reads the settings after they are written; a secret-based sign-in without the secret stops before anything is created', () => {
+        const resources = resourcesTemplate();
+        assert.ok((resources.authSettings!.dependsOn as string[]).includes('appSettings'));
+        const { authClientSecret: _secret, ...withoutSecret } = SCENARIOS.entraSecret as Record<string, ParameterValue>;
+        assert.throws(
+            () => deploy('entraWithoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /authClientSecret is required with authCredential=clientSecret/.test(err.message),
+        );
+    });
+
+    test('the registration script declares exactly the app roles the app checks, for people and applications, with stable ids', () => {
+        const manifest = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/app-roles.json'), 'utf8')) as Array<Record<string, unknown>>;
+        assert.deepEqual(manifest.map((role) => role.value).sort(), Object.values(APP_ROLES).sort());
+        for (const role of manifest) {
+            assert.deepEqual(role.allowedMemberTypes, ['User', 'Application'], String(role.value));
+            assert.equal(role.isEnabled, true);
+            assert.match(String(role.id), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+            assert.ok(String(role.description).length > 20 && String(role.displayName).length > 0);
+        }
+        const script = readFileSync(path.join(REPOSITORY_ROOT, 'infra/sign-in/sign-in.sh'), 'utf8');
+        assert.match(script, /az ad app create .*--app-roles "\$roles"/s);
+        assert.match(script, /--web-redirect-uris/);
+        assert.match(script, /az ad app federated-credential create/);
+        const syntax = spawnSync('bash', ['-n', path.join(REPOSITORY_ROOT, 'infra/sign-in/sign-in.sh')], { encoding: 'utf8' });
+        assert.equal(syntax.status, 0, syntax.stderr);
+    });
+});
+
+/** The names of the HTTP functions, by the authLevel their trigger registers with. */
+function authLevels(functions: readonly LoadedFunction[]): { anonymous: string[]; keyed: string[] } {
+    const http = functions.flatMap((fn) => {
+        const trigger = fn.bindings.find((binding) => binding.type === 'httpTrigger');
+        return trigger === undefined ? [] : [{ name: fn.name, level: String(trigger.authLevel) }];
+    });
+    assert.ok(http.length >= 8, `${http.length} HTTP functions`);
+    return {
+        anonymous: http
+            .filter((fn) => fn.level === 'anonymous')
+            .map((fn) => fn.name)
+            .sort(),
+        keyed: http
+            .filter((fn) => fn.level !== 'anonymous')
+            .map((fn) => fn.name)
+            .sort(),
+    };
+}
 
 describe('azd wiring', () => {
     test('azure.yaml deploys the zip npm run package writes to the site the template tags for it', () => {

@@ -78,9 +78,16 @@ export class Deployment {
         return found[0] as PredictedResource;
     }
 
+    /** The function app's configuration resource `name` (appsettings, authsettingsV2), if the template writes it. */
+    siteConfig(name: string): PredictedResource | undefined {
+        return this.all('Microsoft.Web/sites/config').find((config) => config.name.split('/').pop()?.toLowerCase() === name.toLowerCase());
+    }
+
     /** The function app's settings as the template writes them. */
     appSettings(): Record<string, string> {
-        return this.one('Microsoft.Web/sites/config').properties as Record<string, string>;
+        const settings = this.siteConfig('appsettings');
+        if (settings === undefined) throw new Error(`${this.scenario}: the template writes no app settings.`);
+        return settings.properties as Record<string, string>;
     }
 
     /**

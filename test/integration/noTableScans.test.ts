@@ -390,7 +390,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assertNoScans('GET /api/calls');
     });
 
-    test('GET /api/console, its assets and /api/openapi.json read nothing from the table', async () => {
+    test('GET /api/console, its assets, /api/openapi.json and /api/me read nothing from the table', async () => {
         // act
         await step('GET /api/console and its assets', async () => {
             const page = await app(host, 'GET', '/console');
@@ -400,10 +400,11 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             for (const asset of assets) assert.equal((await app(host, 'GET', asset.replace(/^\/api/, ''))).status, 200, asset);
         });
         await step('GET /api/openapi.json', async () => assert.equal((await app(host, 'GET', '/openapi.json')).status, 200));
+        await step('GET /api/me', async () => assert.equal((await app(host, 'GET', '/me')).status, 200));
 
         // assess
         assert.deepEqual(
-            steps.filter((s) => s.name.startsWith('GET /api/console') || s.name.startsWith('GET /api/openapi')).flatMap((s) => s.requests),
+            steps.filter((s) => s.name.startsWith('GET /api/console') || s.name.startsWith('GET /api/openapi') || s.name.startsWith('GET /api/me')).flatMap((s) => s.requests),
             [],
         );
     });

@@ -69,7 +69,9 @@ export async function observedPage(browser: Browser, viewport = { width: 1280, h
         const request = response.request();
         reading.push(
             (async () => {
-                const body = request.method() === 'HEAD' || response.status() === 204 ? '' : await response.text();
+                // A redirect's body is not kept by the browser (and the app's redirects have none).
+                const bodiless = request.method() === 'HEAD' || response.status() === 204 || (response.status() >= 300 && response.status() < 400);
+                const body = bodiless ? '' : await response.text();
                 answers.push({ method: request.method(), url: response.url(), status: response.status(), headers: await response.allHeaders(), body });
             })().catch((err: unknown) => {
                 // An answer still arriving while the context closes (a refresh in flight) cannot be read any more.

@@ -52,8 +52,8 @@ export interface LocalRunProcess {
     pids: { functions: number; azurite: number };
     /** stdout and stderr so far, interleaved. */
     output(): string;
-    /** A request to the app (`path` below /api); its answer is checked against the OpenAPI document. */
-    app(method: string, apiPath: string): Promise<JsonResponse>;
+    /** A request to the app (`path` below /api), with `headers` (a sign-in's cookie); its answer is checked against the OpenAPI document. */
+    app(method: string, apiPath: string, headers?: Record<string, string>): Promise<JsonResponse>;
     /** A request to the simulator over HTTPS, trusting its CA (`path` from its origin, e.g. /_control/faults). */
     simulator(method: string, simulatorPath: string, body?: object): Promise<JsonResponse>;
     /** The call record's table in this run's Azurite. */
@@ -118,9 +118,11 @@ export async function startLocalRun(options: {
     timeoutMs?: number;
     /** App settings for this run, as a user would set them in the environment (it wins over local.settings.json). */
     env?: Record<string, string>;
+    /** More of npm start's options (--sign-in). */
+    args?: string[];
 }): Promise<LocalRunProcess> {
     const ports = options.ports ?? (await newPorts());
-    const child = spawn(process.execPath, [START_SCRIPT, ...startArguments(ports, options.folders)], {
+    const child = spawn(process.execPath, [START_SCRIPT, ...startArguments(ports, options.folders), ...(options.args ?? [])], {
         cwd: REPOSITORY_ROOT,
         env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -149,9 +151,9 @@ export async function startLocalRun(options: {
         process: child,
         pids: { functions: pid('Functions'), azurite: pid('Storage') },
         output: streams.all,
-        app: async (method, apiPath) => {
+        app: async (method, apiPath, headers = {}) => {
             const url = `${apiUrl}${apiPath}`;
-            const answer = await jsonRequest(method, url, { whenUnreachable: 'The app of the test run is gone.' });
+            const answer = await jsonRequest(method, url, { headers, whenUnreachable: 'The app of the test run is gone.' });
             appOpenApi().check({ method, url, status: answer.status, headers: answer.headers, body: answer.text });
             return answer;
         },

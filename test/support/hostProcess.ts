@@ -28,6 +28,8 @@ export interface HostProcessOptions {
     timeoutMs?: number;
     /** Where the host keeps its timers' schedule status (--timer-status-dir); default the host's own. */
     timerStatusDir?: string;
+    /** Play App Service Authentication in front of the app (--sign-in). */
+    signIn?: boolean;
 }
 
 export interface HostProcess {
@@ -74,6 +76,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         options.appDir ?? REPOSITORY_ROOT,
         ...(settingsFile === null ? [] : ['--settings', settingsFile]),
         ...(options.timerStatusDir === undefined ? [] : ['--timer-status-dir', options.timerStatusDir]),
+        ...(options.signIn === true ? ['--sign-in'] : []),
     ];
     const child = spawn(process.execPath, args, {
         cwd: REPOSITORY_ROOT,

@@ -110,6 +110,34 @@ describe('text output', () => {
         );
     });
 
+    test('a hang-up line says who asked and why: a person, an application, the function key', () => {
+        // act
+        const text = formatTimeline([
+            event(1, {
+                kind: 'hangupRequest',
+                httpStatus: 204,
+                resultMessage: 'Graph answered 204.',
+                requestedByKind: 'user',
+                requestedById: 'b1f9',
+                requestedByName: 'Ada Lovelace',
+                requestReason: 'caller asked',
+            }),
+            event(2, { kind: 'hangupRequest', httpStatus: 204, resultMessage: 'Graph answered 204.', requestedByKind: 'application', requestedById: 'a7e2' }),
+            event(3, { kind: 'hangupRequest', httpStatus: 404, resultMessage: 'Graph answered 404.', requestedByKind: 'functionKey' }),
+        ]);
+
+        // assess
+        const reasons = text
+            .split('\n')
+            .slice(1, 4)
+            .map((line) => line.slice(line.indexOf('Graph answered')));
+        assert.deepEqual(reasons, [
+            'Graph answered 204. by Ada Lovelace (b1f9): "caller asked"',
+            'Graph answered 204. by application (a7e2)',
+            'Graph answered 404. by function key',
+        ]);
+    });
+
     test('summary and list show state, reason and counts', () => {
         const summary = { callId: 'c1', callState: 'terminated', deleted: true, eventCount: 4, duplicateCount: 2, terminationReason: 'AppInitiated', resultCode: 0 };
 

@@ -38,6 +38,24 @@ describe('loadConfig', () => {
         assert.equal(config.runningInAzure, false);
     });
 
+    test('API_AUTH: functionKey by default, entra on request; WEBSITE_AUTH_ENABLED as App Service writes it', () => {
+        assert.deepEqual(loadConfig(base).access, { mode: 'functionKey', platformSignIn: false });
+        assert.deepEqual(loadConfig({ ...base, API_AUTH: 'entra' }).access, { mode: 'entra', platformSignIn: false });
+        assert.deepEqual(loadConfig({ ...base, API_AUTH: 'Entra', WEBSITE_AUTH_ENABLED: 'True' }).access, { mode: 'entra', platformSignIn: true });
+        assert.deepEqual(loadConfig({ ...base, API_AUTH: 'FUNCTIONKEY', WEBSITE_AUTH_ENABLED: '1' }).access, { mode: 'functionKey', platformSignIn: true });
+        assert.deepEqual(loadConfig({ ...base, WEBSITE_AUTH_ENABLED: 'false' }).access, { mode: 'functionKey', platformSignIn: false });
+        failsOn({ ...base, API_AUTH: 'aad' }, 'API_AUTH', /"aad" must be "functionKey" .* or "entra"/);
+        failsOn({ ...base, WEBSITE_AUTH_ENABLED: 'yes' }, 'WEBSITE_AUTH_ENABLED', /must be true or false/);
+    });
+
+    test('in Azure, API_AUTH=entra without App Service Authentication stops start-up; with it, it starts', () => {
+        const azure = { ...base, WEBSITE_INSTANCE_ID: 'a4c5d6e7', API_AUTH: 'entra' };
+        failsOn(azure, 'API_AUTH', /App Service Authentication .*WEBSITE_AUTH_ENABLED is not true while WEBSITE_INSTANCE_ID is set/);
+        failsOn({ ...azure, WEBSITE_AUTH_ENABLED: 'False' }, 'API_AUTH');
+        assert.deepEqual(loadConfig({ ...azure, WEBSITE_AUTH_ENABLED: 'True' }).access, { mode: 'entra', platformSignIn: true });
+        assert.deepEqual(loadConfig({ ...base, WEBSITE_INSTANCE_ID: 'a4c5d6e7' }).access, { mode: 'functionKey', platformSignIn: false }, 'function keys need no platform sign-in');
+    });
+
     test('storage falls back to AzureWebJobsStorage, and identity-based connections are recognised', () => {
         assert.deepEqual(loadStorageConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }), {
             kind: 'connectionString',

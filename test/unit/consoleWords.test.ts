@@ -18,6 +18,14 @@ describe('console words', () => {
             /^Could not list the calls: the app refused the function key \(401 Unauthorized\)\. Open the console with \?code=/,
         );
         assert.equal(
+            problemInWords({ status: 401, detail: 'Sign-in is required.', apiAuth: 'entra' }, 'list the calls'),
+            'Could not list the calls: you are not signed in, or your sign-in has expired (401 Unauthorized). Sign-in is required. Reload the page to sign in again.',
+        );
+        assert.equal(
+            problemInWords({ status: 403, detail: 'This needs the app role CallRecord.Operate.', apiAuth: 'entra' }, 'hang up the call'),
+            'Could not hang up the call: access is forbidden (403). This needs the app role CallRecord.Operate.',
+        );
+        assert.equal(
             problemInWords({ status: 503, title: 'Service unavailable', detail: 'Call history storage is unavailable', retryAfterSeconds: 5 }, 'list the calls'),
             'Could not list the calls: the service is unavailable for now (503 Service unavailable). Call history storage is unavailable. Try again in 5 s.',
         );

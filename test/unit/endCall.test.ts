@@ -7,6 +7,7 @@ import type { NewCallEvent } from '../../shared/record/callModel';
 import { endCall, type EndCallDependencies } from '../../shared/graph/endCall';
 import { BadRequestError, CallRecordError } from '../../shared/errors';
 import type { HangupOutcome } from '../../shared/graph/graphCalls';
+import { requestAudit, type RequestAudit } from '../../shared/access/requester';
 
 const CALL = 'c0ffee00-1111-4222-8333-444455556666';
 const CLIENT_REQUEST_ID = '7a3e2b10-0000-4000-8000-000000000001';
@@ -21,7 +22,7 @@ interface Run {
 }
 
 /** Runs endCall against a Graph client that gives `outcome` and a store that keeps (or refuses) the events. */
-async function run(outcome: HangupOutcome, options: { callId?: string; storeFails?: boolean } = {}): Promise<Run> {
+async function run(outcome: HangupOutcome, options: { callId?: string; storeFails?: boolean; audit?: RequestAudit } = {}): Promise<Run> {
     const result: Run = { error: undefined, events: [], graphCalls: [], logged: [] };
     const deps: EndCallDependencies = {
         graph: {
@@ -41,7 +42,7 @@ async function run(outcome: HangupOutcome, options: { callId?: string; storeFail
         now: () => NOW,
     };
     try {
-        await endCall(options.callId ?? CALL, deps);
+        await endCall(options.callId ?? CALL, deps, options.audit ?? requestAudit({ kind: 'functionKey' }));
     } catch (err) {
         result.error = err;
     }
@@ -68,6 +69,7 @@ describe('endCall outcome mapping', () => {
         assert.equal(result.error, undefined);
         assert.deepEqual(result.events, [
             {
+                requestedByKind: 'functionKey',
                 kind: 'hangupRequest',
                 receivedAt: NOW,
                 resourceUrl: `/communications/calls/${CALL}`,
@@ -77,6 +79,28 @@ describe('endCall outcome mapping', () => {
                 graphRequestId: GRAPH_REQUEST_ID,
             },
         ]);
+    });
+
+    test('who asked and why go on the event, whatever Graph answered', async () => {
+        // prepare
+        const audit = requestAudit({ kind: 'user', id: 'b1f9a7c2-0000-4000-8000-0000000000aa', name: 'Ada Lovelace' }, 'caller asked to be dropped');
+
+        // act
+        const results = [
+            await run(answered(204), { audit }),
+            await run(answered(404), { audit }),
+            await run({ kind: 'unreachable', clientRequestId: CLIENT_REQUEST_ID, attempts: 0, reason: 'no token', tokenFailure: true }, { audit }),
+        ];
+
+        // assess
+        for (const result of results) {
+            assert.equal(result.events.length, 1);
+            const { requestedByKind, requestedById, requestedByName, requestReason } = result.events[0] ?? {};
+            assert.deepEqual(
+                { requestedByKind, requestedById, requestedByName, requestReason },
+                { requestedByKind: 'user', requestedById: 'b1f9a7c2-0000-4000-8000-0000000000aa', requestedByName: 'Ada Lovelace', requestReason: 'caller asked to be dropped' },
+            );
+        }
     });
 
     test('Graph 404: 404 naming the code and request-id; after an unanswered attempt it says the call may have ended then', async () => {
@@ -188,7 +212,7 @@ describe('endCall outcome mapping', () => {
         failure(notFound, 404);
         for (const result of [succeeded, notFound]) {
             assert.equal(result.logged.length, 1);
-            assert.match(String(result.logged[0]?.[0]), new RegExp(`HANG-UP NOT RECORDED: call ${CALL}.*${CLIENT_REQUEST_ID}`));
+            assert.match(String(result.logged[0]?.[0]), new RegExp(`HANG-UP NOT RECORDED: call ${CALL}.* by function key .*${CLIENT_REQUEST_ID}`));
             assert.match(String(result.logged[0]?.[1]), /storage is down/);
         }
     });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
 import { parseStartArguments, StartUsageError } from '../../dev/localRun/options';
-import { ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRun/settings';
+import { accessOverrides, ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRun/settings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
@@ -102,6 +102,15 @@ describe('lifecycleOverrides', () => {
     });
 });
 
+describe('accessOverrides', () => {
+    test('--sign-in runs the app with API_AUTH=entra, unless the environment says otherwise; without it nothing changes', () => {
+        assert.deepEqual(accessOverrides(true, readSettingValues(SAMPLE), {}), [{ name: 'API_AUTH', value: 'entra', previous: readSettingValues(SAMPLE).API_AUTH }]);
+        assert.deepEqual(accessOverrides(true, { API_AUTH: 'functionKey' }, { API_AUTH: 'functionKey' }), []);
+        assert.deepEqual(accessOverrides(true, { API_AUTH: 'Entra' }, {}), []);
+        assert.deepEqual(accessOverrides(false, {}, {}), []);
+    });
+});
+
 describe('ensureSettingsFile', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'settings-file-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -132,6 +141,12 @@ describe('parseStartArguments', () => {
         assert.equal(options.dataDir, path.join(REPOSITORY_ROOT, '.azurite'));
         assert.equal(options.tlsDir, path.join(REPOSITORY_ROOT, '.simulator/tls'));
         assert.equal(options.settingsFile, path.join(REPOSITORY_ROOT, 'local.settings.json'));
+    });
+
+    test('--sign-in needs the local host: Core Tools has no sign-in to play', () => {
+        assert.equal(parseStartArguments(['--sign-in']).signIn, true);
+        assert.equal(parseStartArguments([]).signIn, false);
+        assert.throws(() => parseStartArguments(['--sign-in', '--func']), /--sign-in needs the local host/);
     });
 
     test('refuses bad and clashing ports', () => {

@@ -80,7 +80,7 @@ describe('OpenAPI document', () => {
         assert.equal(top.maximum, MAX_TOP);
         assert.ok(problems.length >= 3);
         for (const response of problems) assert.deepEqual(Object.keys((response as Json).content), ['application/problem+json']);
-        assert.deepEqual(Object.keys(document.components.securitySchemes), ['functionKey', 'functionKeyQuery', 'callbackToken']);
+        assert.deepEqual(Object.keys(document.components.securitySchemes), ['functionKey', 'functionKeyQuery', 'entraBearer', 'entraSession', 'callbackToken']);
         assert.deepEqual(document.paths['/callback'].post.security, [{ callbackToken: [] }]);
         assert.deepEqual(document.paths['/console/assets/{name}'].get.security, []);
     });
