@@ -2,6 +2,8 @@
 // now and those who left with leftAt.
 
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { APP_ROLES } from '../shared/access/appRoles';
+import { authorize, hostAuthLevel } from '../shared/access/authorize';
 import { listParticipants, participantListJson } from '../shared/participants/participantQueries';
 import { appConfig } from '../shared/settings/config';
 import { jsonAnswer, problemAnswer } from '../shared/problem';
@@ -14,12 +16,13 @@ const config = appConfig();
 app.http('listParticipants', {
     methods: ['GET'],
     route: 'calls/{callId}/participants',
-    authLevel: 'function',
+    authLevel: hostAuthLevel(config.access),
     handler: listCallParticipants,
 });
 
 export async function listCallParticipants(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
     try {
+        authorize(request, APP_ROLES.read, config.access);
         checkSummaryQuery(requestQuery(request.url));
         const list = await listParticipants(callTable(), request.params.callId ?? '', config.participantDetails);
         return jsonAnswer(200, participantListJson(list));
