@@ -32,12 +32,17 @@ export interface BenchOptions {
     reconcileLatencyCalls: number;
     /** Calls the host ingests before its memory is read. */
     memoryCalls: number;
+    /** How long the bot is down in the relay's outage measurement, and the new calls stored meanwhile. */
+    relayOutageMs: number;
+    relayOutageCalls: number;
+    /** `relay`: only the relay's measurements (issue 18), written to the output as they are. */
+    only?: 'relay';
     quick: boolean;
     /** Where results.json goes. */
     output: string;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--window-ms 1500] [--repetitions 5] [--cold-start-runs 7] [--memory-calls 50000] [--output bench/results.json]`;
+const USAGE = `Usage: npm run bench -- [--quick] [--only relay] [--window-ms 1500] [--repetitions 5] [--cold-start-runs 7] [--memory-calls 50000] [--output bench/results.json]`;
 
 export function parseBenchOptions(argv: string[], defaultOutput: string): BenchOptions {
     const { values } = parseArgs({
@@ -48,6 +53,7 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
             repetitions: { type: 'string' },
             'cold-start-runs': { type: 'string' },
             'memory-calls': { type: 'string' },
+            only: { type: 'string' },
             output: { type: 'string' },
             help: { type: 'boolean' },
         },
@@ -57,6 +63,7 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
         process.exit(0);
     }
     const quick = values.quick === true;
+    if (values.only !== undefined && values.only !== 'relay') throw new Error(`--only takes "relay", not "${values.only}".\n${USAGE}`);
     const size = (full: number, small: number) => (quick ? small : full);
     return {
         windowMs: positiveInteger(values['window-ms'], size(1500, 500), '--window-ms'),
@@ -76,6 +83,9 @@ export function parseBenchOptions(argv: string[], defaultOutput: string): BenchO
         reconcileBacklog: size(2000, 600),
         reconcileLatencyCalls: size(500, 40),
         memoryCalls: positiveInteger(values['memory-calls'], size(50_000, 2000), '--memory-calls'),
+        relayOutageMs: size(60_000, 10_000),
+        relayOutageCalls: size(1000, 200),
+        ...(values.only === 'relay' ? { only: 'relay' as const } : {}),
         quick,
         output: values.output ?? defaultOutput,
     };

@@ -3,7 +3,8 @@
 
 import { LONG_HISTORY } from './costGrowth';
 import type { LoadSummary } from './loadSample';
-import type { BenchResults } from './results';
+import type { MachineInfo } from './machine';
+import type { BenchResults, TargetCheck } from './results';
 
 /** A Markdown table with padded columns (also used by the fault suite's report). */
 export function table(header: string[], rows: string[][]): string {
@@ -45,7 +46,7 @@ function throughputTable(results: BenchResults): string {
 }
 
 /** The target check of that name, as the target column shows it. */
-function verdictOf(results: BenchResults, name: string): string {
+function verdictOf(results: { targets: readonly TargetCheck[] }, name: string): string {
     const t = results.targets.find((candidate) => candidate.name === name);
     // Three decimals, so a value just over a limit does not print as the limit itself.
     return t === undefined ? '' : `${t.comparison} ${t.limit}: ${t.met ? 'met' : 'MISSED'} (${Number.isInteger(t.value) ? t.value : t.value.toFixed(3)})`;
@@ -186,6 +187,56 @@ function indexAndLifecycleTable(results: BenchResults): string {
     );
 }
 
+/** The relay to the bot (issue 18): what the relay section of bench/README.md shows. */
+function relayTable(results: Pick<BenchResults, 'relay' | 'targets'>): string {
+    const verdict = (name: string) => verdictOf(results, name);
+    const { latency, throughput, storageRequests, outage } = results.relay;
+    const joined = (values: readonly number[]) => values.map((n) => fixed(n, 0)).join(', ');
+    return table(
+        ['measurement', 'result', 'target'],
+        [
+            ...Object.entries(latency).map(([concurrency, l]) => [
+                `store-to-bot latency of the callback's own attempt at ${concurrency}, p50 / p95 / p99 (${whole(l.notifications)} notifications)`,
+                `${fixed(l.storeToBotMs.p50, 1)} / ${fixed(l.storeToBotMs.p95, 1)} / ${fixed(l.storeToBotMs.p99, 1)} ms; ` +
+                    `Graph-to-bot p50 / p99 ${fixed(l.graphToBotMs.p50, 1)} / ${fixed(l.graphToBotMs.p99, 1)} ms; the 202 to Graph p50 / p99 ${fixed(l.ackMs.p50, 1)} / ${fixed(l.ackMs.p99, 1)} ms`,
+                verdict(`relayLatencyP50At${concurrency}`),
+            ]),
+            [
+                `ingest of whole calls (${throughput.notificationsPerCall} notifications, 1 per POST) at ${throughput.concurrency}, relay on / off`,
+                `${whole(throughput.on.rate)} / ${whole(throughput.off.rate)} notifications/s, ratio ${fixed(throughput.rateRatio)}; ` +
+                    `p50 ${fixed(throughput.on.latencyMs.p50, 1)} / ${fixed(throughput.off.latencyMs.p50, 1)} ms, p99 ${fixed(throughput.on.latencyMs.p99, 1)} / ${fixed(throughput.off.latencyMs.p99, 1)} ms; ` +
+                    `host CPU ${fixed(throughput.on.cpuMsPerNotification.server, 2)} / ${fixed(throughput.off.cpuMsPerNotification.server, 2)} ms per notification`,
+                verdict('relayIngestRatio'),
+            ],
+            [
+                `storage requests per notification of a typical call, relay on / off (median of ${storageRequests.calls} calls)`,
+                `table ${joined(storageRequests.on.table)} / ${joined(storageRequests.off.table)}; queue ${joined(storageRequests.on.queue)} / ${joined(storageRequests.off.queue)}`,
+                verdict('relayHappyPathQueueRequests'),
+            ],
+            [
+                `the bot down ${fixed(outage.outageSeconds, 0)} s while ${whole(outage.calls)} new calls stored ${outage.notificationsPerCall} notifications each (in ${fixed(outage.storeSeconds, 1)} s), retries ${outage.retrySchedule}`,
+                `every call at the bot ${fixed(outage.drainSeconds, 1)} s after it was back (half of them after ${fixed(outage.drainP50Seconds, 1)} s); ` +
+                    `its deliveries after it was back spread over ${fixed(outage.deliverySpreadSeconds, 1)} s; ${whole(outage.requests)} requests accepted; ` +
+                    `out of order ${outage.orderViolations}, undelivered ${outage.undelivered}`,
+                `${verdict('relayOrderViolations')}; ${verdict('relayUndelivered')}`,
+            ],
+        ],
+    );
+}
+
+/** `npm run bench -- --only relay`: the relay's table alone. */
+export function formatRelayReport(results: Pick<BenchResults, 'relay' | 'targets' | 'startedAt' | 'durationSeconds'> & { machine: MachineInfo }): string {
+    const { machine } = results;
+    return [
+        `Machine: ${machine.cores} cores (${machine.cpuModel}), Node.js ${machine.node}, ${machine.platform}, ${machine.memoryGiB} GiB; load average ${machine.loadAverageAtStart} at start.`,
+        `Run started ${results.startedAt}, took ${results.durationSeconds} s.`,
+        '',
+        'The relay to the bot (issue 18), against the example bot in its own process:',
+        '',
+        relayTable(results),
+    ].join('\n');
+}
+
 function cpuTable(results: BenchResults, top: string): string {
     const processes = ['azurite', 'server', 'bench', 'other'];
     const rows: Array<[string, LoadSummary | undefined]> = [
@@ -213,6 +264,8 @@ function disturbance(results: BenchResults): string {
         results.indexCost.withoutIndex,
         results.callEvents.on,
         results.callEvents.off,
+        results.relay.throughput.on,
+        results.relay.throughput.off,
     ];
     const shares = summaries.flatMap((summary) => summary.otherCoreShares).filter((share): share is number => share !== undefined);
     if (shares.length === 0) return 'Other load on the machine: not measured (no /proc).';
@@ -246,6 +299,10 @@ export function formatReport(results: BenchResults): string {
         'The call index and the call lifecycle (issues 10 and 11):',
         '',
         indexAndLifecycleTable(results),
+        '',
+        'The relay to the bot (issue 18), against the example bot in its own process:',
+        '',
+        relayTable(results),
         '',
         cpuTable(results, top),
         '',

@@ -8,6 +8,7 @@ import type { IndexAndLifecycleResults } from './indexAndLifecycle';
 import type { LoadSummary } from './loadSample';
 import type { MachineInfo } from './machine';
 import type { BenchOptions } from './options';
+import type { RelayBenchResult } from './relayBench';
 import type { StorageRequestsResult } from './storageRequests';
 import type { TokenReuseResult } from './tokenReuse';
 
@@ -48,6 +49,8 @@ export interface BenchResults extends IndexAndLifecycleResults {
     tokenReuse: TokenReuseResult & { tokenRequestsPer100: number };
     /** The operator console in headless Chromium, and the size of what it loads. */
     console: ConsoleBenchResult;
+    /** The relay to the bot (issue 18). */
+    relay: RelayBenchResult;
     targets: TargetCheck[];
 }
 

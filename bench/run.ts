@@ -1,6 +1,6 @@
 // `npm run bench`: starts Azurite (in memory), a callback token signer and the local host, runs every
-// measurement (issues 6, 9, 10, 11 and 13; see bench/README.md) in this one process run, prints the tables
-// and writes bench/results.json.
+// measurement (issues 6, 9, 10, 11, 13 and 18; see bench/README.md) in this one process run, prints the tables
+// and writes bench/results.json. `npm run bench -- --only relay` runs the relay's measurements alone.
 
 import { TableClient } from '@azure/data-tables';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startBareWriter } from './bareWriter';
-import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment } from './benchEnvironment';
+import { APP_TABLE, BENCH_BOT_APP_ID, BENCH_TENANT, startBenchEnvironment, type BenchEnvironment } from './benchEnvironment';
 import { CallbackLoad } from './callbackLoad';
 import { measureColdStart } from './coldStart';
 import { CONSOLE_LONG_CALL_EVENTS, measureConsole } from './consoleLoad';
@@ -20,10 +20,11 @@ import { describeMachine, machineBusyMillis } from './machine';
 import { measureLoad, type Series, type Subjects } from './loadPhase';
 import { pairedRatio, summarise, type LoadSample } from './loadSample';
 import { parseBenchOptions, type BenchOptions } from './options';
-import { formatReport } from './report';
+import { measureRelay, type RelayBenchResult } from './relayBench';
+import { formatRelayReport, formatReport } from './report';
 import { cpuMillisWithEndedChildren } from './processCpu';
 import { progress } from './progress';
-import { check, type BenchResults } from './results';
+import { check, type BenchResults, type TargetCheck } from './results';
 import { StorageFloor } from './storageFloor';
 import { measureStorageRequests } from './storageRequests';
 import { measureTokenReuse } from './tokenReuse';
@@ -75,9 +76,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
         const tableClient = (name: string) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
         // One token per worker, reused for every POST, as Graph reuses its token. Graph's last an hour and are
         // renewed; these last the whole run (over an hour at full size), so no measurement meets an expired one.
-        const tokens: string[] = [];
-        const expires = Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S;
-        for (let i = 0; i < top; i++) tokens.push(await env.issuer.sign({ aud: BENCH_BOT_APP_ID, tid: BENCH_TENANT, exp: expires }));
+        const tokens = await benchTokens(env, top);
 
         const bareWriter = await startBareWriter(connectionString, BARE_WRITER_TABLE);
         closers.push(() => bareWriter.stop());
@@ -114,6 +113,8 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
 
         const acrossCalls = await measureIndexAndLifecycle(env, options, tokens, REPOSITORY_ROOT);
 
+        const relay = await measureRelay(env, relayOptions(options, tokens));
+
         const ingestTop = summarise(phases.ingest[String(top)] ?? []);
         const toFloor = (series: Series) => mapSeries(series, (samples, key) => ({ ...summarise(samples), ratioToFloor: pairedRatio(samples, phases.floor[key] ?? []) }));
         return {
@@ -133,6 +134,7 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
             storageRequests,
             tokenReuse: { ...tokenReuse, tokenRequestsPer100: (tokenReuse.tokenRequests * 100) / tokenReuse.hangUps },
             ...acrossCalls,
+            relay,
         };
     } finally {
         process.off('SIGINT', onSignal);
@@ -141,8 +143,67 @@ async function measureAgainstServices(options: BenchOptions, startedAt: string):
     }
 }
 
+/** One token per worker, reused for every POST, as Graph reuses its token (see measureAgainstServices). */
+async function benchTokens(env: BenchEnvironment, count: number): Promise<string[]> {
+    const tokens: string[] = [];
+    const expires = Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S;
+    for (let i = 0; i < count; i++) tokens.push(await env.issuer.sign({ aud: BENCH_BOT_APP_ID, tid: BENCH_TENANT, exp: expires }));
+    return tokens;
+}
+
+function relayOptions(options: BenchOptions, tokens: readonly string[]) {
+    return {
+        concurrencies: options.concurrencies,
+        windowMs: options.windowMs,
+        repetitions: options.repetitions,
+        tokens,
+        outageMs: options.relayOutageMs,
+        outageCalls: options.relayOutageCalls,
+        repositoryRoot: REPOSITORY_ROOT,
+    };
+}
+
+/** The relay's targets (issue 18): latency p50 under 20 ms at every concurrency, ingest >= 0.7 of relay off, no queue request on the happy path, nothing out of order. */
+function relayTargets(relay: RelayBenchResult): TargetCheck[] {
+    const happyPathQueueRequests = relay.storageRequests.on.queue.reduce((sum, n, i) => sum + n - (relay.storageRequests.off.queue[i] ?? 0), 0);
+    return [
+        ...Object.entries(relay.latency).map(([concurrency, latency]) => check(`relayLatencyP50At${concurrency}`, latency.storeToBotMs.p50, '<=', 20)),
+        check('relayIngestRatio', relay.throughput.rateRatio, '>=', 0.7),
+        check('relayHappyPathQueueRequests', happyPathQueueRequests, '==', 0),
+        check('relayOrderViolations', relay.outage.orderViolations, '==', 0),
+        check('relayUndelivered', relay.outage.undelivered, '==', 0),
+    ];
+}
+
+/** `--only relay`: the relay's measurements alone, against their own Azurite and signer. */
+async function relayOnly(options: BenchOptions): Promise<void> {
+    const started = performance.now();
+    const machine = describeMachine();
+    const startedAt = new Date().toISOString();
+    progress(`${machine.cores} cores, Node.js ${machine.node}; starting Azurite and the callback signer for the relay's measurements`);
+    const env = await startBenchEnvironment();
+    let relay: RelayBenchResult;
+    try {
+        relay = await measureRelay(env, relayOptions(options, await benchTokens(env, Math.max(...options.concurrencies))));
+    } finally {
+        await env.stop();
+    }
+    const results = {
+        startedAt,
+        durationSeconds: Math.round((performance.now() - started) / 1000),
+        machine,
+        settings: withoutOutput(options),
+        relay,
+        targets: relayTargets(relay),
+    };
+    writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(formatRelayReport(results));
+    console.log(`\nResults written to ${path.relative(process.cwd(), options.output) || options.output} (${results.durationSeconds} s).`);
+}
+
 async function main(): Promise<void> {
     const options = parseBenchOptions(process.argv.slice(2), path.join(REPOSITORY_ROOT, 'bench/results.json'));
+    if (options.only === 'relay') return relayOnly(options);
     const started = performance.now();
     const machine = describeMachine();
     const cpuAtStart = { machine: machineBusyMillis(), run: cpuMillisWithEndedChildren(process.pid) };
@@ -192,6 +253,7 @@ async function main(): Promise<void> {
             check('coldStart', withRatios.appRatio, '<=', 1.5),
             check('tokenReuse', measured.tokenReuse.tokenRequestsPer100, '==', 1),
             check('consoleAssetKilobytes', consoleLoad.assetBytes.compressed / 1000, '<=', 100),
+            ...relayTargets(measured.relay),
         ],
     };
     writeFileSync(options.output, `${JSON.stringify(results, null, 2)}\n`);

@@ -70,7 +70,7 @@ export async function measureStorageRequests(
 }
 
 /** One call at a time, one notification per POST, so every request between two answers belongs to that notification. */
-async function countTypicalCalls(baseUrl: string, token: string, tables: CountingProxy, queues: CountingProxy): Promise<StorageRequestsResult['typicalCall']> {
+export async function countTypicalCalls(baseUrl: string, token: string, tables: CountingProxy, queues: CountingProxy): Promise<StorageRequestsResult['typicalCall']> {
     const client = new BenchHttpClient(1);
     const perPosition: Array<{ table: number[]; queue: number[]; kinds: Array<Record<string, number>> }> = [];
     try {

@@ -1,6 +1,7 @@
 // The command line's grammar: commands, their options, and the help text. Values are checked with the
 // same rules as the HTTP API's query parameters, so both refuse the same inputs with the same words.
 
+import { requestReason } from '../shared/access/requestReason';
 import { requireCallId } from '../shared/callId';
 import { BadRequestError } from '../shared/errors';
 import { parseCallListOptions, type CallListOptions } from '../shared/query/queryOptions';
@@ -22,7 +23,9 @@ export type CallsCommand =
     | { name: 'unrouted'; json: boolean }
     | { name: 'reindex'; restart: boolean }
     | { name: 'purge'; olderThanDays: number; dryRun: boolean; json: boolean }
-    | { name: 'events'; follow: boolean; consume: boolean; json: boolean };
+    | { name: 'events'; follow: boolean; consume: boolean; json: boolean }
+    | { name: 'relayStatus'; callId: string; json: boolean }
+    | { name: 'relayReplay'; callId: string; fromSequence: number; reason?: string; json: boolean };
 
 export const HELP = `Usage: calls <command> [options]
 
@@ -45,9 +48,16 @@ Commands:
       --until T             only calls that started before T
                             T: an ISO 8601 date or date-time with zone (2026-11-29, 2026-11-29T10:00:00Z)
                             or a time back from now (30m, 2h, 7d), fixed when the command starts
+      --relay-failed        only calls with notifications the relay to the bot dead-lettered
       --top N               at most N calls (1-1000, default 100)
       --continuation-token X  go on where a previous list stopped (the list prints the whole command)
   unrouted            notifications no call could be found for (stored as rejected)
+  relay status <callId>   the relay of the call's notifications to the bot (RELAY_URL): delivered through
+                      which sequence, pending, dead-lettered, the last attempt, and each notification's delivery
+  relay replay <callId>   delivers the call's notifications to the bot again, in order, with the same
+                      webhook-ids (through the app's retry queue: the app must be running with the relay on)
+      --from N              from sequence N (default 1; rounded down to the first of the request it went in)
+      --reason TEXT         why, kept in the call's history with who asked (this account on this machine)
   reindex             builds the call index of a table written before the app kept one: reads every
                       call's summary once (the one command that reads the whole table), progress on
                       stderr; safe while the app runs; Ctrl-C stops it, and running it again goes on
@@ -78,10 +88,12 @@ const VALUE_OPTIONS = {
     top: 'top',
     'continuation-token': 'continuationToken',
     'older-than': 'olderThan',
+    from: 'from',
+    reason: 'reason',
 } as const;
 type ValueOption = keyof typeof VALUE_OPTIONS;
 /** Options without a value; `json` is taken by every command that prints data. */
-const FLAG_OPTIONS = ['active', 'ended', 'restart', 'dry-run', 'follow', 'consume'] as const;
+const FLAG_OPTIONS = ['active', 'ended', 'restart', 'dry-run', 'follow', 'consume', 'relay-failed'] as const;
 type FlagOption = (typeof FLAG_OPTIONS)[number];
 const RELATIVE_TIME = /^(\d{1,6})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -140,15 +152,17 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             return { name, json };
         case 'list': {
             expect(0, 'no arguments, only options');
-            onlyOptions('state', 'since', 'until', 'top', 'continuation-token', 'active', 'ended');
+            onlyOptions('state', 'since', 'until', 'top', 'continuation-token', 'active', 'ended', 'relay-failed');
             if (flags.has('active') && flags.has('ended')) throw usage('list takes --active or --ended, not both.');
             // Times back from now are fixed once, here: the next page's command repeats the instants, not "1h".
             const given = [...values].map(([option, value]) => [option, option === 'since' || option === 'until' ? absoluteTime(value, now) : value] as const);
             const query = new URLSearchParams(given.map(([option, value]): [string, string] => [VALUE_OPTIONS[option], value]));
             const activity = flags.has('active') ? 'active' : flags.has('ended') ? 'ended' : undefined;
             if (activity !== undefined) query.set('active', String(activity === 'active'));
+            if (flags.has('relay-failed')) query.set('relay', 'failed');
             const filters = [
                 ...(activity === undefined ? [] : [[`--${activity}`] as [string]]),
+                ...(flags.has('relay-failed') ? [['--relay-failed'] as [string]] : []),
                 ...given.filter(([option]) => option !== 'continuation-token').map(([option, value]): [string, string?] => [`--${option}`, value]),
             ];
             return { name, options: checked(() => parseCallListOptions(query)), json, filters };
@@ -170,6 +184,22 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
             expect(0, 'no arguments, only options');
             onlyOptions('follow', 'consume');
             return { name, follow: flags.has('follow'), consume: flags.has('consume'), json };
+        case 'relay': {
+            const [action, ...rest] = operands;
+            if (action !== 'status' && action !== 'replay') throw usage('relay takes status <callId> or replay <callId> [--from N] [--reason TEXT].');
+            if (rest.length !== 1) throw usage(`relay ${action} takes one call id.`);
+            const callId = checked(() => requireCallId(rest[0]));
+            if (action === 'status') {
+                onlyOptions();
+                return { name: 'relayStatus', callId, json };
+            }
+            onlyOptions('from', 'reason');
+            const from = values.get('from') ?? '1';
+            if (!/^\d{1,10}$/.test(from) || Number(from) < 1) throw usage(`--from must be a sequence from 1, not ${JSON.stringify(from)}.`);
+            // The reason as the API checks it: one line, no control characters, at most 500 characters.
+            const reason = checked(() => requestReason(new URLSearchParams(), values.get('reason')));
+            return { name: 'relayReplay', callId, fromSequence: Number(from), ...(reason === undefined ? {} : { reason }), json };
+        }
         default:
             throw usage(`Unknown command ${JSON.stringify(name)}.`);
     }

@@ -2,13 +2,19 @@
 // `calls`: the call record from a terminal. Reads the table directly with the app's settings and the
 // same queries as the HTTP API; --json prints the API's shapes for scripts.
 
+import os from 'node:os';
 import path from 'node:path';
 import type { TableClient } from '@azure/data-tables';
+import { type CommandLineRequester, requestAudit } from '../shared/access/requester';
 import { callEventJson, callListPageJson, callSummaryJson, historyPageJson } from '../shared/query/callJson';
-import type { CallEvent } from '../shared/record/callModel';
+import type { CallEvent, CallSummary } from '../shared/record/callModel';
+import { CallStore } from '../shared/record/callStore';
+import { replayCall } from '../shared/relay/replay';
+import { RelayQueue } from '../shared/relay/relayQueue';
+import { createQueueClient } from '../shared/settings/queueClient';
 import { listCalls, type CallListPage } from '../shared/query/callList';
 import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/query/callQueries';
-import { loadCallRecordsConfig, loadStorageConfig, participantDetailsSetting, type StorageConfig } from '../shared/settings/config';
+import { DEFAULTS, loadCallRecordsConfig, loadRelayConfig, loadStorageConfig, participantDetailsSetting, type StorageConfig } from '../shared/settings/config';
 import { CallRecordBlobs } from '../shared/callRecords/callRecordBlobs';
 import { createContainerClient } from '../shared/settings/blobClient';
 import { CallRecordError } from '../shared/errors';
@@ -20,7 +26,7 @@ import { HELP, parseArguments, type CallsCommand } from './arguments';
 import { showCallEvents } from './callEventsCommand';
 import { causeOf, CliError, EXIT, type ExitCode } from './cliError';
 import { describeStorage, fromLocalRun, loadCliConfig } from './settings';
-import { formatCallList, formatParticipantQuality, formatParticipants, formatSummary, formatTimeline } from './timeline';
+import { formatCallList, formatParticipantQuality, formatParticipants, formatRelayStatus, formatSummary, formatTimeline } from './timeline';
 import { listParticipants, participantListJson } from '../shared/participants/participantQueries';
 import type { ParticipantDetails } from '../shared/participants/participantModel';
 
@@ -88,6 +94,14 @@ async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' }>, 
             return reindex(table, command.restart);
         case 'purge':
             return purge(table, command.olderThanDays, command.dryRun, command.json);
+        case 'relayStatus': {
+            const summary = await getCall(table, command.callId);
+            const events = await allEvents((page) => listCallHistory(table, command.callId, page));
+            if (command.json) return json(relayStatusJson(summary, events));
+            return formatRelayStatus(summary, events);
+        }
+        case 'relayReplay':
+            return replay(table, command.callId, command.fromSequence, command.reason, command.json);
     }
 }
 
@@ -162,6 +176,36 @@ async function purge(table: TableClient, olderThanDays: number, dryRun: boolean,
     const verb = dryRun ? 'Would delete' : 'Deleted';
     const summary = `${verb} ${result.calls} ended calls that started before ${result.cutoff.toISOString()} (${result.rows} rows) and ${result.unroutedRows} unrouted notifications.\n`;
     return `${lines.length > 0 ? `${lines.join('\n')}\n` : ''}${summary}`;
+}
+
+/**
+ * `calls relay replay`: the rewind and its retry message, as `POST /api/calls/{callId}/relay` does them. The
+ * history names who asked as this account on this machine: the command line reaches the storage with its own
+ * credentials, not through the app's sign-in.
+ */
+async function replay(table: TableClient, callId: string, fromSequence: number, reason: string | undefined, asJson: boolean): Promise<string> {
+    const { config } = loadCliConfig(loadRelayConfig);
+    if (config === undefined) {
+        throw new CliError(
+            EXIT.usage,
+            'the relay is off in these settings (RELAY_URL is not set), so nothing would deliver a replay. Run it with the settings of an app whose relay is on.',
+        );
+    }
+    const store = new CallStore(table, { dedupeWindowSeconds: DEFAULTS.dedupeWindowSeconds });
+    const requester: CommandLineRequester = { kind: 'commandLine', id: `${os.userInfo().username}@${os.hostname()}` };
+    const audit = requestAudit(requester, reason);
+    const result = await replayCall({ store, queue: new RelayQueue(() => createQueueClient(config.queue)) }, callId, fromSequence, audit);
+    if (asJson) return json(result);
+    return `Replay of call ${callId} from sequence ${result.fromSequence} scheduled: ${result.relayPending} notifications pending, delivered by the app's relayRetries function (queue ${config.queue.queueName}). Follow it with: calls relay status ${callId}\n`;
+}
+
+/** The relay's part of a call, as JSON: its summary fields and each notification's delivery. */
+function relayStatusJson(summary: CallSummary, events: readonly CallEvent[]): Record<string, unknown> {
+    const relay = Object.fromEntries(Object.entries(callSummaryJson(summary)).filter(([name]) => name.startsWith('relay')));
+    const deliveries = events
+        .filter((event) => event.kind === 'notification')
+        .map((event) => Object.fromEntries(Object.entries(callEventJson(event)).filter(([name]) => name === 'sequence' || name.startsWith('relay'))));
+    return { callId: summary.callId, ...relay, notifications: deliveries };
 }
 
 /** Every page of a partition's history, with the largest pages the table gives. */

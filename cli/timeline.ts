@@ -43,10 +43,68 @@ export function formatSummary(summary: CallSummary): string {
         ['worst stream', worstOf(summary)],
         ['chain id', summary.callChainId],
         ['tenant', summary.tenantId],
+        ['relay', relayOf(summary)],
     ];
     const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
     const width = Math.max(...shown.map(([label]) => label.length));
     return `${[`Call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n')}\n`;
+}
+
+/** `delivered through 5, 2 pending, 1 failed`: the relay to the bot in one line, when it ever ran for the call. */
+function relayOf(summary: CallSummary): string | undefined {
+    if (summary.relayedThrough === undefined) return undefined;
+    const failed = (summary.relayFailed ?? 0) > 0 ? `, ${summary.relayFailed} failed` : '';
+    return `delivered through ${summary.relayedThrough}, ${summary.relayPending ?? 0} pending${failed}`;
+}
+
+/**
+ * The relay of one call to the bot: where it stands (labelled lines), then one line per notification with its
+ * delivery: the request it went in (its webhook-id), attempts, the bot's last status, when it was delivered or why not.
+ *
+ * @example
+ * formatRelayStatus(summary, events) // 'Relay of call c1\n  delivered through  3\n  ...\n  SEQ  REQUEST  ...'
+ */
+export function formatRelayStatus(summary: CallSummary, events: readonly CallEvent[]): string {
+    if (summary.relayedThrough === undefined) {
+        return `Relay of call ${summary.callId}: nothing was relayed for this call (the relay was off while it was recorded, or it has no notification).\n`;
+    }
+    const pending = summary.relayPending ?? 0;
+    const attempt =
+        summary.relayBatchEnd === undefined
+            ? undefined
+            : `${summary.relayAttempts ?? 0} attempts of ${summary.relayedThrough + 1}-${summary.relayBatchEnd} so far${summary.relayNextAttemptAt === undefined ? '' : `, next at ${summary.relayNextAttemptAt.toISOString()}`}`;
+    const lines: Array<[string, string | undefined]> = [
+        ['delivered through', `${summary.relayedThrough} (of ${summary.eventCount} events)`],
+        ['pending', String(pending)],
+        ['failed', (summary.relayFailed ?? 0) > 0 ? `${summary.relayFailed} (dead-lettered; calls relay replay ${summary.callId} sends them again)` : '0'],
+        ['attempting', attempt],
+        [
+            'last attempt',
+            summary.relayLastAttemptAt === undefined
+                ? undefined
+                : `${summary.relayLastAttemptAt.toISOString()}, ${summary.relayLastStatus === 0 ? 'no answer' : `HTTP ${summary.relayLastStatus ?? '?'}`}${summary.relayLastError === undefined ? '' : `: ${summary.relayLastError}`}`,
+        ],
+        ['replayed', summary.relayReplayAt === undefined ? undefined : `${summary.relayReplayAt.toISOString()}, from ${summary.relayReplayFrom ?? 1}`],
+    ];
+    const shown = lines.filter((line): line is [string, string] => line[1] !== undefined);
+    const width = Math.max(...shown.map(([label]) => label.length));
+    const head = [`Relay of call ${summary.callId}`, ...shown.map(([label, value]) => `  ${label.padEnd(width)}  ${printable(value)}`)].join('\n');
+    const notifications = events.filter((event) => event.kind === 'notification');
+    if (notifications.length === 0) return `${head}\n`;
+    const rows = notifications.map((event) => [
+        String(event.sequence),
+        event.relayBatch === undefined ? NONE : `${event.callId}/${event.relayBatch}`,
+        deliveryOf(event, summary),
+        event.relayAttempts === undefined ? NONE : String(event.relayAttempts),
+        event.relayStatus === undefined ? NONE : event.relayStatus === 0 ? 'none' : String(event.relayStatus),
+        event.relayedAt?.toISOString() ?? event.relayError ?? NONE,
+    ]);
+    return `${head}\n\n${table(['SEQ', 'WEBHOOK-ID', 'DELIVERY', 'ATTEMPTS', 'STATUS', 'DELIVERED (UTC) / LAST ERROR'], rows, [0, 3])}`;
+}
+
+function deliveryOf(event: CallEvent, summary: CallSummary): string {
+    if (event.sequence > (summary.relayedThrough ?? 0)) return 'pending';
+    return event.relayOutcome ?? 'not relayed';
 }
 
 /**
@@ -241,6 +299,10 @@ function reasonOf(event: CallEvent): string {
     if (event.kind === 'hangupRequest') {
         // A hang-up's message already says what Graph answered; then who asked, and why.
         return `${event.resultMessage ?? `Graph ${event.httpStatus ?? 'no answer'}`}${ids}${askedBy(event)}`;
+    }
+    if (event.kind === 'relayReplay') {
+        // What was scheduled, then who asked, and why.
+        return `${event.resultMessage ?? 'replay to the bot'}${askedBy(event)}`;
     }
     if (event.kind === 'reconciliation') {
         // Like a hang-up's line: who asked, what Graph answered, then what that meant.

@@ -26,9 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
         { port: options.azuritePort, role: 'Azurite, Table Storage' },
         { port: options.simulatorPort, role: 'the call simulator' },
         { port: options.functionsPort, role: 'the functions' },
+        { port: options.botPort, role: 'the example bot' },
     ]);
     const created = ensureSettingsFile(options.settingsFile, path.join(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.sampleSettingsFile));
-    output.out(`Starting Azurite, the call simulator and the ${describeRunner(runner)}...\n`);
+    output.out(`Starting Azurite, the call simulator, the example bot and the ${describeRunner(runner)}...\n`);
 
     const run = new LocalRun(options, runner, output, (exit) => void stopAfterDeath(exit));
     const stop = (reason: string, code: number): void => {
@@ -88,6 +89,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         options.tlsDir === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.tlsDir)
             ? ''
             : ` --api ${api} --simulator ${sim.url} --ca ${shown(ready.simulatorCaFile)}`,
+        options.botPort === LOCAL_RUN_DEFAULTS.botPort ? '' : ` --bot http://localhost:${options.botPort}`,
         // The demo reads the call-ended events where the app queues them: it needs the settings (and run file) npm start used.
         options.settingsFile === path.resolve(REPOSITORY_ROOT, LOCAL_RUN_DEFAULTS.settingsFile) ? '' : ` --settings ${shown(options.settingsFile)}`,
     ].join('');
@@ -119,9 +121,10 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         ...reconcilerNote(ready.overrides),
         `  Storage        Azurite, data in ${shown(options.dataDir)}/, pid ${ready.pids.azurite ?? '?'}   [azurite]`,
         `    Blob Storage   http://127.0.0.1:${azurite.blob}    timer status and leases (Core Tools), Graph's call records`,
-        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events, delayed call-record fetches`,
+        `    Queue Storage  http://127.0.0.1:${azurite.queue}    call-ended events, the relay's retries, delayed call-record fetches`,
         `    Table Storage  http://127.0.0.1:${azurite.table}    the call record`,
         `  Graph, Entra   call simulator on ${sim.url} (Graph ${sim.graphBaseUrl}, CA ${shown(ready.simulatorCaFile)})   [simulator]`,
+        ...botLines(ready),
         `  Settings       ${settings}`,
         ...overridden,
         `  Run file       ${shown(ready.runFile)}: the calls CLI started in ${runFileFolder === REPOSITORY_ROOT ? 'this folder' : runFileFolder} reads this run's storage from it`,
@@ -130,6 +133,7 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         `  ${demoCommand}`,
         '      places a simulated call, hangs it up through the app, prints its summary and timeline; then a call',
         '      whose end is lost, closed by the reconciler, and the call-ended event read back from the queue; then',
+        '      a call the example bot answers through the relay, and what it missed while it was down; then',
         "      a three-person call's roster and, a simulated quarter of an hour later, its quality",
         ...(options.signIn ? ["      (signed in: a reader is refused the hang-up, an operator's is recorded with their name and reason)"] : []),
         `  ${callsCommand} list          the calls recorded so far, read from the table`,
@@ -145,6 +149,17 @@ function readyMessage(options: LocalRunOptions, runner: FunctionsRunner, ready: 
         'Ctrl-C stops everything.',
         '',
     ].join('\n');
+}
+
+/** Where the relay delivers: the example bot, or the developer's own bot when RELAY_URL names it. */
+function botLines(ready: ReadyRun): string[] {
+    const inFront = ready.bot.relayUrl === ready.bot.url;
+    return [
+        `  Bot            example bot on ${ready.bot.url}, pid ${ready.pids.bot ?? '?'}   [bot]`,
+        inFront
+            ? '                 the relay delivers every notification there (RELAY_URL), signed; the bot answers incoming calls'
+            : `                 not in front: RELAY_URL names ${ready.bot.relayUrl}, where the relay delivers instead`,
+    ];
 }
 
 /** Why the reconciler checks young calls here, when npm start made it so. */

@@ -122,6 +122,24 @@ param callRecordGiveUpHours int = 6
 @allowed(['full', 'ids'])
 param participantDetails string = 'full'
 
+@description('The bot\'s own endpoint: every notification the app stores is relayed there, signed (docs/relay.md). Empty: no relay. https only.')
+param relayUrl string = ''
+
+@secure()
+@description('The relay\'s Standard Webhooks secret (whsec_ + base64), required with relayUrl. Stored in Key Vault, never in an app setting.')
+param relaySecret string = ''
+
+@description('How long the callback\'s own first delivery to the bot may take before it answers Graph, ms (100-30000).')
+@minValue(100)
+@maxValue(30000)
+param relayInlineTimeoutMs int = 2000
+
+@description('Hours after which a notification the bot never accepted is dead-lettered; fractions allowed.')
+param relayMaxAgeHours string = '24'
+
+@description('Queue of the relay\'s retries.')
+param relayQueue string = 'relay-retries'
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -166,6 +184,11 @@ module resources 'resources.bicep' = {
     callRecords: callRecords
     callRecordDelayMinutes: callRecordDelayMinutes
     callRecordGiveUpHours: callRecordGiveUpHours
+    relayUrl: relayUrl
+    relaySecret: relaySecret
+    relayInlineTimeoutMs: relayInlineTimeoutMs
+    relayMaxAgeHours: relayMaxAgeHours
+    relayQueue: relayQueue
   }
 }
 

@@ -41,12 +41,17 @@ param keepAliveMinutes int
 param callRecords string
 param callRecordDelayMinutes int
 param callRecordGiveUpHours int
+param relayUrl string
+@secure()
+param relaySecret string
+param relayInlineTimeoutMs int
+param relayMaxAgeHours string
+param relayQueue string
 
 var useClientSecret = graphCredential == 'clientSecret'
 // People and applications sign in with Entra ID (API_AUTH=entra) when there is a registration to sign in with.
 var signIn = !empty(authClientId)
 var signInWithSecret = signIn && authCredential == 'clientSecret'
-var useKeyVault = useClientSecret || signInWithSecret
 var deploymentContainerName = 'app-package'
 // The app's own defaults (CALL_RECORDS_CONTAINER, CALL_RECORDS_QUEUE), made here so they exist before the first call.
 var callRecordsContainerName = 'call-records'
@@ -68,6 +73,16 @@ var authTenants = empty(authAllowedTenantIds) ? authTenantId : authAllowedTenant
 var checkedAuthTenants = signIn && length(split(authTenants, ',')) > 10
   ? fail('authAllowedTenantIds names more than 10 tenants; App Service Authentication checks at most 10 (WEBSITE_AUTH_AAD_ALLOWED_TENANTS).')
   : authTenants
+
+// The relay to the bot (docs/relay.md): on when relayUrl is given, and then never without its secret.
+var useRelay = !empty(relayUrl)
+var checkedRelayUrl = useRelay && !startsWith(toLower(relayUrl), 'https://')
+  ? fail('relayUrl must be https:// (the bot\'s endpoint): the relay sends call notifications there.')
+  : relayUrl
+var checkedRelaySecret = useRelay && empty(relaySecret)
+  ? fail('relaySecret is required with relayUrl (azd env set-secret RELAY_SECRET): the bot checks every relayed request against it.')
+  : relaySecret
+var useKeyVault = useClientSecret || useRelay || signInWithSecret
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
   name: 'id-calls-${resourceToken}'
@@ -155,6 +170,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     resource callRecordsQueue 'queues' = if (callRecordsOn) {
       name: callRecordsQueueName
     }
+
+    resource relayRetriesQueue 'queues' = if (useRelay) {
+      name: useRelay ? relayQueue : 'unused-relay'
+    }
   }
 }
 
@@ -221,7 +240,7 @@ resource deployerQueueDataContributor 'Microsoft.Authorization/roleAssignments@2
   }
 }
 
-// --- Key Vault: the bot's Graph client secret and the sign-in registration's, readable by the identity alone -
+// --- Key Vault: the bot's Graph client secret, the relay's and the sign-in registration's, for the identity alone
 
 resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useKeyVault) {
   name: 'kv-calls-${resourceToken}'
@@ -243,6 +262,14 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useKeyVault) {
     }
   }
 
+  resource relaySecretValue 'secrets' = if (useRelay) {
+    name: 'relay-secret'
+    properties: {
+      value: checkedRelaySecret
+      contentType: 'Standard Webhooks secret of the relay to the bot'
+    }
+  }
+
   resource signInSecret 'secrets' = if (signInWithSecret) {
     name: 'sign-in-secret'
     properties: {
@@ -255,6 +282,16 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' = if (useKeyVault) {
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useClientSecret) {
   name: guid(keyVault::botSecret.id, identity.id, roles.keyVaultSecretsUser)
   scope: keyVault::botSecret
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource relaySecretUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useRelay) {
+  name: guid(keyVault::relaySecretValue.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault::relaySecretValue
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
     principalId: identity.properties.principalId
@@ -386,6 +423,17 @@ var graphSettings = useClientSecret
       AZURE_CLIENT_ID: identity.properties.clientId
     }
 
+var relaySettings = useRelay
+  ? {
+      RELAY_URL: checkedRelayUrl
+      // Resolved by the platform with keyVaultReferenceIdentity, like the Graph secret.
+      RELAY_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault::relaySecretValue!.properties.secretUri})'
+      RELAY_INLINE_TIMEOUT_MS: string(relayInlineTimeoutMs)
+      RELAY_MAX_AGE_HOURS: relayMaxAgeHours
+      RELAY_QUEUE: relayQueue
+    }
+  : {}
+
 // Read by App Service Authentication, not by the app: which tenants may sign in, and how the platform proves it is
 // the sign-in registration (the name of the setting is clientSecretSettingName below).
 var signInCredentialSetting = signInWithSecret ? 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' : 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
@@ -403,13 +451,15 @@ var signInSettings = !signIn
 resource appSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, signInSettings)
+  properties: union(identitySettings, appSettingsOfTheApp, graphSettings, relaySettings, signInSettings)
   dependsOn: [
     blobDataOwner
     tableDataContributor
     queueDataContributor
     metricsPublisher
     secretsUser
+    relaySecretUser
+    storage::queueService::relayRetriesQueue
     signInSecretsUser
     storage::tableService::historyTable
     storage::queueService::eventsQueue

@@ -56,6 +56,13 @@ export class NotFoundError extends CallRecordError {
     }
 }
 
+/** The request cannot be done in the app's present state (the relay is off, say). */
+export class ConflictError extends CallRecordError {
+    constructor(detail: string, options: CallRecordErrorOptions = {}) {
+        super(409, 'Conflict', detail, options);
+    }
+}
+
 export class PayloadTooLargeError extends CallRecordError {
     constructor(detail: string, options: CallRecordErrorOptions = {}) {
         super(413, 'Payload too large', detail, options);

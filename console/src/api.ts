@@ -1,6 +1,6 @@
-// The console's only way to the app: who is signed in, the read API and the hang-up, with the function key sent
-// as `x-functions-key` (API_AUTH=functionKey) or the sign-in session's cookie (API_AUTH=entra). Every answer
-// that is not a success becomes an ApiError that knows its words.
+// The console's only way to the app: who is signed in, the read API, the hang-up and the relay's replay, with the
+// function key sent as `x-functions-key` (API_AUTH=functionKey) or the sign-in session's cookie (API_AUTH=entra).
+// Every answer that is not a success becomes an ApiError that knows its words.
 
 import type { SignedInJson } from '../../shared/access/authorize';
 import type { CallListPageView, CallSummaryView, HistoryPageView, ParticipantListView } from './apiTypes';
@@ -72,6 +72,18 @@ export class ConsoleApi {
     async hangUp(callId: string, reason: string | undefined): Promise<ApiFailure> {
         const response = await this.#fetch('DELETE', `/calls/${encodeURIComponent(callId)}`, {}, reason === undefined ? undefined : { reason });
         return response.ok ? { status: response.status } : this.#failureOf(response);
+    }
+
+    /** Asks the app to deliver the call's notifications to the bot again; resolves with the answer, success or not. */
+    async replay(callId: string, fromSequence: number, reason?: string): Promise<{ failure: ApiFailure; pending?: number; from?: number }> {
+        const response = await this.#fetch('POST', `/calls/${encodeURIComponent(callId)}/relay`, {}, { fromSequence, ...(reason === undefined ? {} : { reason }) });
+        if (!response.ok) return { failure: await this.#failureOf(response) };
+        const answer = (await response.json().catch(() => ({}))) as { relayPending?: unknown; fromSequence?: unknown };
+        return {
+            failure: { status: response.status },
+            ...(typeof answer.relayPending === 'number' ? { pending: answer.relayPending } : {}),
+            ...(typeof answer.fromSequence === 'number' ? { from: answer.fromSequence } : {}),
+        };
     }
 
     async #json<T>(path: string, query: Record<string, string | undefined>): Promise<T> {

@@ -1,11 +1,12 @@
-// One call: its summary, its timeline and its history, refreshed while it is active; and the hang-up.
+// One call: its summary (with its relay to the bot), its timeline and its history, refreshed while it is active;
+// the hang-up, and the relay's replay.
 
 import { ApiError, type ConsoleApi } from './api';
 import { isEnded, type CallEventView, type CallSummaryView, type ParticipantListView, type ParticipantQualityView } from './apiTypes';
 import { closedByText, hangUpStatusText } from './callWords';
 import { h, replaceChildren } from './dom';
 import { formatAgo, formatCount, formatDateTime, formatDuration } from './format';
-import { confirmHangUp } from './hangUp';
+import { confirmHangUp, confirmReplay } from './hangUp';
 import { HistoryTable } from './historyTable';
 import { ParticipantsTable } from './participantsTable';
 import { VisiblePoller } from './poller';
@@ -30,6 +31,7 @@ export class CallView {
     readonly #problem = h('p', { class: 'problem', role: 'alert', hidden: true });
     readonly #summaryList = h('dl', { class: 'summary' });
     readonly #hangUpButton = h('button', { type: 'button', class: 'danger', hidden: true }, 'Hang up…');
+    readonly #replayButton = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Replay to the bot…');
     readonly #outcome = h('p', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
     readonly #timelineNote = h('p', { class: 'note' });
     readonly #timelineBox = h('div', { class: 'timeline-host' });
@@ -51,19 +53,20 @@ export class CallView {
     #followUntil = 0;
     #stopped = false;
     /** The signed-in person (or the function key) may hang up: CallRecord.Operate. */
-    readonly #canHangUp: boolean;
+    readonly #canOperate: boolean;
 
-    constructor(api: ConsoleApi, callId: string, container: HTMLElement, canHangUp: boolean) {
+    constructor(api: ConsoleApi, callId: string, container: HTMLElement, canOperate: boolean) {
         this.#api = api;
         this.#callId = callId;
-        this.#canHangUp = canHangUp;
+        this.#canOperate = canOperate;
         this.#poller = new VisiblePoller(() => this.#refresh(), CALL_REFRESH_MS);
         this.#hangUpButton.addEventListener('click', () => void this.#hangUp());
+        this.#replayButton.addEventListener('click', () => void this.#replay());
         this.#title.append('Call ', h('code', {}, callId));
         this.#body = h(
             'div',
             { class: 'call-body', hidden: true },
-            h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#outcome)),
+            h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#replayButton, this.#outcome)),
             h('section', { 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, 'Timeline'), legend(), this.#timelineBox, this.#timelineNote),
             this.#participantsSection,
             h('section', { 'aria-labelledby': 'history-title' }, h('h3', { id: 'history-title' }, 'History'), this.#historyNote, this.#history.element),
@@ -87,7 +90,12 @@ export class CallView {
             return;
         }
         if (this.#stopped) return;
-        const changed = this.#summary === undefined || summary.eventCount !== this.#summary.eventCount || summary.lastEventAt !== this.#summary.lastEventAt;
+        const changed =
+            this.#summary === undefined ||
+            summary.eventCount !== this.#summary.eventCount ||
+            summary.lastEventAt !== this.#summary.lastEventAt ||
+            summary.relayedThrough !== this.#summary.relayedThrough ||
+            summary.relayLastAttemptAt !== this.#summary.relayLastAttemptAt;
         this.#summary = summary;
         this.#problem.hidden = true;
         this.#body.hidden = false;
@@ -105,8 +113,8 @@ export class CallView {
         if (changed || !isEnded(summary)) this.#renderTimeline(summary);
         if (isEnded(summary)) this.#followUntil = 0;
         this.#poller.setInterval(Date.now() < this.#followUntil ? FOLLOW_REFRESH_MS : CALL_REFRESH_MS);
-        // An ended call changes no more (but for a late redelivery): stop asking.
-        if (isEnded(summary) && !changed) this.#poller.stop();
+        // An ended call changes no more (but for a late redelivery), once the relay has nothing left for the bot: stop asking.
+        if (isEnded(summary) && !changed && (summary.relayPending ?? 0) === 0) this.#poller.stop();
     }
 
     /** The roster, when the call has one: a failure here leaves the rest of the call on screen. */
@@ -171,8 +179,10 @@ export class CallView {
         if (summary.keptAliveAt !== undefined || summary.keepAliveStatus !== undefined) {
             rows.push(['Kept alive', `${at(summary.keptAliveAt)}${summary.keepAliveStatus === undefined ? '' : `, Graph answered ${summary.keepAliveStatus}`}`]);
         }
+        rows.push(...relayRows(summary, at));
         replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
-        this.#hangUpButton.hidden = isEnded(summary) || !this.#canHangUp;
+        this.#hangUpButton.hidden = isEnded(summary) || !this.#canOperate;
+        this.#replayButton.hidden = summary.relayedThrough === undefined || !this.#canOperate;
     }
 
     #renderTimeline(summary: CallSummaryView): void {
@@ -219,6 +229,32 @@ export class CallView {
         this.#outcome.textContent = outcome.status === 0 ? problemInWords(outcome, 'hang up the call') : hangUpInWords(outcome);
         this.#outcome.className = `outcome ${outcome.status >= 200 && outcome.status < 300 ? 'ok' : 'failed'}`;
         if (outcome.status >= 200 && outcome.status < 300) this.#followUntil = Date.now() + FOLLOW_FOR_MS;
+        this.#poller.start();
+        this.#poller.setInterval(FOLLOW_REFRESH_MS);
+    }
+
+    async #replay(): Promise<void> {
+        const decision = await confirmReplay(this.#callId, this.#summary?.eventCount ?? 1);
+        if (!decision.confirmed) {
+            this.#replayButton.focus();
+            return;
+        }
+        const { fromSequence, reason } = decision;
+        this.#replayButton.disabled = true;
+        this.#outcome.textContent = 'Asking the app to deliver the call to the bot again…';
+        let answer: Awaited<ReturnType<ConsoleApi['replay']>>;
+        try {
+            answer = await this.#api.replay(this.#callId, fromSequence, reason);
+        } catch (err) {
+            answer = { failure: err instanceof ApiError ? err.failure : { status: 0, networkError: String(err) } };
+        }
+        this.#replayButton.disabled = false;
+        const ok = answer.failure.status >= 200 && answer.failure.status < 300;
+        this.#outcome.textContent = ok
+            ? `Replay scheduled from sequence ${answer.from ?? fromSequence}: ${answer.pending ?? '?'} notifications go to the bot again, in order. This view follows it.`
+            : problemInWords(answer.failure, 'replay the call to the bot');
+        this.#outcome.className = `outcome ${ok ? 'ok' : 'failed'}`;
+        if (ok) this.#followUntil = Date.now() + FOLLOW_FOR_MS;
         this.#poller.start();
         this.#poller.setInterval(FOLLOW_REFRESH_MS);
     }
@@ -275,6 +311,22 @@ function safeJson(text: string): unknown {
     } catch {
         return undefined;
     }
+}
+
+/** The relay to the bot, in words: where it stands, and its last attempt; nothing for a call it never relayed. */
+function relayRows(summary: CallSummaryView, at: (iso: string | undefined) => string): Array<[string, string]> {
+    if (summary.relayedThrough === undefined) return [];
+    const failed = (summary.relayFailed ?? 0) > 0 ? `, ${formatCount(summary.relayFailed ?? 0)} dead-lettered` : '';
+    const rows: Array<[string, string]> = [
+        ['Relay to the bot', `delivered through event ${summary.relayedThrough} of ${summary.eventCount}, ${formatCount(summary.relayPending ?? 0)} pending${failed}`],
+    ];
+    if (summary.relayLastAttemptAt !== undefined) {
+        const status = summary.relayLastStatus === 0 ? 'no answer' : `the bot answered ${summary.relayLastStatus ?? '?'}`;
+        const next = summary.relayNextAttemptAt !== undefined && (summary.relayPending ?? 0) > 0 ? `; next attempt ${at(summary.relayNextAttemptAt)}` : '';
+        rows.push(['Last delivery attempt', `${at(summary.relayLastAttemptAt)}, ${status}${summary.relayLastError === undefined ? '' : `: ${summary.relayLastError}`}${next}`]);
+    }
+    if (summary.relayReplayAt !== undefined) rows.push(['Last replay', `${at(summary.relayReplayAt)}, from event ${summary.relayReplayFrom ?? 1}`]);
+    return rows;
 }
 
 function legend(): HTMLElement {

@@ -31,7 +31,13 @@ export class HistoryTable {
                     h(
                         'thead',
                         {},
-                        h('tr', {}, ...['#', 'Received', 'Gap', 'Kind', 'Change', 'State', 'Outcome', 'Request / chain id', 'JSON'].map((name) => h('th', { scope: 'col' }, name))),
+                        h(
+                            'tr',
+                            {},
+                            ...['#', 'Received', 'Gap', 'Kind', 'Change', 'State', 'Outcome', 'To the bot', 'Request / chain id', 'JSON'].map((name) =>
+                                h('th', { scope: 'col' }, name),
+                            ),
+                        ),
                     ),
                     this.#rows,
                 ),
@@ -75,10 +81,10 @@ export class HistoryTable {
             const previous = this.#events[first + i - 1];
             rows.push(this.#row(event, previous));
             if (this.#open.has(event.sequence)) {
-                rows.push(h('tr', { class: 'json', 'data-json-of': event.sequence }, h('td', { colspan: 9 }, h('pre', {}, JSON.stringify(event, null, 2)))));
+                rows.push(h('tr', { class: 'json', 'data-json-of': event.sequence }, h('td', { colspan: 10 }, h('pre', {}, JSON.stringify(event, null, 2)))));
             }
         });
-        if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No events.')));
+        if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No events.')));
         replaceChildren(this.#rows, ...rows);
         const last = this.#lastPage();
         const range = this.#events.length === 0 ? 'No events' : `Events ${formatCount(first + 1)}–${formatCount(first + shown.length)} of ${formatCount(this.#events.length)}`;
@@ -123,6 +129,7 @@ export class HistoryTable {
             h('td', {}, event.changeType ?? ''),
             h('td', {}, event.callState ?? ''),
             h('td', { class: 'outcome' }, outcomeText(event)),
+            h('td', { class: 'relay', title: event.relayError ?? '' }, relayText(event)),
             h('td', { class: 'ids' }, event.graphRequestId ?? event.chainId ?? ''),
             h('td', {}, toggle),
         );
@@ -136,6 +143,8 @@ function kindText(event: CallEventView): string {
             return `notification (${event.resourceUrl?.split('/').slice(4).join('/') || 'not the call'})`;
         case 'hangupRequest':
             return 'hang-up';
+        case 'relayReplay':
+            return 'replay to the bot';
         default:
             return event.kind;
     }
@@ -147,9 +156,20 @@ function outcomeText(event: CallEventView): string {
         const answer = event.resultMessage ?? (event.httpStatus === undefined ? 'no answer from Graph' : `Graph answered ${event.httpStatus}`);
         return `${answer}${askedBy(event)}`;
     }
+    if (event.kind === 'relayReplay') return `${event.resultMessage ?? ''}${askedBy(event)}`;
     if (event.kind === 'rejected') return event.rejectReason ?? '';
     const code = event.resultCode === undefined ? '' : `${event.resultCode}${event.resultSubcode === undefined ? '' : `/${event.resultSubcode}`}`;
     return [code, event.resultMessage, event.terminationReason].filter((part) => part !== undefined && part !== '').join(' ');
+}
+
+/** The relay's delivery of a notification to the bot: delivered, dead-lettered, or how its attempts went. */
+function relayText(event: CallEventView): string {
+    if (event.kind !== 'notification' || event.relayBatch === undefined) return '';
+    const attempts = `${event.relayAttempts ?? 1} attempt${event.relayAttempts === 1 ? '' : 's'}`;
+    const status = event.relayStatus === undefined ? '' : event.relayStatus === 0 ? ', no answer' : `, ${event.relayStatus}`;
+    if (event.relayOutcome === 'delivered') return `delivered (${attempts})`;
+    if (event.relayOutcome === 'failed') return `dead-lettered (${attempts}${status})`;
+    return `pending (${attempts}${status})`;
 }
 
 /** Who asked for a hang-up (or a replay), and why: from the signed-in principal the app recorded. */

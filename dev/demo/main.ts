@@ -1,8 +1,10 @@
 // `npm run demo`, against a running `npm start`. Act one plays the bot placing a call through the simulator's
 // Graph (with a token from the simulator's Entra), hangs it up through the app's DELETE /api/calls/{id}, and
 // prints the call's summary and timeline from the query API. Act two shows a call whose end is lost being
-// closed by the reconciler, and reads its call-ended event back from the queue (stuckCall.ts). Act three shows a
-// call's roster and, with CALL_RECORDS=on, its quality from Graph's call record (rosterAndQuality.ts).
+// closed by the reconciler, and reads its call-ended event back from the queue (stuckCall.ts). Act three puts
+// the app in front of the example bot: a call rings, the bot answers it through the relay, then the bot goes
+// down and gets what it missed, in order, when it is back (relayAct.ts). Act four shows a call's roster and,
+// with CALL_RECORDS=on, its quality from Graph's call record (rosterAndQuality.ts).
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +16,7 @@ import { ConfigError } from '../../shared/errors';
 import { createQueueClient } from '../../shared/settings/queueClient';
 import { DemoError, describeAnswer } from './client';
 import { callReport } from './report';
+import { showRelay } from './relayAct';
 import { DEMO_PEOPLE, DemoSession, isEnded, type DemoTargets } from './session';
 import { showStuckCall } from './stuckCall';
 import { showRosterAndQuality } from './rosterAndQuality';
@@ -26,12 +29,14 @@ const USAGE = `Usage: npm run demo [-- options]      (needs a running \`npm star
   --api URL          the functions' API (default http://localhost:7071/api; env DEMO_API_URL)
   --simulator URL    the call simulator (default https://localhost:${SIMULATOR_DEFAULTS.port}; env DEMO_SIMULATOR_URL)
   --ca FILE          the simulator's CA certificate (default ${SIMULATOR_DEFAULTS.tlsFolder}/ca.pem; env DEMO_SIMULATOR_CA)
+  --bot URL          the example bot npm start runs (default http://localhost:3978; env DEMO_BOT_URL)
   --settings FILE    the app's settings, as npm start was given them (default ${LOCAL_SETTINGS_FILE}; env DEMO_SETTINGS):
                      where the call-ended events are queued, read with the run file npm start writes beside it
   --timeout SECONDS  how long to wait for each step's outcome (default 20; env DEMO_TIMEOUT_SECONDS)`;
 
 interface DemoOptions extends DemoTargets {
     settingsFile: string;
+    bot: string;
 }
 
 function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions | undefined {
@@ -43,6 +48,7 @@ function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions
                 api: { type: 'string' },
                 simulator: { type: 'string' },
                 ca: { type: 'string' },
+                bot: { type: 'string' },
                 settings: { type: 'string' },
                 timeout: { type: 'string' },
                 help: { type: 'boolean', short: 'h' },
@@ -64,12 +70,14 @@ function parseDemoArguments(argv: string[], env: NodeJS.ProcessEnv): DemoOptions
         api: text('api', 'DEMO_API_URL', 'http://localhost:7071/api').replace(/\/+$/, ''),
         simulator: text('simulator', 'DEMO_SIMULATOR_URL', `https://localhost:${SIMULATOR_DEFAULTS.port}`).replace(/\/+$/, ''),
         caFile: path.resolve(REPOSITORY_ROOT, text('ca', 'DEMO_SIMULATOR_CA', path.join(SIMULATOR_DEFAULTS.tlsFolder, 'ca.pem'))),
+        bot: text('bot', 'DEMO_BOT_URL', 'http://localhost:3978').replace(/\/+$/, ''),
         settingsFile: path.resolve(REPOSITORY_ROOT, text('settings', 'DEMO_SETTINGS', LOCAL_SETTINGS_FILE)),
         timeoutMs: timeoutSeconds * 1000,
     };
     for (const [flag, url] of [
         ['--api', options.api],
         ['--simulator', options.simulator],
+        ['--bot', options.bot],
     ] as const) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) throw new DemoError(`${flag} must be an http(s) URL, not "${url}".`);
     }
@@ -83,6 +91,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const callRecords = callRecordsConfig(options.settingsFile);
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
     say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
+    say('then the app in front of a bot: a call it answers through the relay, and what it missed while it was down;');
     say("then who was in a call, and how well by Graph's call record after it.");
     say(`  app        ${options.api}${session.signsIn ? ` (people sign in: ${session.signInUrl})` : ''}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
@@ -118,12 +127,17 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Act two: a call whose end never reaches the app, closed by the reconciler.');
     const stuckId = await showStuckCall(session, events.queue, say);
     say();
-    say('Act three: who was in a call, and how well.');
+    say('Act three: the app in front of the bot (the example bot npm start runs; RELAY_URL points at it).');
+    const relayedId = await showRelay(session, options.bot, say);
+    say();
+    say('Act four: who was in a call, and how well.');
     const rosterId = await showRosterAndQuality(session, { ...(callRecords === undefined ? {} : { config: callRecords }), settingsFile: options.settingsFile }, say);
     say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
     say(`     curl -s ${session.signsIn ? '-b .local-sign-in.cookies ' : ''}${session.callUrl(stuckId)}/history`);
+    say(`     npm run calls -- relay status ${relayedId}   each notification's delivery to the bot`);
     say(`     npm run calls -- show ${rosterId}      the roster and the quality by participant`);
+    say(`     a browser on ${options.api}/console         the call's relay state and replay button, a call's participants`);
     if (!session.signsIn) say('     npm start -- --sign-in, then npm run demo again: people sign in, and a reader is refused the hang-up');
 }
 

@@ -35,7 +35,10 @@ interface SimulatorInfo {
 }
 
 interface SimulatorStats {
-    calls?: Record<string, { deliveries?: Array<{ status: number | null; error?: string; dropped?: true }> }>;
+    calls?: Record<
+        string,
+        { deliveries?: Array<{ status: number | null; error?: string; dropped?: true }>; graphRequests?: Array<{ at: string; path: string; status: number | 'reset' | null }> }
+    >;
 }
 
 /** Who the demo signs in as when the run signs people in. */
@@ -141,6 +144,19 @@ export class DemoSession {
         return id;
     }
 
+    /** Someone calls the bot: the simulator rings an incoming call through `callbackUri` (its control API). */
+    async ringIncomingCall(callbackUri: string): Promise<string> {
+        const answer = await jsonRequest('POST', `${this.#sim.controlUrl}/calls`, { ca: this.#ca, body: { callbackUri, direction: 'incoming' }, whenUnreachable: START_HINT });
+        const id = (answer.json as { id?: unknown } | undefined)?.id;
+        if (answer.status !== 201 || typeof id !== 'string') throw new DemoError(`The simulator did not ring a call: ${describeAnswer(answer)}`);
+        return id;
+    }
+
+    /** The simulator's record of a Graph request about the call whose path ends with `suffix` (e.g. `/answer`). */
+    async graphRequest(callId: string, suffix: string): Promise<{ at: string; status: number | 'reset' | null } | undefined> {
+        return (await this.#stats())?.calls?.[callId]?.graphRequests?.find((request) => request.path.endsWith(suffix));
+    }
+
     /** Graph's `GET` on the call: 200 while it lives, 404 once Graph has ended it. */
     readGraphCall(callId: string): Promise<JsonResponse> {
         return jsonRequest('GET', this.graphCallUrl(callId), { ca: this.#ca, headers: { authorization: `Bearer ${this.#token}` }, whenUnreachable: START_HINT });
@@ -221,8 +237,8 @@ export class DemoSession {
     }
 
     /** Polls the app's summary of the call until `done`; on timeout, says what the simulator saw. */
-    async waitForCall(callId: string, goal: string, done: (summary: CallSummaryJson) => boolean): Promise<CallSummaryJson> {
-        const deadline = Date.now() + this.targets.timeoutMs;
+    async waitForCall(callId: string, goal: string, done: (summary: CallSummaryJson) => boolean, timeoutMs = this.targets.timeoutMs): Promise<CallSummaryJson> {
+        const deadline = Date.now() + timeoutMs;
         let last: JsonResponse | undefined;
         while (Date.now() < deadline) {
             last = await jsonRequest('GET', this.callUrl(callId), { headers: this.#appHeaders(), whenUnreachable: START_HINT });
@@ -233,7 +249,7 @@ export class DemoSession {
             await pause();
         }
         const state = last?.status === 200 ? `its state is ${(last.json as CallSummaryJson).callState ?? 'unknown'}` : 'nothing is recorded for it';
-        throw new DemoError(`The app did not record the call as ${goal} within ${this.targets.timeoutMs / 1000} s: ${state}. ${await this.#deliveryDiagnosis(callId)}`);
+        throw new DemoError(`The app did not record the call as ${goal} within ${timeoutMs / 1000} s: ${state}. ${await this.#deliveryDiagnosis(callId)}`);
     }
 
     async history(callId: string): Promise<CallEventJson[]> {

@@ -13,6 +13,8 @@ export const LOCAL_RUN_DEFAULTS = {
     azuritePort: 10002,
     simulatorPort: SIMULATOR_DEFAULTS.port,
     functionsPort: 7071,
+    /** The example bot behind the relay (the Bot Framework's usual local port). */
+    botPort: 3978,
     /** Git-ignored, so the call history survives a restart without ever being committed. */
     dataDir: '.azurite',
     tlsDir: SIMULATOR_DEFAULTS.tlsFolder,
@@ -27,6 +29,7 @@ export interface LocalRunOptions {
     azuriteQueuePort: number;
     simulatorPort: number;
     functionsPort: number;
+    botPort: number;
     /** Absolute paths. */
     dataDir: string;
     tlsDir: string;
@@ -48,6 +51,7 @@ export class StartUsageError extends Error {
 
 export const START_USAGE = `Usage: npm start [-- options]     (npm run start:func [-- options] for Core Tools)
   --port N             the functions' HTTP port (default ${LOCAL_RUN_DEFAULTS.functionsPort})
+  --bot-port N         the example bot's port, where the relay delivers (default ${LOCAL_RUN_DEFAULTS.botPort})
   --simulator-port N   the call simulator's HTTPS port (default ${LOCAL_RUN_DEFAULTS.simulatorPort})
   --azurite-port N     Azurite's Table port (default ${LOCAL_RUN_DEFAULTS.azuritePort}); Blob and Queue listen on N-2 and N-1
   --azurite-blob-port N, --azurite-queue-port N
@@ -73,6 +77,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
             args: [...argv],
             options: {
                 port: { type: 'string' },
+                'bot-port': { type: 'string' },
                 'simulator-port': { type: 'string' },
                 'azurite-port': { type: 'string' },
                 'azurite-blob-port': { type: 'string' },
@@ -92,6 +97,7 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
     const azuritePort = portOption(values['azurite-port'], '--azurite-port', LOCAL_RUN_DEFAULTS.azuritePort);
     const options: LocalRunOptions = {
         functionsPort: portOption(values.port, '--port', LOCAL_RUN_DEFAULTS.functionsPort),
+        botPort: portOption(values['bot-port'], '--bot-port', LOCAL_RUN_DEFAULTS.botPort),
         simulatorPort: portOption(values['simulator-port'], '--simulator-port', LOCAL_RUN_DEFAULTS.simulatorPort),
         azuritePort,
         azuriteBlobPort: portOption(values['azurite-blob-port'], '--azurite-blob-port', azuritePort - 2),
@@ -106,9 +112,9 @@ export function parseStartArguments(argv: readonly string[]): LocalRunOptions {
     if (options.signIn && options.useCoreTools) {
         throw new StartUsageError('--sign-in needs the local host, which plays App Service Authentication; Core Tools (--func) has no sign-in of its own.');
     }
-    const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort];
+    const ports = [options.functionsPort, options.simulatorPort, options.azuriteBlobPort, options.azuriteQueuePort, options.azuritePort, options.botPort];
     if (new Set(ports).size !== ports.length) {
-        throw new StartUsageError(`The functions, the simulator and Azurite's Blob, Queue and Table services need five different ports, not ${ports.join(', ')}.`);
+        throw new StartUsageError(`The functions, the simulator, Azurite's Blob, Queue and Table services and the example bot need six different ports, not ${ports.join(', ')}.`);
     }
     return options;
 }

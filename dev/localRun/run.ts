@@ -1,5 +1,6 @@
 // One offline run of the whole app: Azurite (Blob, Queue and Table Storage), the call simulator (Entra, Graph's
-// calls API, signed callbacks) and the functions, wired to each other, started in that order and stopped in reverse.
+// calls API, signed callbacks), the example bot behind the relay, and the functions, wired to each other, started
+// in that order and stopped with the functions first.
 
 import { once } from 'node:events';
 import net from 'node:net';
@@ -9,7 +10,18 @@ import { followSimulatorActivity } from './activity';
 import { REPOSITORY_ROOT, type LocalRunOptions } from './options';
 import { LocalRunProcesses, prefixLines, type ChildExit } from './processes';
 import { localRunFilePath, removeLocalRunFile, writeLocalRunFile } from '../../cli/localRunFile';
-import { accessOverrides, extraCaCertsFile, lifecycleOverrides, readSettingValues, settingOverrides, STORAGE_SETTINGS, type SettingOverride } from './settings';
+import { spawn } from 'node:child_process';
+import {
+    accessOverrides,
+    exampleBotUrl,
+    extraCaCertsFile,
+    lifecycleOverrides,
+    readSettingValues,
+    relayOverrides,
+    settingOverrides,
+    STORAGE_SETTINGS,
+    type SettingOverride,
+} from './settings';
 import { portInUse, waitForPort } from '../ports';
 import { startSimulator, type RunningSimulator } from '../simulator';
 import { describeRunner, spawnFunctions, type FunctionsRunner } from './startFunc';
@@ -23,6 +35,7 @@ const AZURITE_ACCESS_LOG_LINE = /^\S+ - \S+ \[[^\]]+\] "[A-Z]+ /;
 const FUNCTIONS_STOP_GRACE_MS = 8000;
 /** Enough to write the tables to disk. */
 const AZURITE_STOP_GRACE_MS = 5000;
+const BOT_READY_TIMEOUT_MS = 10_000;
 
 /** A port this run needs is taken; the message names each one and what it was for. */
 export class PortsTakenError extends Error {
@@ -58,7 +71,9 @@ export interface ReadyRun {
     /** The simulator's CA certificate: what clients of the simulator must trust. */
     simulatorCaFile: string;
     overrides: SettingOverride[];
-    pids: Record<'azurite' | 'functions', number | undefined>;
+    /** The example bot, and where the relay delivers (the example bot, unless RELAY_URL names another endpoint). */
+    bot: { url: string; relayUrl: string };
+    pids: Record<'azurite' | 'functions' | 'bot', number | undefined>;
 }
 
 /**
@@ -106,7 +121,7 @@ export class LocalRun {
 
     /** Starts Azurite, the simulator and the functions, and resolves once the functions accept requests. */
     async start(): Promise<ReadyRun> {
-        const { azuritePort, azuriteBlobPort, azuriteQueuePort, simulatorPort, functionsPort, dataDir, tlsDir, settingsFile } = this.#options;
+        const { azuritePort, azuriteBlobPort, azuriteQueuePort, simulatorPort, functionsPort, botPort, dataDir, tlsDir, settingsFile } = this.#options;
         const azurite = await startAzurite({
             port: azuritePort,
             blobPort: azuriteBlobPort,
@@ -127,14 +142,17 @@ export class LocalRun {
         const overrides = [
             ...settingOverrides(current, { azurite: azurite.ports, simulator: this.#simulator }),
             ...lifecycleOverrides(current, process.env),
+            ...relayOverrides(current, botPort),
             ...accessOverrides(this.#options.signIn, current, process.env),
         ];
         const simulatorCaFile = tls.caCertPath ?? path.join(tlsDir, 'ca.pem');
-        const env = {
+        const env: NodeJS.ProcessEnv = {
             ...process.env,
             ...Object.fromEntries(overrides.map(({ name, value }) => [name, value])),
             NODE_EXTRA_CA_CERTS: extraCaCertsFile(simulatorCaFile, process.env.NODE_EXTRA_CA_CERTS),
         };
+        const botPid = await this.#startBot(env, env.RELAY_SECRET ?? current.RELAY_SECRET ?? '', botPort, functionsPort);
+        this.#checkNotStopping();
         const functions = spawnFunctions({
             runner: this.#runner,
             port: functionsPort,
@@ -169,8 +187,54 @@ export class LocalRun {
             runFile: this.#runFile,
             simulatorCaFile,
             overrides,
-            pids: { azurite: azurite.process.pid, functions: functions.pid },
+            bot: { url: exampleBotUrl(botPort), relayUrl: env.RELAY_URL ?? current.RELAY_URL ?? '' },
+            pids: { azurite: azurite.process.pid, functions: functions.pid, bot: botPid },
         };
+    }
+
+    /**
+     * The example bot, as its own process (its Graph calls trust the simulator's CA through NODE_EXTRA_CA_CERTS, as
+     * the functions' do), with the app's relay secret; it answers incoming calls with the app's callback.
+     */
+    async #startBot(env: NodeJS.ProcessEnv, secret: string, port: number, functionsPort: number): Promise<number | undefined> {
+        const simulator = this.#simulator;
+        if (simulator === undefined) return undefined;
+        const bot = spawn(
+            process.execPath,
+            [
+                path.join(REPOSITORY_ROOT, 'dist/dev/exampleBot/main.js'),
+                '--port',
+                String(port),
+                '--secret',
+                secret,
+                '--graph',
+                simulator.graphBaseUrl,
+                '--app-callback',
+                `http://localhost:${functionsPort}/api/callback`,
+            ],
+            {
+                env: {
+                    ...env,
+                    AZURE_TENANT_ID: simulator.tenantId,
+                    AZURE_CLIENT_ID: simulator.clientId,
+                    AZURE_CLIENT_SECRET: simulator.clientSecret,
+                    AZURE_AUTHORITY_HOST: simulator.authorityHost,
+                },
+                stdio: ['ignore', 'pipe', 'pipe'],
+            },
+        );
+        prefixLines(bot.stdout, '[bot]', this.#output.out);
+        prefixLines(bot.stderr, '[bot]', this.#output.err);
+        this.#processes.adopt('Example bot', bot);
+        const exited = once(bot, 'exit').then(([code]) => {
+            throw new Error(`The example bot exited with code ${String(code)} before it listened on port ${port}; its output is above.`);
+        });
+        try {
+            await Promise.race([waitForPort(port, BOT_READY_TIMEOUT_MS), exited]);
+        } finally {
+            exited.catch(() => undefined);
+        }
+        return bot.pid;
     }
 
     /** Stops everything started so far, the functions first. Safe to call at any time, and more than once. */

@@ -80,6 +80,36 @@ export function settingOverrides(current: Readonly<Record<string, string | undef
     return overrides;
 }
 
+/** The relay's secret for local runs, shared by the app and the example bot; it protects nothing outside this machine. */
+export const LOCAL_RELAY_SECRET = 'whsec_bG9jYWwtcmVsYXktc2VjcmV0LWZvci1ucG0tc3RhcnQ=';
+
+/**
+ * What puts the app in front of the example bot for this run: with no RELAY_URL, or one that names the example
+ * bot on another port, the relay goes to the example bot on `botPort`; a RELAY_URL of the developer's own bot stays.
+ * The secret is the one the settings give, else the local one.
+ *
+ * @example
+ * relayOverrides({}, 3978) // RELAY_URL=http://localhost:3978/api/calling and RELAY_SECRET=whsec_...
+ */
+export function relayOverrides(current: Readonly<Record<string, string | undefined>>, botPort: number): SettingOverride[] {
+    const url = exampleBotUrl(botPort);
+    const given = current.RELAY_URL?.trim();
+    const overrides: SettingOverride[] = [];
+    if (given === undefined || given === '' || (isExampleBotUrl(given) && given !== url)) {
+        overrides.push({ name: 'RELAY_URL', value: url, previous: current.RELAY_URL });
+    }
+    if ((current.RELAY_SECRET?.trim() ?? '') === '') overrides.push({ name: 'RELAY_SECRET', value: LOCAL_RELAY_SECRET, previous: current.RELAY_SECRET });
+    return overrides;
+}
+
+export function exampleBotUrl(port: number): string {
+    return `http://localhost:${port}/api/calling`;
+}
+
+function isExampleBotUrl(url: string): boolean {
+    return /^http:\/\/(localhost|127\.0\.0\.1):\d+\/api\/calling$/.test(url);
+}
+
 /** Every active call is quiet enough for the reconciler in a local run (see lifecycleOverrides). */
 const LOCAL_RECONCILE_AFTER_MINUTES = '0';
 

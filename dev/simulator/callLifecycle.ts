@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SimulatorContext } from './context';
 import { SimulatorInputError } from './errors';
-import { callStateNotification, ENDED_BY_BOT, type CommsNotification } from './notifications';
+import { callStateNotification, ENDED_BY_BOT, NOT_ANSWERED, type CommsNotification } from './notifications';
 import { recordEndedCall } from './callRecords';
 import { changeRoster, newRoster } from './roster';
 import type { CallDirection, SimulatedCall } from './state';
@@ -29,7 +29,7 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
     }
     const direction = input.direction ?? 'outgoing';
     const state = direction === 'incoming' ? 'incoming' : 'establishing';
-    const request = input.request ?? {};
+    const request = input.request ?? (direction === 'incoming' ? incomingRequest(ctx) : {});
     const callChainId = randomUUID();
     const call: SimulatedCall = {
         id,
@@ -79,19 +79,52 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
 }
 
 /**
- * Sends what Graph sends after a call is placed: `establishing` then `established` (or one `created` with state
- * `incoming` for an inbound call), and optionally the roster.
+ * Sends what Graph sends after a call is placed: `establishing` then `established` (or, for an inbound call, one
+ * `created` with state `incoming`, the whole call object, and the ring starts), and optionally the roster.
  */
 export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options: { participants?: boolean; startAfter?: Promise<unknown> } = {}): void {
-    const notifications: CommsNotification[] =
-        call.direction === 'incoming'
-            ? [callStateNotification(call, 'created', 'incoming')]
-            : [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
-    if (options.participants === true && call.direction === 'outgoing') {
+    if (call.direction === 'incoming') {
+        ctx.deliveries.send(call, [callStateNotification(call, 'created', 'incoming', callObject(call))], options.startAfter);
+        ringIncomingCall(ctx, call);
+        return;
+    }
+    const notifications: CommsNotification[] = [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
+    if (options.participants === true) {
         // The roster once connected: the bot and the person it called.
         notifications.push(changeRoster(ctx, call, { join: [{ kind: 'user', name: 'Simulated callee' }] }));
     }
     ctx.deliveries.send(call, notifications, options.startAfter);
+}
+
+/**
+ * An incoming call rings for the ring timeout (Graph: 15 s). Unless the bot answers it in that time, Graph ends it:
+ * `deleted` with state `terminated` and a not-answered result (and, as for every ended call, its call record).
+ */
+function ringIncomingCall(ctx: SimulatorContext, call: SimulatedCall): void {
+    clearTimeout(call.ringTimer);
+    call.ringTimer = setTimeout(() => {
+        call.ringTimer = undefined;
+        if (call.state !== 'incoming') return;
+        ctx.log(`incoming call ${call.id} was not answered within ${ctx.settings.ringTimeoutMs} ms; Graph ends it`);
+        call.resource.resultInfo = NOT_ANSWERED;
+        recordEndedCall(ctx, call);
+        ctx.deliveries.send(call, [callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...NOT_ANSWERED } })]);
+    }, ctx.settings.ringTimeoutMs);
+    call.ringTimer.unref();
+}
+
+/**
+ * The bot answered a ringing call (POST /communications/calls/{id}/answer): Graph's notifications go to the callbackUri
+ * the answer names from now on, and the call connects, `establishing` then `established`.
+ */
+export function answerCall(ctx: SimulatorContext, call: SimulatedCall, callbackUri: string | undefined, startAfter: Promise<unknown>): void {
+    clearTimeout(call.ringTimer);
+    call.ringTimer = undefined;
+    if (callbackUri !== undefined) {
+        call.callbackUri = callbackUri;
+        call.resource.callbackUri = callbackUri;
+    }
+    ctx.deliveries.send(call, [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')], startAfter);
 }
 
 /** True once the call is terminating or gone: Graph no longer knows it as an active call. */
@@ -140,6 +173,26 @@ export function expireCalls(ctx: SimulatorContext): void {
         recordEndedCall(ctx, call);
         ctx.deliveries.send(call, [notification]);
     }
+}
+
+/** What an incoming call's `created` notification carries: the call object, as Graph sends it to the bot. */
+function callObject(call: SimulatedCall): Record<string, unknown> {
+    const { id: _id, state: _state, direction: _direction, callChainId: _chain, ...rest } = call.resource;
+    return rest;
+}
+
+/** Someone calls the bot: the caller is the source, the bot the target. */
+function incomingRequest(ctx: SimulatorContext): Record<string, unknown> {
+    return {
+        source: {
+            '@odata.type': '#microsoft.graph.participantInfo',
+            identity: {
+                '@odata.type': '#microsoft.graph.identitySet',
+                user: { '@odata.type': '#microsoft.graph.identity', displayName: 'Caller (simulated)', id: randomUUID(), tenantId: ctx.settings.tenantId },
+            },
+        },
+        targets: [botParticipant(ctx)],
+    };
 }
 
 function botParticipant(ctx: SimulatorContext): Record<string, unknown> {

@@ -14,6 +14,8 @@ export interface SimulatorSettings {
     botAppId: string;
     /** Object id of the app's service principal: `oid`/`sub` of access tokens. */
     servicePrincipalId: string;
+    /** How long an incoming call rings before Graph ends it as not answered (Graph: 15 s); tests make it short. */
+    ringTimeoutMs: number;
 }
 
 export interface SimulatorKeys {

@@ -17,6 +17,8 @@ export const SIMULATOR_DEFAULTS = {
     callbackIssuer: 'https://api.botframework.com',
     callbackTokenLifetimeMinutes: 10,
     accessTokenLifetimeSeconds: 3600,
+    /** Graph gives a bot 15 seconds to answer, reject or redirect an incoming call (call: answer). */
+    ringTimeoutMs: 15_000,
 } as const;
 
 /** Paths on the simulator's origin; the Entra ones mirror login.microsoftonline.com, the signer's api.aps.skype.com. */

@@ -2,7 +2,7 @@
 // for a valid bearer token and recorded; per-call scripts and global faults can answer in its place.
 
 import type { SimulatorContext } from './context';
-import { announceCall, createCall, endCall, hasEnded, isGone } from './callLifecycle';
+import { announceCall, answerCall, createCall, endCall, hasEnded, isGone } from './callLifecycle';
 import { callRecordPage } from './callRecords';
 import { checkAccessToken, type AccessTokenCheck } from './entra';
 import { takeGraphFault, type ScriptedResponse } from './faults';
@@ -14,6 +14,7 @@ import type { SimulatedCall } from './state';
 type GraphRoute =
     | { kind: 'collection'; version: string }
     | { kind: 'call'; version: string; callId: string; action?: 'keepAlive' }
+    | { kind: 'answer'; version: string; callId: string }
     | { kind: 'callRecord'; version: string; recordId: string; part: 'record' | 'sessions' | 'participants' }
     | { kind: 'unknown'; version: string; segment: string };
 
@@ -32,7 +33,7 @@ export async function handleGraph(ctx: SimulatorContext, ex: Exchange): Promise<
         at: new Date().toISOString(),
         method: ex.method,
         path: ex.url.pathname,
-        ...(route.kind === 'call' ? { callId: route.callId } : {}),
+        ...(route.kind === 'call' || route.kind === 'answer' ? { callId: route.callId } : {}),
         ...(route.kind === 'callRecord' && ctx.state.callRecords.has(route.recordId) ? { callId: ctx.state.callRecords.get(route.recordId)?.callId } : {}),
         authorization: token.result,
         clientRequestId: header(ex.req, 'client-request-id') ?? null,
@@ -81,6 +82,9 @@ async function serveGraph(ctx: SimulatorContext, ex: Exchange, route: GraphRoute
     }
     if (route.kind === 'collection') {
         return ex.method === 'POST' ? placeCall(ctx, ex, correlation, route.version) : answer(ex, correlation, 405);
+    }
+    if (route.kind === 'answer') {
+        return ex.method === 'POST' ? answerIncoming(ctx, ex, correlation, route.callId) : answer(ex, correlation, 405);
     }
     const call = ctx.state.calls.get(route.callId);
     if (route.action === 'keepAlive') {
@@ -136,6 +140,35 @@ async function playScripted(ctx: SimulatorContext, ex: Exchange, correlation: Gr
         ...(scripted.code !== undefined ? { code: scripted.code } : {}),
         ...(scripted.message !== undefined ? { message: scripted.message } : {}),
     });
+}
+
+/**
+ * POST /communications/calls/{id}/answer: 202 for a ringing incoming call, which then connects, its notifications
+ * going to the answer's callbackUri; 404 for a call that is gone (not answered in time, say), 400 for one not ringing.
+ */
+async function answerIncoming(ctx: SimulatorContext, ex: Exchange, correlation: GraphCorrelation, callId: string): Promise<Outcome> {
+    let body: unknown;
+    try {
+        body = JSON.parse(await readBody(ex.req));
+    } catch {
+        return answer(ex, correlation, 400, { message: 'The request body is not valid JSON.' });
+    }
+    const call = ctx.state.calls.get(callId);
+    if (call === undefined || hasEnded(call)) return answer(ex, correlation, 404);
+    if (!isObject(body)) return answer(ex, correlation, 400, { message: 'The request body must be an answer object.' });
+    if (call.state !== 'incoming') return answer(ex, correlation, 400, { message: `The call is ${call.state}, not ringing: only an incoming call can be answered.` });
+    if (body.callbackUri !== undefined && (typeof body.callbackUri !== 'string' || !/^https?:\/\//i.test(body.callbackUri) || !URL.canParse(body.callbackUri))) {
+        return answer(ex, correlation, 400, { message: 'callbackUri must be an absolute http(s) URL.' });
+    }
+    if (!isObject(body.mediaConfig) || typeof body.mediaConfig['@odata.type'] !== 'string') {
+        return answer(ex, correlation, 400, { message: 'mediaConfig is required and must name its @odata.type (serviceHostedMediaConfig or appHostedMediaConfig).' });
+    }
+    if (!Array.isArray(body.acceptedModalities) || body.acceptedModalities.length === 0) {
+        return answer(ex, correlation, 400, { message: 'acceptedModalities is required and must list at least one modality, e.g. ["audio"].' });
+    }
+    answerCall(ctx, call, typeof body.callbackUri === 'string' ? body.callbackUri : undefined, answered(ex));
+    sendGraphEmpty(ex, correlation, 202);
+    return 202;
 }
 
 /** POST /communications/calls: checks the documented required fields, answers 201, then connects the call. */
@@ -221,11 +254,13 @@ function graphRoute(pathname: string): GraphRoute | undefined {
             return { kind: 'unknown', version, segment: recordMatch[1] };
         }
     }
-    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)(\/keepAlive)?$/.exec(rest);
+    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)(\/keepAlive|\/answer)?$/.exec(rest);
     const encodedId = item?.[1];
     if (encodedId !== undefined) {
         try {
-            return { kind: 'call', version, callId: decodeURIComponent(encodedId), ...(item?.[2] === undefined ? {} : { action: 'keepAlive' as const }) };
+            const callId = decodeURIComponent(encodedId);
+            if (item?.[2] === '/answer') return { kind: 'answer', version, callId };
+            return { kind: 'call', version, callId, ...(item?.[2] === undefined ? {} : { action: 'keepAlive' as const }) };
         } catch {
             return { kind: 'unknown', version, segment: encodedId };
         }

@@ -14,7 +14,8 @@ const USAGE = `Usage: node dist/dev/simulator/main.js [options]
   --tenant-id ID       (default ${SIMULATOR_DEFAULTS.tenantId})
   --client-id ID       (default ${SIMULATOR_DEFAULTS.clientId})
   --client-secret S    (default ${SIMULATOR_DEFAULTS.clientSecret})
-  --bot-app-id ID      audience of callback tokens (default: the client id)`;
+  --bot-app-id ID      audience of callback tokens (default: the client id)
+  --ring-timeout-ms N  how long an incoming call rings before it ends unanswered (default ${SIMULATOR_DEFAULTS.ringTimeoutMs}, as Graph)`;
 
 async function main(): Promise<void> {
     const { values } = parseArgs({
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
             'client-id': { type: 'string' },
             'client-secret': { type: 'string' },
             'bot-app-id': { type: 'string' },
+            'ring-timeout-ms': { type: 'string' },
             help: { type: 'boolean' },
         },
     });
@@ -36,6 +38,10 @@ async function main(): Promise<void> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new Error(`--port "${values.port ?? ''}" is not a port number.\n${USAGE}`);
     }
+    const ringTimeoutMs = values['ring-timeout-ms'] === undefined ? undefined : Number(values['ring-timeout-ms']);
+    if (ringTimeoutMs !== undefined && (!Number.isInteger(ringTimeoutMs) || ringTimeoutMs < 1)) {
+        throw new Error(`--ring-timeout-ms "${values['ring-timeout-ms'] ?? ''}" is not a number of milliseconds.\n${USAGE}`);
+    }
     // dist/dev/simulator -> repository root, so the default folder does not depend on the working directory.
     const tlsFolder = values['tls-dir'] !== undefined ? path.resolve(values['tls-dir']) : path.resolve(__dirname, '../../..', SIMULATOR_DEFAULTS.tlsFolder);
     const sim = await startSimulator({
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
         ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
         ...(values['client-secret'] !== undefined ? { clientSecret: values['client-secret'] } : {}),
         ...(values['bot-app-id'] !== undefined ? { botAppId: values['bot-app-id'] } : {}),
+        ...(ringTimeoutMs !== undefined ? { ringTimeoutMs } : {}),
         log: (line) => console.log(`[simulator] ${line}`),
     });
     console.log(

@@ -26,6 +26,9 @@ export interface ResultInfo {
 /** Graph's documented call end reason for a call the bot hung up (DELETE /communications/calls/{id}). */
 export const ENDED_BY_BOT: ResultInfo = { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' };
 
+/** The simulator's end of an incoming call nobody answered in time (Graph does not document its exact codes). */
+export const NOT_ANSWERED: ResultInfo = { code: 408, subcode: 0, message: 'The call was not answered within the ring timeout.' };
+
 export function callResourceUrl(callId: string): string {
     return `/communications/calls/${callId}`;
 }

@@ -33,6 +33,8 @@ export interface SimulatorOptions {
     clientSecret?: string;
     /** `aud` of callback tokens; defaults to the client id. */
     botAppId?: string;
+    /** How long an incoming call rings before Graph ends it as not answered; default 15 s, as Graph. */
+    ringTimeoutMs?: number;
     /** Faults in force from the start. */
     faults?: Partial<Faults>;
     /** The simulated clock's speed and Graph's keepAlive timeout from the start (default: real time, no timeout). */
@@ -130,6 +132,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         clientSecret: options.clientSecret ?? SIMULATOR_DEFAULTS.clientSecret,
         botAppId: (options.botAppId ?? options.clientId ?? SIMULATOR_DEFAULTS.botAppId).toLowerCase(),
         servicePrincipalId: randomUUID(),
+        ringTimeoutMs: options.ringTimeoutMs ?? SIMULATOR_DEFAULTS.ringTimeoutMs,
     };
     const ctx: SimulatorContext = {
         settings,
@@ -180,6 +183,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         reset: () => resetSimulator(ctx),
         stop: async () => {
             clearInterval(expiry);
+            for (const call of state.calls.values()) clearTimeout(call.ringTimer);
             ctx.deliveries.stop();
             await servers.close();
         },

@@ -22,6 +22,8 @@ export interface SimulatedCall {
     resource: Record<string, unknown>;
     /** How many of the notifications that end the call are never sent (0: all are), to show a call stuck "established". */
     dropLastNotifications: number;
+    /** An incoming call's ring: ends it as not answered when nobody answers in time (callLifecycle.ringIncomingCall). */
+    ringTimer?: NodeJS.Timeout;
     /** Who is in the call (roster.ts). */
     roster: SimulatedRoster;
     /** Simulated epoch ms (clock.ts) of the call's creation and of the last keepAlive Graph took. */
@@ -127,6 +129,7 @@ export class SimulatorState {
     private deliveries: DeliveryRecord[] = [];
 
     reset(): void {
+        for (const call of this.calls.values()) clearTimeout(call.ringTimer);
         this.calls.clear();
         this.scripts.clear();
         this.faults = cloneFaults(NO_FAULTS);

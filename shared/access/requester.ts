@@ -4,7 +4,13 @@
 /** A person, an application, or whoever holds the function key (functionKey mode cannot tell them apart). */
 export type Requester = { kind: 'user'; id: string; name?: string } | { kind: 'application'; id: string; name?: string } | { kind: 'functionKey' };
 
-type RequesterKind = Requester['kind'];
+/** Someone at the `calls` command line, which reaches the storage with its own credentials: named by account@machine. */
+export interface CommandLineRequester {
+    kind: 'commandLine';
+    id: string;
+}
+
+type RequesterKind = Requester['kind'] | CommandLineRequester['kind'];
 
 /** The request's caller in functionKey mode: the Functions host checked a key, which names no one. */
 export const FUNCTION_KEY_REQUESTER: Requester = { kind: 'functionKey' };
@@ -15,7 +21,7 @@ export const MAX_REASON_LENGTH = 500;
 /** What a history event records about who asked (docs/table-layout.md): the requester's columns and the reason. */
 export interface RequestAudit {
     requestedByKind: RequesterKind;
-    /** A person's Entra object id, an application's client id; absent for the function key. */
+    /** A person's Entra object id, an application's client id, the command line's account@machine; absent for the function key. */
     requestedById?: string;
     /** A person's display name or UPN, an application's name when its token gave one. */
     requestedByName?: string;
@@ -30,11 +36,11 @@ export interface RequestAudit {
  * requestAudit({ kind: 'user', id: 'b1f9...', name: 'Ada Lovelace' }, 'caller asked to be dropped')
  * // { requestedByKind: 'user', requestedById: 'b1f9...', requestedByName: 'Ada Lovelace', requestReason: 'caller asked to be dropped' }
  */
-export function requestAudit(requester: Requester, reason?: string): RequestAudit {
+export function requestAudit(requester: Requester | CommandLineRequester, reason?: string): RequestAudit {
     return {
         requestedByKind: requester.kind,
         ...(requester.kind === 'functionKey' ? {} : { requestedById: requester.id }),
-        ...(requester.kind !== 'functionKey' && requester.name !== undefined ? { requestedByName: requester.name } : {}),
+        ...((requester.kind === 'user' || requester.kind === 'application') && requester.name !== undefined ? { requestedByName: requester.name } : {}),
         ...(reason === undefined ? {} : { requestReason: reason }),
     };
 }
@@ -52,6 +58,8 @@ export function requesterInWords(audit: Partial<RequestAudit>): string | undefin
             return undefined;
         case 'functionKey':
             return 'function key';
+        case 'commandLine':
+            return `the command line (${audit.requestedById ?? 'no id'})`;
         case 'application':
             return `application ${audit.requestedByName === undefined ? '' : `${audit.requestedByName} `}(${audit.requestedById ?? 'no id'})`;
         default:

@@ -1,7 +1,9 @@
 // The process-wide objects the functions share, built once from the configuration on first use:
 // one CallStore per process (its write queues and summary cache only work if they are shared; it queues
-// the call-ended events and the call record fetches), one token verifier (its key cache likewise), one Graph
-// client (its token cache and connections too), and the call record's queue and blob container.
+// the call-ended events and the call record fetches, and with the relay on, every commit claims its
+// notifications for the relay), one token verifier (its key cache likewise), one Graph client (its token cache
+// and connections too), the call record's queue and blob container, and one relay (it knows which calls this
+// process is delivering).
 
 import type { TableClient } from '@azure/data-tables';
 import { CallbackTokenVerifier } from '../callback/callbackAuth';
@@ -16,14 +18,19 @@ import { createContainerClient } from '../settings/blobClient';
 import { appConfig } from '../settings/config';
 import { graphCredential } from '../settings/credentials';
 import { GraphCallsClient } from '../graph/graphCalls';
-import { createHostQueueClient, createQueueClient } from '../settings/queueClient';
+import { createQueueClient } from '../settings/queueClient';
 import { createTableClient } from '../settings/tableClient';
+import { CallRelay } from '../relay/callRelay';
+import { RelayQueue } from '../relay/relayQueue';
+import { claimOnCommit } from '../relay/relayRules';
+import { randomOwner } from '../relay/relayOwner';
 
 let store: CallStore | undefined;
 let verifier: CallbackTokenVerifier | undefined;
 let graph: GraphCallsClient | undefined;
 let events: CallEventsQueue | undefined;
 let recordParts: { queue: CallRecordFetchQueue; blobs: CallRecordBlobs } | undefined;
+let relay: CallRelay | undefined;
 
 export function callStore(): CallStore {
     const config = appConfig();
@@ -43,8 +50,18 @@ export function callStore(): CallStore {
                   },
               }),
         ...(whenEnded === undefined ? {} : { whenEnded }),
+        // The relay claims the notifications a commit stores in that same transaction (participant notifications too).
+        ...(config.relay === undefined ? {} : { extendPlan: (callId, before, planned, stored) => claimOnCommit(callId, before, planned, stored, randomOwner(), new Date()) }),
     });
     return store;
+}
+
+/** The relay to the bot, or undefined when `RELAY_URL` is not set. */
+export function callRelay(): CallRelay | undefined {
+    const { relay: config } = appConfig();
+    if (config === undefined) return undefined;
+    relay ??= new CallRelay({ config, store: callStore(), queue: new RelayQueue(() => createQueueClient(config.queue)) });
+    return relay;
 }
 
 /** The call record's table for reads: the store's own client, so one process keeps one connection pool. */
@@ -98,7 +115,7 @@ function callRecordParts(): { queue: CallRecordFetchQueue; blobs: CallRecordBlob
     const { callRecords } = appConfig();
     if (callRecords === undefined) return undefined;
     recordParts ??= {
-        queue: new CallRecordFetchQueue(() => createHostQueueClient(callRecords.queue), { delayMinutes: callRecords.delayMinutes, giveUpHours: callRecords.giveUpHours }),
+        queue: new CallRecordFetchQueue(() => createQueueClient(callRecords.queue), { delayMinutes: callRecords.delayMinutes, giveUpHours: callRecords.giveUpHours }),
         blobs: new CallRecordBlobs(() => createContainerClient(callRecords.blobs)),
     };
     return recordParts;

@@ -4,20 +4,19 @@
 
 import type { QueueClient } from '@azure/storage-queue';
 import { StorageUnavailableError } from '../record/storageErrors';
+import { LazyQueue } from '../settings/queueClient';
 import { attemptAt, fetchMessageJson, type FetchMessage, type FetchSchedule } from './fetchSchedule';
 
 /** Queue Storage hides a message for 7 days at most. */
 const MAX_VISIBILITY_SECONDS = 7 * 24 * 3600;
 
 export class CallRecordFetchQueue {
-    readonly #connect: () => QueueClient;
+    readonly #queue: LazyQueue;
     readonly #schedule: FetchSchedule;
     readonly #now: () => Date;
-    #queue: QueueClient | undefined;
-    #ready: Promise<unknown> | undefined;
 
     constructor(connect: () => QueueClient, schedule: FetchSchedule, options: { now?: () => Date } = {}) {
-        this.#connect = connect;
+        this.#queue = new LazyQueue(connect);
         this.#schedule = schedule;
         this.#now = options.now ?? (() => new Date());
     }
@@ -35,15 +34,8 @@ export class CallRecordFetchQueue {
     async schedule(message: FetchMessage, at: Date): Promise<void> {
         const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil((at.getTime() - this.#now().getTime()) / 1000)));
         try {
-            this.#queue ??= this.#connect();
-            const queue = this.#queue;
-            this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
-                this.#ready = undefined;
-                throw err;
-            });
-            await this.#ready;
             // Base64, as the queue trigger reads messages by default.
-            await queue.sendMessage(Buffer.from(fetchMessageJson(message), 'utf8').toString('base64'), { visibilityTimeout: seconds });
+            await this.#queue.send(Buffer.from(fetchMessageJson(message), 'utf8').toString('base64'), { visibilityTimeout: seconds });
         } catch (err) {
             throw new StorageUnavailableError(err, 'The call record fetch queue');
         }

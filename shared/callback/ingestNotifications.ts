@@ -1,8 +1,10 @@
 // The callback's use case: read the body, check the token, parse the notifications, store them per call,
-// and say how many were new, redelivered, or unattributable. Nothing is acknowledged before it is stored.
+// hand them to the relay (which makes its first attempt to deliver them to the bot now), and say how many were
+// new, redelivered, or unattributable. Nothing is acknowledged before it is stored.
 
 import type { CallStore } from '../record/callStore';
 import { EVENT_KIND, type NewCallEvent } from '../record/callModel';
+import type { CallRelay, RelayLog } from '../relay/callRelay';
 import type { CallbackTokenVerifier } from './callbackAuth';
 import { parseNotifications } from './notifications';
 import { CALLBACK_BODY_LIMIT, parseJson, readBody, requireJsonContentType } from '../requestBody';
@@ -28,6 +30,8 @@ export interface IngestResult {
 export interface IngestDependencies {
     store: CallStore;
     verifier: CallbackTokenVerifier;
+    /** With the relay on: its first attempt, before the answer (a failure of the bot is the relay's to retry). */
+    relay?: { relay: CallRelay; log: RelayLog };
     now?: () => Date;
 }
 
@@ -61,6 +65,16 @@ export async function ingestCallback(request: CallbackRequest, deps: IngestDepen
     const failure = settled.find((outcome) => outcome.status === 'rejected');
     if (failure !== undefined) {
         throw failure.reason;
+    }
+    const relay = deps.relay;
+    if (relay !== undefined) {
+        // Calls are relayed side by side: one slow call never holds another back.
+        await Promise.all(
+            [...byPartition.keys()].map((partition, i) => {
+                const outcome = settled[i];
+                return outcome?.status === 'fulfilled' ? relay.relay.afterIngest(partition, outcome.value.result, relay.log) : undefined;
+            }),
+        );
     }
 
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: 0 };

@@ -8,6 +8,7 @@ import { dedupeKeyOf } from './dedupeKey';
 import { defined } from '../defined';
 import { BadRequestError } from '../errors';
 import { isObject } from '../isObject';
+import { notificationColumn } from '../relay/relayBody';
 
 /** What the HTTP request says about the delivery, beside its body. */
 export interface DeliveryContext {
@@ -117,6 +118,8 @@ export function parseNotification(notification: unknown, delivery: DeliveryConte
             chainId: delivery.chainId ?? stringOf(data?.callChainId),
             callChainId: isCallChainId(data?.callChainId) ? data.callChainId : undefined,
             resourceData: resourceData === undefined ? undefined : JSON.stringify(resourceData),
+            // Kept whole (beside resourceData), so the relay hands the bot the notification as Graph sent it.
+            notification: notificationColumn(notification),
             ...resultInfoOf(data?.resultInfo),
         }),
     };

@@ -95,6 +95,12 @@ function paths(): Record<string, Record<string, unknown>> {
                     },
                     { name: 'since', in: 'query', description: 'Only calls that started at or after this instant.', schema: instantSchema },
                     { name: 'until', in: 'query', description: 'Only calls that started before this instant; later than since.', schema: instantSchema },
+                    {
+                        name: 'relay',
+                        in: 'query',
+                        description: 'failed: only calls with notifications the relay dead-lettered (relayFailed above 0), read from their own index, never a table scan.',
+                        schema: { type: 'string', enum: ['failed'] },
+                    },
                     topParameter,
                     tokenParameter,
                 ],
@@ -158,6 +164,48 @@ function paths(): Record<string, Record<string, unknown>> {
                     'The roster the participants notifications kept: those in the call now (inCall) and everyone who left, with leftAt, in the order they joined. ' +
                     'With PARTICIPANT_DETAILS=ids there are no display names and phone numbers are masked.',
                 responses: readResponses({ description: "The call's roster.", content: json(ref('ParticipantList')) }, { 404: problem('Nothing is recorded for this call.') }),
+            },
+        },
+        '/calls/{callId}/relay': {
+            parameters: [callIdParameter],
+            post: {
+                operationId: 'relayCall',
+                summary: "Deliver a call's notifications to the bot again (replay)",
+                description:
+                    'From fromSequence (rounded down to the first notification of the request it went in, so every webhook-id comes again with the ' +
+                    "same notifications), in order, signed as before, through the relay's retry queue: the answer comes once the replay is scheduled. " +
+                    'Dead-lettered notifications are tried again, with RELAY_MAX_AGE_HOURS counted from now. JSON only (a cross-site form cannot send it). ' +
+                    "Every replay is recorded in the call's history as a relayReplay event, with who asked (requestedBy*, from the signed-in principal or " +
+                    '"functionKey", never from the request) and the reason given (requestReason).',
+                security: securedBy(APP_ROLES.operate),
+                parameters: [{ name: 'reason', in: 'query', description: reasonDescription, schema: reasonSchema }],
+                requestBody: {
+                    required: true,
+                    content: {
+                        'application/json': {
+                            schema: {
+                                type: 'object',
+                                additionalProperties: false,
+                                properties: {
+                                    fromSequence: { type: 'integer', minimum: 1, default: 1, description: 'The first history sequence to deliver again.' },
+                                    reason: reasonSchema,
+                                },
+                            },
+                        },
+                    },
+                },
+                responses: {
+                    202: { description: 'The replay is scheduled.', content: json(ref('ReplayScheduled')) },
+                    400: response('BadRequest'),
+                    401: response('Unauthorized'),
+                    403: response('Forbidden'),
+                    404: problem('Nothing is recorded for this call.'),
+                    409: problem('The relay is off: RELAY_URL is not set.'),
+                    413: problem('The body is larger than it can be.'),
+                    415: problem('The body is not application/json.'),
+                    500: response('InternalError'),
+                    503: response('StorageUnavailable'),
+                },
             },
         },
         '/callback': {
@@ -298,8 +346,22 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     joinedAt: 'When a roster first listed the participant (the receive time).',
     leftAt: 'When a roster first showed the participant gone.',
     leftReason: 'removedState.reason as Graph sent it, removed, or notInRoster.',
-    requestedByKind: 'Requests someone made of the app (hangupRequest): who asked, from the signed-in principal or the function key, never from the request.',
-    requestedById: "A person's Entra object id, or an application's client id; absent for the function key.",
+    notification: 'The notification as Graph sent it, with resourceData null in its place (the relay rebuilds it from both); the raw text when it was cut.',
+    relayedThrough: 'The relay to the bot: every event up to this sequence is delivered, dead-lettered, or not a notification.',
+    relayPending: 'Notifications stored and not yet delivered to the bot or dead-lettered.',
+    relayFailed: 'Notifications dead-lettered (not delivered within RELAY_MAX_AGE_HOURS) and not delivered since.',
+    relayBatchEnd: 'The request being attempted holds the notifications after relayedThrough up to this sequence.',
+    relayNextAttemptAt: "When that request's next attempt is due.",
+    relayLastStatus: "The bot's HTTP status on the last attempt; 0 when it did not answer.",
+    relayLastError: "The last attempt's failure, with a short excerpt of the bot's answer; absent once a later attempt succeeded.",
+    relayOwner: "An opaque token: which callback or retry message carries this call's relay on.",
+    relayBatch: 'The sequence of the first notification of the request this one went in: its webhook-id is {callId}/{relayBatch}.',
+    relayStatus: "The bot's HTTP status on the last attempt of that request; 0 when it did not answer.",
+    relayOutcome: 'delivered, or failed once dead-lettered; absent while pending.',
+    relayError: "The last failure of that request, with a short excerpt of the bot's answer.",
+    requestedByKind:
+        'Requests someone made of the app (hangupRequest, relayReplay): who asked, from the signed-in principal, the function key or the command line (calls relay replay), never from the request.',
+    requestedById: "A person's Entra object id, an application's client id, or the command line's account@machine; absent for the function key.",
     requestedByName: "A person's display name or UPN; an application's name when its token gave one.",
     requestReason: 'The reason given with the request, if any.',
 };
@@ -313,7 +375,8 @@ function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     if (name === 'callRecordStatus') return { ...described, enum: ['pending', 'fetched', 'notFound', 'forbidden'] };
     if (name === 'quality') return { ...described, enum: ['good', 'poor', 'unknown'] };
     if (name === 'participantQuality') return { ...described, type: ['array', 'string'], items: ref('ParticipantQuality') };
-    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey'] };
+    if (name === 'relayOutcome') return { ...described, enum: ['delivered', 'failed'] };
+    if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey', 'commandLine'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
@@ -407,6 +470,17 @@ function schemas(): Record<string, unknown> {
             required: ['callId', 'events'],
             additionalProperties: false,
             properties: { callId: text, events: { type: 'array', items: ref('CallEvent') }, continuationToken: text },
+        },
+        ReplayScheduled: {
+            type: 'object',
+            required: ['callId', 'fromSequence', 'relayedThrough', 'relayPending'],
+            additionalProperties: false,
+            properties: {
+                callId: text,
+                fromSequence: { type: 'integer', minimum: 1, description: 'The first sequence that goes again: the start of the request the asked-for one went in.' },
+                relayedThrough: { type: 'integer', minimum: 0, description: "The relay's cursor after the rewind." },
+                relayPending: { type: 'integer', minimum: 0, description: 'Notifications now waiting to be delivered.' },
+            },
         },
         SignedIn: {
             type: 'object',

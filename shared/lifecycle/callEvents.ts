@@ -9,6 +9,7 @@ import { callSummaryJson, type CallSummaryJson } from '../query/callJson';
 import type { CallSummary } from '../record/callModel';
 import { isObject } from '../isObject';
 import { StorageUnavailableError } from '../record/storageErrors';
+import { LazyQueue } from '../settings/queueClient';
 
 const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
 /** Graph's call record of an ended call was fetched (callRecords/): one message per version. */
@@ -115,14 +116,12 @@ export function decodeQueueMessage(text: string): { event: CallEndedCloudEvent }
 
 /** The queue of call-ended events, made on first use and created once per process (again after a failure). */
 export class CallEventsQueue {
-    readonly #connect: () => QueueClient;
+    readonly #queue: LazyQueue;
     readonly #now: () => Date;
-    #queue: QueueClient | undefined;
-    #ready: Promise<unknown> | undefined;
 
     /** @param connect builds the client when the first call ends */
     constructor(connect: () => QueueClient, options: { now?: () => Date } = {}) {
-        this.#connect = connect;
+        this.#queue = new LazyQueue(connect);
         this.#now = options.now ?? (() => new Date());
     }
 
@@ -138,14 +137,7 @@ export class CallEventsQueue {
 
     async #publish(event: CallEndedCloudEvent): Promise<void> {
         try {
-            this.#queue ??= this.#connect();
-            const queue = this.#queue;
-            this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
-                this.#ready = undefined;
-                throw err;
-            });
-            await this.#ready;
-            await queue.sendMessage(encodeQueueMessage(event));
+            await this.#queue.send(encodeQueueMessage(event));
         } catch (err) {
             throw new StorageUnavailableError(err, 'The call-ended event queue');
         }

@@ -9,6 +9,7 @@ import { CallIndex, dayOf, dayOfRowKey, dayPartition, dayRowKey, DAYS_PARTITION,
 import { UNROUTED_PARTITION } from '../record/callModel';
 import { isNotFound, StorageUnavailableError } from '../record/storageErrors';
 import { EVENT_ROW_PREFIX } from '../record/tableEntities';
+import { forgetDeadLetters } from '../relay/deadLetterIndex';
 
 const DAY_MS = 86_400_000;
 /** Operations per entity-group transaction (the service's limit). */
@@ -101,7 +102,10 @@ async function purgeDay(table: TableClient, index: CallIndex, day: string, cutof
         if (stop()) return false;
         if (!options.dryRun) await options.forgetOutsideTable?.(call.callId);
         const rows = options.dryRun ? await countRows(table, call.callId) : await deletePartition(table, call.callId);
-        if (!options.dryRun) await index.forget(call.callId, call.firstEventAt);
+        if (!options.dryRun) {
+            await index.forget(call.callId, call.firstEventAt);
+            await forgetDeadLetters(table, call.callId, call.firstEventAt);
+        }
         result.calls += 1;
         result.rows += rows;
         options.onCall?.({ callId: call.callId, firstEventAt: call.firstEventAt, rows });

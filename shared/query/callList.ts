@@ -1,6 +1,7 @@
 // Lists calls newest first by start, from the call index (see callIndex.ts), never by reading the table:
 // every request names one partition. A page reads at most `top` index rows, from the newest day of the
-// range to the oldest (or from `_active` when only calls that have not ended can match), then point-reads
+// range to the oldest (or from `_active` when only calls that have not ended can match, or from `_relay-failed`,
+// the relay's index of calls with dead-lettered notifications, for `relay=failed`), then point-reads
 // those calls' summaries, so what it shows is each summary as it is now. Its cost is bounded by `top` and
 // the days the range spans, never by the size of the table or the length of any call's history.
 
@@ -8,6 +9,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import type { CallSummary } from '../record/callModel';
 import { ACTIVE_PARTITION, dayOf, dayOfRowKey, dayPartition, dayRowKey, DAYS_PARTITION, indexedCallOf, startKey, type IndexedCall } from '../record/callIndex';
 import { isCallEnded } from '../record/callState';
+import { DEAD_LETTER_PARTITION } from '../relay/deadLetterIndex';
 import { inParallel } from '../inParallel';
 import { openContinuationToken, sdkPositionOf, sealContinuationToken } from './continuationToken';
 import { checkCallListOptions, DEFAULT_TOP, type CallListOptions } from './queryOptions';
@@ -56,7 +58,12 @@ export async function listCalls(table: TableClient, options: CallListOptions = {
     const wantsEnded = endedByActive ?? endedByState;
     const query = queryKey(options);
     const start = options.continuationToken === undefined ? {} : openPosition(query, options.continuationToken);
-    const source = wantsEnded === false ? activeSource(options) : daySource(options, wantsEnded === true);
+    const source =
+        options.relay === 'failed'
+            ? partitionSource(DEAD_LETTER_PARTITION, options)
+            : wantsEnded === false
+              ? partitionSource(ACTIVE_PARTITION, options)
+              : daySource(options, wantsEnded === true);
     const { rows, next } = await source.read(table, start, top);
     const summaries = await readSummaries(table, rows);
     const calls = summaries.filter((summary): summary is CallSummary => summary !== undefined && matches(summary, options));
@@ -67,12 +74,12 @@ interface Source {
     read(table: TableClient, from: Position, top: number): Promise<{ rows: IndexedCall[]; next?: Position }>;
 }
 
-/** Calls that have not ended: the `_active` partition, one range. */
-function activeSource(options: CallListOptions): Source {
+/** Calls of one index partition, in one range: `_active` (calls that have not ended), `_relay-failed` (calls with dead letters). */
+function partitionSource(partition: string, options: CallListOptions): Source {
     return {
         async read(table, from, top) {
             const rows: IndexedCall[] = [];
-            const next = await readPartition(table, ACTIVE_PARTITION, from, range(options), '', top, rows, QUERIES_PER_PAGE);
+            const next = await readPartition(table, partition, from, range(options), '', top, rows, QUERIES_PER_PAGE);
             return { rows, ...(next === undefined ? {} : { next }) };
         },
     };
@@ -201,6 +208,7 @@ async function readSummaries(table: TableClient, rows: readonly IndexedCall[]): 
 function matches(summary: CallSummary, options: CallListOptions): boolean {
     if (options.state !== undefined && summary.callState !== options.state) return false;
     if (options.active !== undefined && options.active === isCallEnded(summary)) return false;
+    if (options.relay === 'failed' && (summary.relayFailed ?? 0) === 0) return false;
     return true;
 }
 
@@ -212,6 +220,7 @@ function queryKey(options: CallListOptions): string {
         active: options.active ?? null,
         since: options.since?.toISOString() ?? null,
         until: options.until?.toISOString() ?? null,
+        ...(options.relay === undefined ? {} : { relay: options.relay }),
     });
 }
 

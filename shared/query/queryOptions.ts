@@ -23,11 +23,13 @@ export interface CallListOptions extends PageOptions {
     since?: Date;
     /** Only calls that started before this instant. */
     until?: Date;
+    /** `failed`: only calls with notifications the relay dead-lettered. */
+    relay?: 'failed';
 }
 
 const SUMMARY_PARAMETERS = [] as const;
 const HISTORY_PARAMETERS = ['top', 'continuationToken'] as const;
-const CALL_LIST_PARAMETERS = ['state', 'active', 'since', 'until', 'top', 'continuationToken'] as const;
+const CALL_LIST_PARAMETERS = ['state', 'active', 'since', 'until', 'relay', 'top', 'continuationToken'] as const;
 /** The Functions host reads the function key from `code`; it is not ours to refuse. */
 const HOST_PARAMETERS = ['code'];
 
@@ -75,6 +77,7 @@ export function parseCallListOptions(query: URLSearchParams): CallListOptions {
         ...optional('active', value('active'), parseActive),
         ...optional('since', value('since'), (raw) => parseInstant('since', raw)),
         ...optional('until', value('until'), (raw) => parseInstant('until', raw)),
+        ...optional('relay', value('relay'), parseRelayFilter),
     };
     checkCallListOptions(options);
     return options;
@@ -109,6 +112,12 @@ function requireCallState(raw: string): string {
     const state = /^[A-Za-z]{1,64}$/.test(trimmed) ? normalizeCallState(trimmed) : undefined;
     if (state === undefined || !KNOWN_CALL_STATES.includes(state)) throw badState(raw);
     return state;
+}
+
+function parseRelayFilter(raw: string): 'failed' {
+    if (raw.trim().toLowerCase() !== 'failed')
+        throw new BadRequestError(`relay must be failed (calls with dead-lettered notifications), not ${JSON.stringify(raw.slice(0, 100))}.`);
+    return 'failed';
 }
 
 function parseActive(raw: string): boolean {

@@ -10,6 +10,8 @@ export const EVENT_KIND = {
     reconciliation: 'reconciliation',
     /** Graph's call record after the call: fetched (a new version), or given up on (notFound, forbidden). */
     callRecord: 'callRecord',
+    /** Someone asked for a call's notifications to be delivered to the bot again: who, why, from where. */
+    relayReplay: 'relayReplay',
 } as const;
 type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
 
@@ -68,6 +70,11 @@ export interface NewCallEvent extends Partial<RequestAudit> {
     tenantId?: string;
     /** Raw JSON of the notification's `resourceData` (or of the whole notification for a rejected one). */
     resourceData?: string;
+    /**
+     * The rest of the notification as Graph sent it, raw JSON with `resourceData` set to null where it was (the
+     * column above holds it): what the relay rebuilds the notification from, keys and values as received.
+     */
+    notification?: string;
     /** Why a notification could not be attributed to a call (`rejected` events only). */
     rejectReason?: string;
     /** `reconciliation` events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive). */
@@ -83,13 +90,54 @@ export interface NewCallEvent extends Partial<RequestAudit> {
 }
 
 /** A stored history event. */
-export interface CallEvent extends NewCallEvent {
+export interface CallEvent extends NewCallEvent, EventDelivery {
     callId: string;
     sequence: number;
 }
 
+/** How the relay delivered a notification to the bot (shared/relay), on its history row. */
+export interface EventDelivery {
+    /** The sequence of the first notification of the request it went in: the request's `webhook-id` is `{callId}/{relayBatch}`. */
+    relayBatch?: number;
+    /** Attempts of that request so far. */
+    relayAttempts?: number;
+    /** The bot's status on the last attempt; 0 when no answer came. */
+    relayStatus?: number;
+    /** When the bot accepted it (2xx). */
+    relayedAt?: Date;
+    /** `delivered`, or `failed` once dead-lettered; unset while pending. */
+    relayOutcome?: string;
+    /** The last failure, with a short excerpt of the bot's answer. */
+    relayError?: string;
+}
+
+/** What the relay keeps on a call's summary row (shared/relay). */
+interface CallRelayState {
+    /** Every event up to this sequence is delivered, dead-lettered, or not a notification (not relayed). */
+    relayedThrough?: number;
+    /** Notifications stored and not yet delivered or dead-lettered. */
+    relayPending?: number;
+    /** Notifications dead-lettered and not delivered since (by a replay). */
+    relayFailed?: number;
+    /** The request being attempted holds the notifications after `relayedThrough` up to this sequence; unset until it is fixed. */
+    relayBatchEnd?: number;
+    /** Attempts of that request so far. */
+    relayAttempts?: number;
+    /** When its next attempt is due. */
+    relayNextAttemptAt?: Date;
+    relayLastAttemptAt?: Date;
+    /** The bot's status on the last attempt; 0 when no answer came. */
+    relayLastStatus?: number;
+    relayLastError?: string;
+    /** Who carries this call's relay on: a token held by one callback or by one retry message (see shared/relay). */
+    relayOwner?: string;
+    /** The last replay asked for, and the sequence it was asked from. */
+    relayReplayAt?: Date;
+    relayReplayFrom?: number;
+}
+
 /** The summary row of a call. */
-export interface CallSummary {
+export interface CallSummary extends CallRelayState {
     callId: string;
     callState?: string;
     terminationReason?: string;

@@ -38,21 +38,28 @@
 // a batch changes them: every row of the kind, or the named ones. They are written in the transaction of the
 // event that changed them, replaced without If-Match for the same reason as the marker rows; a change too
 // large for one transaction is staged first and counts from the event's own transaction on.
+//
+// Two more writers share the summary row's ETag: `extendPlan` lets the composition root add to the summary a
+// commit writes (the relay claims the notifications it stores, in the same transaction: in a split commit, the
+// event's own last transaction), and `updateCall` changes a call's summary and merges fields into its history rows
+// in one transaction (the relay records its deliveries). History rows are otherwise only ever created, so a merge
+// into them cannot undo another write; `updateCall` keeps the summary's `stagedCommit` as it found it.
 
 import { randomUUID } from 'node:crypto';
 import type { TableClient, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { LRUCache } from 'lru-cache';
 import { DEFAULT_MARKER_ROW_CAPACITY, eventMarkerKey, MAX_MARKER_ROW_CAPACITY, planAppend, type AppendPlan, type KnownMarkerRow, type PlannedOutcome } from './appendPlan';
-import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
+import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type EventDelivery, type NewCallEvent } from './callModel';
 import { CallIndex } from './callIndex';
 import { isCallEnded, summaryFromHistory } from './callState';
 import { readDerivedRows, rowEntity, RowSet, stagedRowEntity, STAGED_COMMIT_COLUMN, type DerivedRow, type DerivedRowKind, type LoadedRows } from './derivedRows';
-import { ServiceUnavailableError } from '../errors';
+import { NotFoundError, ServiceUnavailableError } from '../errors';
 import { isContentRefused, isNotFound, isTableNotFound, isWriteConflict, storageReason, StorageUnavailableError } from './storageErrors';
 import {
     EVENT_ROW_END,
     EVENT_ROW_PREFIX,
+    eventDeliveryToEntity,
     eventFromEntity,
     eventToEntity,
     markerRowKey,
@@ -74,6 +81,22 @@ export interface AppendResult {
     duplicates: number;
     /** One per input event, in input order. */
     outcomes: EventOutcome[];
+    /** The summary as the last transaction that held these events wrote it; undefined when none was written (no events). */
+    summary?: CallSummary;
+}
+
+/** Adds to the summary a commit writes; pure. `stored` are the events the commit stores, with their sequences. */
+export type PlanExtension = (callId: string, before: CallSummary, planned: CallSummary, stored: ReadonlyArray<{ sequence: number; event: NewCallEvent }>) => CallSummary;
+
+/** What `updateCall` writes in one transaction: the whole summary (replaced under its ETag), and fields merged into history rows. */
+export interface CallUpdate {
+    summary: CallSummary;
+    events?: ReadonlyArray<{ sequence: number; fields: EventDelivery }>;
+}
+
+export interface UpdateOptions {
+    /** Start from the summary as the table has it now rather than from what this process wrote last. */
+    fresh?: boolean;
 }
 
 export interface CallStoreOptions {
@@ -93,6 +116,8 @@ export interface CallStoreOptions {
     derivedRows?: DerivedRowKind;
     /** What else the summary says once a call has ended (that its call record is to be fetched), in the same transaction. */
     whenEnded?: (summary: CallSummary) => CallSummary;
+    /** Adds to the summary every commit writes (see PlanExtension). */
+    extendPlan?: PlanExtension;
 }
 
 /**
@@ -130,20 +155,32 @@ interface Submission {
     remaining: number;
     outcomes: EventOutcome[];
     stored: CallEvent[];
+    summary?: CallSummary;
     failed: boolean;
     resolve(result: AppendResult): void;
     reject(err: unknown): void;
 }
 
 interface QueuedEvent extends Pending {
+    kind: 'event';
     index: number;
     submission: Submission;
 }
+
+/** An `updateCall` waiting its turn behind the writes queued before it. */
+interface QueuedUpdate {
+    kind: 'update';
+    run(): Promise<void>;
+}
+
+type QueuedWrite = QueuedEvent | QueuedUpdate;
 
 /** What became of one event of a commit, and the event as stored. */
 interface Committed {
     outcome: EventOutcome;
     event: NewCallEvent;
+    /** The summary the commit wrote. */
+    summary: CallSummary;
 }
 
 /** A transaction holds the summary and at least one row per stored event. */
@@ -155,11 +192,12 @@ export class CallStore {
     private readonly maxAttempts: number;
     private readonly rowCapacity: number;
     private readonly known: LRUCache<string, KnownCall>;
-    private readonly queues = new Map<string, QueuedEvent[]>();
+    private readonly queues = new Map<string, QueuedWrite[]>();
     private readonly index: CallIndex;
     private readonly onCallEnded: ((summary: CallSummary) => Promise<void>) | undefined;
     private readonly derived: DerivedRowKind | undefined;
     private readonly whenEnded: ((summary: CallSummary) => CallSummary) | undefined;
+    private readonly extendPlan: PlanExtension | undefined;
     private tableReady: Promise<void> | undefined;
 
     constructor(table: TableClient, options: CallStoreOptions) {
@@ -175,6 +213,7 @@ export class CallStore {
         this.onCallEnded = options.onCallEnded;
         this.derived = options.derivedRows;
         this.whenEnded = options.whenEnded;
+        this.extendPlan = options.extendPlan;
     }
 
     /**
@@ -190,15 +229,36 @@ export class CallStore {
         return new Promise<AppendResult>((resolve, reject) => {
             const submission: Submission = { remaining: events.length, outcomes: [], stored: [], failed: false, resolve, reject };
             // What an event changes in the derived rows is read before its values are cut to fit the table.
-            const queued = events.map((event, index) => ({ event: fitToTable(event), change: this.derived?.changeOf(event), index, submission }));
-            const queue = this.queues.get(callId);
-            if (queue !== undefined) {
-                queue.push(...queued);
-                return;
-            }
-            this.queues.set(callId, queued);
-            void this.drain(callId, queued);
+            this.enqueue(
+                callId,
+                events.map((event, index): QueuedEvent => ({ kind: 'event', event: fitToTable(event), change: this.derived?.changeOf(event), index, submission })),
+            );
         });
+    }
+
+    /**
+     * Changes a call's summary, and merges fields into its history rows, in one transaction under the summary's
+     * ETag: `change` is given the summary and says what to write (undefined: nothing), and is asked again with the
+     * summary as it is now whenever another writer got there first. Queued behind this process's other writes to
+     * the call. Resolves with the summary as written (or as read, when nothing was), and whether it was written.
+     *
+     * @example
+     * await store.updateCall('c1', (summary) => ({ summary: { ...summary, relayedThrough: 3 } }));
+     */
+    updateCall(callId: string, change: (summary: CallSummary) => CallUpdate | undefined, options: UpdateOptions = {}): Promise<{ summary: CallSummary; written: boolean }> {
+        return new Promise((resolve, reject) => {
+            this.enqueue(callId, [{ kind: 'update', run: () => this.update(callId, change, options).then(resolve, reject) }]);
+        });
+    }
+
+    private enqueue(callId: string, writes: QueuedWrite[]): void {
+        const queue = this.queues.get(callId);
+        if (queue !== undefined) {
+            queue.push(...writes);
+            return;
+        }
+        this.queues.set(callId, writes);
+        void this.drain(callId, writes);
     }
 
     /**
@@ -226,10 +286,17 @@ export class CallStore {
         return this.tableReady;
     }
 
-    private async drain(callId: string, queue: QueuedEvent[]): Promise<void> {
+    private async drain(callId: string, queue: QueuedWrite[]): Promise<void> {
         try {
             while (queue.length > 0) {
-                const batch = queue.slice(0, MAX_EVENTS);
+                const head = queue[0];
+                if (head?.kind === 'update') {
+                    queue.shift();
+                    // It settles its own promise; it never rejects here.
+                    await head.run();
+                    continue;
+                }
+                const batch = leadingEvents(queue, MAX_EVENTS);
                 try {
                     // A commit stores a prefix of the batch (what fits one transaction); the rest goes again.
                     const committed = await this.commit(
@@ -242,7 +309,8 @@ export class CallStore {
                     for (const item of batch) fail(item.submission, err);
                     // The rest of a failed submission would only be redelivered anyway; drop it from the queue.
                     for (let i = queue.length - 1; i >= 0; i--) {
-                        if (queue[i]?.submission.failed) queue.splice(i, 1);
+                        const item = queue[i];
+                        if (item?.kind === 'event' && item.submission.failed) queue.splice(i, 1);
                     }
                 }
             }
@@ -319,7 +387,58 @@ export class CallStore {
             }
             this.remember(callId, call, plan, after.etag, after.stagedCommit);
             await this.afterCommit(callId, call, plan);
-            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!.event, refusal?.reason));
+            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!.event, plan.summary, refusal?.reason));
+        }
+    }
+
+    private async update(callId: string, change: (summary: CallSummary) => CallUpdate | undefined, options: UpdateOptions): Promise<{ summary: CallSummary; written: boolean }> {
+        await this.ensureTable();
+        const cached = options.fresh === true ? undefined : this.known.get(callId);
+        let call = cached?.etag === undefined ? undefined : cached;
+        for (let attempt = 1; ; attempt++) {
+            // Marker rows are only known exactly from this process's own last commit (see the top of this file).
+            const fromCache = call !== undefined;
+            if (call === undefined) {
+                const read = await this.readSummary(callId);
+                if (read === undefined) throw new NotFoundError(`Nothing is recorded for call ${callId}.`);
+                call = { summary: read.summary, etag: read.etag, markers: new Map(), ...(read.stagedCommit === undefined ? {} : { stagedCommit: read.stagedCommit }) };
+            }
+            const update = change(call.summary);
+            if (update === undefined) {
+                // Nothing to write is only known from the row as it is: this process's copy may be behind another
+                // instance's writes, which only a write (never made here) would have found out.
+                if (fromCache) {
+                    call = undefined;
+                    continue;
+                }
+                if (cached !== undefined && cached.etag !== call.etag) this.known.delete(callId);
+                return { summary: call.summary, written: false };
+            }
+            const actions: TransactionAction[] = [
+                // The summary's stagedCommit stays as it was: staged roster values still count through it.
+                this.summaryAction(call, update.summary, call.stagedCommit),
+                ...(update.events ?? []).map(({ sequence, fields }): TransactionAction => ['update', eventDeliveryToEntity(callId, sequence, fields), 'Merge']),
+            ];
+            let response: TableTransactionResponse;
+            try {
+                response = await this.table.submitTransaction(actions);
+            } catch (err) {
+                this.known.delete(callId);
+                if (!isWriteConflict(err)) throw new StorageUnavailableError(err);
+                if (attempt >= this.maxAttempts) {
+                    throw new ServiceUnavailableError(`Call ${callId} is being written by too many writers at once; retry.`, 1, { cause: err });
+                }
+                await pause(attempt);
+                call = undefined;
+                continue;
+            }
+            const etag = response.subResponses[0]?.etag;
+            if (fromCache && etag !== undefined) {
+                this.known.set(callId, structuredClone({ ...call, summary: update.summary, etag }));
+            } else {
+                this.known.delete(callId);
+            }
+            return { summary: update.summary, written: true };
         }
     }
 
@@ -348,6 +467,9 @@ export class CallStore {
                 { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity, ...(this.whenEnded === undefined ? {} : { whenEnded: this.whenEnded }) },
                 derived,
             );
+            // The relay's claim goes into this plan's summary, so it is written by the transaction that stores the
+            // events (in a split commit, by the event's own last transaction, never by the staging before it).
+            if (this.extendPlan !== undefined) plan.summary = this.extendPlan(callId, call.summary, plan.summary, plan.stored);
             const actions = [this.summaryAction(call, plan.summary, call.stagedCommit), ...this.recordActions(callId, plan), ...this.rowActions(callId, plan.rows, rows)];
             if (transactionFits(actions)) return { plan, actions, staged: false };
             if (count === 1) return { plan, actions, staged: plan.rows.length > 0 };
@@ -578,11 +700,21 @@ export async function readSummaryRow(table: TableClient, callId: string): Promis
     }
 }
 
-function committed(outcome: PlannedOutcome, event: NewCallEvent, refusedReason: string | undefined): Committed {
+function committed(outcome: PlannedOutcome, event: NewCallEvent, summary: CallSummary, refusedReason: string | undefined): Committed {
     if (outcome.outcome === 'stored' && refusedReason !== undefined) {
-        return { outcome: { outcome: 'rejected', sequence: outcome.sequence, reason: refusedReason }, event };
+        return { outcome: { outcome: 'rejected', sequence: outcome.sequence, reason: refusedReason }, event, summary };
     }
-    return { outcome, event };
+    return { outcome, event, summary };
+}
+
+/** The events at the head of the queue, up to `max`, stopping at the first update. */
+function leadingEvents(queue: readonly QueuedWrite[], max: number): QueuedEvent[] {
+    const events: QueuedEvent[] = [];
+    for (const item of queue) {
+        if (item.kind !== 'event' || events.length >= max) break;
+        events.push(item);
+    }
+    return events;
 }
 
 /**
@@ -605,10 +737,11 @@ function asciiJson(value: unknown): string {
     return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed): void {
+function settle(callId: string, item: QueuedEvent, { outcome, event, summary }: Committed): void {
     const { submission } = item;
     if (submission.failed) return;
     submission.outcomes[item.index] = outcome;
+    submission.summary = summary;
     if (outcome.outcome === 'stored' || outcome.outcome === 'rejected') {
         submission.stored.push({ ...event, callId, sequence: outcome.sequence });
     }
@@ -616,7 +749,7 @@ function settle(callId: string, item: QueuedEvent, { outcome, event }: Committed
     if (submission.remaining === 0) {
         submission.stored.sort((a, b) => a.sequence - b.sequence);
         const duplicates = submission.outcomes.filter((o) => o.outcome === 'duplicate').length;
-        submission.resolve({ stored: submission.stored, duplicates, outcomes: submission.outcomes });
+        submission.resolve({ stored: submission.stored, duplicates, outcomes: submission.outcomes, ...(submission.summary === undefined ? {} : { summary: submission.summary }) });
     }
 }
 

@@ -4,7 +4,7 @@
 
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList, type FieldSpec } from './callFields';
-import type { CallEvent, CallSummary, NewCallEvent } from './callModel';
+import type { CallEvent, CallSummary, EventDelivery, NewCallEvent } from './callModel';
 
 export const SUMMARY_ROW_KEY = 'state';
 export const EVENT_ROW_PREFIX = 'event-';
@@ -39,6 +39,11 @@ export function summaryFromEntity(entity: StoredEntity): CallSummary {
 
 export function eventToEntity(callId: string, sequence: number, event: NewCallEvent): Entity {
     return { partitionKey: callId, rowKey: eventRowKey(sequence), ...columnsOf(EVENT_FIELDS, { ...event, sequence }) };
+}
+
+/** Only the delivery fields of a history row, to merge into it (the row's other columns stay as they are). */
+export function eventDeliveryToEntity(callId: string, sequence: number, delivery: EventDelivery): Entity {
+    return { partitionKey: callId, rowKey: eventRowKey(sequence), ...columnsOf(EVENT_FIELDS, delivery) };
 }
 
 export function eventFromEntity(entity: StoredEntity): CallEvent {

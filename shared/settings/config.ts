@@ -83,8 +83,11 @@ interface LifecycleConfig {
 /** `PARTICIPANT_DETAILS`: `full` keeps names and phone numbers; `ids` keeps ids only (no names, phone numbers masked). */
 export type ParticipantDetails = 'full' | 'ids';
 
-/** A Storage queue of the host's own account (`AzureWebJobsStorage`), which a queue trigger of the app reads. */
-export type HostQueueConfig = (
+/**
+ * A Storage queue of the host's own account (`AzureWebJobsStorage`), which a queue trigger of the app reads: the
+ * relay's retries and the delayed call record fetches.
+ */
+type HostQueueConfig = (
     | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string }
     | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig }
 ) & {
@@ -109,6 +112,21 @@ export interface CallRecordsConfig {
     blobs: CallRecordBlobsConfig;
 }
 
+/** The relay to the bot (SPEC "Relay to the bot"); absent when `RELAY_URL` is empty. */
+export interface RelayConfig {
+    url: string;
+    /** The decoded `RELAY_SECRET`s, in the order given: each signs every request (several during a rotation). */
+    secrets: readonly Buffer[];
+    /** Budget of the callback's own first attempt (and what follows it at once) before it answers Graph. */
+    inlineTimeoutMs: number;
+    /** A notification still not delivered this long after it was received (or replayed) is dead-lettered. */
+    maxAgeMs: number;
+    /** Waits between attempts of one delivery; the last one repeats. */
+    retrySchedule: readonly number[];
+    /** The queue of its retries. */
+    queue: HostQueueConfig;
+}
+
 /**
  * Who may call the API (SPEC "Who may do what"). `functionKey`: the Functions host checks a key before the app
  * runs; `entra`: App Service Authentication signs people and applications in, and the app checks their app roles.
@@ -127,6 +145,7 @@ export interface AppConfig {
     graph: GraphConfig;
     callbackAuth: CallbackAuthConfig;
     lifecycle: LifecycleConfig;
+    relay?: RelayConfig;
     access: AccessConfig;
     dedupeWindowSeconds: number;
     participantDetails: ParticipantDetails;
@@ -154,6 +173,10 @@ export const DEFAULTS = {
     callRecordGiveUpHours: 6,
     callRecordsQueue: 'call-record-fetches',
     callRecordsContainer: 'call-records',
+    relayInlineTimeoutMs: 2000,
+    relayMaxAgeHours: 24,
+    relayRetrySchedule: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
+    relayQueue: 'relay-retries',
 } as const;
 
 /** Storage queue and blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
@@ -172,11 +195,13 @@ const MICROSOFT_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.m
  */
 export function loadConfig(env: Environment): AppConfig {
     const runningInAzure = azureMarker(env) !== undefined;
+    const relay = loadRelayConfig(env);
     return {
         storage: loadStorageConfig(env),
         graph: loadGraphConfig(env, runningInAzure),
         callbackAuth: loadCallbackAuthConfig(env),
         lifecycle: loadLifecycleConfig(env),
+        ...(relay === undefined ? {} : { relay }),
         access: loadAccessConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
         participantDetails: participantDetailsSetting(env),
@@ -409,30 +434,13 @@ export function loadCallRecordsConfig(env: Environment): CallRecordsConfig | und
     const mode = (present(env, 'CALL_RECORDS') ?? 'off').toLowerCase();
     if (mode !== 'on' && mode !== 'off') throw new ConfigError('CALL_RECORDS', `"${mode}" must be "on" or "off".`);
     if (mode === 'off') return undefined;
-    const queueName = present(env, 'CALL_RECORDS_QUEUE') ?? DEFAULTS.callRecordsQueue;
-    if (!QUEUE_NAME.test(queueName)) {
-        throw new ConfigError(
-            'CALL_RECORDS_QUEUE',
-            `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
-        );
-    }
-    const host = storageConnection(
+    const queue = hostQueueSetting(
         env,
-        ['AzureWebJobsStorage'],
-        'queue',
-        'names no Queue Storage endpoint for the delayed call record fetches (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+        'CALL_RECORDS_QUEUE',
+        DEFAULTS.callRecordsQueue,
+        'the delayed call record fetches',
+        'with CALL_RECORDS=on the app keeps its delayed fetches',
     );
-    if (host === undefined) {
-        throw new ConfigError(
-            'AzureWebJobsStorage',
-            'is missing: with CALL_RECORDS=on the app keeps its delayed fetches on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).',
-        );
-    }
-    const queueBinding = { queueName, binding: present(env, 'CALL_RECORDS_QUEUE') === undefined ? queueName : '%CALL_RECORDS_QUEUE%' };
-    const queue: HostQueueConfig =
-        host.kind === 'connectionString'
-            ? { kind: 'connectionString', setting: host.setting, connectionString: host.connectionString, queueEndpoint: host.endpoint, ...queueBinding }
-            : { kind: 'identity', setting: host.setting, queueServiceUri: host.serviceUri, credential: host.credential, ...queueBinding };
     const containerName = present(env, 'CALL_RECORDS_CONTAINER') ?? DEFAULTS.callRecordsContainer;
     if (!QUEUE_NAME.test(containerName)) {
         throw new ConfigError(
@@ -463,6 +471,120 @@ export function loadCallRecordsConfig(env: Environment): CallRecordsConfig | und
         queue,
         blobs,
     };
+}
+
+/**
+ * The relay to the bot, or undefined when `RELAY_URL` is not set. A relay without a secret is refused: the bot
+ * could not tell the app's requests from anyone's.
+ *
+ * @example
+ * loadRelayConfig({ RELAY_URL: 'https://bot.example.com/api/calling', RELAY_SECRET: 'whsec_...', AzureWebJobsStorage: '...' })
+ */
+export function loadRelayConfig(env: Environment): RelayConfig | undefined {
+    const url = present(env, 'RELAY_URL');
+    if (url === undefined) return undefined;
+    const parsed = httpsUrl('RELAY_URL', url);
+    if (parsed.username !== '' || parsed.password !== '') {
+        throw new ConfigError('RELAY_URL', 'must not carry a user name or password: the bot checks the signature (RELAY_SECRET) instead.');
+    }
+    const secret = present(env, 'RELAY_SECRET');
+    if (secret === undefined) {
+        throw new ConfigError(
+            'RELAY_SECRET',
+            "is missing: the relay signs every request to RELAY_URL so the bot can tell them from anyone else's. Set it to whsec_ followed by base64 of at least 16 random bytes (e.g. node -e \"console.log('whsec_'+require('crypto').randomBytes(32).toString('base64'))\").",
+        );
+    }
+    return {
+        url: parsed.href,
+        secrets: relaySecrets(secret),
+        inlineTimeoutMs: integerSetting(env, 'RELAY_INLINE_TIMEOUT_MS', DEFAULTS.relayInlineTimeoutMs, 100, 30_000),
+        maxAgeMs: hoursSetting(env, 'RELAY_MAX_AGE_HOURS', DEFAULTS.relayMaxAgeHours, 168),
+        retrySchedule: retrySchedule(present(env, 'RELAY_RETRY_SCHEDULE') ?? DEFAULTS.relayRetrySchedule),
+        queue: hostQueueSetting(env, 'RELAY_QUEUE', DEFAULTS.relayQueue, "the relay's retries", 'the relay keeps its retries'),
+    };
+}
+
+/** Standard Webhooks secrets: `whsec_` and base64; 16 bytes is the least that is not guessable. */
+const MIN_SECRET_BYTES = 16;
+
+/** `whsec_<base64>`, several separated by spaces or commas; the prefix may be left out. */
+function relaySecrets(value: string): Buffer[] {
+    const secrets = value.split(/[\s,]+/).filter((secret) => secret !== '');
+    return secrets.map((secret, index) => {
+        const encoded = secret.replace(/^whsec_/, '');
+        const which = secrets.length > 1 ? `secret ${index + 1} of ${secrets.length}` : 'the secret';
+        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+            throw new ConfigError('RELAY_SECRET', `${which} is not whsec_ followed by base64.`);
+        }
+        const bytes = Buffer.from(encoded, 'base64');
+        if (bytes.length < MIN_SECRET_BYTES) {
+            throw new ConfigError('RELAY_SECRET', `${which} holds ${bytes.length} bytes; use at least ${MIN_SECRET_BYTES} random bytes.`);
+        }
+        return bytes;
+    });
+}
+
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
+const MAX_RETRY_WAIT_MS = 24 * 3_600_000;
+
+/**
+ * `5s,15s,1m,1h`: whole seconds, minutes or hours, each from 1 s to 24 h (a queue message waits in whole seconds).
+ *
+ * @example
+ * retrySchedule('5s,1m') // [5000, 60000]
+ */
+function retrySchedule(value: string): number[] {
+    const steps = value.split(/[\s,]+/).filter((step) => step !== '');
+    const waits = steps.map((step) => {
+        const match = /^(\d{1,6})(s|m|h)$/.exec(step);
+        const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+        if (!(ms >= 1000 && ms <= MAX_RETRY_WAIT_MS)) {
+            throw new ConfigError('RELAY_RETRY_SCHEDULE', `"${step}" is not a wait from 1s to 24h (whole seconds, minutes or hours: 5s, 2m, 1h), in "${value}".`);
+        }
+        return ms;
+    });
+    if (waits.length === 0) throw new ConfigError('RELAY_RETRY_SCHEDULE', 'names no wait; e.g. "5s,30s,2m,10m,30m,1h".');
+    return waits;
+}
+
+/** A number of hours, fractions allowed (0.5 is 30 minutes), above 0 and at most `max`; in milliseconds. */
+function hoursSetting(env: Environment, name: string, fallback: number, max: number): number {
+    const raw = present(env, name);
+    if (raw === undefined) return fallback * 3_600_000;
+    const hours = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(hours > 0 && hours <= max)) {
+        throw new ConfigError(name, `"${raw}" must be a number of hours above 0 and at most ${max} (fractions allowed: 0.5 is 30 minutes).`);
+    }
+    return Math.round(hours * 3_600_000);
+}
+
+/**
+ * A queue of the host's own account (`AzureWebJobsStorage`, the connection the app's queue triggers use), named by
+ * `setting` (else `fallback`): the relay's retries (`RELAY_QUEUE`) and the delayed call record fetches
+ * (`CALL_RECORDS_QUEUE`). What the trigger registers is `%SETTING%` when the setting is given.
+ *
+ * @example
+ * hostQueueSetting({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, 'RELAY_QUEUE', 'relay-retries', "the relay's retries", 'the relay keeps its retries')
+ * // { kind: 'connectionString', setting: 'AzureWebJobsStorage', ..., queueName: 'relay-retries', binding: 'relay-retries' }
+ */
+function hostQueueSetting(env: Environment, setting: string, fallback: string, holds: string, why: string): HostQueueConfig {
+    const queueName = present(env, setting) ?? fallback;
+    if (!QUEUE_NAME.test(queueName)) {
+        throw new ConfigError(setting, `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`);
+    }
+    const host = storageConnection(
+        env,
+        ['AzureWebJobsStorage'],
+        'queue',
+        `names no Queue Storage endpoint for ${holds} (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).`,
+    );
+    if (host === undefined) {
+        throw new ConfigError('AzureWebJobsStorage', `is missing: ${why} on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).`);
+    }
+    const queueBinding = { queueName, binding: present(env, setting) === undefined ? queueName : `%${setting}%` };
+    return host.kind === 'connectionString'
+        ? { kind: 'connectionString', setting: host.setting, connectionString: host.connectionString, queueEndpoint: host.endpoint, ...queueBinding }
+        : { kind: 'identity', setting: host.setting, queueServiceUri: host.serviceUri, credential: host.credential, ...queueBinding };
 }
 
 /**

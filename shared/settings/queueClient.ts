@@ -1,8 +1,9 @@
-// Builds the QueueClient of the call-ended events from their settings. `@azure/storage-queue` is loaded on
-// the first event (a call ending), not when the app starts: most callbacks never need it.
+// Builds a QueueClient from its settings (the call-ended events' queue, the relay's retries, the delayed call record
+// fetches). `@azure/storage-queue` is loaded on first use (a call ending, a delivery to retry, a fetch to schedule),
+// not when the app starts: most callbacks never need it.
 
 import type { QueueClient, StoragePipelineOptions } from '@azure/storage-queue';
-import type { CallEventsConfig, HostQueueConfig } from './config';
+import type { StorageCredentialConfig } from './config';
 import { storageCredential } from './credentials';
 
 type StorageQueue = typeof import('@azure/storage-queue');
@@ -13,21 +14,46 @@ const CLIENT_OPTIONS: StoragePipelineOptions = {
     userAgentOptions: { userAgentPrefix: 'teams-call-record' },
 };
 
-/** A queue of the host's own account (`AzureWebJobsStorage`), such as the delayed call record fetches. */
-export function createHostQueueClient(queue: HostQueueConfig): QueueClient {
+/** A queue named by the settings: on a connection string, or on a queue endpoint reached by identity. */
+export type QueueTarget =
+    | { kind: 'connectionString'; connectionString: string; queueName: string }
+    | { kind: 'identity'; queueServiceUri: string; credential: StorageCredentialConfig; queueName: string };
+
+export function createQueueClient(target: QueueTarget): QueueClient {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { QueueClient } = require('@azure/storage-queue') as StorageQueue;
-    if (queue.kind === 'connectionString') {
-        return new QueueClient(queue.connectionString, queue.queueName, CLIENT_OPTIONS);
+    if (target.kind === 'connectionString') {
+        return new QueueClient(target.connectionString, target.queueName, CLIENT_OPTIONS);
     }
-    return new QueueClient(`${queue.queueServiceUri}/${queue.queueName}`, storageCredential(queue.credential), CLIENT_OPTIONS);
+    return new QueueClient(`${target.queueServiceUri}/${target.queueName}`, storageCredential(target.credential), CLIENT_OPTIONS);
 }
 
-export function createQueueClient(events: CallEventsConfig): QueueClient {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { QueueClient } = require('@azure/storage-queue') as StorageQueue;
-    if (events.kind === 'connectionString') {
-        return new QueueClient(events.connectionString, events.queueName, CLIENT_OPTIONS);
+/**
+ * A queue the app writes to, made on first use and created once per process (again after a failure), so a
+ * process that never needs it never loads `@azure/storage-queue` nor asks the storage for it.
+ *
+ * @example
+ * const queue = new LazyQueue(() => createQueueClient(target));
+ * await queue.send(Buffer.from(json).toString('base64'), { visibilityTimeout: 30 });
+ */
+export class LazyQueue {
+    readonly #connect: () => QueueClient;
+    #queue: QueueClient | undefined;
+    #ready: Promise<unknown> | undefined;
+
+    constructor(connect: () => QueueClient) {
+        this.#connect = connect;
     }
-    return new QueueClient(`${events.queueServiceUri}/${events.queueName}`, storageCredential(events.credential), CLIENT_OPTIONS);
+
+    /** Puts one message on the queue; `visibilityTimeout` (seconds) delays it. Failures are the caller's to name. */
+    async send(text: string, options: { visibilityTimeout?: number } = {}): Promise<void> {
+        this.#queue ??= this.#connect();
+        const queue = this.#queue;
+        this.#ready ??= queue.createIfNotExists().catch((err: unknown) => {
+            this.#ready = undefined;
+            throw err;
+        });
+        await this.#ready;
+        await queue.sendMessage(text, options);
+    }
 }

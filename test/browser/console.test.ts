@@ -466,6 +466,55 @@ describe('operator console in Chromium', () => {
         await assertStayedInApp(observed);
     });
 
+    test("a call's relay to the bot shows in its summary and history, and the replay button asks first, then delivers it again", async () => {
+        // prepare: npm start relays every notification to its example bot
+        const callId = await newCall();
+        await established(callId);
+        const relayed = await eventually(
+            () => summary(callId),
+            (s) => s.relayPending === 0 && (s.relayedThrough ?? 0) >= 2,
+            10_000,
+            'the call relayed to the bot',
+        );
+        const observed = await open(`#/calls/${callId}`);
+        const { page } = observed;
+        await page.locator(`dd:has-text("delivered through event ${relayed.relayedThrough} of ${relayed.eventCount}, 0 pending")`).waitFor();
+        await page.locator('dd:has-text("the bot answered 200")').waitFor();
+        assert.equal(await page.locator('table.events td.relay:has-text("delivered (1 attempt)")').count(), relayed.eventCount);
+        const replay = page.locator('button:has-text("Replay to the bot…")');
+
+        // act 1: back out of the confirmation
+        await replay.click();
+        await page.locator('dialog[open]').waitFor();
+        assert.equal(await page.evaluate('document.activeElement && document.activeElement.textContent'), 'Cancel', 'Cancel has the focus');
+        await page.keyboard.press('Escape');
+        await page.locator('dialog').waitFor({ state: 'detached' });
+        assert.equal(observed.requests.filter((request) => request.method === 'POST').length, 0, 'backing out sent nothing');
+
+        // act 2: a sequence past the history is refused in the dialog; then replay from 2
+        await replay.click();
+        await page.locator('dialog[open] input#replay-from').fill(String(relayed.eventCount + 1));
+        await page.locator('dialog[open] button:has-text("Replay")').click();
+        assert.equal(await page.locator('dialog[open]').count(), 1, 'the dialog stays open for a sequence past the history');
+        await page.locator('dialog[open] input#replay-from').fill('2');
+        await page.locator('dialog[open] button:has-text("Replay")').click();
+
+        // assess
+        await page.locator('.outcome:has-text("Replay scheduled from sequence 2:")').waitFor();
+        await page.locator('dd:has-text("from event 2")').waitFor({ timeout: REFRESH_WAIT_MS });
+        await eventually(
+            () => summary(callId),
+            (s) => s.relayPending === 0 && s.relayReplayFrom === 2,
+            REFRESH_WAIT_MS,
+            'the replay delivered',
+        );
+        const posts = observed.requests.filter((request) => request.method === 'POST');
+        assert.equal(posts.length, 1);
+        assert.match(posts[0]?.url ?? '', new RegExp(`/api/calls/${callId}/relay$`));
+        assert.deepEqual(await consoleErrors(observed), []);
+        await assertStayedInApp(observed);
+    });
+
     test('API problems are shown in words: an unknown call (404), a hang-up Graph keeps refusing (503), a refused function key (401)', async () => {
         // prepare
         const callId = await newCall();

@@ -100,7 +100,11 @@ describe('npm start, end to end', () => {
         assert.match(run.output(), /set for this run \(the environment wins over the file\): .*RECONCILE_AFTER_MINUTES/);
         assert.match(run.output(), /^ {17}reconcileCalls checks every active call, however recent: RECONCILE_AFTER_MINUTES=0 for this run$/m);
         assert.ok(
-            run.output().includes(`npm run demo -- --api ${run.apiUrl} --simulator ${run.simulatorUrl} --ca ${run.simulatorCaFile} --settings ${folders.settingsFile}\n`),
+            run
+                .output()
+                .includes(
+                    `npm run demo -- --api ${run.apiUrl} --simulator ${run.simulatorUrl} --ca ${run.simulatorCaFile} --bot http://localhost:${run.ports.bot} --settings ${folders.settingsFile}\n`,
+                ),
             run.output(),
         );
     });
@@ -211,9 +215,15 @@ describe('npm start, end to end', () => {
         assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
     });
 
-    /** `npm run demo` against this run, run once for the tests of its three acts. */
+    /** `npm run demo` against this run, run once for the tests of its four acts. */
     let demoRun: ReturnType<typeof runScript> | undefined;
-    const demo = () => (demoRun ??= runScript('demo', ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--settings', folders.settingsFile]));
+    const demo = () =>
+        (demoRun ??= runScript(
+            'demo',
+            ['--api', run.apiUrl, '--simulator', run.simulatorUrl, '--ca', run.simulatorCaFile, '--bot', `http://localhost:${run.ports.bot}`, '--settings', folders.settingsFile],
+            process.env,
+            120_000,
+        ));
 
     /** The timeline rows the demo printed after `from`: sequence, kind, resource, change type, state. */
     const printedRows = (text: string) =>
@@ -231,6 +241,7 @@ describe('npm start, end to end', () => {
         // assess
         assert.equal(code, 0, stdout + stderr);
         const actOne = stdout.slice(0, stdout.indexOf('\nAct two:'));
+        assert.ok(stdout.indexOf('\nAct two:') > 0, stdout);
         const callId = /call id ([0-9a-f-]{36})\./.exec(actOne)?.[1];
         assert.ok(callId, stdout);
         assert.match(actOne, /DELETE http:\/\/localhost:\d+\/api\/calls\/[0-9a-f-]{36} -> 204/);
@@ -258,7 +269,7 @@ describe('npm start, end to end', () => {
 
         // assess: the stuck call, as the app and as Graph see it
         assert.equal(code, 0, stdout + stderr);
-        const actTwo = stdout.slice(stdout.indexOf('\nAct two:'));
+        const actTwo = stdout.slice(stdout.indexOf('\nAct two:'), stdout.indexOf('\nAct three:'));
         const callId = /^6\. Placed a second call, ([0-9a-f-]{36}),/m.exec(actTwo)?.[1];
         assert.ok(callId, stdout);
         assert.match(actTwo, new RegExp(`^ {5}the app {2}GET ${run.apiUrl}/calls/${callId} -> 200, callState established$`, 'm'));
@@ -314,20 +325,47 @@ describe('npm start, end to end', () => {
         );
     });
 
-    test("npm run demo, act three: a three-person call's roster as Graph changes it, then its quality from Graph's call record a simulated quarter of an hour later", async () => {
+    test('npm run demo, act three: a call rings, the example bot answers it through the relay; the bot goes down and gets what it missed, in order', async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess
+        assert.equal(code, 0, stdout + stderr);
+        const actThree = stdout.slice(stdout.indexOf('\nAct three:'), stdout.indexOf('\nAct four:'));
+        const callId = /incoming call ([0-9a-f-]{36})\./.exec(actThree)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actThree, /answer -> 202\n {4}\(\d+\.\d\d s after it rang; Graph gives a bot 15 s\)\. The call is established\./);
+        for (const [sequence, what] of [
+            [1, 'created incoming'],
+            [2, 'updated establishing'],
+            [3, 'updated established'],
+        ] as const) {
+            assert.match(actThree, new RegExp(`^ {6}${callId}/${sequence} +attempt 1 {2}${what}$`, 'm'));
+        }
+        assert.match(actThree, /The relay holds 2 notifications for the bot:\n {6}delivered through \d, last error "no answer: /);
+        // The hang-up request is event 4 (not relayed); Graph's terminating and terminated are 5 and 6, after the outage.
+        assert.match(actThree, new RegExp(`^ {6}${callId}/5 +attempt \\d+ {2}updated terminating$`, 'm'));
+        assert.match(actThree, new RegExp(`^ {6}${callId}/6 +attempt \\d+ {2}deleted terminated$`, 'm'));
+        const summary = await getCall(run.table(), callId);
+        assert.equal(summary.relayPending, 0);
+        assert.equal(summary.relayedThrough, 6);
+        assert.match(run.output(), new RegExp(`\\[bot\\] answered incoming call ${callId} \\(Graph 202\\)`));
+    });
+
+    test("npm run demo, act four: a three-person call's roster as Graph changes it, then its quality from Graph's call record a simulated quarter of an hour later", async () => {
         // act
         const { code, stdout, stderr } = await demo();
 
         // assess: the roster, as the app answered it and as the table holds it
         assert.equal(code, 0, stdout + stderr);
-        const actThree = stdout.slice(stdout.indexOf('\nAct three:'));
-        const callId = /^12\. Placed a third call, ([0-9a-f-]{36});/m.exec(actThree)?.[1];
+        const actFour = stdout.slice(stdout.indexOf('\nAct four:'));
+        const callId = /^18\. Placed a fourth call, ([0-9a-f-]{36});/m.exec(actFour)?.[1];
         assert.ok(callId, stdout);
-        assert.match(actThree, /^ {4}Graph sent the whole roster; the app recorded 4 participants, the bot among them\.$/m);
-        assert.match(actThree, /^13\. Ada left; .* Now 3 in the call, 4 at most:$/m);
-        assert.match(actThree, /^Ada Lovelace +user +\S+ +\S+ +gone +left$/m);
-        assert.match(actThree, /^Grace Hopper +guest +\S+ +- +in call +-$/m);
-        assert.match(actThree, /^\+14255550123 +phone +\S+ +- +in call +-$/m);
+        assert.match(actFour, /^ {4}Graph sent the whole roster; the app recorded 4 participants, the bot among them\.$/m);
+        assert.match(actFour, /^19\. Ada left; .* Now 3 in the call, 4 at most:$/m);
+        assert.match(actFour, /^Ada Lovelace +user +\S+ +\S+ +gone +left$/m);
+        assert.match(actFour, /^Grace Hopper +guest +\S+ +- +in call +-$/m);
+        assert.match(actFour, /^\+14255550123 +phone +\S+ +- +in call +-$/m);
         // Graph's call record: fetched through the admin API as the queue would deliver it, the whole JSON in Azurite's Blob Storage
         const summary = await getCall(run.table(), callId);
         assert.equal(summary.callRecordStatus, 'fetched');
@@ -335,8 +373,8 @@ describe('npm start, end to end', () => {
         assert.equal(summary.qualityReason, 'audio from +14255550123 lost 12% of packets (poor above 10%)');
         assert.equal(summary.participantCount, 3);
         assert.equal(summary.maxParticipants, 4);
-        assert.ok(actThree.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actThree}`);
-        assert.match(actThree, /^poor +\+14255550123 +phone +1\/1 +audio from \+14255550123 lost 12% of packets \(poor above 10%\)$/m);
+        assert.ok(actFour.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actFour}`);
+        assert.match(actFour, /^poor +\+14255550123 +phone +1\/1 +audio from \+14255550123 lost 12% of packets \(poor above 10%\)$/m);
         const blob = new ContainerClient(devStorageConnectionString({ blob: run.ports.azuriteBlob }), 'call-records').getBlobClient(`${callId}/1.json`);
         const record = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { id?: string; participants_v2?: unknown[] };
         assert.equal(record.id, summary.callChainId);

@@ -23,6 +23,7 @@ describe(`fault suite, small size (seed ${SEED})`, () => {
     for (const scenario of SCENARIOS) {
         test(`${scenario.name}: nothing lost, nothing doubled, every call exact`, async () => {
             for (const dead of env.deadInstances()) await env.restart(dead);
+            await env.setRelay(scenario.relay === true);
 
             const result = await scenario.run({ env, sizes: SMALL_SIZES, seed: SEED });
 

@@ -23,6 +23,27 @@ export function formatFaultReport(report: FaultReport): string {
         '',
         table(['scenario', 'requests', 'answers by status', 'notifications', 'lost', 'doubled', 'wrong calls', 'forbidden answers', 'time', 'result'], rows),
     ];
+    const relayed = report.scenarios.filter((s) => s.relay !== undefined);
+    if (relayed.length > 0) {
+        const relayRows = relayed.map((s) => {
+            const r = s.relay!;
+            return [
+                s.name,
+                r.requests.toLocaleString('en-US'),
+                r.repeats.toLocaleString('en-US'),
+                String(r.undelivered),
+                String(r.outOfOrder),
+                String(r.undrained),
+                `${r.drainSeconds.toFixed(1)} s`,
+            ];
+        });
+        lines.push(
+            '',
+            'What the bot received (read back from its own log):',
+            '',
+            table(['scenario', 'requests to the bot', 'repeats', 'undelivered', 'out of order', 'not drained or dead-lettered', 'drained after'], relayRows),
+        );
+    }
     for (const s of report.scenarios) {
         lines.push('', `${s.name}: ${s.passed ? 'pass' : 'FAIL'}`, ...s.notes.map((note) => `  - ${note}`), ...s.failures.map((failure) => `  ! ${failure}`));
     }

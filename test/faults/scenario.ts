@@ -36,6 +36,19 @@ export interface FaultSizes {
         concurrency: number;
         storageLatencyMs: number;
     };
+    /** The relay scenarios (scenarios/relay*.ts). */
+    relay: {
+        /** The bot down for `downMs`, taken down once `downAfter` of the deliveries have started. */
+        down: { calls: number; concurrency: number; downAfter: number; downMs: number };
+        /** A 500 for this share of the bot's requests. */
+        errors: { calls: number; concurrency: number; share: number };
+        /** Every answer of the bot this much later than the callback's own attempt may wait. */
+        slow: { calls: number; concurrency: number; overMs: number };
+        /** Every notification delivered to both instances at once. */
+        twice: { calls: number; concurrency: number };
+        /** The bot holds every request `holdMs`; one instance is killed once `killAfter` of the deliveries have started. */
+        kill: { calls: number; concurrency: number; holdMs: number; killAfter: number };
+    };
 }
 
 export const FULL_SIZES: FaultSizes = {
@@ -46,6 +59,13 @@ export const FULL_SIZES: FaultSizes = {
     jwks: { calls: 60, concurrency: 8 },
     fuzz: { bodies: 10_000, concurrency: 8, calls: 64 },
     roster: { calls: 100, changes: 12, bigRoster: 250, deliveriesEach: 3, concurrency: 32, storageLatencyMs: 20 },
+    relay: {
+        down: { calls: 500, concurrency: 16, downAfter: 0.1, downMs: 60_000 },
+        errors: { calls: 250, concurrency: 16, share: 1 / 3 },
+        slow: { calls: 120, concurrency: 16, overMs: 300 },
+        twice: { calls: 250, concurrency: 16 },
+        kill: { calls: 250, concurrency: 16, holdMs: 300, killAfter: 0.4 },
+    },
 };
 
 /** Small enough for `npm test` on a shared 2-core machine, big enough to have caught each known defect. */
@@ -57,6 +77,13 @@ export const SMALL_SIZES: FaultSizes = {
     jwks: { calls: 10, concurrency: 8 },
     fuzz: { bodies: 200, concurrency: 8, calls: 16 },
     roster: { calls: 8, changes: 10, bigRoster: 120, deliveriesEach: 3, concurrency: 16, storageLatencyMs: 20 },
+    relay: {
+        down: { calls: 24, concurrency: 8, downAfter: 0.1, downMs: 4000 },
+        errors: { calls: 24, concurrency: 8, share: 1 / 3 },
+        slow: { calls: 12, concurrency: 8, overMs: 300 },
+        twice: { calls: 24, concurrency: 8 },
+        kill: { calls: 24, concurrency: 8, holdMs: 300, killAfter: 0.4 },
+    },
 };
 
 export interface ScenarioContext {
@@ -86,12 +113,29 @@ export interface ScenarioResult {
     failures: string[];
     /** What happened, for the reader: when the fault was injected, what it hit. */
     notes: string[];
+    /** The relay scenarios: what the bot's log says (relayCheck.ts). */
+    relay?: RelayFindings;
+}
+
+interface RelayFindings {
+    /** Requests the bot received, and how many of them repeated a `webhook-id`. */
+    requests: number;
+    repeats: number;
+    /** Stored notifications the bot never accepted. */
+    undelivered: number;
+    /** Requests that reached the bot before an earlier notification of their call was accepted. */
+    outOfOrder: number;
+    /** Calls with something still pending or dead-lettered at the end. */
+    undrained: number;
+    drainSeconds: number;
 }
 
 export interface Scenario {
-    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz, roster. */
+    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz, roster, bot-down, bot-errors, bot-slow, relay-twice, relay-kill. */
     id: string;
     name: string;
+    /** The instances relay every notification to the environment's bot (FaultEnvironment.setRelay). */
+    relay?: boolean;
     run(context: ScenarioContext): Promise<ScenarioResult>;
 }
 
@@ -103,6 +147,7 @@ export interface Findings {
     forbiddenAnswers?: number;
     failures: string[];
     notes?: string[];
+    relay?: RelayFindings;
 }
 
 /**
@@ -118,7 +163,9 @@ export function scenarioResult(name: string, context: ScenarioContext, tally: An
     const notes = [...(findings.notes ?? [])];
     if (tally.examples.none !== undefined) notes.push(`no answer: ${tally.examples.none.join(' | ')}`);
     const forbiddenAnswers = findings.forbiddenAnswers ?? 0;
-    const passed = findings.lost === 0 && findings.doubled === 0 && findings.wrongCalls === 0 && forbiddenAnswers === 0 && failures.length === 0;
+    const relay = findings.relay;
+    const relayClean = relay === undefined || (relay.undelivered === 0 && relay.outOfOrder === 0 && relay.undrained === 0);
+    const passed = findings.lost === 0 && findings.doubled === 0 && findings.wrongCalls === 0 && forbiddenAnswers === 0 && relayClean && failures.length === 0;
     if (!passed) {
         // What the app said when it failed or refused a valid token, so the report explains itself.
         for (const [status, examples] of Object.entries(tally.examples)) {
@@ -138,6 +185,7 @@ export function scenarioResult(name: string, context: ScenarioContext, tally: An
         passed,
         failures,
         notes,
+        ...(relay === undefined ? {} : { relay }),
     };
 }
 

@@ -12,9 +12,23 @@ import { instanceKill } from './scenarios/instanceKill';
 import { jwksRotation } from './scenarios/jwksRotation';
 import { redeliveryStorm } from './scenarios/redeliveryStorm';
 import { rosterShuffle } from './scenarios/rosterShuffle';
+import { relayBotDown, relayBotErrors, relayInstanceKill, relaySlowBot, relayTwoInstances } from './scenarios/relayToBot';
 import { storageCut } from './scenarios/storageCut';
 
-export const SCENARIOS: readonly Scenario[] = [redeliveryStorm, hotCalls, instanceKill, storageCut, jwksRotation, fuzzBodies, rosterShuffle];
+export const SCENARIOS: readonly Scenario[] = [
+    redeliveryStorm,
+    hotCalls,
+    instanceKill,
+    storageCut,
+    jwksRotation,
+    fuzzBodies,
+    rosterShuffle,
+    relayBotDown,
+    relayBotErrors,
+    relaySlowBot,
+    relayTwoInstances,
+    relayInstanceKill,
+];
 
 export interface FaultSuiteOptions {
     sizes: FaultSizes;
@@ -59,6 +73,9 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<FaultRe
             for (const dead of env.deadInstances()) {
                 options.onProgress?.(`instance ${dead} is not running; starting it again before "${scenario.name}"`);
                 await env.restart(dead);
+            }
+            if (await env.setRelay(scenario.relay === true)) {
+                options.onProgress?.(`both instances started again with the relay to the bot ${scenario.relay === true ? 'on' : 'off'}`);
             }
             options.onProgress?.(`${scenario.name}...`);
             const result = await scenario.run({ env, sizes: options.sizes, seed: options.seed });

@@ -4,6 +4,7 @@
 
 import { DeliveryLedger, GraphSender } from './graphSender';
 import { checkTracedCalls, FailureLog, type RecordCheckOptions } from './recordCheck';
+import { checkRelay } from './relayCheck';
 import { scenarioResult, type ScenarioContext, type ScenarioResult } from './scenario';
 
 export interface TracedRun {
@@ -16,6 +17,8 @@ export interface TracedRun {
 export interface TracedScenarioOptions extends RecordCheckOptions {
     /** Connections per instance the sender may open. */
     connections: number;
+    /** The relay is on: how long its backlog may take to drain once Graph is done, before the bot's log is read back (relayCheck.ts). */
+    relayDrainMs?: number;
 }
 
 /**
@@ -40,6 +43,7 @@ export async function tracedScenario(
     } finally {
         sender.close();
     }
+    const relay = options.relayDrainMs === undefined ? undefined : await checkRelay(context.env.table, context.env.bot, ledger, { deadlineMs: options.relayDrainMs });
     const check = await checkTracedCalls(context.env.table, ledger, options);
     const refused = ledger.refusedAsUnauthorized();
     const failures = new FailureLog();
@@ -47,7 +51,19 @@ export async function tracedScenario(
     return scenarioResult(name, context, ledger.tally, started, {
         ...check,
         forbiddenAnswers: refused.length,
-        failures: [...check.failures, ...failures.lines()],
-        notes,
+        failures: [...check.failures, ...failures.lines(), ...(relay?.failures ?? [])],
+        notes: [...notes, ...(relay?.notes ?? [])],
+        ...(relay === undefined
+            ? {}
+            : {
+                  relay: {
+                      requests: relay.requests,
+                      repeats: relay.repeats,
+                      undelivered: relay.undelivered,
+                      outOfOrder: relay.outOfOrder,
+                      undrained: relay.undrained,
+                      drainSeconds: relay.drainSeconds,
+                  },
+              }),
     });
 }

@@ -35,6 +35,9 @@ const BOT_APP_ID = '22222222-2222-4222-8222-222222222222';
 const BOT_SECRET = 'test-only-bot-secret-7Qm2-value';
 const DEPLOYER = '33333333-3333-4333-8333-333333333333';
 const OTHER_TENANTS = '55555555-5555-4555-8555-555555555555,66666666-6666-4666-8666-666666666666';
+/** A Standard Webhooks secret, as distinctive as the bot's ("test-only-relay-secret-K9p-value"). */
+const RELAY_SECRET = `whsec_${Buffer.from('test-only-relay-secret-K9p-value').toString('base64')}`;
+const RELAY_URL = 'https://bot.example.com/api/calling';
 const AUTH_CLIENT_ID = '77777777-7777-4777-8777-777777777777';
 const AUTH_SECRET = 'test-only-sign-in-secret-3Kp9-value';
 
@@ -61,6 +64,18 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
+    // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret; Graph's call
+    // records on too, so the relay's retries and the call record fetches share AzureWebJobsStorage's queues.
+    relay: {
+        environmentName: 'relay',
+        location: LOCATION,
+        graphCredential: 'managedIdentity',
+        allowedTenantIds: '*',
+        relayUrl: RELAY_URL,
+        relaySecret: RELAY_SECRET,
+        relayMaxAgeHours: '12',
+        callRecords: 'on',
+    },
     // People sign in (API_AUTH=entra): the registration the script made, the identity as its credential (no secret).
     entra: { environmentName: 'ops', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER, authClientId: AUTH_CLIENT_ID },
     // People sign in with the registration's client secret (kept in Key Vault), from two tenants; the identity is the bot.
@@ -74,6 +89,11 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         authAllowedTenantIds: OTHER_TENANTS,
     },
 };
+
+/** The scenario relays to a bot. */
+function relays(scenario: string): boolean {
+    return typeof SCENARIOS[scenario]?.relayUrl === 'string' && SCENARIOS[scenario]?.relayUrl !== '';
+}
 
 const ROLE = {
     storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
@@ -129,6 +149,7 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     DEDUPE_WINDOW_SECONDS: '600 s',
     CALL_RECORDS_QUEUE: 'call-record-fetches, which the template creates',
     CALL_RECORDS_CONTAINER: 'call-records, which the template creates',
+    RELAY_RETRY_SCHEDULE: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
 const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage', 'CallRecordsStorage'];
@@ -159,6 +180,7 @@ let compiled: CompiledTemplate;
 const deployments = new Map<string, Deployment>();
 let appDir: string;
 let loadedFunctions: Map<string, LoadedFunction[]>;
+/** What the tsc build registers with each scenario's settings. */
 let localBuildFunctions: Map<string, LoadedFunction[]>;
 
 function deployment(scenario: string): Deployment {
@@ -277,16 +299,18 @@ describe('the compiled template', () => {
         assert.doesNotMatch(compiled.text, /AccountKey=|SharedAccessSignature=|DefaultEndpointsProtocol=|UseDevelopmentStorage/i);
         const parameters = compiled.template.parameters as Record<string, { type: string }>;
         assert.equal(parameters.botAppSecret?.type, 'securestring');
+        assert.equal(parameters.relaySecret?.type, 'securestring');
         const outputs = compiled.template.outputs as Record<string, { type: string; value: string }>;
         for (const [name, output] of Object.entries(outputs)) {
             assert.notEqual(output.type, 'securestring', name);
-            assert.doesNotMatch(output.value, /botAppSecret/, name);
+            assert.doesNotMatch(output.value, /botAppSecret|relaySecret/, name);
         }
         assert.equal(parameters.authClientSecret?.type, 'securestring');
         // bicep snapshot keeps @secure() values out of what it prints; the secrets reach Key Vault only.
         for (const scenario of Object.keys(SCENARIOS)) {
             const text = readFileSync(path.join(REPOSITORY_ROOT, 'dist/infra/scenarios', `${scenario}.snapshot.json`), 'utf8');
             assert.equal(text.includes(BOT_SECRET), false, scenario);
+            assert.equal(text.includes(RELAY_SECRET), false, scenario);
             assert.equal(text.includes(AUTH_SECRET), false, scenario);
         }
     });
@@ -298,7 +322,7 @@ describe('the compiled template', () => {
             .filter(([, r]) => (r.properties as Record<string, string>).principalId === "[reference('identity').principalId]")
             .map(([symbol]) => symbol)
             .sort();
-        assert.equal(identityRoles.length, 6, 'four data roles and the readers of the two Key Vault secrets');
+        assert.equal(identityRoles.length, 7, "four data roles and the readers of the three Key Vault secrets (Graph's, the relay's, the sign-in registration's)");
         const settings = resources.appSettings;
         const dependsOn = (settings?.dependsOn ?? []) as string[];
         for (const symbol of identityRoles) assert.ok(dependsOn.includes(symbol), `app settings wait for ${symbol}`);
@@ -331,6 +355,7 @@ describe('storage', () => {
             const expectedQueues = [
                 ...(settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]),
                 ...(callRecordsOn ? [`${storage.name}/default/call-record-fetches`] : []),
+                ...(relays(scenario) ? [`${storage.name}/default/relay-retries`] : []),
             ];
             assert.deepEqual(queues.sort(), expectedQueues.sort());
         });
@@ -349,12 +374,13 @@ describe('roles', () => {
                 `storageQueueDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
                 `storageTableDataContributor@Microsoft.Storage/storageAccounts/${storage}`,
             ];
-            // The one reader of each secret the template stores: the bot's Graph secret, the sign-in registration's.
+            // The one reader of each secret the template stores: the bot's Graph secret, the relay's, the sign-in registration's.
             for (const secret of d.all('Microsoft.KeyVault/vaults/secrets')) expected.push(`keyVaultSecretsUser@Microsoft.KeyVault/vaults/secrets/${secret.name}`);
             const secrets = d.all('Microsoft.KeyVault/vaults/secrets').map((secret) => secret.name.split('/').pop());
             const parameters = SCENARIOS[scenario] ?? {};
             assert.deepEqual(secrets, [
                 ...(parameters.graphCredential === 'managedIdentity' ? [] : ['bot-app-secret']),
+                ...(relays(scenario) ? ['relay-secret'] : []),
                 ...(parameters.authCredential === 'clientSecret' ? ['sign-in-secret'] : []),
             ]);
             assert.deepEqual(rolesOf(d, identityOf(d).principalId), expected.sort());
@@ -505,6 +531,8 @@ describe('the app settings, held against the app', () => {
             const leftUnset = new Set([...Object.keys(LEFT_TO_THE_APP), ...Object.keys(AZURE_MARKERS), 'WEBSITE_AUTH_ENABLED', ...CONNECTION_STRING_SETTINGS]);
             // With the identity as the bot there is no secret to read.
             if (SCENARIOS[scenario]?.graphCredential === 'managedIdentity') leftUnset.add('AZURE_CLIENT_SECRET');
+            // Without relayUrl the relay is off: the app reads RELAY_URL, finds none, and reads no other relay setting.
+            if (!relays(scenario)) leftUnset.add('RELAY_URL');
             const unexplained = [...reads].filter((name) => !(name in settings) && !leftUnset.has(name));
             assert.deepEqual(unexplained, [], `${scenario}: the app reads these in Azure, and the template neither sets them nor says why not`);
             assert.ok(reads.has('CallHistoryStorage__tableServiceUri') && reads.has('BOT_APP_ID'), 'the reads are recorded');
@@ -524,6 +552,48 @@ describe('the app settings, held against the app', () => {
             const referenced = functions.flatMap((f) => f.bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)] : []))));
             for (const [, name] of referenced) assert.ok(name !== undefined && name in settings, `${scenario}: a trigger uses %${name}%`);
         }
+    });
+
+    test("with the relay on, the settings reader relays to the bot's https endpoint with the vault's secret, and the queue trigger's %RELAY_QUEUE% is set", () => {
+        const d = deployment('relay');
+        const settings = d.appSettings();
+        assert.match(settings.RELAY_SECRET ?? '', /^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-calls-[a-z0-9]+\.vault\.azure\.net\/secrets\/relay-secret\)$/);
+        const { config } = loadRecordingReads(withAzureMarkers(d));
+        assert.equal(config.relay?.url, RELAY_URL);
+        assert.deepEqual(
+            config.relay?.secrets.map((secret) => secret.toString('utf8')),
+            ['test-only-relay-secret-K9p-value'],
+        );
+        assert.equal(config.relay?.maxAgeMs, 12 * 3_600_000);
+        assert.equal(config.relay?.inlineTimeoutMs, 2000);
+        assert.deepEqual(config.relay?.queue, {
+            kind: 'identity',
+            setting: 'AzureWebJobsStorage__queueServiceUri',
+            queueServiceUri: `https://${d.one('Microsoft.Storage/storageAccounts').name}.queue.core.windows.net`,
+            credential: { kind: 'managedIdentity', clientId: identityOf(d).clientId },
+            queueName: 'relay-retries',
+            binding: '%RELAY_QUEUE%',
+        });
+        const relayRetries = loadedFunctions.get('relay')?.find((f) => f.name === 'relayRetries');
+        assert.ok(relayRetries, 'the queue trigger is registered with the relay on');
+        assert.equal(
+            loadedFunctions.get('identity')?.find((f) => f.name === 'relayRetries'),
+            undefined,
+            'and not with it off',
+        );
+        for (const scenario of ['secret', 'secretWithBot', 'identity']) assert.equal('RELAY_URL' in deployment(scenario).appSettings(), false, scenario);
+    });
+
+    test('a relay without its secret, or to a plain http endpoint, stops before anything is created', () => {
+        const { relaySecret: _secret, ...withoutSecret } = SCENARIOS.relay as Record<string, ParameterValue>;
+        assert.throws(
+            () => deploy('relayWithoutSecret', withoutSecret, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relaySecret is required with relayUrl/.test(err.message),
+        );
+        assert.throws(
+            () => deploy('relayOverHttp', { ...SCENARIOS.relay, relayUrl: 'http://bot.example.com/api/calling' } as Record<string, ParameterValue>, compiled),
+            (err: unknown) => err instanceof ArmDeploymentFailure && /relayUrl must be https/.test(err.message),
+        );
     });
 
     test('a secret-based deployment without the secret or the app id stops before anything is created', () => {

@@ -494,4 +494,25 @@ describe('CallStore against Azurite', () => {
             return true;
         });
     });
+
+    test("updateCall: a change that would write nothing on this process's copy is asked again with the row as another writer left it", async () => {
+        // prepare: two instances; the first has the call in its cache, then the second changes the summary
+        const tableName = uniqueTableName('update');
+        const [first, second] = [storeOn(tableName), storeOn(tableName)];
+        await first.appendCallEvents('call-u', [notification(1)]);
+        await first.updateCall('call-u', (summary) => ({ summary: { ...summary, relayOwner: 'first' } }));
+        await second.updateCall('call-u', (summary) => ({ summary: { ...summary, relayOwner: 'second' } }));
+
+        // act: the first asks to write only while it still owns the call
+        const seen: Array<string | undefined> = [];
+        const result = await first.updateCall('call-u', (summary) => {
+            seen.push(summary.relayOwner);
+            return summary.relayOwner === 'second' ? { summary: { ...summary, relayOwner: 'third' } } : undefined;
+        });
+
+        // assess: asked on its stale copy, then on the row as it is, and written
+        assert.deepEqual(seen, ['first', 'second']);
+        assert.equal(result.written, true);
+        assert.equal((await second.getCallSummary('call-u'))?.relayOwner, 'third');
+    });
 });

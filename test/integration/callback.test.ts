@@ -150,6 +150,7 @@ describe('callNotifications: POST /api/callback', () => {
             'dedupeKey',
             'graphEtag',
             'kind',
+            'notification',
             'receivedAt',
             'resourceData',
             'resourceUrl',
@@ -160,6 +161,11 @@ describe('callNotifications: POST /api/callback', () => {
             'tenantId',
         ]);
         assert.equal(event.kind, 'notification');
+        assert.deepEqual(
+            JSON.parse(String(event.notification)),
+            { ...(body.value[0] as object), resourceData: null },
+            'the rest of the notification, resourceData in its place as null',
+        );
         assert.equal(event.resourceUrl, `/communications/calls/${callId}`);
         assert.match(String(event.dedupeKey), /^[0-9a-f]{64}$/);
         assert.ok(event.receivedAt instanceof Date);
@@ -239,7 +245,12 @@ describe('callNotifications: POST /api/callback', () => {
         const history = await events(callId);
         assert.deepEqual(
             history.map((e) => String(e.truncatedFields).split(',').sort()),
-            [['resourceData', 'resultMessage'], ['resourceUrl'], ['callState', 'resourceData']],
+            // The notification as sent (kept for the relay) holds the same 40,000-character path: cut too.
+            [
+                ['resourceData', 'resultMessage'],
+                ['notification', 'resourceUrl'],
+                ['callState', 'resourceData'],
+            ],
         );
         const state = await summary(callId);
         assert.equal(state?.eventCount, 3);
@@ -255,7 +266,7 @@ describe('callNotifications: POST /api/callback', () => {
             page.events.map((e) => [e.truncatedFields?.sort(), e.resourceDataTruncated]),
             [
                 [['resourceData', 'resultMessage'], true],
-                [['resourceUrl'], undefined],
+                [['notification', 'resourceUrl'], undefined],
                 [['callState', 'resourceData'], true],
             ],
         );

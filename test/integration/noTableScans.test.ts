@@ -1,7 +1,8 @@
 // No request path of the app scans the table (SPEC "Across calls"). A recording proxy in front of Azurite's table
 // service sees every table request the app sends while this test drives, through the local host and the call
 // simulator (Graph for the hang-ups and the reconciler's GETs), every HTTP operation of the OpenAPI document, both
-// timers through the host's admin endpoint, and every `calls` command; every entity query must be confined to
+// timers through the host's admin endpoint, the relay's retries through its queue trigger (the relay is on, to a bot
+// of the test's), and every `calls` command; every entity query must be confined to
 // partitions (test/support/tableScans.ts). `calls reindex` is the one documented exception: it builds the index by
 // reading every summary row once, with exactly `RowKey eq 'state'`, and nothing else may query like it.
 
@@ -27,6 +28,7 @@ import { appOpenApi, checkedFetch } from '../support/openApi';
 import { proxiedTableConnectionString, startRecordingProxy, type RecordedRequest, type RecordingProxy } from '../support/recordingProxy';
 import { testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 import { tableQueries, tableScans, type TableQuery } from '../support/tableScans';
+import { newRelaySecret, startTestBot, type TestBot } from '../support/testBot';
 import { testTls } from '../support/tls';
 
 const CLI = path.resolve(__dirname, '../../cli/calls.js');
@@ -68,17 +70,22 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     const driven = { operations: new Set<string>(), timers: new Set<string>(), commands: new Set<string>() };
     /** The call-ended events' queue of the hosts (and of `calls events`). */
     const eventsQueue = `noscan-${randomUUID().slice(0, 8)}`;
+    /** The relay to the bot: its retry queue and its secret. */
+    const relayQueue = `noscan-relay-${randomUUID().slice(0, 8)}`;
+    const relaySecret = newRelaySecret();
+    let bot: TestBot;
     /** Calls as the test knows them. */
-    const calls = { answered: '', stuck: '', live: '', relayed: randomUUID(), never: randomUUID() };
+    const calls = { answered: '', stuck: '', live: '', relayed: randomUUID(), never: randomUUID(), deadLetter: randomUUID() };
     /** Ended calls written long ago, in order: for the retention timer, then for `calls purge`. */
     const old = { timer: [] as string[], cli: [] as string[] };
 
     before(async () => {
         const connectionString = testConnectionString();
-        [proxy, sim, issuer] = await Promise.all([
+        [proxy, sim, issuer, bot] = await Promise.all([
             startRecordingProxy(new URL(tableEndpointOf(connectionString) ?? '').origin),
             startSimulator({ port: 0, tls: testTls() }),
             startCallbackIssuer(),
+            startTestBot(relaySecret),
         ]);
         workDir = mkdtempSync(path.join(os.tmpdir(), 'no-table-scans-'));
         const settings = {
@@ -98,6 +105,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             CALL_RECORD_DELAY_MINUTES: '0',
             AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
             GRAPH_TIMEOUT_SECONDS: '3',
+            ...relaySettings(),
+            // A notification the bot refuses for 1.8 s is dead-lettered; retries every second, polled every 200 ms (above).
+            RELAY_MAX_AGE_HOURS: '0.0005',
+            RELAY_RETRY_SCHEDULE: '1s',
         };
         sim.clock({ callRecordDelayMinutes: 0 });
         [host, relay] = await Promise.all([
@@ -113,9 +124,13 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
     });
     after(async () => {
         await Promise.all([host?.stop(), relay?.stop()]);
-        await Promise.all([proxy?.stop(), sim?.stop(), issuer?.stop()]);
+        await Promise.all([proxy?.stop(), sim?.stop(), issuer?.stop(), bot?.stop()]);
         if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
     });
+
+    function relaySettings(): Record<string, string> {
+        return { RELAY_URL: bot.url, RELAY_SECRET: relaySecret, RELAY_QUEUE: relayQueue };
+    }
 
     /** Runs `act` and keeps the table requests sent meanwhile under `name`. */
     async function step<T>(name: string, act: () => Promise<T>): Promise<T> {
@@ -166,6 +181,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             // `calls events` reads the hosts' queue; it has no business with the table at all.
             AzureWebJobsStorage: testConnectionString(),
             CALL_EVENTS_QUEUE: eventsQueue,
+            // `calls relay replay` puts its retry message on the app's relay queue.
+            ...relaySettings(),
         };
         return new Promise((resolve) => {
             execFile(process.execPath, [CLI, ...args], { cwd: workDir, env, timeout: 60_000 }, (err, stdout, stderr) => {
@@ -247,6 +264,52 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             'every POST was seen at the table',
         );
         assertNoScans('POST /api/callback');
+    });
+
+    test('the relay: retries through its queue trigger, a dead letter, GET /api/calls?relay=failed, POST /api/calls/{callId}/relay', async () => {
+        // prepare: the bot refuses the call's notifications until the test says
+        let refusing = true;
+        bot.answer((request) => (request.callId === calls.deadLetter && refusing ? { status: 500, body: 'refused' } : { status: 200 }));
+        const summaryOf = () => appJson<CallSummaryJson>('GET', `/calls/${calls.deadLetter}`);
+
+        // act
+        await step('POST /api/callback (the bot refuses)', () => relayCallback(v1Notification(calls.deadLetter, 'updated', 'established')));
+        await step('relay retries through the queue trigger, until dead-lettered', async () => {
+            const deadline = Date.now() + 20_000;
+            while ((await summaryOf()).relayFailed !== 1) {
+                assert.ok(Date.now() < deadline, `not dead-lettered:\n${relay.logs()}`);
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+        });
+        const failed = await step('GET /api/calls?relay=failed', () => appJson<CallListPageJson>('GET', '/calls?relay=failed'));
+        refusing = false;
+        const replay = await step('POST /api/calls/{callId}/relay', async () => {
+            const response = await app(host, 'POST', `/calls/${calls.deadLetter}/relay`, { headers: { 'content-type': 'application/json' }, body: '{"fromSequence": 1}' });
+            assert.equal(response.status, 202, await response.clone().text());
+            const deadline = Date.now() + 20_000;
+            while ((await summaryOf()).relayFailed !== 0) {
+                assert.ok(Date.now() < deadline, `not replayed:\n${host.logs()}\n${relay.logs()}`);
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            return response.json();
+        });
+        const refused = await step('POST /api/calls/{callId}/relay (unknown call)', () =>
+            app(host, 'POST', `/calls/${randomUUID()}/relay`, { headers: { 'content-type': 'application/json' }, body: '{}' }),
+        );
+
+        // assess
+        assert.deepEqual(
+            failed.calls.map((call) => call.callId),
+            [calls.deadLetter],
+        );
+        assert.deepEqual(replay, { callId: calls.deadLetter, fromSequence: 1, relayedThrough: 0, relayPending: 1 });
+        assert.equal(refused.status, 404);
+        const received = bot.requests.filter((request) => request.callId === calls.deadLetter);
+        assert.ok(received.length >= 3 && received.every((request) => request.verified), `${received.length} requests`);
+        assert.equal(received.at(-1)?.status, 200);
+        const retries = steps.filter((s) => s.name === 'relay retries through the queue trigger, until dead-lettered').flatMap((s) => s.requests);
+        assert.ok(retries.length >= 1, 'the retries were seen at the table');
+        assertNoScans('relay retries', 'GET /api/calls?relay', 'POST /api/calls/{callId}/relay', 'POST /api/callback (the bot refuses)');
     });
 
     test('DELETE /api/calls/{callId}: a hang-up, a call Graph no longer has, a call whose end is never notified, a bad id', async () => {
@@ -472,6 +535,10 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         for (const callId of old.cli) assert.ok(dryRun.includes(callId), callId);
         assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`]), /Deleted 2 ended calls .* and 1 unrouted notifications/);
         assert.match(await cliOk(['purge', '--older-than', `${CLI_PURGE_DAYS}d`, '--json']), /"calls": \[\]/);
+        assert.match(await cliOk(['relay', 'status', calls.deadLetter]), /delivered through\s+1/);
+        assert.equal((JSON.parse(await cliOk(['relay', 'status', calls.relayed, '--json'])) as { relayPending: number }).relayPending, 0);
+        assert.match(await cliOk(['relay', 'replay', calls.relayed, '--from', '1']), /Replay of call .* from sequence 1 scheduled/);
+        assert.match(await cliOk(['list', '--relay-failed']), /No calls match/);
 
         // Every command but `events` (which reads the call-ended queue only) was seen at the table.
         const tableCommands = steps.filter((s) => s.name.startsWith('calls ') && !s.name.startsWith('calls events'));
@@ -483,7 +550,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0),
             'calls events sends the table nothing',
         );
-        assertNoScans('calls show', 'calls history', 'calls participants', 'calls list', 'calls unrouted', 'calls purge');
+        assertNoScans('calls show', 'calls history', 'calls participants', 'calls list', 'calls unrouted', 'calls purge', 'calls relay');
     });
 
     test(`calls reindex reads every summary once, with exactly ${REINDEX_FILTER}, and is the one command that scans`, async () => {
@@ -515,7 +582,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         const timers = readdirSync(path.join(REPOSITORY_ROOT, 'functions'))
             .filter((file) => file.endsWith('.ts'))
             .flatMap((file) => [...readFileSync(path.join(REPOSITORY_ROOT, 'functions', file), 'utf8').matchAll(/app\.timer\('([^']+)'/g)].map((match) => match[1] ?? ''));
-        const commands = [...(/Commands:\n([\s\S]*?)\n\n/.exec(HELP)?.[1] ?? '').matchAll(/^ {2}(\w+)\s/gm)].map((match) => match[1] ?? '');
+        const commands = [...new Set([...(/Commands:\n([\s\S]*?)\n\n/.exec(HELP)?.[1] ?? '').matchAll(/^ {2}(\w+)\s/gm)].map((match) => match[1] ?? ''))];
 
         // assess
         assert.deepEqual([...driven.operations].sort(), [...operations].sort());

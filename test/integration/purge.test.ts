@@ -8,6 +8,7 @@ import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/record/callM
 import { CallStore } from '../../shared/record/callStore';
 import { purgeCalls } from '../../shared/lifecycle/purgeCalls';
 import { rosterRows } from '../../shared/participants/rosterRules';
+import { DEAD_LETTER_PARTITION, recordDeadLetters } from '../../shared/relay/deadLetterIndex';
 import { listedIds } from '../support/callListing';
 import { notificationEvent } from '../support/callStoreWriter';
 import { partitionRows, testTableClient, uniqueTableName } from '../support/storage';
@@ -53,6 +54,12 @@ describe('retention: purging old ended calls', () => {
         await store.appendCallEvents('old-active', [event('oa', OLD + 7000, 'established')]);
         await store.appendCallEvents('recent-ended', [event('re', RECENT, 'terminated')]);
         await store.appendCallEvents('recent-active', [event('ra', RECENT + 1, 'established')]);
+        // Calls the relay dead-lettered notifications of: an old ended one, purged, and a recent one, kept.
+        for (const callId of ['old-ended-1', 'recent-ended']) {
+            const summary = await store.getCallSummary(callId);
+            assert.ok(summary);
+            await recordDeadLetters(table, summary);
+        }
         for (const at of [OLD, OLD + 1, RECENT, RECENT + 1]) {
             await store.appendCallEvents(UNROUTED_PARTITION, [
                 { kind: 'rejected', receivedAt: new Date(at), rejectReason: 'no resource', resourceData: `{"at":${at}}`, dedupeKey: `${at}`.padEnd(64, 'a') },
@@ -86,6 +93,11 @@ describe('retention: purging old ended calls', () => {
     test('every row of a purged call is gone, its index rows too; active and recent calls stay', async () => {
         for (const callId of ['old-ended-0', 'old-ended-5', 'old-ended-long']) assert.deepEqual(await partitionRows(table, callId), [], callId);
         assert.deepEqual((await listedIds(table)).sort(), ['old-active', 'recent-active', 'recent-ended']);
+        assert.deepEqual(
+            (await partitionRows(table, DEAD_LETTER_PARTITION)).map((row) => row.callId),
+            ['recent-ended'],
+            "the relay's dead-letter row goes with its call",
+        );
         assert.ok((await partitionRows(table, 'old-active')).length >= 2);
         const days = (await partitionRows(table, DAYS_PARTITION)).map((row) => String(row.day)).sort();
         assert.equal(days.length, 2, `only the days that still have calls: ${days.join(', ')}`);

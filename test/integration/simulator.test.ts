@@ -609,6 +609,107 @@ describe('callback faults', () => {
     });
 });
 
+describe('an incoming call: it rings, the bot answers it or Graph ends it', () => {
+    /** A simulator of its own, whose incoming calls ring 400 ms instead of Graph's 15 s. */
+    let ringing: RunningSimulator;
+    let bot: CallbackReceiver;
+    let ringingToken: string;
+
+    before(async () => {
+        ringing = await startSimulator({ port: 0, tls: loadOrCreateTls(path.join(workDir, 'tls')), ringTimeoutMs: 400 });
+        bot = await startCallbackReceiver();
+        ringingToken = await graphToken(ringing);
+    });
+    beforeEach(() => bot.clear());
+    after(async () => {
+        await bot.close();
+        await ringing.stop();
+    });
+
+    const answerBody = (callbackUri: string) => ({
+        callbackUri,
+        acceptedModalities: ['audio'],
+        mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+    });
+
+    function answerCall(callId: string, body: object) {
+        return simulatorRequest(ringing, 'POST', `/v1.0/communications/calls/${callId}/answer`, { headers: { authorization: `Bearer ${ringingToken}` }, body });
+    }
+
+    it("rings with a created notification carrying the call object; answered in time, it connects and notifies the answer's callbackUri", async () => {
+        // prepare
+        const other = await startCallbackReceiver();
+        try {
+            const call = ringing.createCall({ callbackUri: bot.url, direction: 'incoming' });
+            await ringing.settled();
+            const ringingNotification = bot.received[0]?.body.value[0];
+
+            // act
+            const answered = await answerCall(call.id, answerBody(other.url));
+            await ringing.settled();
+
+            // assess
+            assert.equal(ringingNotification?.changeType, 'created');
+            const data = ringingNotification?.resourceData as Record<string, unknown>;
+            assert.equal(data.state, 'incoming');
+            assert.equal(data.direction, 'incoming');
+            assert.equal((data.source as { identity: { user: { displayName: string } } }).identity.user.displayName, 'Caller (simulated)');
+            assert.equal(data.callbackUri, bot.url);
+            assert.equal(answered.status, 202);
+            assert.equal(answered.text, '');
+            assert.deepEqual(receivedStates(other), ['establishing', 'established']);
+            await new Promise((resolve) => setTimeout(resolve, 600));
+            assert.deepEqual(receivedStates(bot), ['incoming'], 'an answered call is not ended by the ring timeout');
+        } finally {
+            await other.close();
+        }
+    });
+
+    it('not answered within the ring timeout, Graph ends it: deleted, terminated, not answered; a late answer is a 404', async () => {
+        // prepare
+        const call = ringing.createCall({ callbackUri: bot.url, direction: 'incoming' });
+
+        // act
+        const deadline = Date.now() + 5000;
+        while (receivedStates(bot).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        const late = await answerCall(call.id, answerBody(bot.url));
+
+        // assess
+        assert.deepEqual(receivedStates(bot), ['incoming', 'terminated']);
+        const ended = bot.received[1]?.body.value[0];
+        assert.ok(ended !== undefined);
+        assert.equal(ended.changeType, 'deleted');
+        assert.deepEqual((ended.resourceData as { resultInfo: unknown }).resultInfo, {
+            '@odata.type': '#microsoft.graph.resultInfo',
+            code: 408,
+            subcode: 0,
+            message: 'The call was not answered within the ring timeout.',
+        });
+        assert.equal(late.status, 404);
+    });
+
+    it('refuses an answer Graph would refuse: a call not ringing, or a body without mediaConfig or modalities', async () => {
+        // prepare
+        const outgoing = ringing.createCall({ callbackUri: bot.url, notify: false });
+        const incoming = ringing.createCall({ callbackUri: bot.url, direction: 'incoming' });
+
+        // act
+        const notRinging = await answerCall(outgoing.id, answerBody(bot.url));
+        const noMedia = await answerCall(incoming.id, { callbackUri: bot.url, acceptedModalities: ['audio'] });
+        const noModalities = await answerCall(incoming.id, { callbackUri: bot.url, mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' } });
+        const unknown = await answerCall('no-such-call', answerBody(bot.url));
+
+        // assess
+        assert.equal(notRinging.status, 400);
+        assert.match(notRinging.text, /only an incoming call can be answered/);
+        assert.equal(noMedia.status, 400);
+        assert.match(noMedia.text, /mediaConfig is required/);
+        assert.equal(noModalities.status, 400);
+        assert.match(noModalities.text, /acceptedModalities is required/);
+        assert.equal(unknown.status, 404);
+    });
+});
+
 describe('control API', () => {
     it('creates calls, takes faults and scripts as JSON, and reset forgets them all', async () => {
         // act

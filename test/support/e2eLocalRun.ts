@@ -26,6 +26,8 @@ export interface LocalRunPorts {
     azurite: number;
     azuriteBlob: number;
     azuriteQueue: number;
+    /** The example bot the relay delivers to. */
+    bot: number;
 }
 
 export interface LocalRunFolders {
@@ -81,6 +83,7 @@ export async function newPorts(): Promise<LocalRunPorts> {
         azurite: await freePort(),
         azuriteBlob: await freePort(),
         azuriteQueue: await freePort(),
+        bot: await freePort(),
     };
 }
 
@@ -96,6 +99,8 @@ export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): 
         String(ports.azuriteBlob),
         '--azurite-queue-port',
         String(ports.azuriteQueue),
+        '--bot-port',
+        String(ports.bot),
         '--data-dir',
         folders.dataDir,
         '--tls-dir',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEVELOPMENT_STORAGE_PORTS, devStorageConnectionString } from '../../dev/azurite';
 import { parseStartArguments, StartUsageError } from '../../dev/localRun/options';
-import { accessOverrides, ensureSettingsFile, lifecycleOverrides, readSettingValues, settingOverrides } from '../../dev/localRun/settings';
+import { accessOverrides, ensureSettingsFile, LOCAL_RELAY_SECRET, lifecycleOverrides, readSettingValues, relayOverrides, settingOverrides } from '../../dev/localRun/settings';
 import { startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { REPOSITORY_ROOT } from '../support/hostProcess';
 
@@ -152,8 +152,9 @@ describe('parseStartArguments', () => {
     test('refuses bad and clashing ports', () => {
         assert.throws(() => parseStartArguments(['--port', '70000']), StartUsageError);
         assert.throws(() => parseStartArguments(['--port', 'abc']), /--port must be a port number/);
-        assert.throws(() => parseStartArguments(['--port', '7443']), /five different ports/);
-        assert.throws(() => parseStartArguments(['--port', '10000']), /five different ports/, 'Azurite Blob takes 10000 by default');
+        assert.throws(() => parseStartArguments(['--port', '7443']), /six different ports/);
+        assert.throws(() => parseStartArguments(['--port', '10000']), /six different ports/, 'Azurite Blob takes 10000 by default');
+        assert.throws(() => parseStartArguments(['--port', '3978']), /six different ports/, 'the example bot takes 3978 by default');
         assert.throws(() => parseStartArguments(['--azurite-port', '2']), /--azurite-blob-port is needed/);
         assert.throws(() => parseStartArguments(['--bogus']), StartUsageError);
     });
@@ -163,5 +164,25 @@ describe('parseStartArguments', () => {
         assert.deepEqual([below.azuriteBlobPort, below.azuriteQueuePort, below.azuritePort], [10010, 10011, 10012]);
         const own = parseStartArguments(['--azurite-port', '10012', '--azurite-blob-port', '20000', '--azurite-queue-port', '20001']);
         assert.deepEqual([own.azuriteBlobPort, own.azuriteQueuePort, own.azuritePort], [20000, 20001, 10012]);
+    });
+});
+
+describe('npm start: the relay to the example bot', () => {
+    test('no RELAY_URL: the relay goes to the example bot, with the local secret', () => {
+        assert.deepEqual(relayOverrides({}, 3978), [
+            { name: 'RELAY_URL', value: 'http://localhost:3978/api/calling', previous: undefined },
+            { name: 'RELAY_SECRET', value: LOCAL_RELAY_SECRET, previous: undefined },
+        ]);
+    });
+
+    test("the sample's RELAY_URL with the bot on another port follows it; the sample's secret stays", () => {
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'http://localhost:3978/api/calling', RELAY_SECRET: 'whsec_mine' }, 4000), [
+            { name: 'RELAY_URL', value: 'http://localhost:4000/api/calling', previous: 'http://localhost:3978/api/calling' },
+        ]);
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'http://localhost:3978/api/calling', RELAY_SECRET: 'whsec_mine' }, 3978), []);
+    });
+
+    test("a developer's own bot stays where the relay goes", () => {
+        assert.deepEqual(relayOverrides({ RELAY_URL: 'https://my-bot.example.com/api/calling', RELAY_SECRET: 'whsec_mine' }, 3978), []);
     });
 });
