@@ -10,18 +10,26 @@ import { TableClient, type TableServiceClientOptions } from '@azure/data-tables'
 import { parseNotifications } from '../../shared/callback/notifications';
 import { listParticipants } from '../../shared/participants/participantQueries';
 import { rosterRows } from '../../shared/participants/rosterRules';
-import type { NewCallEvent } from '../../shared/record/callModel';
+import type { CallSummary, NewCallEvent } from '../../shared/record/callModel';
 import { CallStore } from '../../shared/record/callStore';
+import { claimOnCommit } from '../../shared/relay/relayRules';
 import { partitionRows, testConnectionString, testTableClient, uniqueTableName } from '../support/storage';
 
 const CALL = 'a11ce000-2222-4222-8222-000000000001';
 
 type Policies = NonNullable<TableServiceClientOptions['additionalPolicies']>;
 
-function storeOn(tableName: string, policies: Policies = []): CallStore {
+function storeOn(tableName: string, policies: Policies = [], options: { relay?: boolean } = {}): CallStore {
     const table = TableClient.fromConnectionString(testConnectionString(), tableName, { allowInsecureConnection: true, additionalPolicies: policies });
-    return new CallStore(table, { dedupeWindowSeconds: 600, derivedRows: rosterRows('full') });
+    return new CallStore(table, {
+        dedupeWindowSeconds: 600,
+        derivedRows: rosterRows('full'),
+        // With the relay on, as app/services.ts wires it: every commit claims the notifications it stores.
+        ...(options.relay === true ? { extendPlan: (callId, before, planned, stored) => claimOnCommit(callId, before, planned, stored, RELAY_OWNER, new Date()) } : {}),
+    });
 }
+
+const RELAY_OWNER = 'owner-of-the-test';
 
 /**
  * A roster notification as the callback parses it: the participants `ids`, each with `sequence` as its
@@ -49,18 +57,20 @@ function ids(count: number, from = 0): string[] {
 }
 
 /** Fails (503, as an outage would) the transactions whose body `matches`, counting them. */
-function failTransactions(matches: (body: string, index: number) => boolean): { policies: Policies; seen: () => number } {
+function failTransactions(matches: (body: string, index: number) => boolean): { policies: Policies; seen: () => number; bodies: string[] } {
     let index = 0;
+    const bodies: string[] = [];
     const policy: PipelinePolicy = {
         name: 'failTransactions',
         sendRequest(request, next) {
             if (typeof request.body === 'string' && request.url.includes('$batch')) {
+                bodies.push(request.body);
                 if (matches(request.body, index++)) return Promise.reject(new RestError('The test cut this transaction off.', { statusCode: 503, request }));
             }
             return next(request);
         },
     };
-    return { policies: [{ policy, position: 'perCall' }], seen: () => index };
+    return { policies: [{ policy, position: 'perCall' }], seen: () => index, bodies };
 }
 
 async function summaryEntity(tableName: string): Promise<Record<string, unknown>> {
@@ -189,6 +199,70 @@ describe('the roster in the call record', () => {
         assert.equal(after.participants.filter((p) => !p.inCall).length, 210);
         assert.equal((await summaryEntity(tableName)).stagedCommit, undefined);
         assert.ok((await partitionRows(testTableClient(tableName), CALL)).every((row) => row.stagedBy === undefined));
+    });
+
+    test("with the relay on, a split roster's notification is claimed for the relay in the transaction that stores it, never in the staging", async () => {
+        // prepare: the transactions are recorded, none fails
+        const tableName = uniqueTableName('rosterrelay');
+        const recorded = failTransactions(() => false);
+        const store = storeOn(tableName, recorded.policies, { relay: true });
+
+        // act: 250 people join at once, more rows than one transaction holds
+        const result = await store.appendCallEvents(CALL, [roster(ids(250), 1)]);
+
+        // assess: staged first (more than one transaction), the claim only in the one with the history row
+        const withEvent = recorded.bodies.filter((body) => body.includes('event-0000000001'));
+        assert.equal(withEvent.length, 1);
+        const eventIndex = recorded.bodies.indexOf(withEvent[0]!);
+        assert.ok(eventIndex > 0, 'rows were staged before the notification was stored');
+        assert.ok(withEvent[0]!.includes(RELAY_OWNER), 'the claim is written with the notification');
+        assert.ok(
+            recorded.bodies.slice(0, eventIndex).every((body) => !body.includes('relayOwner')),
+            'no staging transaction claims what is not stored yet',
+        );
+        assert.equal(result.summary?.relayBatchEnd, 1);
+        const summary = await summaryEntity(tableName);
+        assert.deepEqual([summary.relayedThrough, summary.relayPending, summary.relayBatchEnd, summary.relayOwner], [0, 1, 1, RELAY_OWNER]);
+        assert.equal(summary.participantCount, 250);
+    });
+
+    test("the relay's delivery, written while a fold is unfinished, keeps the summary's stagedCommit: the staged values still count", async () => {
+        // prepare: a split whose fold fails from its first transaction on, so staged values count through the summary
+        const tableName = uniqueTableName('rosterrelayfold');
+        let eventStored = false;
+        let cutting = true;
+        const cut = failTransactions((body) => {
+            if (body.includes('event-0000000001')) {
+                eventStored = true;
+                return false;
+            }
+            return cutting && eventStored;
+        });
+        const store = storeOn(tableName, cut.policies, { relay: true });
+        await store.appendCallEvents(CALL, [roster(ids(220), 1)]);
+        const stagedCommit = (await summaryEntity(tableName)).stagedCommit;
+        assert.equal(typeof stagedCommit, 'string');
+        cutting = false;
+
+        // act: the relay records its delivery, from this process's copy and from another instance's fresh read
+        const delivered = (summary: CallSummary) =>
+            summary.relayPending === 0
+                ? undefined
+                : { summary: { ...summary, relayedThrough: 1, relayPending: 0 }, events: [{ sequence: 1, fields: { relayOutcome: 'delivered', relayBatch: 1 } }] };
+        const cached = await store.updateCall(CALL, delivered);
+        const afterCached = await summaryEntity(tableName);
+        await storeOn(tableName).updateCall(CALL, (summary) => ({ summary: { ...summary, relayLastStatus: 200 } }), { fresh: true });
+
+        // assess
+        assert.equal(cached.written, true);
+        assert.equal(afterCached.stagedCommit, stagedCommit);
+        const summary = await summaryEntity(tableName);
+        assert.equal(summary.stagedCommit, stagedCommit, 'a fresh read and write keeps it too');
+        assert.deepEqual([summary.relayedThrough, summary.relayPending, summary.relayLastStatus], [1, 0, 200]);
+        const list = await listParticipants(testTableClient(tableName), CALL, 'full');
+        assert.equal(list.participants.length, 220);
+        assert.ok(list.participants.every((p) => p.displayName?.startsWith('Person ')));
+        assert.equal(list.summary.participantCount, 220);
     });
 
     test('a redelivered roster is a duplicate and changes no row', async () => {
