@@ -44,6 +44,8 @@ describe('npm start -- --sign-in, end to end', () => {
             run.simulatorUrl,
             '--ca',
             run.simulatorCaFile,
+            '--bot',
+            `http://localhost:${run.ports.bot}`,
             '--settings',
             folders.settingsFile,
         ]);
