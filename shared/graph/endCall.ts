@@ -1,8 +1,11 @@
 // The hang-up use case: ask Graph to end the bot's leg of a call, record the attempt in the call's
 // history, and turn Graph's answer into ours (204, or a problem that says exactly what went wrong).
+// With call records on, a call the record knows no `callChainId` for (no notification carried one) is read from
+// Graph first: after the hang-up Graph has no call to read it from, and its call record is asked for by that id.
 
 import { requesterInWords, type RequestAudit } from '../access/requester';
-import { EVENT_KIND, type NewCallEvent } from '../record/callModel';
+import { EVENT_KIND, type CallSummary, type NewCallEvent } from '../record/callModel';
+import { isCallEnded } from '../record/callState';
 import { requireCallId } from '../callId';
 import type { CallStore } from '../record/callStore';
 import { ensureError, NotFoundError, ServiceUnavailableError, UpstreamError } from '../errors';
@@ -10,10 +13,12 @@ import type { GraphAnswer, GraphCallsClient, HangupOutcome } from './graphCalls'
 import type { ErrorLogger } from '../problem';
 
 export interface EndCallDependencies {
-    graph: Pick<GraphCallsClient, 'deleteCall'>;
-    store: Pick<CallStore, 'appendCallEvents'>;
+    graph: Pick<GraphCallsClient, 'deleteCall' | 'getCall'>;
+    store: Pick<CallStore, 'appendCallEvents' | 'getCallSummary'>;
     log: ErrorLogger;
     now?: () => Date;
+    /** Read the call's `callChainId` from Graph before the hang-up when the record has none (CALL_RECORDS=on). */
+    readChainId?: boolean;
 }
 
 /** Used when Graph throttles or fails without saying when to come back. */
@@ -29,9 +34,10 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
 export async function endCall(rawCallId: string | undefined, deps: EndCallDependencies, audit: RequestAudit): Promise<void> {
     const callId = requireCallId(rawCallId);
     const requestedAt = (deps.now ?? (() => new Date()))();
+    const callChainId = deps.readChainId === true ? await chainIdBeforeHangUp(callId, deps) : undefined;
     const outcome = await deps.graph.deleteCall(callId);
     try {
-        await deps.store.appendCallEvents(callId, [hangupEvent(callId, requestedAt, outcome, audit)]);
+        await deps.store.appendCallEvents(callId, [{ ...hangupEvent(callId, requestedAt, outcome, audit), ...(callChainId === undefined ? {} : { callChainId }) }]);
     } catch (err) {
         // The hang-up itself is what the caller asked for; the notifications that follow will still
         // create the record. Say it loudly so an operator can see the gap.
@@ -46,6 +52,23 @@ export async function endCall(rawCallId: string | undefined, deps: EndCallDepend
     if (failure !== undefined) {
         throw failure;
     }
+}
+
+/**
+ * The call's `callChainId` from Graph (`GET` the call), when the record has none and the call has not ended; else
+ * undefined. Best effort: whatever fails here, the hang-up goes ahead (the call record is then `notFound`, saying why).
+ */
+async function chainIdBeforeHangUp(callId: string, deps: EndCallDependencies): Promise<string | undefined> {
+    let summary: CallSummary | undefined;
+    try {
+        summary = await deps.store.getCallSummary(callId);
+    } catch {
+        // Storage is failing: the hang-up's own write says so (HANG-UP NOT RECORDED).
+        return undefined;
+    }
+    if (summary?.callChainId !== undefined || (summary !== undefined && isCallEnded(summary))) return undefined;
+    const outcome = await deps.graph.getCall(callId);
+    return outcome.kind === 'answered' && outcome.answer.status === 200 ? outcome.answer.callChainId : undefined;
 }
 
 function hangupEvent(callId: string, requestedAt: Date, outcome: HangupOutcome, audit: RequestAudit): NewCallEvent {

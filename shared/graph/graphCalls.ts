@@ -17,6 +17,7 @@ import {
     type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
+import { isCallChainId } from '../record/callModel';
 import { normalizeCallState } from '../record/callState';
 import type { GraphConfig } from '../settings/config';
 
@@ -32,6 +33,8 @@ export interface GraphAnswer {
     retryAfterSeconds?: number;
     /** The call's `state` in a 200 answer to a GET, in Graph's camelCase spelling. */
     callState?: string;
+    /** The call's `callChainId` in a 200 answer to a GET: the id of its record in Graph after the call. */
+    callChainId?: string;
 }
 
 /** How a request about one call ended: Graph's final answer, or why there was none. */
@@ -205,10 +208,11 @@ const attemptLogPolicy: PipelinePolicy = {
 function graphAnswer(response: PipelineResponse): GraphAnswer {
     const error = graphError(response.bodyAsText ?? undefined);
     const graphRequestId = response.headers.get('request-id') ?? error?.requestId;
-    const callState = response.status === 200 ? callStateOf(response.bodyAsText ?? undefined) : undefined;
+    const { callState, callChainId } = response.status === 200 ? callResourceOf(response.bodyAsText ?? undefined) : {};
     return {
         status: response.status,
         ...(callState ? { callState } : {}),
+        ...(callChainId ? { callChainId } : {}),
         ...(graphRequestId ? { graphRequestId } : {}),
         ...(error?.code ? { errorCode: error.code } : {}),
         ...(error?.message ? { errorMessage: error.message } : {}),
@@ -225,14 +229,17 @@ function jsonOf(body: string | undefined): unknown {
     }
 }
 
-/** The `state` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established",...}`). */
-function callStateOf(body: string | undefined): string | undefined {
-    if (!body) return undefined;
+/** The `state` and `callChainId` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established","callChainId":"...",...}`). */
+function callResourceOf(body: string | undefined): { callState?: string; callChainId?: string } {
+    if (!body) return {};
     try {
-        const state = (JSON.parse(body) as { state?: unknown }).state;
-        return typeof state === 'string' && /^[A-Za-z]{1,64}$/.test(state) ? normalizeCallState(state) : undefined;
+        const { state, callChainId } = JSON.parse(body) as { state?: unknown; callChainId?: unknown };
+        return {
+            ...(typeof state === 'string' && /^[A-Za-z]{1,64}$/.test(state) ? { callState: normalizeCallState(state) } : {}),
+            ...(isCallChainId(callChainId) ? { callChainId } : {}),
+        };
     } catch {
-        return undefined;
+        return {};
     }
 }
 

@@ -96,6 +96,8 @@ export function checkEvent(who: GraphCheck, at: Date, clientRequestId: string, a
         clientRequestId,
         ...(callState === undefined ? {} : { callState }),
         ...(answer.graphRequestId ? { graphRequestId: answer.graphRequestId } : {}),
+        // Graph's GET names the call's record after the call: kept on the summary (callState.ts).
+        ...(answer.callChainId ? { callChainId: answer.callChainId } : {}),
         ...(answer.status === 404 ? { resultMessage: `Graph has no such call${answer.errorCode ? ` (${answer.errorCode})` : ''}.` } : {}),
     };
 }

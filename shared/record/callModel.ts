@@ -60,7 +60,10 @@ export interface NewCallEvent extends Partial<RequestAudit> {
     resultCode?: number;
     resultSubcode?: number;
     resultMessage?: string;
-    /** `resourceData.callChainId` of a notification about the call (not stored on the event: the summary keeps it). */
+    /**
+     * Graph's `callChainId` for the call: `resourceData.callChainId` of a notification, or of the call resource Graph
+     * answered a GET with (the reconciler's, or the one before a hang-up). Not stored on the event: the summary keeps it.
+     */
     callChainId?: string;
     /** SHA-256 of the canonical notification; events without one are never treated as redeliveries. */
     dedupeKey?: string;

@@ -82,7 +82,7 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
         next.hangupRequestedAt = event.receivedAt;
         // An attempt that got no answer has no status: the previous attempt's must not stand beside it.
         next.hangupStatus = event.httpStatus;
-        return next;
+        return withGraphChainId(next, event);
     }
     if (event.kind === EVENT_KIND.reconciliation) {
         return withReconciliation(next, event);
@@ -149,7 +149,15 @@ function withCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
             ...(event.httpStatus === undefined ? {} : { keepAliveStatus: event.httpStatus }),
         };
     }
-    return { ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
+    return withGraphChainId({ ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) }, event);
+}
+
+/**
+ * The `callChainId` of the call resource Graph answered the app with (the reconciler's GET, or the GET before a
+ * hang-up), so a call whose notifications never carried one still has its call record asked for after the call.
+ */
+function withGraphChainId(summary: CallSummary, event: NewCallEvent): CallSummary {
+    return isCallChainId(event.callChainId) ? { ...summary, callChainId: event.callChainId } : summary;
 }
 
 /**

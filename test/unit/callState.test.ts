@@ -270,3 +270,23 @@ describe('keepAlive in the state rules', () => {
         assert.equal(plan.summary.keptAliveAt, undefined);
     });
 });
+
+describe("Graph's callChainId from the app's own GETs", () => {
+    const CHAIN = 'f6ae1338-4b2a-4aaf-80f9-80d9f2833afb';
+    const reconciled = (fields: Partial<NewCallEvent> = {}): NewCallEvent => ({ kind: 'reconciliation', checkedBy: 'reconciler', receivedAt: t0, httpStatus: 200, ...fields });
+
+    test("a reconciler's GET that changes nothing else still keeps Graph's chain id on the summary, without a history event", () => {
+        const summary = stateAfter(callEvent('established'));
+        const plan = planAppend(summary, [reconciled({ callState: 'established', callChainId: CHAIN })], new Map(), {
+            windowSeconds: 600,
+            rowCapacity: DEFAULT_MARKER_ROW_CAPACITY,
+        });
+        assert.deepEqual(plan.outcomes, [{ outcome: 'unchanged' }]);
+        assert.equal(plan.summary.callChainId, CHAIN);
+    });
+
+    test('a hang-up that read the chain id first keeps it; a value that cannot name a call record is not kept', () => {
+        assert.equal(stateAfter(callEvent('established'), { kind: 'hangupRequest', receivedAt: t0, httpStatus: 204, callChainId: CHAIN }).callChainId, CHAIN);
+        assert.equal(stateAfter(callEvent('established'), reconciled({ callChainId: 'not a chain id' })).callChainId, undefined);
+    });
+});
