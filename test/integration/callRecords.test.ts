@@ -234,6 +234,33 @@ describe("Graph's call record after the call", () => {
         assert.equal(recordRequests(forbidden).length, before);
     });
 
+    test('a call whose notifications never carried a callChainId: the hang-up reads it from Graph first, and its record is fetched by it', async () => {
+        // prepare: Graph's callbacks carry no chain id (neither in the call resource nor as a header)
+        sim.clock({ callRecordDelayMinutes: 0 });
+        sim.setFaults({ withoutChainId: true });
+        const call = sim.createCall({ callbackUri: `${app.baseUrl}/callback` });
+        await sim.settled();
+        const before = await summary(call.id);
+
+        // act: hung up through the app
+        const hangUp = await checkedFetch(`${app.baseUrl}/calls/${call.id}`, { method: 'DELETE' });
+        await sim.settled();
+        sim.clearFaults();
+        const fetched = await eventually(call.id, (s) => s.callRecordStatus === 'fetched', 'the record');
+
+        // assess: GET the call, then DELETE it; the record asked for by Graph's chain id
+        assert.equal(hangUp.status, 204);
+        assert.equal(before.callChainId, undefined, 'no notification carried it');
+        const callRequests = sim
+            .stats()
+            .graphRequests.filter((request) => request.callId === call.id && !request.path.includes('/callRecords/'))
+            .map((request) => `${request.method} ${request.status}`);
+        assert.deepEqual(callRequests, ['GET 200', 'DELETE 204']);
+        assert.equal(fetched.callChainId, call.callChainId);
+        assert.equal(fetched.callRecordId, call.callChainId);
+        assert.equal(recordRequests(call.id)[0], `200 /v1.0/communications/callRecords/${call.callChainId}`);
+    });
+
     test('a throttled fetch (429) is tried again after Retry-After, without using up a try of the schedule', async () => {
         // prepare: the first try meets no record yet
         sim.clock({ callRecordDelayMinutes: GRAPH_DELAY_MINUTES });

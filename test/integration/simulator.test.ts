@@ -742,6 +742,7 @@ describe('control API', () => {
             throttle: null,
             unavailable: null,
             callRecordsForbidden: false,
+            withoutChainId: false,
         });
         assert.equal((await graph('DELETE', '/communications/calls/control-call')).status, 404);
     });
