@@ -64,7 +64,8 @@ export async function fetchCallRecord(message: FetchMessage, deps: FetchDependen
     const attempts = (summary.callRecordAttempts ?? 0) + 1;
     const chainId = summary.callChainId;
     if (chainId === undefined) {
-        const reason = 'No callChainId is known for this call (no notification carried one), so its call record cannot be asked for.';
+        const reason =
+            'No callChainId is known for this call (no notification carried one, and Graph was not asked for it before the call ended), so its call record cannot be asked for.';
         await record(deps, message.callId, now(), { callRecordStatus: 'notFound', callRecordError: reason, callRecordAttempts: attempts }, undefined);
         return { kind: 'notFound', reason };
     }
