@@ -3,7 +3,7 @@
 // docs/architecture.md explains the rooms; ROOMS below is their order, lowest first.
 
 /** The rooms of `shared/`, lowest first: a room may import the rooms before it and the root files, never one after it. */
-const ROOMS = ['settings', 'telemetry', 'access', 'record', 'relay', 'query', 'graph', 'lifecycle', 'callback', 'doctor', 'http', 'app'];
+const ROOMS = ['settings', 'telemetry', 'access', 'record', 'relay', 'participants', 'query', 'graph', 'lifecycle', 'callRecords', 'callback', 'doctor', 'http', 'app'];
 
 const roomOrder = ROOMS.map((room, index) => {
     const higher = ROOMS.slice(index + 1);

@@ -12,6 +12,7 @@ export type CallsCommand =
     | { name: 'help'; asked: boolean }
     | { name: 'show'; callId: string; json: boolean }
     | { name: 'history'; callId: string; json: boolean }
+    | { name: 'participants'; callId: string; json: boolean }
     | {
           name: 'list';
           options: CallListOptions;
@@ -39,6 +40,8 @@ runs from this directory, the storage it gave the app (say, with --azurite-port)
 Commands:
   show <callId>       the call's summary: state, reason, result, counts, times
   history <callId>    the call's whole history as a timeline, in sequence order
+  participants <callId>  everyone the call had (from Graph's participant notifications): who, when
+                      they joined and left, muted or in the lobby; PARTICIPANT_DETAILS=ids hides names
   list                calls, newest first by when they started (read from the call index)
       --active              only calls that have not ended
       --ended               only calls that have ended (terminated, or deleted by Graph)
@@ -153,6 +156,7 @@ export function parseArguments(args: readonly string[], now: Date): CallsCommand
     switch (name) {
         case 'show':
         case 'history':
+        case 'participants':
             expect(1, 'one call id');
             onlyOptions();
             return { name, callId: checked(() => requireCallId(operands[0])), json };

@@ -2,6 +2,7 @@
 // CallEventsStorage or AzureWebJobsStorage). It peeks unless told to consume: in production the queue has
 // consumers (billing, analytics, the bot), and a command someone runs to look must not take their messages.
 
+import { RECORD_AVAILABLE_TYPE } from '../shared/lifecycle/callEvents';
 import { callSummaryFromJson } from '../shared/query/callJson';
 import { loadCallEventsConfig, type CallEventsConfig } from '../shared/settings/config';
 import { createQueueClient } from '../shared/settings/queueClient';
@@ -39,7 +40,10 @@ export async function showCallEvents(command: EventsCommand): Promise<void> {
         } else {
             if (printed === 0) process.stdout.write(formatCallEndedHeading());
             // The same call's message may come more than once, always with the same id: consumers drop repeats by it.
-            const note = shownIds.has(event.id) ? 'repeat: same id as above' : undefined;
+            const repeat = shownIds.has(event.id) ? 'repeat: same id as above' : undefined;
+            // Graph's call record, fetched after the call: its message says so beside the call's end.
+            const record = event.type === RECORD_AVAILABLE_TYPE ? `call record v${event.data.callRecordVersion ?? '?'}, quality ${event.data.quality ?? 'unknown'}` : undefined;
+            const note = [record, repeat].filter((part) => part !== undefined).join('; ') || undefined;
             process.stdout.write(formatCallEnded(event.time, callSummaryFromJson(event.data), note));
         }
         shownIds.add(event.id);

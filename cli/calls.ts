@@ -14,7 +14,9 @@ import { RelayQueue } from '../shared/relay/relayQueue';
 import { createQueueClient } from '../shared/settings/queueClient';
 import { listCalls, type CallListPage } from '../shared/query/callList';
 import { getCall, listCallHistory, listUnroutedNotifications, type HistoryPage } from '../shared/query/callQueries';
-import { DEFAULTS, loadRelayConfig, loadStorageConfig, type StorageConfig } from '../shared/settings/config';
+import { DEFAULTS, loadCallRecordsConfig, loadRelayConfig, loadStorageConfig, participantDetailsSetting, type StorageConfig } from '../shared/settings/config';
+import { CallRecordBlobs } from '../shared/callRecords/callRecordBlobs';
+import { createContainerClient } from '../shared/settings/blobClient';
 import { CallRecordError } from '../shared/errors';
 import { DEFAULT_TOP, MAX_TOP, type CallListOptions, type PageOptions } from '../shared/query/queryOptions';
 import { purgeCalls } from '../shared/lifecycle/purgeCalls';
@@ -25,7 +27,9 @@ import { showCallEvents } from './callEventsCommand';
 import { runDoctor } from './doctorCommand';
 import { causeOf, CliError, EXIT, type ExitCode } from './cliError';
 import { describeStorage, fromLocalRun, loadCliConfig } from './settings';
-import { formatCallList, formatRelayStatus, formatSummary, formatTimeline } from './timeline';
+import { formatCallList, formatParticipantQuality, formatParticipants, formatRelayStatus, formatSummary, formatTimeline } from './timeline';
+import { listParticipants, participantListJson } from '../shared/participants/participantQueries';
+import type { ParticipantDetails } from '../shared/participants/participantModel';
 
 async function main(args: readonly string[]): Promise<ExitCode> {
     const command = parseArguments(args, new Date());
@@ -55,7 +59,14 @@ async function run(command: Exclude<CallsCommand, { name: 'help' | 'events' | 'd
     switch (command.name) {
         case 'show': {
             const summary = await getCall(table, command.callId);
-            return command.json ? json(callSummaryJson(summary)) : formatSummary(summary);
+            if (command.json) return json(callSummaryJson(summary));
+            // Who was in it and how well, as the console's call view shows it.
+            const roster = summary.participantCount === undefined ? '' : `\n${formatParticipants(await listParticipants(table, command.callId, participantDetails()))}`;
+            return `${formatSummary(summary)}${roster}${formatParticipantQuality(summary)}`;
+        }
+        case 'participants': {
+            const list = await listParticipants(table, command.callId, participantDetails());
+            return command.json ? json(participantListJson(list)) : formatParticipants(list);
         }
         case 'history': {
             if (command.json) {
@@ -153,6 +164,7 @@ async function purge(table: TableClient, olderThanDays: number, dryRun: boolean,
         // By hand nothing stops at the timer's bounds: the command runs until everything older is gone.
         maxCalls: Number.MAX_SAFE_INTEGER,
         timeBudgetMs: Number.MAX_SAFE_INTEGER,
+        ...recordBlobsForgetter(),
         onCall: (call) => {
             gone.push({ callId: call.callId, firstEventAt: call.firstEventAt.toISOString(), rows: call.rows });
             if (!asJson) {
@@ -221,6 +233,19 @@ async function callsUpTo(table: TableClient, options: CallListOptions): Promise<
         continuationToken = page.continuationToken;
     } while (continuationToken !== undefined && calls.length < top);
     return { calls, ...(continuationToken === undefined ? {} : { continuationToken }) };
+}
+
+/** With CALL_RECORDS=on in the settings, the purge deletes the calls' records in Blob Storage too, as the timer does. */
+function recordBlobsForgetter(): { forgetOutsideTable?: (callId: string) => Promise<unknown> } {
+    const records = loadCliConfig(loadCallRecordsConfig).config;
+    if (records === undefined) return {};
+    const blobs = new CallRecordBlobs(() => createContainerClient(records.blobs));
+    return { forgetOutsideTable: (callId) => blobs.deleteOthers(callId) };
+}
+
+/** `PARTICIPANT_DETAILS` as the app has it: with `ids`, the command line shows no names either. */
+function participantDetails(): ParticipantDetails {
+    return loadCliConfig(participantDetailsSetting).config;
 }
 
 function storageSettings(): StorageConfig {

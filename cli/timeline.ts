@@ -2,7 +2,9 @@
 // timeline, a list of calls as a table. Pure functions of the call record's types.
 
 import { requesterInWords } from '../shared/access/requester';
+import type { ParticipantList } from '../shared/participants/participantQueries';
 import type { CallEvent, CallSummary } from '../shared/record/callModel';
+import { isCallEnded } from '../shared/record/callState';
 
 const NONE = '-';
 
@@ -33,6 +35,13 @@ export function formatSummary(summary: CallSummary): string {
                 ? undefined
                 : `${summary.reconciledAt.toISOString()}${summary.reconcileStatus === undefined ? '' : ` (Graph answered ${summary.reconcileStatus})`}`,
         ],
+        ['kept alive', keptAliveOf(summary)],
+        ['participants', participantsOf(summary)],
+        ['call record', callRecordOf(summary)],
+        ['graph times', graphTimesOf(summary)],
+        ['quality', summary.quality === undefined ? undefined : `${summary.quality}${summary.qualityReason === undefined ? '' : `: ${summary.qualityReason}`}`],
+        ['worst stream', worstOf(summary)],
+        ['chain id', summary.callChainId],
         ['tenant', summary.tenantId],
         ['relay', relayOf(summary)],
     ];
@@ -99,6 +108,102 @@ function deliveryOf(event: CallEvent, summary: CallSummary): string {
 }
 
 /**
+ * The roster: one line per participant, in the order they joined.
+ *
+ * @example
+ * formatParticipants(list) // 'Call c1: 2 in the call now, 3 at most\nPARTICIPANT  KIND  ...'
+ */
+export function formatParticipants(list: ParticipantList): string {
+    const heading = `Call ${list.callId}: ${participantsOf(list.summary) ?? 'no roster notification yet'}\n`;
+    if (list.participants.length === 0) return heading;
+    const rows = list.participants.map((participant) => [
+        participant.displayName ?? participant.phoneNumber ?? participant.identityId ?? participant.key,
+        participant.identityKind ?? NONE,
+        participant.joinedAt.toISOString(),
+        participant.leftAt?.toISOString() ?? NONE,
+        [
+            participant.inCall ? 'in call' : participant.leftAt === undefined ? 'to the end' : 'gone',
+            participant.isMuted === true ? 'muted' : undefined,
+            participant.isInLobby === true ? 'in lobby' : undefined,
+        ]
+            .filter((part) => part !== undefined)
+            .join(', '),
+        participant.leftReason ?? NONE,
+    ]);
+    return heading + table(['PARTICIPANT', 'KIND', 'JOINED (UTC)', 'LEFT (UTC)', 'NOW', 'LEFT BECAUSE'], rows, []);
+}
+
+function keptAliveOf(summary: CallSummary): string | undefined {
+    if (summary.keptAliveAt === undefined && summary.keepAliveStatus === undefined) return undefined;
+    const status = summary.keepAliveStatus === undefined || summary.keepAliveStatus === 200 ? '' : ` (the last one: Graph answered ${summary.keepAliveStatus})`;
+    return `${summary.keptAliveAt?.toISOString() ?? 'never'}${status}`;
+}
+
+/**
+ * Each participant's quality verdict from Graph's call record, poor first; empty when the call has none.
+ *
+ * @example
+ * formatParticipantQuality(summary) // '\nQUALITY BY PARTICIPANT ...\npoor  Ada  user  audio from Ada lost 12% of packets (poor above 10%)\n'
+ */
+export function formatParticipantQuality(summary: CallSummary): string {
+    const list = participantQualityOf(summary);
+    if (list.length === 0) return '';
+    const rows = list.map((entry) => [entry.quality, entry.name ?? entry.id, entry.kind ?? NONE, `${entry.poorStreams}/${entry.streams}`, entry.reason ?? NONE]);
+    return `\nQuality by participant (Graph's call record, Call Quality Dashboard thresholds):\n${table(['QUALITY', 'PARTICIPANT', 'KIND', 'POOR STREAMS', 'WHY'], rows, [3])}`;
+}
+
+interface ParticipantQualityEntry {
+    id: string;
+    kind?: string;
+    name?: string;
+    quality: string;
+    reason?: string;
+    streams: number;
+    poorStreams: number;
+}
+
+function participantQualityOf(summary: CallSummary): ParticipantQualityEntry[] {
+    if (summary.participantQuality === undefined) return [];
+    try {
+        const parsed: unknown = JSON.parse(summary.participantQuality);
+        return Array.isArray(parsed) ? (parsed.filter((entry) => typeof entry === 'object' && entry !== null && typeof entry.id === 'string') as ParticipantQualityEntry[]) : [];
+    } catch {
+        return [];
+    }
+}
+
+function callRecordOf(summary: CallSummary): string | undefined {
+    if (summary.callRecordStatus === undefined) return undefined;
+    if (summary.callRecordStatus !== 'fetched') return `${summary.callRecordStatus}${summary.callRecordError === undefined ? '' : ` (${summary.callRecordError})`}`;
+    const counts = `${summary.callRecordParticipantCount ?? 0} participants, ${summary.sessionCount ?? 0} sessions, ${summary.streamCount ?? 0} streams`;
+    return `version ${summary.callRecordVersion ?? '?'}, ${summary.callType ?? 'unknown type'}, ${(summary.modalities ?? []).join(' + ') || 'no modality'}; ${counts}; ${summary.callRecordBlob ?? ''}`;
+}
+
+function graphTimesOf(summary: CallSummary): string | undefined {
+    if (summary.graphStartedAt === undefined && summary.graphEndedAt === undefined) return undefined;
+    const duration = summary.durationSeconds === undefined ? '' : ` (${summary.durationSeconds} s)`;
+    return `${summary.graphStartedAt?.toISOString() ?? '?'} to ${summary.graphEndedAt?.toISOString() ?? '?'}${duration}`;
+}
+
+function worstOf(summary: CallSummary): string | undefined {
+    const parts = [
+        summary.worstPacketLossRate === undefined ? undefined : `packet loss ${(summary.worstPacketLossRate * 100).toFixed(1)}%`,
+        summary.worstJitterMs === undefined ? undefined : `jitter ${Math.round(summary.worstJitterMs)} ms`,
+        summary.worstRoundTripMs === undefined ? undefined : `round trip ${Math.round(summary.worstRoundTripMs)} ms`,
+        summary.worstAudioDegradation === undefined ? undefined : `audio degradation ${summary.worstAudioDegradation.toFixed(2)} MOS`,
+    ].filter((part) => part !== undefined);
+    return parts.length === 0
+        ? undefined
+        : `${parts.join(', ')}${summary.poorStreamCount === undefined ? '' : `; ${summary.poorStreamCount} of ${summary.streamCount ?? '?'} streams poor`}`;
+}
+
+function participantsOf(summary: CallSummary): string | undefined {
+    if (summary.participantCount === undefined) return undefined;
+    const now = isCallEnded(summary) ? 'at the end' : 'in the call now';
+    return `${summary.participantCount} ${now}, ${summary.maxParticipants ?? summary.participantCount} at most`;
+}
+
+/**
  * One line per event: sequence, receive time, kind, resource, change type, state, etag, reason or result.
  *
  * @example
@@ -158,9 +263,13 @@ export function formatCallEndedHeading(): string {
 export function formatCallEnded(time: string, summary: CallSummary, note?: string): string {
     const given = summaryReasonOf(summary);
     // The reconciler closes a call without a result from Graph: what Graph answered it is the reason.
-    const reason =
-        (given === NONE && summary.closedBy === 'reconciler' && summary.reconcileStatus !== undefined ? `reconciler: Graph answered ${summary.reconcileStatus}.` : given) +
-        (note === undefined ? '' : `  (${note})`);
+    const checked =
+        summary.closedBy === 'reconciler' && summary.reconcileStatus !== undefined
+            ? `reconciler: Graph answered ${summary.reconcileStatus}.`
+            : summary.closedBy === 'keepAlive' && summary.keepAliveStatus !== undefined
+              ? `keepAlive: Graph answered ${summary.keepAliveStatus}.`
+              : given;
+    const reason = (given === NONE ? checked : given) + (note === undefined ? '' : `  (${note})`);
     return fixedColumns([time, summary.callId, stateOf(summary), summary.closedBy ?? NONE, reason].map(printable));
 }
 
@@ -196,8 +305,8 @@ function reasonOf(event: CallEvent): string {
         return `${event.resultMessage ?? 'replay to the bot'}${askedBy(event)}`;
     }
     if (event.kind === 'reconciliation') {
-        // Like a hang-up's line: what Graph answered, then what that meant.
-        return `reconciler: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;
+        // Like a hang-up's line: who asked, what Graph answered, then what that meant.
+        return `${event.checkedBy ?? 'reconciler'}: Graph answered ${event.httpStatus ?? '?'}.${event.resultMessage === undefined ? '' : ` ${event.resultMessage}`}${ids}`;
     }
     const parts = [event.terminationReason, labelled('result', resultOf(event)), event.rejectReason].filter((part) => part !== undefined);
     return parts.length === 0 ? NONE : parts.join('; ');

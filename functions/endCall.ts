@@ -30,7 +30,11 @@ export async function hangUp(request: HttpRequest, context: InvocationContext): 
         // Checked before the Graph client is built, so a bad id costs nothing (not even loading @azure/identity).
         const callId = requireCallId(request.params.callId);
         const reason = await readRequestReason(request);
-        await endCall(callId, { graph: graphCalls(), store: callStore(), log: context, trace: context.traceContext }, requestAudit(requester, reason));
+        await endCall(
+            callId,
+            { graph: graphCalls(), store: callStore(), log: context, trace: context.traceContext, readChainId: config.callRecords !== undefined },
+            requestAudit(requester, reason),
+        );
         context.log(`Hung up call ${callId}.`);
         return { status: 204 };
     } catch (err) {

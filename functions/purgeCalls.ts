@@ -4,7 +4,7 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import { appConfig } from '../shared/settings/config';
 import { purgeCalls } from '../shared/lifecycle/purgeCalls';
-import { callTable } from '../shared/app/services';
+import { callRecordBlobs, callTable } from '../shared/app/services';
 
 // Settings are validated when the app loads, so a bad one stops start-up instead of failing runs.
 const config = appConfig();
@@ -23,7 +23,14 @@ export async function purge(_timer: Timer, context: InvocationContext): Promise<
         context.log('Retention is off (RETENTION_DAYS=0): every call is kept.');
         return;
     }
-    const result = await purgeCalls(callTable(), { olderThanDays: days, maxCalls: MAX_CALLS, timeBudgetMs: TIME_BUDGET_MS, trace: context.traceContext });
+    const blobs = callRecordBlobs();
+    const result = await purgeCalls(callTable(), {
+        olderThanDays: days,
+        maxCalls: MAX_CALLS,
+        timeBudgetMs: TIME_BUDGET_MS,
+        trace: context.traceContext,
+        ...(blobs === undefined ? {} : { forgetOutsideTable: (callId: string) => blobs.deleteOthers(callId) }),
+    });
     const more = result.finished ? '' : ' More is left for the next run.';
     context.log(
         `Purged the ended calls that started before ${result.cutoff.toISOString()} (${days} days): ${result.calls} calls, ` +

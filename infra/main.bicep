@@ -115,6 +115,29 @@ param alertReconcilerClosedPercent int = 20
 @description('With the relay on: alert when more calls than this wait for a retry to the bot, and more than 15 minutes before.')
 @minValue(1)
 param alertRelayBacklog int = 100
+@description('Minutes between keepAlives for every active call (0: off; 15 recommended when the bot sends none itself).')
+@minValue(0)
+@maxValue(30)
+param keepAliveMinutes int = 0
+
+@description('Graph\'s call record after each call (on needs the application permission CallRecords.Read.All), or off.')
+@allowed(['on', 'off'])
+param callRecords string = 'off'
+
+@description('Minutes after a call\'s end before its call record is first asked for (Graph has it 15 to 150 minutes after).')
+@minValue(0)
+@maxValue(1440)
+param callRecordDelayMinutes int = 15
+
+@description('Hours after a call\'s end after which its call record is given up on (notFound).')
+@minValue(1)
+@maxValue(720)
+param callRecordGiveUpHours int = 6
+
+@description('Participant details in the roster: full (names, phone numbers) or ids (ids only, phone numbers masked).')
+@allowed(['full', 'ids'])
+param participantDetails string = 'full'
+
 @description('The bot\'s own endpoint: every notification the app stores is relayed there, signed (docs/relay.md). Empty: no relay. https only.')
 param relayUrl string = ''
 
@@ -176,6 +199,11 @@ module resources 'resources.bicep' = {
     alertCallback5xxPercent: alertCallback5xxPercent
     alertReconcilerClosedPercent: alertReconcilerClosedPercent
     alertRelayBacklog: alertRelayBacklog
+    participantDetails: participantDetails
+    keepAliveMinutes: keepAliveMinutes
+    callRecords: callRecords
+    callRecordDelayMinutes: callRecordDelayMinutes
+    callRecordGiveUpHours: callRecordGiveUpHours
     relayUrl: relayUrl
     relaySecret: relaySecret
     relayInlineTimeoutMs: relayInlineTimeoutMs

@@ -250,8 +250,8 @@ var charts = [
     query: '| where Name == "callrecord.calls.active"\n| summarize active = max(Sum) by bin(TimeGenerated, 5m)'
   }
   {
-    title: 'Call-ended messages'
-    query: '| where Name == "callrecord.call_ended.messages"\n| summarize messages = sum(Sum) by result = tostring(Properties.result), bin(TimeGenerated, 5m)'
+    title: 'Call-event messages: calls ended, call records available'
+    query: '| where Name == "callrecord.call_events.messages"\n| summarize messages = sum(Sum) by message = strcat(tostring(Properties.type), " ", tostring(Properties.result)), bin(TimeGenerated, 5m)'
   }
   {
     title: 'Retention: deleted'

@@ -40,6 +40,11 @@ param alertEmail string
 param alertCallback5xxPercent int
 param alertReconcilerClosedPercent int
 param alertRelayBacklog int
+param participantDetails string
+param keepAliveMinutes int
+param callRecords string
+param callRecordDelayMinutes int
+param callRecordGiveUpHours int
 param relayUrl string
 @secure()
 param relaySecret string
@@ -52,6 +57,10 @@ var useClientSecret = graphCredential == 'clientSecret'
 var signIn = !empty(authClientId)
 var signInWithSecret = signIn && authCredential == 'clientSecret'
 var deploymentContainerName = 'app-package'
+// The app's own defaults (CALL_RECORDS_CONTAINER, CALL_RECORDS_QUEUE), made here so they exist before the first call.
+var callRecordsContainerName = 'call-records'
+var callRecordsQueueName = 'call-record-fetches'
+var callRecordsOn = callRecords == 'on'
 var functionAppName = 'func-calls-${resourceToken}'
 
 // Mistakes that would otherwise deploy an app that cannot start, or one that quietly uses the wrong credential.
@@ -156,6 +165,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
       name: deploymentContainerName
       properties: { publicAccess: 'None' }
     }
+
+    resource callRecordsContainer 'containers' = if (callRecordsOn) {
+      name: callRecordsContainerName
+      properties: { publicAccess: 'None' }
+    }
   }
 
   resource tableService 'tableServices' = {
@@ -171,6 +185,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 
     resource eventsQueue 'queues' = if (!empty(callEventsQueue)) {
       name: empty(callEventsQueue) ? 'unused' : callEventsQueue
+    }
+
+    resource callRecordsQueue 'queues' = if (callRecordsOn) {
+      name: callRecordsQueueName
     }
 
     resource relayRetriesQueue 'queues' = if (useRelay) {
@@ -388,6 +406,9 @@ var identitySettings = {
   CallEventsStorage__credential: 'managedidentity'
   CallEventsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
   CallEventsStorage__clientId: identity.properties.clientId
+  CallRecordsStorage__credential: 'managedidentity'
+  CallRecordsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+  CallRecordsStorage__clientId: identity.properties.clientId
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
 }
@@ -405,6 +426,11 @@ var appSettingsOfTheApp = {
   RECONCILE_MAX_CALLS: string(reconcileMaxCalls)
   RETENTION_SCHEDULE: retentionSchedule
   RETENTION_DAYS: string(retentionDays)
+  PARTICIPANT_DETAILS: participantDetails
+  KEEP_ALIVE_MINUTES: string(keepAliveMinutes)
+  CALL_RECORDS: callRecords
+  CALL_RECORD_DELAY_MINUTES: string(callRecordDelayMinutes)
+  CALL_RECORD_GIVE_UP_HOURS: string(callRecordGiveUpHours)
 }
 
 var graphSettings = useClientSecret

@@ -3,7 +3,7 @@
 // Every answer that is not a success becomes an ApiError that knows its words.
 
 import type { SignedInJson } from '../../shared/access/authorize';
-import type { CallListPageView, CallSummaryView, HistoryPageView } from './apiTypes';
+import type { CallListPageView, CallSummaryView, HistoryPageView, ParticipantListView } from './apiTypes';
 import type { ApiFailure } from './problemText';
 
 export class ApiError extends Error {
@@ -59,6 +59,10 @@ export class ConsoleApi {
 
     history(callId: string, top: number, continuationToken?: string): Promise<HistoryPageView> {
         return this.#json(`/calls/${encodeURIComponent(callId)}/history`, { top: String(top), continuationToken });
+    }
+
+    participants(callId: string): Promise<ParticipantListView> {
+        return this.#json(`/calls/${encodeURIComponent(callId)}/participants`, {});
     }
 
     /**

@@ -1,9 +1,24 @@
 // The API's JSON as the console reads it: the app's own JSON types, plus the fields of the call lifecycle
 // (SPEC.md "Call lifecycle") that a newer app sends. Every field but the ids and counts may be absent.
 
+import type { ParticipantJson, ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson';
 
-export type ClosedBy = 'graph' | 'reconciler';
+export type ParticipantView = ParticipantJson;
+
+/** One participant's verdict in a summary's `participantQuality` (from Graph's call record). */
+export interface ParticipantQualityView {
+    id: string;
+    kind?: string;
+    name?: string;
+    quality: 'good' | 'poor' | 'unknown';
+    reason?: string;
+    streams: number;
+    poorStreams: number;
+}
+export type ParticipantListView = ParticipantListJson;
+
+export type ClosedBy = 'graph' | 'reconciler' | 'keepAlive';
 
 export interface CallSummaryView extends CallSummaryJson {
     closedBy?: ClosedBy;

@@ -2,12 +2,13 @@
 // the hang-up, and the relay's replay.
 
 import { ApiError, type ConsoleApi } from './api';
-import { isEnded, type CallEventView, type CallSummaryView } from './apiTypes';
+import { isEnded, type CallEventView, type CallSummaryView, type ParticipantListView, type ParticipantQualityView } from './apiTypes';
 import { closedByText, hangUpStatusText } from './callWords';
 import { h, replaceChildren } from './dom';
 import { formatAgo, formatCount, formatDateTime, formatDuration } from './format';
 import { confirmHangUp, confirmReplay } from './hangUp';
 import { HistoryTable } from './historyTable';
+import { ParticipantsTable } from './participantsTable';
 import { VisiblePoller } from './poller';
 import { hangUpInWords, problemInWords, type ApiFailure } from './problemText';
 import { stateBadge } from './stateBadge';
@@ -36,6 +37,14 @@ export class CallView {
     readonly #timelineBox = h('div', { class: 'timeline-host' });
     readonly #historyNote = h('p', { class: 'note', role: 'status' });
     readonly #history = new HistoryTable();
+    readonly #participants = new ParticipantsTable();
+    readonly #participantsSection = h(
+        'section',
+        { 'aria-labelledby': 'participants-title', hidden: true },
+        h('h3', { id: 'participants-title' }, 'Participants'),
+        this.#participants.element,
+    );
+    #roster: ParticipantListView | undefined;
     readonly #body: HTMLElement;
     #summary: CallSummaryView | undefined;
     #events: CallEventView[] = [];
@@ -59,6 +68,7 @@ export class CallView {
             { class: 'call-body', hidden: true },
             h('div', { class: 'summary-box' }, this.#summaryList, h('div', { class: 'actions' }, this.#hangUpButton, this.#replayButton, this.#outcome)),
             h('section', { 'aria-labelledby': 'timeline-title' }, h('h3', { id: 'timeline-title' }, 'Timeline'), legend(), this.#timelineBox, this.#timelineNote),
+            this.#participantsSection,
             h('section', { 'aria-labelledby': 'history-title' }, h('h3', { id: 'history-title' }, 'History'), this.#historyNote, this.#history.element),
         );
         replaceChildren(container, h('section', { class: 'call' }, h('nav', {}, h('a', { href: '#/' }, '← All calls')), this.#title, this.#problem, this.#body));
@@ -98,12 +108,26 @@ export class CallView {
                 return;
             }
             this.#history.setEvents(this.#events);
+            if (summary.participantCount !== undefined) await this.#loadParticipants(summary);
         }
         if (changed || !isEnded(summary)) this.#renderTimeline(summary);
         if (isEnded(summary)) this.#followUntil = 0;
         this.#poller.setInterval(Date.now() < this.#followUntil ? FOLLOW_REFRESH_MS : CALL_REFRESH_MS);
         // An ended call changes no more (but for a late redelivery), once the relay has nothing left for the bot: stop asking.
         if (isEnded(summary) && !changed && (summary.relayPending ?? 0) === 0) this.#poller.stop();
+    }
+
+    /** The roster, when the call has one: a failure here leaves the rest of the call on screen. */
+    async #loadParticipants(summary: CallSummaryView): Promise<void> {
+        try {
+            this.#roster = await this.#api.participants(this.#callId);
+        } catch (err) {
+            this.#showProblem(err, `load the participants of call ${this.#callId}`);
+            return;
+        }
+        const ended = isEnded(summary) && summary.lastEventAt !== undefined ? Date.parse(summary.lastEventAt) : undefined;
+        this.#participants.show(this.#roster, ended, Date.now(), participantQualityOf(summary));
+        this.#participantsSection.hidden = false;
     }
 
     async #loadHistory(summary: CallSummaryView): Promise<CallEventView[]> {
@@ -144,8 +168,16 @@ export class CallView {
             ['Events', formatCount(summary.eventCount)],
             ['Redeliveries', `${formatCount(summary.duplicateCount)} recognised and not stored again`],
         ];
+        if (summary.participantCount !== undefined) {
+            const now = isEnded(summary) ? 'at the end' : 'in the call now';
+            rows.push(['Participants', `${formatCount(summary.participantCount)} ${now}, ${formatCount(summary.maxParticipants ?? summary.participantCount)} at most`]);
+        }
+        rows.push(...callRecordRows(summary));
         if (summary.reconciledAt !== undefined || summary.reconcileStatus !== undefined) {
             rows.push(['Reconciled', `${at(summary.reconciledAt)}${summary.reconcileStatus === undefined ? '' : `, Graph answered ${summary.reconcileStatus}`}`]);
+        }
+        if (summary.keptAliveAt !== undefined || summary.keepAliveStatus !== undefined) {
+            rows.push(['Kept alive', `${at(summary.keptAliveAt)}${summary.keepAliveStatus === undefined ? '' : `, Graph answered ${summary.keepAliveStatus}`}`]);
         }
         rows.push(...relayRows(summary, at));
         replaceChildren(this.#summaryList, ...rows.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, value)]));
@@ -156,7 +188,11 @@ export class CallView {
     #renderTimeline(summary: CallSummaryView): void {
         const scrollLeft = this.#timeline?.element.querySelector('.timeline-scroll')?.scrollLeft ?? 0;
         // The lane labels take 118 px of the box.
-        const model = timelineModel(this.#events, { now: Date.now(), fitWidth: Math.max(0, this.#timelineBox.clientWidth - 122) });
+        const model = timelineModel(this.#events, {
+            now: Date.now(),
+            fitWidth: Math.max(0, this.#timelineBox.clientWidth - 122),
+            ...(this.#roster === undefined ? {} : { roster: this.#roster.participants }),
+        });
         this.#timeline = new TimelineView(model, {
             onSelect: (sequence) => {
                 this.#selected = sequence;
@@ -230,6 +266,53 @@ export class CallView {
     }
 }
 
+/** What Graph's call record says, when the app fetched it (CALL_RECORDS=on), as rows of the summary. */
+function callRecordRows(summary: CallSummaryView): Array<[string, string | Node]> {
+    if (summary.callRecordStatus === undefined) return [];
+    if (summary.callRecordStatus !== 'fetched') {
+        const words = { pending: 'not there yet: Graph has it 15 to 150 minutes after the call', notFound: 'Graph had none', forbidden: 'Graph refused the app' }[
+            summary.callRecordStatus
+        ];
+        return [["Graph's call record", `${words}${summary.callRecordError === undefined ? '' : ` (${summary.callRecordError})`}`]];
+    }
+    const rows: Array<[string, string | Node]> = [
+        ["Graph's call record", `version ${summary.callRecordVersion ?? '?'}, ${summary.callType ?? 'unknown type'}, ${(summary.modalities ?? []).join(' + ') || 'no modality'}`],
+        ["Graph's duration", summary.durationSeconds === undefined ? '–' : formatDuration(summary.durationSeconds * 1000)],
+        [
+            'Quality',
+            h(
+                'span',
+                { class: `quality quality-${summary.quality ?? 'unknown'}` },
+                `${summary.quality ?? 'unknown'}${summary.qualityReason === undefined ? '' : `: ${summary.qualityReason}`}`,
+            ),
+        ],
+    ];
+    const worst = [
+        summary.worstPacketLossRate === undefined ? undefined : `packet loss ${(summary.worstPacketLossRate * 100).toFixed(1)}%`,
+        summary.worstJitterMs === undefined ? undefined : `jitter ${Math.round(summary.worstJitterMs)} ms`,
+        summary.worstRoundTripMs === undefined ? undefined : `round trip ${Math.round(summary.worstRoundTripMs)} ms`,
+        summary.worstAudioDegradation === undefined ? undefined : `degradation ${summary.worstAudioDegradation.toFixed(2)} MOS`,
+    ].filter((part) => part !== undefined);
+    if (worst.length > 0)
+        rows.push(['Worst stream figures', `${worst.join(', ')}; ${formatCount(summary.poorStreamCount ?? 0)} of ${formatCount(summary.streamCount ?? 0)} streams poor`]);
+    return rows;
+}
+
+/** Each participant's quality verdict from the call record (the API gives the stored JSON parsed). */
+function participantQualityOf(summary: CallSummaryView): ParticipantQualityView[] {
+    const value: unknown = summary.participantQuality;
+    const list = typeof value === 'string' ? safeJson(value) : value;
+    return Array.isArray(list) ? list.filter((entry): entry is ParticipantQualityView => typeof entry === 'object' && entry !== null && typeof entry.id === 'string') : [];
+}
+
+function safeJson(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return undefined;
+    }
+}
+
 /** The relay to the bot, in words: where it stands, and its last attempt; nothing for a call it never relayed. */
 function relayRows(summary: CallSummaryView, at: (iso: string | undefined) => string): Array<[string, string]> {
     if (summary.relayedThrough === undefined) return [];
@@ -252,7 +335,8 @@ function legend(): HTMLElement {
         'ul',
         { class: 'legend', 'aria-label': 'Legend' },
         item('call', 'notification about the call'),
-        item('subResource', 'participants or operation'),
+        item('roster', 'participants (+joined −left)'),
+        item('subResource', 'operation'),
         item('hangup', "hang-up (Graph's status)"),
         item('reconciliation', 'reconciliation'),
         item('ended', 'call ended'),

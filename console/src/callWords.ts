@@ -13,6 +13,7 @@ export function closedByText(summary: Pick<CallSummaryView, 'callState' | 'delet
     if (summary.closedBy === 'reconciler') {
         return summary.reconcileStatus === 404 ? 'the reconciler (Graph no longer knew the call)' : 'the reconciler';
     }
+    if (summary.closedBy === 'keepAlive') return 'keepAlive (Graph no longer knew the call)';
     // Without the reconciler's mark only Graph can have ended it.
     return "Graph's notification";
 }

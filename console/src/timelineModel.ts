@@ -10,7 +10,7 @@ import { emptySummary, EVENT_KIND, type CallSummary, type NewCallEvent } from '.
 import { applyEvent, stateRank } from '../../shared/record/callState';
 import type { CallEventView, ClosedBy } from './apiTypes';
 
-type MarkShape = 'call' | 'subResource' | 'hangup' | 'reconciliation' | 'other';
+type MarkShape = 'call' | 'roster' | 'subResource' | 'hangup' | 'reconciliation' | 'other';
 
 export interface TimelineMark {
     sequence: number;
@@ -26,6 +26,9 @@ export interface TimelineMark {
     ok?: boolean;
     /** The notification's own state, when it carried one. */
     callState?: string;
+    /** Roster notifications: how many participants it first listed (joined) and first showed gone (left). */
+    joined?: number;
+    left?: number;
 }
 
 /** The call's recorded state from `x1` to `x2`. */
@@ -67,6 +70,11 @@ export interface TimelineOptions {
     minStep?: number;
     /** The width available: a short call is stretched to fill it (a long one scrolls). */
     fitWidth?: number;
+    /**
+     * The call's participants: a join or leave is drawn at the notification received at that very moment (a
+     * participant's joinedAt and leftAt are the receive times of the notifications that said so).
+     */
+    roster?: ReadonlyArray<{ joinedAt?: string; leftAt?: string }>;
 }
 
 /** A gap this long is always labelled when its label fits; a shorter one only when it has room to spare. */
@@ -98,6 +106,7 @@ export function timelineModel(events: readonly CallEventView[], options: Timelin
     let previousAt: number | undefined;
     let lastTickX = -Infinity;
     let open: { state: string; x1: number } | undefined;
+    const rosterAt = rosterTimes(options.roster ?? []);
 
     for (const event of events) {
         const at = Date.parse(event.receivedAt);
@@ -108,7 +117,7 @@ export function timelineModel(events: readonly CallEventView[], options: Timelin
             if (gapMs > 0) gaps.push({ x1, x2: x, ms: gapMs });
         }
         if (!Number.isNaN(at)) previousAt = at;
-        marks.push(markOf(event, x, at, gapMs));
+        marks.push(withRoster(markOf(event, x, at, gapMs), rosterAt));
         if (x - lastTickX >= TICK_SPACING_PX && !Number.isNaN(at)) {
             ticks.push({ x, at });
             lastTickX = x;
@@ -120,7 +129,7 @@ export function timelineModel(events: readonly CallEventView[], options: Timelin
             open = { state: summary.callState, x1: x };
         }
         if (ended === undefined && (summary.callState === 'terminated' || summary.deleted)) {
-            ended = { x, at, sequence: event.sequence, by: event.kind === 'reconciliation' ? 'reconciler' : 'graph' };
+            ended = { x, at, sequence: event.sequence, by: event.kind === 'reconciliation' ? (event.checkedBy === 'keepAlive' ? 'keepAlive' : 'reconciler') : 'graph' };
         }
     }
 
@@ -170,6 +179,32 @@ function stretched(model: TimelineModel, width: number, startX: number): Timelin
     };
 }
 
+/** How many participants joined and left at each instant (epoch ms). */
+function rosterTimes(roster: ReadonlyArray<{ joinedAt?: string; leftAt?: string }>): Map<number, { joined: number; left: number }> {
+    const times = new Map<number, { joined: number; left: number }>();
+    const count = (iso: string | undefined, what: 'joined' | 'left') => {
+        const at = iso === undefined ? Number.NaN : Date.parse(iso);
+        if (Number.isNaN(at)) return;
+        const entry = times.get(at) ?? { joined: 0, left: 0 };
+        entry[what] += 1;
+        times.set(at, entry);
+    };
+    for (const participant of roster) {
+        count(participant.joinedAt, 'joined');
+        count(participant.leftAt, 'left');
+    }
+    return times;
+}
+
+/** A roster notification's mark with the joins and leaves it brought (each counted at one notification only). */
+function withRoster(mark: TimelineMark, rosterAt: Map<number, { joined: number; left: number }>): TimelineMark {
+    if (mark.shape !== 'roster') return mark;
+    const changes = rosterAt.get(mark.at);
+    if (changes === undefined) return mark;
+    rosterAt.delete(mark.at);
+    return { ...mark, ...(changes.joined > 0 ? { joined: changes.joined } : {}), ...(changes.left > 0 ? { left: changes.left } : {}) };
+}
+
 /** Whether a gap's length is written under it. */
 export function isLabelled(gap: TimelineGap): boolean {
     const room = gap.x2 - gap.x1;
@@ -186,12 +221,17 @@ export function isCallResource(resourceUrl: string | undefined): boolean {
     return resourceUrl !== undefined && /\/calls\/[^/]+\/?$/i.test(resourceUrl);
 }
 
+/** Whether a resource URL names the call's participants (a roster notification). */
+function isRosterResource(resourceUrl: string | undefined): boolean {
+    return resourceUrl !== undefined && /\/calls\/[^/]+\/participants(?:\/|$)/i.test(resourceUrl);
+}
+
 function markOf(event: CallEventView, x: number, at: number, gapMs: number): TimelineMark {
     const base = { sequence: event.sequence, kind: event.kind, x, at, gapMs, ...(event.callState === undefined ? {} : { callState: event.callState }) };
     const status = event.httpStatus;
     switch (event.kind) {
         case EVENT_KIND.notification:
-            return { ...base, shape: isCallResource(event.resourceUrl) ? 'call' : 'subResource' };
+            return { ...base, shape: isCallResource(event.resourceUrl) ? 'call' : isRosterResource(event.resourceUrl) ? 'roster' : 'subResource' };
         case EVENT_KIND.hangupRequest:
             return { ...base, shape: 'hangup', ...(status === undefined ? { ok: false } : { httpStatus: status, ok: status >= 200 && status < 300 }) };
         case 'reconciliation':

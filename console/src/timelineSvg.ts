@@ -55,7 +55,7 @@ export class TimelineView {
                           'text',
                           // Near the right edge the label goes to the left of the line.
                           model.ended.x > model.width - 110 ? { x: model.ended.x - 4, y: 12, 'text-anchor': 'end' } : { x: model.ended.x + 4, y: 12 },
-                          `ended (${model.ended.by === 'reconciler' ? 'reconciler' : 'Graph'})`,
+                          `ended (${model.ended.by === 'graph' ? 'Graph' : model.ended.by})`,
                       ),
                   ),
             model.liveUntil === undefined
@@ -120,6 +120,17 @@ export class TimelineView {
         if ((mark.shape === 'hangup' || mark.shape === 'reconciliation') && mark.httpStatus !== undefined) {
             group.append(s('text', { class: 'status', x: mark.x, y: y - 9, 'text-anchor': 'middle' }, String(mark.httpStatus)));
         }
+        if (mark.joined !== undefined || mark.left !== undefined) {
+            group.append(
+                s(
+                    'text',
+                    { class: 'roster-change', x: mark.x, y: y - 9, 'text-anchor': 'middle' },
+                    mark.joined === undefined ? null : s('tspan', { class: 'joined' }, `+${mark.joined}`),
+                    mark.joined !== undefined && mark.left !== undefined ? ' ' : null,
+                    mark.left === undefined ? null : s('tspan', { class: 'left' }, `−${mark.left}`),
+                ),
+            );
+        }
         group.addEventListener('click', () => {
             this.select(mark.sequence);
             handlers.onSelect(mark.sequence);
@@ -160,6 +171,8 @@ function shapeOf(mark: TimelineMark, y: number): SVGElement {
             return s('circle', { cx: x, cy: y, r: 4 });
         case 'subResource':
             return s('circle', { cx: x, cy: y, r: 3, class: 'hollow' });
+        case 'roster':
+            return s('rect', { x: x - 3.5, y: y - 3.5, width: 7, height: 7, class: 'hollow' });
         case 'hangup':
             return s('path', { d: `M${x} ${y - 6}L${x + 6} ${y}L${x} ${y + 6}L${x - 6} ${y}Z` });
         case 'reconciliation':
@@ -169,6 +182,11 @@ function shapeOf(mark: TimelineMark, y: number): SVGElement {
     }
 }
 
+function rosterWords(mark: TimelineMark): string {
+    const parts = [mark.joined === undefined ? undefined : `${mark.joined} joined`, mark.left === undefined ? undefined : `${mark.left} left`].filter(Boolean);
+    return parts.length === 0 ? '' : `: ${parts.join(', ')}`;
+}
+
 /** The tooltip of a mark. */
 function describeMark(mark: TimelineMark): string {
     const what =
@@ -176,7 +194,9 @@ function describeMark(mark: TimelineMark): string {
             ? `hang-up, Graph answered ${mark.httpStatus ?? 'nothing'}`
             : mark.shape === 'reconciliation'
               ? `reconciliation, Graph answered ${mark.httpStatus ?? 'nothing'}`
-              : `${mark.kind}${mark.shape === 'subResource' ? ' (participants or operation)' : ''}${mark.callState ? `: ${mark.callState}` : ''}`;
+              : mark.shape === 'roster'
+                ? `participants${rosterWords(mark)}`
+                : `${mark.kind}${mark.shape === 'subResource' ? ' (an operation)' : ''}${mark.callState ? `: ${mark.callState}` : ''}`;
     const gap = mark.gapMs > 0 ? `, ${formatDuration(mark.gapMs)} after the previous event` : '';
     return `#${mark.sequence} ${what} at ${formatClockMs(mark.at)}${gap}`;
 }

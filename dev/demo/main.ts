@@ -3,14 +3,15 @@
 // prints the call's summary and timeline from the query API. Act two shows a call whose end is lost being
 // closed by the reconciler, and reads its call-ended event back from the queue (stuckCall.ts). Act three puts
 // the app in front of the example bot: a call rings, the bot answers it through the relay, then the bot goes
-// down and gets what it missed, in order, when it is back (relayAct.ts).
+// down and gets what it missed, in order, when it is back (relayAct.ts). Act four shows a call's roster and,
+// with CALL_RECORDS=on, its quality from Graph's call record (rosterAndQuality.ts).
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QueueClient } from '@azure/storage-queue';
 import { CliError } from '../../cli/cliError';
 import { describeQueue, LOCAL_SETTINGS_FILE, settingsEnvironment } from '../../cli/settings';
-import { loadCallEventsConfig, type CallEventsConfig } from '../../shared/settings/config';
+import { loadCallEventsConfig, loadCallRecordsConfig, type CallEventsConfig, type CallRecordsConfig } from '../../shared/settings/config';
 import { ConfigError } from '../../shared/errors';
 import { createQueueClient } from '../../shared/settings/queueClient';
 import { DemoError, describeAnswer } from './client';
@@ -18,6 +19,7 @@ import { callReport } from './report';
 import { showRelay } from './relayAct';
 import { DEMO_PEOPLE, DemoSession, isEnded, type DemoTargets } from './session';
 import { showStuckCall } from './stuckCall';
+import { showRosterAndQuality } from './rosterAndQuality';
 import { SIMULATOR_DEFAULTS } from '../simulator';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
@@ -86,9 +88,11 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const say = (line = ''): void => void process.stdout.write(`${line}\n`);
     const session = await DemoSession.open(options);
     const events = callEventsQueue(options.settingsFile);
+    const callRecords = callRecordsConfig(options.settingsFile);
     say('Demo: simulated Teams calls through the app. First a call hung up through the app, from placing it to its');
     say('recorded timeline; then a call whose end never reaches the app, closed by the reconciler, and its call-ended event;');
-    say('then the app in front of a bot: a call it answers through the relay, and what it missed while it was down.');
+    say('then the app in front of a bot: a call it answers through the relay, and what it missed while it was down;');
+    say("then who was in a call, and how well by Graph's call record after it.");
     say(`  app        ${options.api}${session.signsIn ? ` (people sign in: ${session.signInUrl})` : ''}`);
     say(`  simulator  ${options.simulator} (plays Entra ID and Microsoft Graph)`);
     say(`  events     ${events.config === undefined ? 'off (CALL_EVENTS_QUEUE is empty)' : describeQueue(events.config)}`);
@@ -126,11 +130,25 @@ async function runDemo(options: DemoOptions): Promise<void> {
     say('Act three: the app in front of the bot (the example bot npm start runs; RELAY_URL points at it).');
     const relayedId = await showRelay(session, options.bot, say);
     say();
+    say('Act four: who was in a call, and how well.');
+    const rosterId = await showRosterAndQuality(session, { ...(callRecords === undefined ? {} : { config: callRecords }), settingsFile: options.settingsFile }, say);
+    say();
     say(`Try: npm run calls -- events --follow      the call-ended events as calls end (Ctrl-C stops)`);
     say(`     curl -s ${session.signsIn ? '-b .local-sign-in.cookies ' : ''}${session.callUrl(stuckId)}/history`);
     say(`     npm run calls -- relay status ${relayedId}   each notification's delivery to the bot`);
-    say(`     a browser on ${options.api}/console         the call's relay state, and a replay button`);
+    say(`     npm run calls -- show ${rosterId}      the roster and the quality by participant`);
+    say(`     a browser on ${options.api}/console         the call's relay state and replay button, a call's participants`);
     if (!session.signsIn) say('     npm start -- --sign-in, then npm run demo again: people sign in, and a reader is refused the hang-up');
+}
+
+/** Graph's call record after the call as the app is configured (undefined: CALL_RECORDS is off). */
+function callRecordsConfig(settingsFile: string): CallRecordsConfig | undefined {
+    try {
+        return loadCallRecordsConfig(settingsEnvironment(settingsFile, process.env).environment);
+    } catch (err) {
+        if (err instanceof ConfigError || err instanceof CliError) throw new DemoError(`${err.message} (read from ${settingsFile} and the environment, as the app reads them).`);
+        throw err;
+    }
 }
 
 /**

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { APP_ROLES, type AppRole } from '../../shared/access/appRoles';
 import type { SignedInJson } from '../../shared/access/authorize';
 import { SIGN_IN_PATH } from '../../shared/access/signInPaths';
+import type { ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallEventJson, CallSummaryJson } from '../../shared/query/callJson';
 import { DemoError, describeAnswer, jsonRequest, type JsonResponse } from './client';
 import { SIMULATOR_DEFAULTS } from '../simulator';
@@ -171,6 +172,29 @@ export class DemoSession {
         if (answer.status !== 204) throw new DemoError(`The simulator refused to drop the call's notifications: ${describeAnswer(answer)}`);
     }
 
+    /** Changes who is in the call on the simulator's side: Graph then notifies the app of its new roster. */
+    async changeRoster(callId: string, change: Record<string, unknown>): Promise<void> {
+        const answer = await jsonRequest('POST', this.rosterUrl(callId), { ca: this.#ca, body: change, whenUnreachable: START_HINT });
+        if (answer.status !== 200) throw new DemoError(`The simulator refused the roster change: ${describeAnswer(answer)}`);
+    }
+
+    rosterUrl(callId: string): string {
+        return `${this.#sim.controlUrl}/rosters/${encodeURIComponent(callId)}`;
+    }
+
+    /** Moves the simulator's clock on: Graph's call records appear some minutes after a call, on this clock. */
+    async advanceClock(minutes: number): Promise<void> {
+        const answer = await jsonRequest('POST', `${this.#sim.controlUrl}/clock`, { ca: this.#ca, body: { advanceMinutes: minutes }, whenUnreachable: START_HINT });
+        if (answer.status !== 200) throw new DemoError(`The simulator refused to move its clock: ${describeAnswer(answer)}`);
+    }
+
+    /** The app's roster of the call, `GET /api/calls/{id}/participants`. */
+    async participants(callId: string): Promise<ParticipantListJson> {
+        const answer = await jsonRequest('GET', `${this.callUrl(callId)}/participants`, { headers: this.#appHeaders(), whenUnreachable: START_HINT });
+        if (answer.status !== 200) throw new DemoError(`GET ${this.callUrl(callId)}/participants answered ${describeAnswer(answer)}`);
+        return answer.json as ParticipantListJson;
+    }
+
     dropsUrl(callId: string): string {
         return `${this.#sim.controlUrl}/drops/${encodeURIComponent(callId)}`;
     }
@@ -245,9 +269,9 @@ export class DemoSession {
     }
 
     /** Runs a non-HTTP function now through the host's admin API, which answers 202 and runs it in the background. */
-    async runFunction(name: string): Promise<void> {
+    async runFunction(name: string, input = ''): Promise<void> {
         const url = `${this.adminUrl}/functions/${encodeURIComponent(name)}`;
-        const answer = await jsonRequest('POST', url, { body: { input: '' }, whenUnreachable: START_HINT });
+        const answer = await jsonRequest('POST', url, { body: { input }, whenUnreachable: START_HINT });
         if (answer.status !== 202) throw new DemoError(`The host did not run ${name}: POST ${url} answered ${describeAnswer(answer)}`);
     }
 

@@ -2,8 +2,8 @@
 // a small local Azure Functions host (Core Tools cannot be installed everywhere) that runs the compiled function
 // files through the real `@azure/functions`, by providing the `@azure/functions-core` module the worker provides.
 // It serves the HTTP functions, runs the timer functions on their schedules and the Storage queue functions on
-// their queues' messages, and serves the admin API that runs any non-HTTP function on demand. With --sign-in it
-// also plays App Service Authentication (localSignIn.ts).
+// their queues' messages, and serves the admin API that runs any non-HTTP function on demand. With --sign-in it also
+// plays App Service Authentication (localSignIn.ts).
 
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';

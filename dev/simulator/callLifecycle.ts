@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SimulatorContext } from './context';
 import { SimulatorInputError } from './errors';
-import { callStateNotification, ENDED_BY_BOT, NOT_ANSWERED, participantsNotification, type CommsNotification } from './notifications';
+import { callStateNotification, ENDED_BY_BOT, NOT_ANSWERED, type CommsNotification } from './notifications';
+import { recordEndedCall } from './callRecords';
+import { changeRoster, newRoster } from './roster';
 import type { CallDirection, SimulatedCall } from './state';
 
 export interface NewCall {
@@ -39,6 +41,9 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
         etag: 0,
         tenantId: ctx.settings.tenantId,
         dropLastNotifications: input.dropLastNotifications ?? 0,
+        roster: newRoster(),
+        startedAt: ctx.state.clock.now(),
+        quality: new Map(),
         resource: {
             '@odata.type': '#microsoft.graph.call',
             '@odata.context': `${ctx.settings.url}/v1.0/$metadata#communications/calls/$entity`,
@@ -85,14 +90,15 @@ export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options
     }
     const notifications: CommsNotification[] = [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
     if (options.participants === true) {
-        notifications.push(participantsNotification(call));
+        // The roster once connected: the bot and the person it called.
+        notifications.push(changeRoster(ctx, call, { join: [{ kind: 'user', name: 'Simulated callee' }] }));
     }
     ctx.deliveries.send(call, notifications, options.startAfter);
 }
 
 /**
  * An incoming call rings for the ring timeout (Graph: 15 s). Unless the bot answers it in that time, Graph ends it:
- * `deleted` with state `terminated` and a not-answered result.
+ * `deleted` with state `terminated` and a not-answered result (and, as for every ended call, its call record).
  */
 function ringIncomingCall(ctx: SimulatorContext, call: SimulatedCall): void {
     clearTimeout(call.ringTimer);
@@ -101,6 +107,7 @@ function ringIncomingCall(ctx: SimulatorContext, call: SimulatedCall): void {
         if (call.state !== 'incoming') return;
         ctx.log(`incoming call ${call.id} was not answered within ${ctx.settings.ringTimeoutMs} ms; Graph ends it`);
         call.resource.resultInfo = NOT_ANSWERED;
+        recordEndedCall(ctx, call);
         ctx.deliveries.send(call, [callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...NOT_ANSWERED } })]);
     }, ctx.settings.ringTimeoutMs);
     call.ringTimer.unref();
@@ -142,9 +149,30 @@ export function endCall(ctx: SimulatorContext, call: SimulatedCall, startAfter?:
         }),
     ];
     call.resource.resultInfo = ENDED_BY_BOT;
+    recordEndedCall(ctx, call);
     const kept = notifications.length - Math.min(call.dropLastNotifications, notifications.length);
     ctx.deliveries.send(call, notifications.slice(0, kept), startAfter);
     ctx.deliveries.drop(call, notifications.slice(kept));
+}
+
+/** Graph's result when it ends a call that got no keepAlive within the time allowed. */
+const KEEP_ALIVE_TIMEOUT = { code: 408, subcode: 8537, message: 'Keep Alive timeout' } as const;
+
+/**
+ * Graph ends the calls that got no keepAlive within `keepAliveTimeoutMinutes` of simulated time (from their start
+ * or their last keepAlive): `deleted`/`terminated` with the "Keep Alive timeout" result. Called on a short timer.
+ */
+export function expireCalls(ctx: SimulatorContext): void {
+    const timeout = ctx.state.keepAliveTimeoutMinutes;
+    if (timeout === null) return;
+    const now = ctx.state.clock.now();
+    for (const call of ctx.state.calls.values()) {
+        if (hasEnded(call) || now - (call.keptAliveAt ?? call.startedAt) < timeout * 60_000) continue;
+        const notification = callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...KEEP_ALIVE_TIMEOUT } });
+        call.resource.resultInfo = KEEP_ALIVE_TIMEOUT;
+        recordEndedCall(ctx, call);
+        ctx.deliveries.send(call, [notification]);
+    }
 }
 
 /** What an incoming call's `created` notification carries: the call object, as Graph sends it to the bot. */

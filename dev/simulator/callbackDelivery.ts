@@ -114,7 +114,7 @@ export class CallbackDelivery {
         const faults = state.faults;
         const copies = faults.duplicate ? 2 : 1;
         const messageId = randomUUID();
-        const body = JSON.stringify(envelope(notification));
+        const body = JSON.stringify(envelope(faults.withoutChainId ? withoutChainId(notification) : notification));
         for (let copy = 1; copy <= copies; copy++) {
             await sleep(faults.delayMs, this.stopping.signal);
             if (this.stopping.signal.aborted) {
@@ -135,7 +135,7 @@ export class CallbackDelivery {
                 const token = await this.options.signToken();
                 record.status = await this.post(target, body, {
                     authorization: `Bearer ${token}`,
-                    'x-microsoft-skype-chain-id': target.chainId,
+                    ...(faults.withoutChainId ? {} : { 'x-microsoft-skype-chain-id': target.chainId }),
                     // A redelivery repeats the message id: it is the same message sent again.
                     'x-microsoft-skype-message-id': messageId,
                     'scenario-id': target.scenarioId,
@@ -175,6 +175,13 @@ export class CallbackDelivery {
             request.end(body);
         });
     }
+}
+
+/** The notification without the call's `callChainId` (the withoutChainId fault). */
+function withoutChainId(notification: CommsNotification): CommsNotification {
+    if (Array.isArray(notification.resourceData)) return notification;
+    const { callChainId: _chain, ...rest } = notification.resourceData;
+    return { ...notification, resourceData: rest };
 }
 
 interface DeliveryTarget {

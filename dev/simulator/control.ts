@@ -2,6 +2,8 @@
 // requests. It has no authentication: the server listens on loopback addresses only.
 
 import { announceCall, createCall } from './callLifecycle';
+import { changeRoster, parseRosterChange, presentParticipants, staleRoster, type RosterChangeInput } from './roster';
+import { shapeCallRecord } from './callRecords';
 import type { SimulatorContext } from './context';
 import { SIMULATOR_PATHS } from './defaults';
 import { simulatorEndpoints } from './endpoints';
@@ -69,6 +71,27 @@ export async function handleControl(ctx: SimulatorContext, ex: Exchange): Promis
         case 'POST calls':
             sendJson(ex.res, 201, createTestCall(ctx, await readJsonObject(ex.req)).resource);
             return true;
+        case 'GET clock':
+            sendJson(ex.res, 200, clockOf(ctx));
+            return true;
+        case 'POST clock':
+            sendJson(ex.res, 200, setClock(ctx, parseClock(await readJsonObject(ex.req))));
+            return true;
+        case 'POST callRecords/:id': {
+            const record = shapeCallRecord(ctx, required(id), await readJsonObject(ex.req));
+            sendJson(ex.res, 200, {
+                id: record.record.id,
+                version: record.version,
+                participants: record.participants.length,
+                sessions: record.sessions.length,
+                availableAt: new Date(record.availableAt).toISOString(),
+            });
+            return true;
+        }
+        case 'POST rosters/:id': {
+            sendJson(ex.res, 200, changeCallRoster(ctx, required(id), parseRosterChange(await readJsonObject(ex.req))));
+            return true;
+        }
         case 'PUT drops/:id': {
             const call = ctx.state.calls.get(required(id));
             if (call === undefined) {
@@ -126,6 +149,78 @@ export function createTestCall(ctx: SimulatorContext, body: Record<string, unkno
         announceCall(ctx, call, { participants: participants === true });
     }
     return call;
+}
+
+/**
+ * `{join?, leave?, mute?, unmute?, as?: "full"|"delta"}` changes a call's roster and sends Graph's participants
+ * notification for it; `{resendVersion: n}` sends the full roster of version n again, late and stale.
+ */
+export function changeCallRoster(ctx: SimulatorContext, callId: string, change: RosterChangeInput & { resendVersion?: number }): { version: number; present: string[] } {
+    const call = ctx.state.calls.get(callId);
+    if (call === undefined) throw new SimulatorInputError(`The simulator has no call ${callId}.`);
+    const notification = change.resendVersion === undefined ? changeRoster(ctx, call, change) : staleRoster(call, change.resendVersion);
+    ctx.deliveries.send(call, [notification]);
+    return { version: call.roster.version, present: presentParticipants(call).map((participant) => String(participant.id)) };
+}
+
+/** The simulated clock and Graph's keepAlive timeout, as the control API shows them. */
+export interface ClockSettings {
+    /** Simulated ms per real ms (1: real time). */
+    speed?: number;
+    /** Moves the simulated clock on by this many minutes, now. */
+    advanceMinutes?: number;
+    /** Graph ends a call that got no keepAlive for this long (simulated minutes, Graph's is 45); null: never. */
+    keepAliveTimeoutMinutes?: number | null;
+    /** Graph has a call's record this long after the call (simulated minutes; default 15); 0: at once. */
+    callRecordDelayMinutes?: number;
+}
+
+/** Applies clock settings and returns the clock as it is now. */
+export function setClock(ctx: SimulatorContext, settings: ClockSettings): SimulatedClockView {
+    ctx.state.clock.set({
+        ...(settings.speed === undefined ? {} : { speed: settings.speed }),
+        ...(settings.advanceMinutes === undefined ? {} : { advanceMs: settings.advanceMinutes * 60_000 }),
+    });
+    if (settings.keepAliveTimeoutMinutes !== undefined) ctx.state.keepAliveTimeoutMinutes = settings.keepAliveTimeoutMinutes;
+    if (settings.callRecordDelayMinutes !== undefined) ctx.state.callRecordDelayMinutes = settings.callRecordDelayMinutes;
+    return clockOf(ctx);
+}
+
+function clockOf(ctx: SimulatorContext): SimulatedClockView {
+    return {
+        now: new Date(ctx.state.clock.now()).toISOString(),
+        speed: ctx.state.clock.speed,
+        keepAliveTimeoutMinutes: ctx.state.keepAliveTimeoutMinutes,
+        callRecordDelayMinutes: ctx.state.callRecordDelayMinutes,
+    };
+}
+
+/** The simulated clock and what runs on it, as the control API shows them. */
+export interface SimulatedClockView {
+    now: string;
+    speed: number;
+    keepAliveTimeoutMinutes: number | null;
+    callRecordDelayMinutes: number;
+}
+
+/** `{speed?, advanceMinutes?, keepAliveTimeoutMinutes?}`; a typo fails loudly. */
+export function parseClock(body: Record<string, unknown>): ClockSettings {
+    const known = ['speed', 'advanceMinutes', 'keepAliveTimeoutMinutes', 'callRecordDelayMinutes'];
+    const unknown = Object.keys(body).filter((key) => !known.includes(key));
+    if (unknown.length > 0) throw new SimulatorInputError(`Unknown clock setting(s): ${unknown.join(', ')}. Known: ${known.join(', ')}.`);
+    const positive = (name: string, value: unknown, max: number): number => {
+        if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) throw new SimulatorInputError(`${name} must be a number above 0, up to ${max}.`);
+        return value;
+    };
+    const timeout = body.keepAliveTimeoutMinutes;
+    return {
+        ...(body.speed === undefined ? {} : { speed: positive('speed', body.speed, 100_000) }),
+        ...(body.advanceMinutes === undefined ? {} : { advanceMinutes: positive('advanceMinutes', body.advanceMinutes, 10_000_000) }),
+        ...(timeout === undefined ? {} : { keepAliveTimeoutMinutes: timeout === null ? null : positive('keepAliveTimeoutMinutes', timeout, 100_000) }),
+        ...(body.callRecordDelayMinutes === undefined
+            ? {}
+            : { callRecordDelayMinutes: body.callRecordDelayMinutes === 0 ? 0 : positive('callRecordDelayMinutes', body.callRecordDelayMinutes, 100_000) }),
+    };
 }
 
 /** How many of a call's last notifications to drop: 0 (none) to 2 (its end sends terminating, then terminated). */

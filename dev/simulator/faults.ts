@@ -17,6 +17,10 @@ export interface Faults {
     throttle: { count: number; retryAfterSeconds: number } | null;
     /** Graph answers 503 to the next `count` calls API requests; without `count`, until cleared. */
     unavailable: { count?: number; retryAfterSeconds?: number } | null;
+    /** Graph answers 403 to every call record request: the app lacks CallRecords.Read.All. */
+    callRecordsForbidden: boolean;
+    /** Callbacks carry no callChainId: none in the call resource, no `X-Microsoft-Skype-Chain-Id` header (GETs still have it). */
+    withoutChainId: boolean;
 }
 
 export const NO_FAULTS: Readonly<Faults> = {
@@ -26,6 +30,8 @@ export const NO_FAULTS: Readonly<Faults> = {
     signWithWrongKey: false,
     throttle: null,
     unavailable: null,
+    callRecordsForbidden: false,
+    withoutChainId: false,
 };
 
 /**
@@ -75,7 +81,7 @@ export function parseFaults(input: Record<string, unknown>): Partial<Faults> {
         throw new SimulatorInputError(`Unknown fault(s): ${unknown.join(', ')}. Known: ${[...known].join(', ')}.`);
     }
     const faults: Partial<Faults> = {};
-    for (const name of ['duplicate', 'reverse', 'signWithWrongKey'] as const) {
+    for (const name of ['duplicate', 'reverse', 'signWithWrongKey', 'callRecordsForbidden', 'withoutChainId'] as const) {
         if (input[name] !== undefined) faults[name] = booleanField(input, name);
     }
     if (input.delayMs !== undefined) faults.delayMs = wholeNumber(input.delayMs, 'delayMs', 0, 60_000);

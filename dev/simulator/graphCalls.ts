@@ -3,6 +3,7 @@
 
 import type { SimulatorContext } from './context';
 import { announceCall, answerCall, createCall, endCall, hasEnded, isGone } from './callLifecycle';
+import { callRecordPage } from './callRecords';
 import { checkAccessToken, type AccessTokenCheck } from './entra';
 import { takeGraphFault, type ScriptedResponse } from './faults';
 import { graphCorrelation, sendGraphEmpty, sendGraphJson, sendGraphStatus, type GraphCorrelation, type GraphErrorDetails } from './graphResponses';
@@ -12,8 +13,9 @@ import type { SimulatedCall } from './state';
 /** Which calls resource a Graph path names. */
 type GraphRoute =
     | { kind: 'collection'; version: string }
-    | { kind: 'call'; version: string; callId: string }
+    | { kind: 'call'; version: string; callId: string; action?: 'keepAlive' }
     | { kind: 'answer'; version: string; callId: string }
+    | { kind: 'callRecord'; version: string; recordId: string; part: 'record' | 'sessions' | 'participants' }
     | { kind: 'unknown'; version: string; segment: string };
 
 /** What the simulator did with a request: a status, or a dropped connection. */
@@ -32,6 +34,7 @@ export async function handleGraph(ctx: SimulatorContext, ex: Exchange): Promise<
         method: ex.method,
         path: ex.url.pathname,
         ...(route.kind === 'call' || route.kind === 'answer' ? { callId: route.callId } : {}),
+        ...(route.kind === 'callRecord' && ctx.state.callRecords.has(route.recordId) ? { callId: ctx.state.callRecords.get(route.recordId)?.callId } : {}),
         authorization: token.result,
         clientRequestId: header(ex.req, 'client-request-id') ?? null,
         requestId: correlation.requestId,
@@ -59,9 +62,23 @@ async function serveGraph(ctx: SimulatorContext, ex: Exchange, route: GraphRoute
     if (scripted !== undefined && route.kind === 'call') {
         return playScripted(ctx, ex, correlation, route.callId, scripted);
     }
+    if (route.kind === 'callRecord' && ctx.state.faults.callRecordsForbidden) {
+        return answer(ex, correlation, 403, { code: 'Forbidden', message: 'Insufficient privileges to complete the operation.' });
+    }
     const fault = takeGraphFault(ctx.state.faults);
     if (fault !== undefined) {
         return answer(ex, correlation, fault.status, fault.retryAfterSeconds !== undefined ? { retryAfterSeconds: fault.retryAfterSeconds } : {});
+    }
+    if (route.kind === 'callRecord') {
+        if (ex.method !== 'GET') return answer(ex, correlation, 405);
+        const record = ctx.state.callRecords.get(route.recordId);
+        // Graph has a call record only some time after the call, and answers 404 before.
+        if (record === undefined || ctx.state.clock.now() < record.availableAt) {
+            return answer(ex, correlation, 404, { code: 'NotFound', message: `No call record with id ${route.recordId} was found.` });
+        }
+        const skip = Number(ex.url.searchParams.get('$skiptoken') ?? '0');
+        sendGraphJson(ex, correlation, 200, callRecordPage(ctx.settings.url, record, route.part, Number.isInteger(skip) && skip >= 0 ? skip : 0));
+        return 200;
     }
     if (route.kind === 'collection') {
         return ex.method === 'POST' ? placeCall(ctx, ex, correlation, route.version) : answer(ex, correlation, 405);
@@ -70,6 +87,14 @@ async function serveGraph(ctx: SimulatorContext, ex: Exchange, route: GraphRoute
         return ex.method === 'POST' ? answerIncoming(ctx, ex, correlation, route.callId) : answer(ex, correlation, 405);
     }
     const call = ctx.state.calls.get(route.callId);
+    if (route.action === 'keepAlive') {
+        if (ex.method !== 'POST') return answer(ex, correlation, 405);
+        // An ended call is one Graph no longer has: 404, as for any call it never had.
+        if (call === undefined || hasEnded(call)) return answer(ex, correlation, 404);
+        call.keptAliveAt = ctx.state.clock.now();
+        sendGraphEmpty(ex, correlation, 200);
+        return 200;
+    }
     switch (ex.method) {
         case 'GET':
             // Graph forgets a call once it has ended: from then on it answers as for a call it never had.
@@ -220,12 +245,22 @@ function graphRoute(pathname: string): GraphRoute | undefined {
     if (rest === '/communications/calls' || rest === '/app/calls') {
         return { kind: 'collection', version };
     }
-    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)(\/answer)?$/.exec(rest);
+    const recordMatch = /^\/communications\/callRecords\/([^/]+)(?:\/(sessions|participants_v2))?$/.exec(rest);
+    if (recordMatch?.[1] !== undefined) {
+        const part = recordMatch[2] === 'sessions' ? 'sessions' : recordMatch[2] === 'participants_v2' ? 'participants' : 'record';
+        try {
+            return { kind: 'callRecord', version, recordId: decodeURIComponent(recordMatch[1]), part };
+        } catch {
+            return { kind: 'unknown', version, segment: recordMatch[1] };
+        }
+    }
+    const item = /^\/(?:communications\/calls|app\/calls|applications\/[^/]+\/calls)\/([^/]+)(\/keepAlive|\/answer)?$/.exec(rest);
     const encodedId = item?.[1];
     if (encodedId !== undefined) {
         try {
             const callId = decodeURIComponent(encodedId);
-            return item?.[2] === undefined ? { kind: 'call', version, callId } : { kind: 'answer', version, callId };
+            if (item?.[2] === '/answer') return { kind: 'answer', version, callId };
+            return { kind: 'call', version, callId, ...(item?.[2] === undefined ? {} : { action: 'keepAlive' as const }) };
         } catch {
             return { kind: 'unknown', version, segment: encodedId };
         }

@@ -29,7 +29,7 @@ export const ENDED_BY_BOT: ResultInfo = { code: 200, subcode: 7000, message: 'Th
 /** The simulator's end of an incoming call nobody answered in time (Graph does not document its exact codes). */
 export const NOT_ANSWERED: ResultInfo = { code: 408, subcode: 0, message: 'The call was not answered within the ring timeout.' };
 
-function callResourceUrl(callId: string): string {
+export function callResourceUrl(callId: string): string {
     return `/communications/calls/${callId}`;
 }
 
@@ -61,26 +61,6 @@ export function callStateNotification(call: SimulatedCall, changeType: ChangeTyp
     };
 }
 
-/** The roster after the call connected: the bot and the first target, as a `/participants` notification. */
-export function participantsNotification(call: SimulatedCall): CommsNotification {
-    const participants = [call.resource.source, ...asArray(call.resource.targets).slice(0, 1)]
-        .filter((info): info is Record<string, unknown> => typeof info === 'object' && info !== null)
-        .map((info, index) => ({
-            '@odata.type': '#microsoft.graph.participant',
-            id: `${call.id.slice(0, 8)}-participant-${index + 1}`,
-            info: { '@odata.type': '#microsoft.graph.participantInfo', identity: info.identity ?? null },
-            isMuted: false,
-            isInLobby: false,
-            mediaStreams: [],
-        }));
-    return {
-        '@odata.type': '#microsoft.graph.commsNotification',
-        changeType: 'updated',
-        resourceUrl: `${callResourceUrl(call.id)}/participants`,
-        resourceData: participants,
-    };
-}
-
 export function envelope(notification: CommsNotification): CommsNotifications {
     return { '@odata.type': '#microsoft.graph.commsNotifications', value: [notification] };
 }
@@ -89,8 +69,4 @@ export function envelope(notification: CommsNotification): CommsNotifications {
 export function notifiedState(notification: CommsNotification): string | undefined {
     const data = notification.resourceData;
     return !Array.isArray(data) && typeof data.state === 'string' ? data.state : undefined;
-}
-
-function asArray(value: unknown): unknown[] {
-    return Array.isArray(value) ? value : [];
 }

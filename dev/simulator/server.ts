@@ -9,7 +9,10 @@ import { loadOrCreateTls, type TlsMaterial } from '../tls';
 import { CallbackDelivery } from './callbackDelivery';
 import { handleCallbackSigner, signCallbackToken } from './callbackSigner';
 import type { SimulatorContext, SimulatorKeys, SimulatorSettings } from './context';
-import { createTestCall, dropCount, handleControl, resetSimulator } from './control';
+import { expireCalls } from './callLifecycle';
+import { changeCallRoster, createTestCall, dropCount, handleControl, parseClock, resetSimulator, setClock, type ClockSettings, type SimulatedClockView } from './control';
+import { shapeCallRecord } from './callRecords';
+import { parseRosterChange, type RosterChangeInput } from './roster';
 import { SIMULATOR_DEFAULTS } from './defaults';
 import { simulatorEndpoints, type SimulatorEndpoints } from './endpoints';
 import { handleEntra } from './entra';
@@ -37,6 +40,8 @@ export interface SimulatorOptions {
     ringTimeoutMs?: number;
     /** Faults in force from the start. */
     faults?: Partial<Faults>;
+    /** The simulated clock's speed and Graph's keepAlive timeout from the start (default: real time, no timeout). */
+    clock?: ClockSettings;
     /** Receives one line per noteworthy event (failed callbacks, simulator defects). */
     log?: (line: string) => void;
 }
@@ -77,6 +82,25 @@ export interface RunningSimulator extends SimulatorEndpoints {
      * "established" while Graph answers 404 for it. Throws for an unknown call.
      */
     dropLastNotifications(callId: string, count: number): void;
+    /**
+     * Changes a call's roster (the bot joins with the first change) and sends Graph's participants notification:
+     * the whole roster, or `as: 'delta'`; `resendVersion` sends an earlier full roster again, late and stale.
+     */
+    roster(callId: string, change: RosterChangeInput & { resendVersion?: number }): { version: number; present: string[] };
+    /**
+     * Speeds up or moves on the simulated clock, and sets after how many simulated minutes without a keepAlive Graph
+     * ends a call (null: never); returns the clock as it is now.
+     */
+    clock(settings: ClockSettings): SimulatedClockView;
+    /**
+     * Reshapes an ended call's record in Graph (made when the call ended): `participants` and `sessions` make it that
+     * big (`poor` of the sessions with 12% packet loss), `version` moves it on, `delayMinutes` makes it available that
+     * many simulated minutes from now.
+     */
+    callRecord(
+        callId: string,
+        shape: { participants?: number; sessions?: number; poor?: number; version?: number; delayMinutes?: number },
+    ): { version: number; participants: number; sessions: number };
     /** Resolves once every queued callback has been delivered (or has failed). */
     settled(timeoutMs?: number): Promise<void>;
     /** Forgets calls, scripts, faults and counters. */
@@ -123,6 +147,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         log,
         deliveries: new CallbackDelivery({ state, caCertPem: tls.caCertPem, log, signToken: () => signCallbackToken(ctx) }),
     };
+    if (options.clock !== undefined) setClock(ctx, parseClock({ ...options.clock }));
+    // Graph's keepAlive timeout, checked often enough for a fast clock; it never keeps the process alive.
+    const expiry = setInterval(() => expireCalls(ctx), EXPIRY_CHECK_MS);
+    expiry.unref();
     const servers = await listenOnLoopback(options.port ?? SIMULATOR_DEFAULTS.port, tls, (req, res) => handleRequest(ctx, req, res), log);
     settings.port = servers.port;
     settings.url = `https://localhost:${servers.port}`;
@@ -152,15 +180,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
             if (call === undefined) throw new SimulatorInputError(`The simulator has no call ${callId}.`);
             call.dropLastNotifications = dropCount(count, 'count');
         },
+        roster: (callId, change) => changeCallRoster(ctx, callId, parseRosterChange({ ...change })),
+        clock: (settings) => setClock(ctx, parseClock({ ...settings })),
+        callRecord: (callId, shape) => {
+            const record = shapeCallRecord(ctx, callId, { ...shape });
+            return { version: record.version, participants: record.participants.length, sessions: record.sessions.length };
+        },
         settled: (timeoutMs) => ctx.deliveries.settled(timeoutMs),
         reset: () => resetSimulator(ctx),
         stop: async () => {
+            clearInterval(expiry);
             for (const call of state.calls.values()) clearTimeout(call.ringTimer);
             ctx.deliveries.stop();
             await servers.close();
         },
     };
 }
+
+/** How often Graph's keepAlive timeout is checked (real ms): 250 ms is 2.5 simulated minutes at speed 600. */
+const EXPIRY_CHECK_MS = 250;
 
 type Routes = (ctx: SimulatorContext, ex: Exchange) => boolean | Promise<boolean>;
 

@@ -1,6 +1,7 @@
 // Everything the simulator remembers between requests: simulated calls, scripts, faults and what it has seen.
 // `reset()` forgets all of it, so tests sharing one simulator start from a clean slate.
 
+import { SimulatedClock } from './clock';
 import { NO_FAULTS, type Faults, type ScriptedResponse } from './faults';
 
 export type CallDirection = 'outgoing' | 'incoming';
@@ -23,6 +24,38 @@ export interface SimulatedCall {
     dropLastNotifications: number;
     /** An incoming call's ring: ends it as not answered when nobody answers in time (callLifecycle.ringIncomingCall). */
     ringTimer?: NodeJS.Timeout;
+    /** Who is in the call (roster.ts). */
+    roster: SimulatedRoster;
+    /** Simulated epoch ms (clock.ts) of the call's creation and of the last keepAlive Graph took. */
+    startedAt: number;
+    keptAliveAt?: number;
+    /** How the streams of some participants sound in the call record (by participant id); the others' are good. */
+    quality: Map<string, StreamQuality>;
+}
+
+/** How a participant's streams sound: figures of the streams they send (callRecords.ts). */
+export interface StreamQuality {
+    packetLossRate?: number;
+    jitterMs?: number;
+    roundTripMs?: number;
+    audioDegradation?: number;
+}
+
+/** A call record the simulator keeps: available from `availableAt` (simulated epoch ms). */
+export interface SimulatedCallRecord {
+    callId: string;
+    version: number;
+    availableAt: number;
+    record: Record<string, unknown>;
+    sessions: Array<Record<string, unknown>>;
+    participants: Array<Record<string, unknown>>;
+}
+
+/** A call's roster: its version, everyone it had by participant id, and the full rosters sent so far by version. */
+export interface SimulatedRoster {
+    version: number;
+    participants: Map<string, { resource: Record<string, unknown>; present: boolean }>;
+    sent: Map<number, Array<Record<string, unknown>>>;
 }
 
 /** How a Graph request's `Authorization` header fared. */
@@ -102,6 +135,12 @@ export class SimulatorState {
     telemetry: TelemetryEnvelope[] = [];
     /** Ingestion requests refused for their (missing or wrong) token. */
     ingestionRefusals = 0;
+    readonly clock = new SimulatedClock();
+    /** Graph ends a call that got no keepAlive for this long (simulated minutes); null: never (the default). */
+    keepAliveTimeoutMinutes: number | null = null;
+    /** Call records by callChainId, and how long after a call's end Graph has its record (simulated minutes). */
+    readonly callRecords = new Map<string, SimulatedCallRecord>();
+    callRecordDelayMinutes = 15;
     private readonly scripts = new Map<string, Script>();
     private graphRequests: GraphRequestRecord[] = [];
     private deliveries: DeliveryRecord[] = [];
@@ -117,6 +156,10 @@ export class SimulatorState {
         this.ingestionRefusals = 0;
         this.graphRequests = [];
         this.deliveries = [];
+        this.clock.reset();
+        this.keepAliveTimeoutMinutes = null;
+        this.callRecords.clear();
+        this.callRecordDelayMinutes = 15;
     }
 
     setScript(callId: string, responses: ScriptedResponse[]): void {

@@ -2,7 +2,7 @@
 // Accepts the v1.0 `commsNotifications` shape and the older beta shape; pure, no I/O.
 
 import { isValidCallId } from '../callId';
-import { EVENT_KIND, resourceKindOf, UNROUTED_PARTITION, type NewCallEvent } from '../record/callModel';
+import { EVENT_KIND, isCallChainId, resourceKindOf, UNROUTED_PARTITION, type NewCallEvent } from '../record/callModel';
 import { normalizeCallState } from '../record/callState';
 import { dedupeKeyOf } from './dedupeKey';
 import { defined } from '../defined';
@@ -116,6 +116,7 @@ export function parseNotification(notification: unknown, delivery: DeliveryConte
             graphEtag: stringOf(data?.['@odata.etag']),
             terminationReason: stringOf(data?.terminationReason),
             chainId: delivery.chainId ?? stringOf(data?.callChainId),
+            callChainId: isCallChainId(data?.callChainId) ? data.callChainId : undefined,
             resourceData: resourceData === undefined ? undefined : JSON.stringify(resourceData),
             // Kept whole (beside resourceData), so the relay hands the bot the notification as Graph sent it.
             notification: notificationColumn(notification),

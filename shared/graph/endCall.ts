@@ -1,23 +1,29 @@
 // The hang-up use case: ask Graph to end the bot's leg of a call, record the attempt in the call's
 // history, and turn Graph's answer into ours (204, or a problem that says exactly what went wrong).
+// With call records on, a call the record knows no `callChainId` for (no notification carried one) is read from
+// Graph first: after the hang-up Graph has no call to read it from, and its call record is asked for by that id.
 
 import { requesterInWords, type RequestAudit } from '../access/requester';
-import { EVENT_KIND, type NewCallEvent } from '../record/callModel';
+import { EVENT_KIND, type CallSummary, type NewCallEvent } from '../record/callModel';
+import { isCallEnded } from '../record/callState';
 import { requireCallId } from '../callId';
 import type { CallStore } from '../record/callStore';
 import { ensureError, NotFoundError, ServiceUnavailableError, UpstreamError } from '../errors';
 import type { GraphAnswer, GraphCallsClient, HangupOutcome } from './graphCalls';
+import { graphStatusOf } from './graphStatus';
 import type { ErrorLogger } from '../problem';
 import { METRICS, SPANS } from '../telemetry/catalogue';
 import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
 
 export interface EndCallDependencies {
-    graph: Pick<GraphCallsClient, 'deleteCall'>;
-    store: Pick<CallStore, 'appendCallEvents'>;
+    graph: Pick<GraphCallsClient, 'deleteCall' | 'getCall'>;
+    store: Pick<CallStore, 'appendCallEvents' | 'getCallSummary'>;
     log: ErrorLogger;
     now?: () => Date;
     /** The invocation's trace, the parent of the hang-up's span. */
     trace?: InvocationTrace;
+    /** Read the call's `callChainId` from Graph before the hang-up when the record has none (CALL_RECORDS=on). */
+    readChainId?: boolean;
 }
 
 /** Used when Graph throttles or fails without saying when to come back. */
@@ -34,11 +40,12 @@ export async function endCall(rawCallId: string | undefined, deps: EndCallDepend
     const callId = requireCallId(rawCallId);
     await inSpan(SPANS.hangup, deps.trace, async (span) => {
         const requestedAt = (deps.now ?? (() => new Date()))();
+        const callChainId = deps.readChainId === true ? await chainIdBeforeHangUp(callId, deps) : undefined;
         const outcome = await deps.graph.deleteCall(callId);
         const graphStatus = graphStatusOf(outcome);
         record(METRICS.hangups, { graph_status: graphStatus });
         span.set({ graph_status: graphStatus, attempts: outcome.attempts });
-        await recordAttempt(callId, requestedAt, outcome, audit, deps);
+        await recordAttempt(callId, requestedAt, outcome, audit, callChainId, deps);
         const failure = failureOf(callId, outcome);
         if (failure !== undefined) {
             throw failure;
@@ -46,22 +53,17 @@ export async function endCall(rawCallId: string | undefined, deps: EndCallDepend
     });
 }
 
-type GraphStatus = (typeof METRICS.hangups.attributes.graph_status.values)[number];
-
-/** Graph's last answer, in the buckets that call for different actions (401/403: permissions; 429/5xx: later). */
-function graphStatusOf(outcome: HangupOutcome): GraphStatus {
-    const answer = graphAnswerOf(outcome);
-    if (answer === undefined) return outcome.kind === 'unreachable' && outcome.tokenFailure ? 'no_token' : 'unreachable';
-    const { status } = answer;
-    if (status === 401 || status === 403 || status === 404 || status === 429) return String(status) as GraphStatus;
-    if (status >= 200 && status < 300) return '2xx';
-    return status >= 500 ? '5xx' : 'other_4xx';
-}
-
-/** The attempt in the call's history; a failure to store it is logged, never the hang-up's own failure. */
-async function recordAttempt(callId: string, requestedAt: Date, outcome: HangupOutcome, audit: RequestAudit, deps: EndCallDependencies): Promise<void> {
+/** The attempt in the call's history (with the chain id read before it, if any); a failure to store it is logged, never the hang-up's own failure. */
+async function recordAttempt(
+    callId: string,
+    requestedAt: Date,
+    outcome: HangupOutcome,
+    audit: RequestAudit,
+    callChainId: string | undefined,
+    deps: EndCallDependencies,
+): Promise<void> {
     try {
-        await deps.store.appendCallEvents(callId, [hangupEvent(callId, requestedAt, outcome, audit)]);
+        await deps.store.appendCallEvents(callId, [{ ...hangupEvent(callId, requestedAt, outcome, audit), ...(callChainId === undefined ? {} : { callChainId }) }]);
     } catch (err) {
         // The hang-up itself is what the caller asked for; the notifications that follow will still
         // create the record. Say it loudly so an operator can see the gap.
@@ -72,6 +74,23 @@ async function recordAttempt(callId: string, requestedAt: Date, outcome: HangupO
             cause,
         );
     }
+}
+
+/**
+ * The call's `callChainId` from Graph (`GET` the call), when the record has none and the call has not ended; else
+ * undefined. Best effort: whatever fails here, the hang-up goes ahead (the call record is then `notFound`, saying why).
+ */
+async function chainIdBeforeHangUp(callId: string, deps: EndCallDependencies): Promise<string | undefined> {
+    let summary: CallSummary | undefined;
+    try {
+        summary = await deps.store.getCallSummary(callId);
+    } catch {
+        // Storage is failing: the hang-up's own write says so (HANG-UP NOT RECORDED).
+        return undefined;
+    }
+    if (summary?.callChainId !== undefined || (summary !== undefined && isCallEnded(summary))) return undefined;
+    const outcome = await deps.graph.getCall(callId);
+    return outcome.kind === 'answered' && outcome.answer.status === 200 ? outcome.answer.callChainId : undefined;
 }
 
 function hangupEvent(callId: string, requestedAt: Date, outcome: HangupOutcome, audit: RequestAudit): NewCallEvent {

@@ -1,4 +1,4 @@
-// Microsoft Graph's calls API (the hang-up's DELETE and the reconciler's GET of a call), reached through
+// Microsoft Graph's calls API (the hang-up's DELETE, the reconciler's GET and keepAlive's POST), reached through
 // `@azure/core-rest-pipeline`: a bearer-token policy (token cached and refreshed by the policy), throttling
 // retries that honour Retry-After, exponential retries on 5xx/408/network errors, one `client-request-id`
 // per request (its retries share it), keep-alive connections, a user agent,
@@ -17,6 +17,7 @@ import {
     type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
+import { isCallChainId } from '../record/callModel';
 import { normalizeCallState } from '../record/callState';
 import type { GraphConfig } from '../settings/config';
 
@@ -32,6 +33,8 @@ export interface GraphAnswer {
     retryAfterSeconds?: number;
     /** The call's `state` in a 200 answer to a GET, in Graph's camelCase spelling. */
     callState?: string;
+    /** The call's `callChainId` in a 200 answer to a GET: the id of its record in Graph after the call. */
+    callChainId?: string;
 }
 
 /** How a request about one call ended: Graph's final answer, or why there was none. */
@@ -58,6 +61,9 @@ export type GraphCallOutcome =
 
 /** How a hang-up ended. */
 export type HangupOutcome = GraphCallOutcome;
+
+/** A GET with its JSON body: `body` is the parsed answer of a 200 (undefined when it is not JSON). */
+export type GraphJsonOutcome = GraphCallOutcome & { body?: unknown };
 
 export class GraphCallsClient {
     private readonly config: GraphConfig;
@@ -88,7 +94,7 @@ export class GraphCallsClient {
      * const outcome = await graph.deleteCall('57dab8b1-894c-409a-b240-bd8beae78896');
      */
     deleteCall(callId: string): Promise<HangupOutcome> {
-        return this.send('DELETE', callId);
+        return this.send('DELETE', this.callUrl(callId));
     }
 
     /**
@@ -99,13 +105,42 @@ export class GraphCallsClient {
      * const outcome = await graph.getCall(callId); // { kind: 'answered', answer: { status: 200, callState: 'established', ... } }
      */
     getCall(callId: string): Promise<GraphCallOutcome> {
-        return this.send('GET', callId);
+        return this.send('GET', this.callUrl(callId));
     }
 
-    private async send(method: 'DELETE' | 'GET', callId: string): Promise<GraphCallOutcome> {
+    /**
+     * `POST .../keepAlive`: tells Graph the bot still wants the call (Graph ends a call that gets none within 45
+     * minutes). Never throws; `200` while the call lives, `404` once it has ended.
+     *
+     * @example
+     * const outcome = await graph.keepAlive(callId); // { kind: 'answered', answer: { status: 200, ... } }
+     */
+    keepAlive(callId: string): Promise<GraphCallOutcome> {
+        return this.send('POST', `${this.callUrl(callId)}/keepAlive`);
+    }
+
+    /**
+     * `GET` a path below `GRAPH_BASE_URL` (or an `@odata.nextLink` Graph gave, which must be on Graph's own origin:
+     * the token goes nowhere else), with the answer's JSON body. Never throws, like the others.
+     *
+     * @example
+     * const outcome = await graph.getJson(`/communications/callRecords/${id}?$expand=sessions($expand=segments)`);
+     */
+    async getJson(pathOrUrl: string): Promise<GraphJsonOutcome> {
+        const base = new URL(this.config.baseUrl);
+        const url = /^https?:\/\//i.test(pathOrUrl) ? new URL(pathOrUrl) : new URL(this.config.baseUrl + pathOrUrl);
+        if (url.origin !== base.origin) {
+            return { kind: 'unreachable', clientRequestId: '', attempts: 0, reason: `not sent: ${url.origin} is not Graph (${base.origin})`, tokenFailure: false };
+        }
+        return this.send('GET', url.href, true);
+    }
+
+    private async send(method: 'DELETE' | 'GET' | 'POST', url: string, withBody = false): Promise<GraphJsonOutcome> {
         const request = createPipelineRequest({
-            url: this.callUrl(callId),
+            url,
             method,
+            // keepAlive takes no body; an empty one says so with Content-Length: 0.
+            ...(method === 'POST' ? { body: '' } : {}),
             // The whole series: token, attempts and the waits between them. An attempt cut off by it is not
             // retried, so the answer comes at the deadline at the latest.
             abortSignal: AbortSignal.timeout(this.config.timeoutMs),
@@ -121,6 +156,7 @@ export class GraphCallsClient {
                 attempts: attempts.length,
                 answer: graphAnswer(response),
                 earlierAttemptUnanswered: attempts.slice(0, -1).some((attempt) => attempt.response === undefined),
+                ...(withBody && response.status === 200 ? { body: jsonOf(response.bodyAsText ?? undefined) } : {}),
             };
         } catch (err) {
             // What Graph last did before the deadline (or the last network error) says more than the abort itself.
@@ -172,10 +208,11 @@ const attemptLogPolicy: PipelinePolicy = {
 function graphAnswer(response: PipelineResponse): GraphAnswer {
     const error = graphError(response.bodyAsText ?? undefined);
     const graphRequestId = response.headers.get('request-id') ?? error?.requestId;
-    const callState = response.status === 200 ? callStateOf(response.bodyAsText ?? undefined) : undefined;
+    const { callState, callChainId } = response.status === 200 ? callResourceOf(response.bodyAsText ?? undefined) : {};
     return {
         status: response.status,
         ...(callState ? { callState } : {}),
+        ...(callChainId ? { callChainId } : {}),
         ...(graphRequestId ? { graphRequestId } : {}),
         ...(error?.code ? { errorCode: error.code } : {}),
         ...(error?.message ? { errorMessage: error.message } : {}),
@@ -183,14 +220,26 @@ function graphAnswer(response: PipelineResponse): GraphAnswer {
     };
 }
 
-/** The `state` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established",...}`). */
-function callStateOf(body: string | undefined): string | undefined {
+function jsonOf(body: string | undefined): unknown {
     if (!body) return undefined;
     try {
-        const state = (JSON.parse(body) as { state?: unknown }).state;
-        return typeof state === 'string' && /^[A-Za-z]{1,64}$/.test(state) ? normalizeCallState(state) : undefined;
+        return JSON.parse(body) as unknown;
     } catch {
         return undefined;
+    }
+}
+
+/** The `state` and `callChainId` of a call resource (`{"@odata.type":"#microsoft.graph.call","state":"established","callChainId":"...",...}`). */
+function callResourceOf(body: string | undefined): { callState?: string; callChainId?: string } {
+    if (!body) return {};
+    try {
+        const { state, callChainId } = JSON.parse(body) as { state?: unknown; callChainId?: unknown };
+        return {
+            ...(typeof state === 'string' && /^[A-Za-z]{1,64}$/.test(state) ? { callState: normalizeCallState(state) } : {}),
+            ...(isCallChainId(callChainId) ? { callChainId } : {}),
+        };
+    } catch {
+        return {};
     }
 }
 

@@ -13,6 +13,7 @@ import { KNOWN_CALL_STATES } from '../record/callState';
 import { PROBLEM_CONTENT_TYPE } from '../problem';
 import { DEFAULT_TOP, MAX_TOP } from '../query/queryOptions';
 import { CALLBACK_BODY_LIMIT } from '../requestBody';
+import { PARTICIPANT_FIELDS } from '../participants/participantModel';
 
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, unknown>> };
 
@@ -152,6 +153,17 @@ function paths(): Record<string, Record<string, unknown>> {
                 summary: "One page of a call's history, in sequence order",
                 parameters: [topParameter, tokenParameter],
                 responses: readResponses({ description: 'One page of history events.', content: json(ref('HistoryPage')) }, { 404: problem('The call has no history.') }),
+            },
+        },
+        '/calls/{callId}/participants': {
+            parameters: [callIdParameter],
+            get: {
+                operationId: 'listParticipants',
+                summary: "Everyone the call had, from Graph's participant notifications",
+                description:
+                    'The roster the participants notifications kept: those in the call now (inCall) and everyone who left, with leftAt, in the order they joined. ' +
+                    'With PARTICIPANT_DETAILS=ids there are no display names and phone numbers are masked.',
+                responses: readResponses({ description: "The call's roster.", content: json(ref('ParticipantList')) }, { 404: problem('Nothing is recorded for this call.') }),
             },
         },
         '/calls/{callId}/relay': {
@@ -332,7 +344,25 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
     resourceData: "The notification's resourceData as Graph sent it (outside input); the raw text when it was cut (resourceDataTruncated).",
     httpStatus: "hangupRequest and reconciliation events: Graph's HTTP status.",
     truncatedFields: 'Fields stored cut because they were longer than the table holds.',
-    closedBy: 'Who ended the call: a Graph notification or the reconciler.',
+    closedBy: 'Who ended the call: a Graph notification, or the reconciler or keepAlive when Graph no longer had the call.',
+    keptAliveAt: 'The last keepAlive Graph answered 200 to (KEEP_ALIVE_MINUTES).',
+    keepAliveStatus: "Graph's status to the last keepAlive sent.",
+    checkedBy: 'reconciliation events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive).',
+    callRecordStatus:
+        "Graph's call record after the call (CALL_RECORDS=on): pending, fetched, notFound (not there within CALL_RECORD_GIVE_UP_HOURS) or forbidden (CallRecords.Read.All missing).",
+    callRecordError: 'Why the call record is not (yet) there: what Graph answered to the last fetch.',
+    callRecordBlob: 'Where the whole call record is kept: <container>/<callId>/<version>.json in Blob Storage.',
+    durationSeconds: "Graph's end minus Graph's start, in seconds.",
+    quality: "The call's quality by Microsoft's Call Quality Dashboard thresholds: poor when any stream is poor.",
+    qualityReason: 'Why, in words: the worst stream, e.g. "audio from Ada lost 12% of packets (poor above 10%)".',
+    worstPacketLossRate: 'The highest average packet loss rate (0 to 1) of any stream.',
+    participantQuality: "Each participant's verdict by the streams they sent, poor first (the stored text when it was cut).",
+    participantCount: 'In the call now, as Graph last listed them (the bot included).',
+    maxParticipants: 'The most participants the call had at once.',
+    callChainId: "Graph's callChainId: the id of the call's record in Graph after the call.",
+    joinedAt: 'When a roster first listed the participant (the receive time).',
+    leftAt: 'When a roster first showed the participant gone.',
+    leftReason: 'removedState.reason as Graph sent it, removed, or notInRoster.',
     notification: 'The notification as Graph sent it, with resourceData null in its place (the relay rebuilds it from both); the raw text when it was cut.',
     relayedThrough: 'The relay to the bot: every event up to this sequence is delivered, dead-lettered, or not a notification.',
     relayPending: 'Notifications stored and not yet delivered to the bot or dead-lettered.',
@@ -357,13 +387,19 @@ const FIELD_DESCRIPTIONS: Record<string, string> = {
 function fieldSchema(name: string, spec: FieldSpec): Record<string, unknown> {
     const described = FIELD_DESCRIPTIONS[name] === undefined ? {} : { description: FIELD_DESCRIPTIONS[name] };
     if (name === 'kind') return { ...described, enum: Object.values(EVENT_KIND) };
-    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler'] };
+    if (name === 'closedBy') return { ...described, enum: ['graph', 'reconciler', 'keepAlive'] };
+    if (name === 'checkedBy') return { ...described, enum: ['reconciler', 'keepAlive'] };
+    if (name === 'callRecordStatus') return { ...described, enum: ['pending', 'fetched', 'notFound', 'forbidden'] };
+    if (name === 'quality') return { ...described, enum: ['good', 'poor', 'unknown'] };
+    if (name === 'participantQuality') return { ...described, type: ['array', 'string'], items: ref('ParticipantQuality') };
     if (name === 'relayOutcome') return { ...described, enum: ['delivered', 'failed'] };
     if (name === 'requestedByKind') return { ...described, enum: ['user', 'application', 'functionKey', 'commandLine'] };
     if (spec.json === 'parsed') return described;
     switch (spec.column) {
         case 'int':
             return { ...described, type: 'integer' };
+        case 'double':
+            return { ...described, type: 'number' };
         case 'boolean':
             return { ...described, type: 'boolean' };
         case 'datetime':
@@ -410,6 +446,36 @@ function schemas(): Record<string, unknown> {
             SUMMARY_FIELDS,
         ),
         CallEvent: recordSchema('One history event, in sequence order (1, 2, 3, ... without gaps).', {}, EVENT_FIELDS),
+        Participant: recordSchema(
+            'One participant the call had (a participant row, see the table layout). inCall: listed by Graph and not gone, in a call that has not ended.',
+            { key: { type: 'string', description: "The row's key: Graph's participant id, or ~ and a hash of the identity when Graph sent no id." }, inCall: { type: 'boolean' } },
+            PARTICIPANT_FIELDS,
+        ),
+        ParticipantQuality: {
+            type: 'object',
+            description: "One participant's quality verdict from Graph's call record.",
+            required: ['id', 'quality', 'streams', 'poorStreams'],
+            properties: {
+                id: text,
+                kind: text,
+                name: text,
+                quality: { enum: ['good', 'poor', 'unknown'] },
+                reason: text,
+                streams: { type: 'integer', minimum: 0 },
+                poorStreams: { type: 'integer', minimum: 0 },
+            },
+        },
+        ParticipantList: {
+            type: 'object',
+            required: ['callId', 'participants'],
+            additionalProperties: false,
+            properties: {
+                callId: text,
+                participantCount: { type: 'integer', minimum: 0, description: 'In the call now, as Graph last listed them (the bot included).' },
+                maxParticipants: { type: 'integer', minimum: 0, description: 'The most participants the call had at once.' },
+                participants: { type: 'array', items: ref('Participant') },
+            },
+        },
         CallListPage: {
             type: 'object',
             required: ['calls'],

@@ -14,13 +14,15 @@ import { METRICS } from '../telemetry/catalogue';
 import { record } from '../telemetry/telemetry';
 
 const CALL_ENDED_TYPE = 'teams-call-record.call.ended';
+/** Graph's call record of an ended call was fetched (callRecords/): one message per version. */
+export const RECORD_AVAILABLE_TYPE = 'teams-call-record.call.recordAvailable';
 
 /** The message's JSON, before the base64 a Functions queue trigger expects by default. */
 export interface CallEndedCloudEvent {
     specversion: '1.0';
-    /** `{callId}/ended`: the same for every copy of this call's message. */
+    /** `{callId}/ended` (`{callId}/record/{version}`): the same for every copy of this call's message. */
     id: string;
-    type: typeof CALL_ENDED_TYPE;
+    type: typeof CALL_ENDED_TYPE | typeof RECORD_AVAILABLE_TYPE;
     source: '/api/calls';
     subject: string;
     time: string;
@@ -34,10 +36,22 @@ export interface CallEndedCloudEvent {
  * callEndedEvent(summary, new Date()) // { specversion: '1.0', id: 'c1/ended', type: 'teams-call-record.call.ended', ... }
  */
 export function callEndedEvent(summary: CallSummary, time: Date): CallEndedCloudEvent {
+    return callCloudEvent(CALL_ENDED_TYPE, `${summary.callId}/ended`, summary, time);
+}
+
+/**
+ * @example
+ * recordAvailableEvent(summary, new Date()) // { id: 'c1/record/2', type: 'teams-call-record.call.recordAvailable', data: { quality: 'poor', ... } }
+ */
+function recordAvailableEvent(summary: CallSummary, time: Date): CallEndedCloudEvent {
+    return callCloudEvent(RECORD_AVAILABLE_TYPE, `${summary.callId}/record/${summary.callRecordVersion ?? 0}`, summary, time);
+}
+
+function callCloudEvent(type: CallEndedCloudEvent['type'], id: string, summary: CallSummary, time: Date): CallEndedCloudEvent {
     const event: CallEndedCloudEvent = {
         specversion: '1.0',
-        id: `${summary.callId}/ended`,
-        type: CALL_ENDED_TYPE,
+        id,
+        type,
         source: '/api/calls',
         subject: summary.callId,
         time: time.toISOString(),
@@ -95,8 +109,9 @@ export function decodeQueueMessage(text: string): { event: CallEndedCloudEvent }
     } catch {
         return { problem: 'its base64 does not hold JSON' };
     }
-    if (!isObject(event) || event.type !== CALL_ENDED_TYPE || typeof event.id !== 'string' || typeof event.subject !== 'string' || !isObject(event.data)) {
-        return { problem: `it is not a CloudEvent of type ${CALL_ENDED_TYPE} with an id, a subject and data` };
+    const known = isObject(event) && (event.type === CALL_ENDED_TYPE || event.type === RECORD_AVAILABLE_TYPE);
+    if (!isObject(event) || !known || typeof event.id !== 'string' || typeof event.subject !== 'string' || !isObject(event.data)) {
+        return { problem: `it is not a CloudEvent of type ${CALL_ENDED_TYPE} or ${RECORD_AVAILABLE_TYPE} with an id, a subject and data` };
     }
     return { event: event as unknown as CallEndedCloudEvent };
 }
@@ -113,12 +128,22 @@ export class CallEventsQueue {
     }
 
     /** Queues the call's message; a failure is a 503, so the sender retries and it is queued again. */
-    async publishCallEnded(summary: CallSummary): Promise<void> {
+    publishCallEnded(summary: CallSummary): Promise<void> {
+        return this.#publish(callEndedEvent(summary, this.#now()));
+    }
+
+    /** Queues the message that the call's record (this version of it) is there. */
+    publishRecordAvailable(summary: CallSummary): Promise<void> {
+        return this.#publish(recordAvailableEvent(summary, this.#now()));
+    }
+
+    async #publish(event: CallEndedCloudEvent): Promise<void> {
+        const type = event.type === RECORD_AVAILABLE_TYPE ? 'record_available' : 'call_ended';
         try {
-            await this.#queue.send(encodeQueueMessage(callEndedEvent(summary, this.#now())));
-            record(METRICS.callEndedMessages, { result: 'queued' });
+            await this.#queue.send(encodeQueueMessage(event));
+            record(METRICS.callEventMessages, { type, result: 'queued' });
         } catch (err) {
-            record(METRICS.callEndedMessages, { result: 'failed' });
+            record(METRICS.callEventMessages, { type, result: 'failed' });
             throw new StorageUnavailableError(err, 'The call-ended event queue', 'call_events_queue');
         }
     }

@@ -1,5 +1,5 @@
-// Retention: deletes every row of ended calls that started before a cut-off (history, markers, summary,
-// then their index rows) and the `_unrouted` rows received before it. It finds the calls through the call
+// Retention: deletes every row of ended calls that started before a cut-off (their call records in Blob Storage,
+// then history, markers, participants, summary, then their index rows) and the `_unrouted` rows received before it. It finds the calls through the call
 // index (the day partitions before the cut-off, rows marked ended), so its cost per purged call does not
 // depend on the size of the table. Bounded per run and resumable: whatever one run leaves, the next finds
 // again, because a call's index row is removed only after all of its rows are gone.
@@ -31,6 +31,11 @@ export interface PurgeOptions {
     onCall?: (call: PurgedCall) => void;
     /** The invocation's trace, the parent of the run's span (the timer's). */
     trace?: InvocationTrace;
+    /**
+     * Deletes what the call keeps outside the table (its call records in Blob Storage), before its rows go: what
+     * fails here stops the run with the call still indexed, so the next run tries again.
+     */
+    forgetOutsideTable?: (callId: string) => Promise<unknown>;
 }
 
 interface PurgedCall {
@@ -112,6 +117,7 @@ async function purgeDay(table: TableClient, index: CallIndex, day: string, cutof
     }
     for (const call of calls) {
         if (stop()) return false;
+        if (!options.dryRun) await options.forgetOutsideTable?.(call.callId);
         const rows = options.dryRun ? await countRows(table, call.callId) : await deletePartition(table, call.callId);
         if (!options.dryRun) {
             await index.forget(call.callId, call.firstEventAt);

@@ -2,7 +2,7 @@
 // the table layout as callFields.ts describes them, times as ISO 8601, integers as numbers
 // (tableEntities turns Int64 bigints into numbers on the way in), `resourceData` as the JSON it was.
 
-import { EVENT_FIELDS, SUMMARY_FIELDS, type FieldList } from '../record/callFields';
+import { EVENT_FIELDS, fieldsFromJson, fieldsJson, SUMMARY_FIELDS } from '../record/callFields';
 import type { CallEvent, CallSummary } from '../record/callModel';
 import type { CallListPage } from './callList';
 import type { HistoryPage } from './callQueries';
@@ -64,48 +64,4 @@ export function callSummaryFromJson(json: CallSummaryJson): CallSummary {
 /** An event as the API answered it, back in the record's types; `resourceData` becomes text again. */
 export function callEventFromJson(callId: string, json: CallEventJson): CallEvent {
     return { ...(json as object), callId, ...fieldsFromJson(EVENT_FIELDS, json) } as unknown as CallEvent;
-}
-
-function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
-    const values: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(fields)) {
-        const field = (json as Record<string, unknown>)[name];
-        if (field === undefined) continue;
-        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
-        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
-    }
-    return values;
-}
-
-/** Every known field of the value, in the description's order, as its `json` says. */
-function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
-    const json: Record<string, unknown> = {};
-    for (const [name, spec] of Object.entries(fields)) {
-        const field = (value as Record<string, unknown>)[name];
-        if (field === undefined) continue;
-        if (field instanceof Date) {
-            const text = iso(field);
-            if (text !== undefined) json[name] = text;
-        } else {
-            json[name] = spec.json === 'parsed' && typeof field === 'string' ? parsedOrRaw(field) : field;
-        }
-    }
-    return json;
-}
-
-/**
- * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
- * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is
- * kept as it is too.
- */
-function parsedOrRaw(text: string): unknown {
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        return text;
-    }
-}
-
-function iso(date: Date): string | undefined {
-    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

@@ -16,7 +16,8 @@
 // Splits are kept: a prefix that split once keeps going one digit deeper, which costs the same per write.
 
 import { EVENT_KIND, type CallSummary, type NewCallEvent } from './callModel';
-import { applyEvent, countDuplicate, reconciliationChangesState, recordReconciliation } from './callState';
+import { applyEvent, callRecordChangesSummary, countDuplicate, isCallEnded, reconciliationChangesState, recordCallRecordCheck, recordReconciliation } from './callState';
+import type { DerivedRow, DerivedRowKind, RowSet } from './derivedRows';
 import type { MarkerRowContent } from './tableEntities';
 
 /** What the writer knows of one marker row. */
@@ -44,8 +45,17 @@ export interface AppendPlan {
     summary: CallSummary;
     stored: Array<{ sequence: number; event: NewCallEvent }>;
     markers: MarkerWrite[];
+    /** Derived rows (the roster) the stored events changed, as they become. */
+    rows: Array<{ key: string; row: DerivedRow }>;
     /** One per input event, in input order. */
     outcomes: PlannedOutcome[];
+}
+
+/** Derived rows (derivedRows.ts) and what each event, in input order, changes in them. */
+export interface DerivedPlanInput {
+    kind: DerivedRowKind;
+    rows: RowSet<DerivedRow>;
+    changes: ReadonlyArray<unknown>;
 }
 
 export interface PlanOptions {
@@ -53,6 +63,8 @@ export interface PlanOptions {
     windowSeconds: number;
     /** Keys inside the window one marker row takes before it splits. */
     rowCapacity: number;
+    /** What else the summary says once the call has ended, set in the transaction that ends it. */
+    whenEnded?: (summary: CallSummary) => CallSummary;
 }
 
 /** Keys per marker row: 41 characters each (key and time), so a full row stays under a string property's 32K. */
@@ -86,7 +98,7 @@ interface WorkingRow {
  * const plan = planAppend(emptySummary('c1'), [event, event], new Map(), { windowSeconds: 600, rowCapacity: 700 });
  * plan.outcomes // [{ outcome: 'stored', sequence: 1 }, { outcome: 'duplicate' }]
  */
-export function planAppend(summary: CallSummary, events: readonly NewCallEvent[], markers: KnownMarkers, options: PlanOptions): AppendPlan {
+export function planAppend(summary: CallSummary, events: readonly NewCallEvent[], markers: KnownMarkers, options: PlanOptions, derived?: DerivedPlanInput): AppendPlan {
     const windowMs = options.windowSeconds * 1000;
     // Rows keep what is inside the window of the newest event they are written with.
     const oldestKept = Math.max(0, ...events.map((event) => event.receivedAt.getTime())) - windowMs;
@@ -106,8 +118,8 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         return working;
     };
 
-    const plan: AppendPlan = { summary, stored: [], markers: [], outcomes: [] };
-    for (const event of events) {
+    const plan: AppendPlan = { summary, stored: [], markers: [], rows: [], outcomes: [] };
+    for (const [index, event] of events.entries()) {
         const key = eventMarkerKey(event, options.windowSeconds);
         const at = event.receivedAt.getTime();
         if (key !== undefined && isRedelivery(row, key, at, windowMs)) {
@@ -120,8 +132,19 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
             plan.outcomes.push({ outcome: 'unchanged' });
             continue;
         }
+        if (event.kind === EVENT_KIND.callRecord && !callRecordChangesSummary(plan.summary, event)) {
+            plan.summary = recordCallRecordCheck(plan.summary, event);
+            plan.outcomes.push({ outcome: 'unchanged' });
+            continue;
+        }
         const sequence = plan.summary.eventCount + 1;
+        const wasEnded = isCallEnded(plan.summary);
         plan.summary = applyEvent(plan.summary, event);
+        if (!wasEnded && isCallEnded(plan.summary) && options.whenEnded !== undefined) plan.summary = options.whenEnded(plan.summary);
+        const change = derived?.changes[index];
+        if (derived !== undefined && change !== undefined) {
+            plan.summary = derived.kind.apply({ summary: plan.summary, sequence, event, change, rows: derived.rows });
+        }
         plan.stored.push({ sequence, event });
         plan.outcomes.push({ outcome: 'stored', sequence });
         if (key !== undefined) record(row, key, at, oldestKept, options.rowCapacity);
@@ -132,6 +155,7 @@ export function planAppend(summary: CallSummary, events: readonly NewCallEvent[]
         const kept = new Map([...entries].filter(([, time]) => time >= oldestKept));
         plan.markers.push({ prefix, row: splitAt === undefined ? { entries: kept } : { entries: kept, splitAt }, exists });
     }
+    if (derived !== undefined) plan.rows = derived.rows.changes(derived.kind.fields);
     return plan;
 }
 

@@ -6,7 +6,7 @@
 
 import type { CallEvent, CallSummary } from './callModel';
 
-type Column = 'string' | 'int' | 'boolean' | 'datetime' | 'names';
+type Column = 'string' | 'int' | 'double' | 'boolean' | 'datetime' | 'names';
 
 export interface FieldSpec {
     column: Column;
@@ -32,7 +32,7 @@ const PATH_TEXT = 4_096;
 export const LONG_TEXT = 30_000;
 
 type ColumnFor<V> = V extends number
-    ? 'int'
+    ? 'int' | 'double'
     : V extends boolean
       ? 'boolean'
       : V extends Date
@@ -44,13 +44,15 @@ type ColumnFor<V> = V extends number
             : never;
 
 /** One spec per field of T, whose column fits the field's type; required fields say what a missing column means. */
-type Description<T> = {
+export type Description<T> = {
     [K in keyof T]-?: FieldSpec & { column: ColumnFor<NonNullable<T[K]>> } & (undefined extends T[K] ? { fallback?: undefined } : { fallback: T[K] });
 };
 
-const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
-const int = { column: 'int', json: 'value' } as const;
-const time = { column: 'datetime', json: 'value' } as const;
+export const text = (limit: number) => ({ column: 'string', limit, json: 'value' }) as const;
+export const int = { column: 'int', json: 'value' } as const;
+const double = { column: 'double', json: 'value' } as const;
+export const bool = { column: 'boolean', json: 'value' } as const;
+export const time = { column: 'datetime', json: 'value' } as const;
 const names = { column: 'names', limit: SHORT_TEXT, json: 'value' } as const;
 
 /** The summary row (`RowKey` `state`); `callId` is its `PartitionKey`. In the order the JSON shows them. */
@@ -73,6 +75,37 @@ export const SUMMARY_FIELDS = {
     closedBy: text(SHORT_TEXT),
     reconciledAt: time,
     reconcileStatus: int,
+    keptAliveAt: time,
+    keepAliveStatus: int,
+    callChainId: text(SHORT_TEXT),
+    participantCount: int,
+    maxParticipants: int,
+    rosterUpdatedAt: time,
+    callRecordStatus: text(SHORT_TEXT),
+    callRecordId: text(SHORT_TEXT),
+    callRecordVersion: int,
+    callRecordCheckedAt: time,
+    callRecordAttempts: int,
+    callRecordError: text(LONG_TEXT),
+    callRecordBlob: text(SHORT_TEXT),
+    callType: text(SHORT_TEXT),
+    modalities: names,
+    graphStartedAt: time,
+    graphEndedAt: time,
+    durationSeconds: double,
+    organizerId: text(SHORT_TEXT),
+    organizerName: text(SHORT_TEXT),
+    callRecordParticipantCount: int,
+    sessionCount: int,
+    streamCount: int,
+    poorStreamCount: int,
+    quality: text(SHORT_TEXT),
+    qualityReason: text(LONG_TEXT),
+    worstPacketLossRate: double,
+    worstJitterMs: double,
+    worstRoundTripMs: double,
+    worstAudioDegradation: double,
+    participantQuality: { column: 'string', limit: LONG_TEXT, json: 'parsed' },
     relayedThrough: int,
     relayPending: int,
     relayFailed: int,
@@ -88,9 +121,42 @@ export const SUMMARY_FIELDS = {
     truncatedFields: names,
 } as const satisfies Description<Omit<CallSummary, 'callId'>>;
 
+/** The summary fields Graph's call record sets: a newer version of the record replaces all of them. */
+export const CALL_RECORD_FIELDS = [
+    'callRecordStatus',
+    'callRecordId',
+    'callRecordVersion',
+    'callRecordCheckedAt',
+    'callRecordAttempts',
+    'callRecordError',
+    'callRecordBlob',
+    'callType',
+    'modalities',
+    'graphStartedAt',
+    'graphEndedAt',
+    'durationSeconds',
+    'organizerId',
+    'organizerName',
+    'callRecordParticipantCount',
+    'sessionCount',
+    'streamCount',
+    'poorStreamCount',
+    'quality',
+    'qualityReason',
+    'worstPacketLossRate',
+    'worstJitterMs',
+    'worstRoundTripMs',
+    'worstAudioDegradation',
+    'participantQuality',
+] as const satisfies ReadonlyArray<keyof CallSummary>;
+
+/** What a `callRecord` event carries to the summary (in its `resourceData`, as JSON of these columns). */
+export type CallRecordFacts = Partial<Pick<CallSummary, (typeof CALL_RECORD_FIELDS)[number]>>;
+
 /**
- * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey` and `resourceKind` is not
- * stored (it follows from `resourceUrl`). In the order the JSON shows them.
+ * A history row (`RowKey` `event-` + sequence); `callId` is its `PartitionKey`; `resourceKind` is not
+ * stored (it follows from `resourceUrl`), nor `callChainId` (the summary keeps it; `chainId` is stored).
+ * In the order the JSON shows them.
  */
 export const EVENT_FIELDS = {
     sequence: { ...int, fallback: 0 },
@@ -113,6 +179,7 @@ export const EVENT_FIELDS = {
     resourceDataTruncated: { column: 'boolean', json: 'value' },
     notification: { column: 'string', limit: LONG_TEXT, json: 'parsed' },
     rejectReason: text(PATH_TEXT),
+    checkedBy: text(SHORT_TEXT),
     httpStatus: int,
     graphRequestId: text(SHORT_TEXT),
     clientRequestId: text(SHORT_TEXT),
@@ -127,6 +194,51 @@ export const EVENT_FIELDS = {
     requestedByName: text(SHORT_TEXT),
     requestReason: text(SHORT_TEXT),
     truncatedFields: names,
-} as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind'>>;
+} as const satisfies Description<Omit<CallEvent, 'callId' | 'resourceKind' | 'callChainId'>>;
 
 export type FieldList = Readonly<Record<string, FieldSpec>>;
+
+/** Every known field of the value, in the description's order, as its `json` says. */
+export function fieldsJson(fields: FieldList, value: object): Record<string, unknown> {
+    const json: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (value as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (field instanceof Date) {
+            const text = iso(field);
+            if (text !== undefined) json[name] = text;
+        } else {
+            json[name] = spec.json === 'parsed' && typeof field === 'string' ? parsedOrRaw(field) : field;
+        }
+    }
+    return json;
+}
+
+/** The reverse of fieldsJson for the fields whose JSON is not their value: times back to Dates, parsed JSON back to text. */
+export function fieldsFromJson(fields: FieldList, json: object): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(fields)) {
+        const field = (json as Record<string, unknown>)[name];
+        if (field === undefined) continue;
+        if (spec.column === 'datetime' && typeof field === 'string') values[name] = new Date(field);
+        else if (spec.json === 'parsed' && typeof field !== 'string') values[name] = JSON.stringify(field);
+    }
+    return values;
+}
+
+/**
+ * The stored text parsed back into JSON. A cut text rarely parses, so it is kept as it is (and flagged by
+ * `resourceDataTruncated`); a text that is not JSON although it was not cut (not written by this app) is
+ * kept as it is too.
+ */
+function parsedOrRaw(text: string): unknown {
+    try {
+        return JSON.parse(text) as unknown;
+    } catch {
+        return text;
+    }
+}
+
+function iso(date: Date): string | undefined {
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}

@@ -8,10 +8,15 @@ export const EVENT_KIND = {
     hangupRequest: 'hangupRequest',
     rejected: 'rejected',
     reconciliation: 'reconciliation',
+    /** Graph's call record after the call: fetched (a new version), or given up on (notFound, forbidden). */
+    callRecord: 'callRecord',
     /** Someone asked for a call's notifications to be delivered to the bot again: who, why, from where. */
     relayReplay: 'relayReplay',
 } as const;
 type EventKind = (typeof EVENT_KIND)[keyof typeof EVENT_KIND];
+
+/** Who asks Graph about a call on a timer: the reconciler (`GET`) or keepAlive (`POST .../keepAlive`). */
+export type GraphCheck = 'reconciler' | 'keepAlive';
 
 /** The partition that keeps notifications no call can be found for. */
 export const UNROUTED_PARTITION = '_unrouted';
@@ -55,6 +60,11 @@ export interface NewCallEvent extends Partial<RequestAudit> {
     resultCode?: number;
     resultSubcode?: number;
     resultMessage?: string;
+    /**
+     * Graph's `callChainId` for the call: `resourceData.callChainId` of a notification, or of the call resource Graph
+     * answered a GET with (the reconciler's, or the one before a hang-up). Not stored on the event: the summary keeps it.
+     */
+    callChainId?: string;
     /** SHA-256 of the canonical notification; events without one are never treated as redeliveries. */
     dedupeKey?: string;
     chainId?: string;
@@ -70,7 +80,9 @@ export interface NewCallEvent extends Partial<RequestAudit> {
     notification?: string;
     /** Why a notification could not be attributed to a call (`rejected` events only). */
     rejectReason?: string;
-    /** `hangupRequest` events only. */
+    /** `reconciliation` events: who asked Graph, the reconciler (GET) or keepAlive (POST keepAlive). */
+    checkedBy?: GraphCheck;
+    /** `hangupRequest` and `reconciliation` events. */
     httpStatus?: number;
     graphRequestId?: string;
     clientRequestId?: string;
@@ -147,11 +159,61 @@ export interface CallSummary extends CallRelayState {
     tenantId?: string;
     /** The fields whose values are cut: they came cut from the event that set them. */
     truncatedFields?: string[];
-    /** Who ended the call: Graph's notification, or the reconciler when Graph no longer knew the call. */
-    closedBy?: 'graph' | 'reconciler';
+    /** Who ended the call: Graph's notification, or the reconciler or keepAlive when Graph no longer knew the call. */
+    closedBy?: 'graph' | GraphCheck;
     /** The reconciler's last check with Graph, and Graph's status then. */
     reconciledAt?: Date;
     reconcileStatus?: number;
+    /** The last keepAlive Graph answered 200 to (keptAliveAt), and Graph's status to the last one sent. */
+    keptAliveAt?: Date;
+    keepAliveStatus?: number;
+    /** Graph's `callChainId`: the id of the call's record in Graph after the call. */
+    callChainId?: string;
+    /** In the call now as Graph last listed them (the bot included), and the most there ever were (participants/). */
+    participantCount?: number;
+    maxParticipants?: number;
+    /** When the newest full roster arrived: a full roster that arrived before it is stale. */
+    rosterUpdatedAt?: Date;
+    /** Graph's call record after the call (callRecords/): where fetching it stands. */
+    callRecordStatus?: CallRecordStatus;
+    callRecordId?: string;
+    callRecordVersion?: number;
+    /** The last fetch, how many were made, and why the record is not (yet) there. */
+    callRecordCheckedAt?: Date;
+    callRecordAttempts?: number;
+    callRecordError?: string;
+    /** Where the whole record's JSON is: `<container>/<callId>/<version>.json`. */
+    callRecordBlob?: string;
+    /** From the record: `peerToPeer`, `groupCall`, ...; `audio`, `video`, ...; Graph's start and end, and the time between. */
+    callType?: string;
+    modalities?: string[];
+    graphStartedAt?: Date;
+    graphEndedAt?: Date;
+    durationSeconds?: number;
+    organizerId?: string;
+    organizerName?: string;
+    callRecordParticipantCount?: number;
+    sessionCount?: number;
+    streamCount?: number;
+    poorStreamCount?: number;
+    /** The quality verdict by Microsoft's Call Quality Dashboard thresholds, and why (the worst stream). */
+    quality?: 'good' | 'poor' | 'unknown';
+    qualityReason?: string;
+    /** The worst of any stream's averages: packet loss (0-1), jitter and round trip (ms), audio degradation (MOS). */
+    worstPacketLossRate?: number;
+    worstJitterMs?: number;
+    worstRoundTripMs?: number;
+    worstAudioDegradation?: number;
+    /** JSON: each participant's verdict (poor first), as the API shows it. */
+    participantQuality?: string;
+}
+
+/** Where fetching Graph's call record stands. */
+type CallRecordStatus = 'pending' | 'fetched' | 'notFound' | 'forbidden';
+
+/** Graph's call chain ids are GUIDs; anything else cannot name a call record, and is not kept on the summary. */
+export function isCallChainId(value: unknown): value is string {
+    return typeof value === 'string' && /^[A-Za-z0-9-]{1,128}$/.test(value);
 }
 
 /** The summary of a call nothing has been stored for yet. */

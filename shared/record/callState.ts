@@ -1,6 +1,8 @@
 // The state rules: how each stored event changes a call's summary. Pure functions, no I/O.
 
-import { callResourceUrl, emptySummary, EVENT_KIND, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
+import { CALL_RECORD_FIELDS, SUMMARY_FIELDS, type CallRecordFacts } from './callFields';
+import { decodeColumns } from './tableEntities';
+import { callResourceUrl, emptySummary, EVENT_KIND, isCallChainId, resourceKindOf, type CallEvent, type CallSummary, type NewCallEvent } from './callModel';
 
 /** Graph's call states in their camelCase spelling, with their rank (SPEC.md, State rules). */
 const STATE_RANK = {
@@ -80,15 +82,21 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
         next.hangupRequestedAt = event.receivedAt;
         // An attempt that got no answer has no status: the previous attempt's must not stand beside it.
         next.hangupStatus = event.httpStatus;
-        return next;
+        return withGraphChainId(next, event);
     }
     if (event.kind === EVENT_KIND.reconciliation) {
         return withReconciliation(next, event);
+    }
+    if (event.kind === EVENT_KIND.callRecord) {
+        return withCallRecord(next, event);
     }
     if (event.kind !== EVENT_KIND.notification) {
         return next;
     }
     if (event.tenantId !== undefined) next.tenantId = event.tenantId;
+    // The chain id Graph puts in the call's own resource wins; the correlation header is the fallback.
+    const chainId = event.callChainId ?? (summary.callChainId === undefined ? event.chainId : undefined);
+    if (isCallChainId(chainId)) next.callChainId = chainId;
     if (event.resourceKind !== 'call') {
         return next;
     }
@@ -120,15 +128,36 @@ function nextSummary(summary: CallSummary, event: NewCallEvent): CallSummary {
 }
 
 /**
- * What the reconciler's check with Graph does to a summary: it is recorded (`reconciledAt`,
- * `reconcileStatus`), and Graph's state goes through the same rank rule as a notification's. A call that
- * this ends (Graph no longer knows it) was closed by the reconciler.
+ * What a check with Graph (the reconciler's GET, or a keepAlive) does to a summary: it is recorded
+ * (`reconciledAt` and `reconcileStatus`, or for a keepAlive `keepAliveStatus` and, when Graph answered 200,
+ * `keptAliveAt`), and Graph's state goes through the same rank rule as a notification's. A call that this
+ * ends (Graph no longer knows it) was closed by whoever asked.
  */
 function withReconciliation(next: CallSummary, event: NewCallEvent): CallSummary {
-    const reconciled: CallSummary = { ...next, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
-    if (isCallEnded(next) || event.callState === undefined) return reconciled;
-    if (next.callState !== undefined && stateRank(event.callState) < stateRank(next.callState)) return reconciled;
-    return { ...reconciled, callState: event.callState, ...(event.callState === TERMINATED ? { closedBy: 'reconciler' as const } : {}) };
+    const checked = withCheck(next, event);
+    if (isCallEnded(next) || event.callState === undefined) return checked;
+    if (next.callState !== undefined && stateRank(event.callState) < stateRank(next.callState)) return checked;
+    return { ...checked, callState: event.callState, ...(event.callState === TERMINATED ? { closedBy: event.checkedBy ?? 'reconciler' } : {}) };
+}
+
+/** The summary with a check recorded: by the reconciler or by keepAlive. */
+function withCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
+    if (event.checkedBy === 'keepAlive') {
+        return {
+            ...summary,
+            ...(event.httpStatus === 200 ? { keptAliveAt: event.receivedAt } : {}),
+            ...(event.httpStatus === undefined ? {} : { keepAliveStatus: event.httpStatus }),
+        };
+    }
+    return withGraphChainId({ ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) }, event);
+}
+
+/**
+ * The `callChainId` of the call resource Graph answered the app with (the reconciler's GET, or the GET before a
+ * hang-up), so a call whose notifications never carried one still has its call record asked for after the call.
+ */
+function withGraphChainId(summary: CallSummary, event: NewCallEvent): CallSummary {
+    return isCallChainId(event.callChainId) ? { ...summary, callChainId: event.callChainId } : summary;
 }
 
 /**
@@ -139,10 +168,56 @@ export function reconciliationChangesState(summary: CallSummary, event: NewCallE
     return !isCallEnded(summary) && applyEvent(summary, event).callState !== summary.callState;
 }
 
+/**
+ * What a `callRecord` event (callRecords/) does to a summary: a fetched record replaces every call record field,
+ * but only with a higher version than the summary has (a lower one never replaces a higher); `pending`,
+ * `notFound` and `forbidden` say where fetching stands, and never replace a fetched record.
+ */
+function withCallRecord(summary: CallSummary, event: NewCallEvent): CallSummary {
+    const facts = callRecordFactsOf(event);
+    if (facts === undefined) return summary;
+    if (facts.callRecordStatus === 'fetched') {
+        if (!isNewerRecord(summary, facts)) return summary;
+        const cleared: Record<string, unknown> = { ...summary };
+        for (const name of CALL_RECORD_FIELDS) delete cleared[name];
+        return { ...(cleared as unknown as CallSummary), ...facts };
+    }
+    return summary.callRecordStatus === 'fetched' ? summary : { ...summary, ...facts };
+}
+
+/** Whether a `callRecord` event is worth a history event: a newer record, or the end of trying (notFound, forbidden). */
+export function callRecordChangesSummary(summary: CallSummary, event: NewCallEvent): boolean {
+    const facts = callRecordFactsOf(event);
+    if (facts === undefined) return false;
+    if (facts.callRecordStatus === 'fetched') return isNewerRecord(summary, facts);
+    return (
+        (facts.callRecordStatus === 'notFound' || facts.callRecordStatus === 'forbidden') &&
+        summary.callRecordStatus !== 'fetched' &&
+        summary.callRecordStatus !== facts.callRecordStatus
+    );
+}
+
+/** The summary after a fetch that changed nothing worth an event (a 404 "not yet", an older version): recorded, not counted. */
+export function recordCallRecordCheck(summary: CallSummary, event: NewCallEvent): CallSummary {
+    return withCallRecord(summary, event);
+}
+
+function isNewerRecord(summary: CallSummary, facts: CallRecordFacts): boolean {
+    return summary.callRecordStatus !== 'fetched' || summary.callRecordVersion === undefined || (facts.callRecordVersion ?? 0) > summary.callRecordVersion;
+}
+
+/** The call record fields a `callRecord` event carries, as JSON of their columns in its `resourceData`. */
+function callRecordFactsOf(event: Pick<NewCallEvent, 'kind' | 'resourceData'>): CallRecordFacts | undefined {
+    if (event.kind !== EVENT_KIND.callRecord || event.resourceData === undefined) return undefined;
+    const decoded = decodeColumns(SUMMARY_FIELDS, event.resourceData);
+    if (decoded === undefined) return undefined;
+    return Object.fromEntries(CALL_RECORD_FIELDS.flatMap((name) => (decoded[name] === undefined ? [] : [[name, decoded[name]]]))) as CallRecordFacts;
+}
+
 /** The summary after a reconciliation that changed nothing: the check is recorded, no event is counted. */
 export function recordReconciliation(summary: CallSummary, event: NewCallEvent): CallSummary {
     if (isCallEnded(summary)) return summary;
-    return { ...summary, reconciledAt: event.receivedAt, ...(event.httpStatus === undefined ? {} : { reconcileStatus: event.httpStatus }) };
+    return withCheck(summary, event);
 }
 
 /**

@@ -34,11 +34,18 @@
 // The call index (callIndex.ts) and the call-ended event live outside the call's partition; they are
 // written after the transaction that creates or ends a call, before the write resolves (see afterCommit).
 //
+// Derived rows (derivedRows.ts: the roster) are read after the summary like the marker rows, and only when
+// a batch changes them: every row of the kind, or the named ones. They are written in the transaction of the
+// event that changed them, replaced without If-Match for the same reason as the marker rows; a change too
+// large for one transaction is staged first and counts from the event's own transaction on.
+//
 // Two more writers share the summary row's ETag: `extendPlan` lets the composition root add to the summary a
-// commit writes (the relay claims the notifications it stores, in the same transaction), and `updateCall`
-// changes a call's summary and merges fields into its history rows in one transaction (the relay records its
-// deliveries). History rows are otherwise only ever created, so a merge into them cannot undo another write.
+// commit writes (the relay claims the notifications it stores, in the same transaction: in a split commit, the
+// event's own last transaction), and `updateCall` changes a call's summary and merges fields into its history rows
+// in one transaction (the relay records its deliveries). History rows are otherwise only ever created, so a merge
+// into them cannot undo another write; `updateCall` keeps the summary's `stagedCommit` as it found it.
 
+import { randomUUID } from 'node:crypto';
 import type { TableClient, TableTransactionResponse, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { LRUCache } from 'lru-cache';
@@ -46,6 +53,7 @@ import { DEFAULT_MARKER_ROW_CAPACITY, eventMarkerKey, MAX_MARKER_ROW_CAPACITY, p
 import { emptySummary, EVENT_KIND, type CallEvent, type CallSummary, type EventDelivery, type NewCallEvent } from './callModel';
 import { CallIndex } from './callIndex';
 import { isCallEnded, summaryFromHistory } from './callState';
+import { readDerivedRows, rowEntity, RowSet, stagedRowEntity, STAGED_COMMIT_COLUMN, type DerivedRow, type DerivedRowKind, type LoadedRows } from './derivedRows';
 import { NotFoundError, ServiceUnavailableError } from '../errors';
 import { isContentRefused, isNotFound, isTableNotFound, isWriteConflict, storageReason, StorageUnavailableError } from './storageErrors';
 import {
@@ -104,15 +112,43 @@ export interface CallStoreOptions {
      * redelivery of any of its notifications); a failure fails the write, so the sender retries.
      */
     onCallEnded?: (summary: CallSummary) => Promise<void>;
+    /** Rows the events change beside the summary and history (the roster), written with them. */
+    derivedRows?: DerivedRowKind;
+    /** What else the summary says once a call has ended (that its call record is to be fetched), in the same transaction. */
+    whenEnded?: (summary: CallSummary) => CallSummary;
     /** Adds to the summary every commit writes (see PlanExtension). */
     extendPlan?: PlanExtension;
 }
 
-/** What this process knows of a call: its summary (no ETag: the row does not exist) and marker rows by prefix. */
+/**
+ * What this process knows of a call: its summary (no ETag: the row does not exist), marker rows by prefix,
+ * and the attempt whose staged row values count (derivedRows.ts).
+ */
 interface KnownCall {
     summary: CallSummary;
     etag?: string;
     markers: Map<string, KnownMarkerRow>;
+    stagedCommit?: string;
+}
+
+/** An event on its way, with what it changes in the derived rows (read before its values were cut). */
+interface Pending {
+    event: NewCallEvent;
+    change: unknown;
+}
+
+/** A split commit (commitStaged): its last transaction, the attempt its summary names, and the rows it staged. */
+interface StagedCommit {
+    response: TableTransactionResponse;
+    attempt: string;
+    rows: Array<{ key: string; row: DerivedRow }>;
+}
+
+/** The plan of a commit and its transaction; `staged` when its rows do not fit beside its event. */
+interface FittedPlan {
+    plan: AppendPlan;
+    actions: TransactionAction[];
+    staged: boolean;
 }
 
 interface Submission {
@@ -125,9 +161,8 @@ interface Submission {
     reject(err: unknown): void;
 }
 
-interface QueuedEvent {
+interface QueuedEvent extends Pending {
     kind: 'event';
-    event: NewCallEvent;
     index: number;
     submission: Submission;
 }
@@ -160,6 +195,8 @@ export class CallStore {
     private readonly queues = new Map<string, QueuedWrite[]>();
     private readonly index: CallIndex;
     private readonly onCallEnded: ((summary: CallSummary) => Promise<void>) | undefined;
+    private readonly derived: DerivedRowKind | undefined;
+    private readonly whenEnded: ((summary: CallSummary) => CallSummary) | undefined;
     private readonly extendPlan: PlanExtension | undefined;
     private tableReady: Promise<void> | undefined;
 
@@ -174,6 +211,8 @@ export class CallStore {
         this.known = new LRUCache({ max: options.cachedCalls ?? 10_000 });
         this.index = new CallIndex(table);
         this.onCallEnded = options.onCallEnded;
+        this.derived = options.derivedRows;
+        this.whenEnded = options.whenEnded;
         this.extendPlan = options.extendPlan;
     }
 
@@ -189,9 +228,10 @@ export class CallStore {
         }
         return new Promise<AppendResult>((resolve, reject) => {
             const submission: Submission = { remaining: events.length, outcomes: [], stored: [], failed: false, resolve, reject };
+            // What an event changes in the derived rows is read before its values are cut to fit the table.
             this.enqueue(
                 callId,
-                events.map((event, index): QueuedEvent => ({ kind: 'event', event: fitToTable(event), index, submission })),
+                events.map((event, index): QueuedEvent => ({ kind: 'event', event: fitToTable(event), change: this.derived?.changeOf(event), index, submission })),
             );
         });
     }
@@ -221,9 +261,20 @@ export class CallStore {
         void this.drain(callId, writes);
     }
 
-    /** The call's summary, or undefined when nothing was ever stored for it. */
+    /**
+     * The call's summary, or undefined when nothing was ever stored for it. What is read is remembered, so a
+     * write that follows (a timer recording Graph's answer) is one transaction, not a conflict and a read.
+     */
     async getCallSummary(callId: string): Promise<CallSummary | undefined> {
-        return (await this.readSummary(callId))?.summary;
+        const read = await this.readSummary(callId);
+        if (read !== undefined) {
+            const cached = this.known.get(callId);
+            // Marker rows known for the very summary read stay known; for any other summary they are unknown (and
+            // a write that meets one it does not know is planned again from reads).
+            const markers = cached?.etag === read.etag ? cached.markers : new Map<string, KnownMarkerRow>();
+            this.known.set(callId, structuredClone({ ...read, markers }));
+        }
+        return read?.summary;
     }
 
     /** Creates the table once per process (first use); a failure is retried on the next call. */
@@ -250,7 +301,7 @@ export class CallStore {
                     // A commit stores a prefix of the batch (what fits one transaction); the rest goes again.
                     const committed = await this.commit(
                         callId,
-                        batch.map((item) => item.event),
+                        batch.map(({ event, change }) => ({ event, change })),
                     );
                     queue.splice(0, committed.length);
                     for (const [i, done] of committed.entries()) settle(callId, batch[i]!, done);
@@ -272,17 +323,30 @@ export class CallStore {
      * One transaction for the first events of a batch of one call (as many as fit), planned again after
      * every conflict; resolves with what became of each of them.
      */
-    private async commit(callId: string, events: readonly NewCallEvent[]): Promise<Committed[]> {
+    private async commit(callId: string, items: readonly Pending[]): Promise<Committed[]> {
         await this.ensureTable();
-        let call = this.known.get(callId) ?? { summary: emptySummary(callId), markers: new Map() };
-        let pending = events;
+        let call: KnownCall = this.known.get(callId) ?? { summary: emptySummary(callId), markers: new Map() };
+        let pending = items;
         /** Set when pending[0] stands in for an event the storage refused. */
         let refusal: { reason: string; bare: boolean } | undefined;
         for (let attempt = 1; ; ) {
-            const { plan, actions } = this.fittingPlan(callId, call, pending);
+            let rows = await this.loadRows(callId, call, pending);
+            let fitted = this.fittingPlan(callId, call, pending, rows);
+            if (fitted.staged && rows !== undefined && !rows.complete) {
+                // A split folds what still counts through an earlier split, so it needs every row.
+                rows = await this.loadRows(callId, call, pending, 'all');
+                fitted = this.fittingPlan(callId, call, pending, rows);
+            }
+            const { plan } = fitted;
             let response: TableTransactionResponse;
+            let staged: StagedCommit | undefined;
             try {
-                response = await this.table.submitTransaction(actions);
+                if (fitted.staged && rows !== undefined && this.derived !== undefined) {
+                    staged = await this.commitStaged(this.derived, callId, call, plan, rows);
+                    response = staged.response;
+                } else {
+                    response = await this.table.submitTransaction(fitted.actions);
+                }
             } catch (err) {
                 if (isContentRefused(err)) {
                     // Nothing was written. Halve the batch until the refused event is alone, then store a stand-in.
@@ -290,7 +354,7 @@ export class CallStore {
                         pending = pending.slice(0, Math.ceil(pending.length / 2));
                     } else if (refusal?.bare !== true) {
                         refusal = { reason: storageReason(err), bare: refusal !== undefined };
-                        pending = [refusedStandIn(events[0]!, refusal.reason, refusal.bare)];
+                        pending = [{ event: refusedStandIn(items[0]!.event, refusal.reason, refusal.bare), change: undefined }];
                     } else {
                         // Not this event's content, then: the storage refuses the call itself. Nothing was stored.
                         throw new ServiceUnavailableError(
@@ -317,9 +381,13 @@ export class CallStore {
             }
             // Committed. What follows is outside the transaction: a failure there fails the write as it is
             // (the sender retries, and its redelivery is recognised), never a reason to plan the commit again.
-            this.remember(callId, call, plan, response.subResponses[0]?.etag);
+            let after: { etag: string | undefined; stagedCommit: string | undefined } = { etag: response.subResponses[0]?.etag, stagedCommit: call.stagedCommit };
+            if (staged !== undefined && after.etag !== undefined && this.derived !== undefined) {
+                after = await this.foldStaged(this.derived, callId, plan.summary, after.etag, staged);
+            }
+            this.remember(callId, call, plan, after.etag, after.stagedCommit);
             await this.afterCommit(callId, call, plan);
-            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!, plan.summary, refusal?.reason));
+            return plan.outcomes.map((outcome, i) => committed(outcome, pending[i]!.event, plan.summary, refusal?.reason));
         }
     }
 
@@ -333,7 +401,7 @@ export class CallStore {
             if (call === undefined) {
                 const read = await this.readSummary(callId);
                 if (read === undefined) throw new NotFoundError(`Nothing is recorded for call ${callId}.`);
-                call = { summary: read.summary, etag: read.etag, markers: new Map() };
+                call = { summary: read.summary, etag: read.etag, markers: new Map(), ...(read.stagedCommit === undefined ? {} : { stagedCommit: read.stagedCommit }) };
             }
             const update = change(call.summary);
             if (update === undefined) {
@@ -347,7 +415,8 @@ export class CallStore {
                 return { summary: call.summary, written: false };
             }
             const actions: TransactionAction[] = [
-                ['update', summaryToEntity(update.summary), 'Replace', { etag: call.etag }],
+                // The summary's stagedCommit stays as it was: staged roster values still count through it.
+                this.summaryAction(call, update.summary, call.stagedCommit),
                 ...(update.events ?? []).map(({ sequence, fields }): TransactionAction => ['update', eventDeliveryToEntity(callId, sequence, fields), 'Merge']),
             ];
             let response: TableTransactionResponse;
@@ -365,7 +434,7 @@ export class CallStore {
             }
             const etag = response.subResponses[0]?.etag;
             if (fromCache && etag !== undefined) {
-                this.known.set(callId, structuredClone({ summary: update.summary, etag, markers: call.markers }));
+                this.known.set(callId, structuredClone({ ...call, summary: update.summary, etag }));
             } else {
                 this.known.delete(callId);
             }
@@ -373,23 +442,136 @@ export class CallStore {
         }
     }
 
-    /** The plan for the longest prefix of `events` whose transaction fits the storage's limits (at least one event). */
-    private fittingPlan(callId: string, call: KnownCall, events: readonly NewCallEvent[]): { plan: AppendPlan; actions: TransactionAction[] } {
-        for (let count = events.length; ; ) {
-            const plan = planAppend(call.summary, events.slice(0, count), call.markers, { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity });
+    /** The derived rows a batch's plan reads (after the summary it is planned from), or undefined when it changes none. */
+    private async loadRows(callId: string, call: KnownCall, items: readonly Pending[], needed?: 'all'): Promise<LoadedRows | undefined> {
+        const changes = items.flatMap(({ change }) => (change === undefined ? [] : [change]));
+        if (this.derived === undefined || changes.length === 0) return undefined;
+        return readDerivedRows(this.table, callId, this.derived, needed ?? this.derived.rowsNeeded(changes), call.stagedCommit);
+    }
+
+    /**
+     * The plan for the longest prefix of the batch whose transaction fits the storage's limits (at least one
+     * event); `staged` when that one event's derived rows do not fit beside it.
+     */
+    private fittingPlan(callId: string, call: KnownCall, items: readonly Pending[], rows: LoadedRows | undefined): FittedPlan {
+        for (let count = items.length; ; ) {
+            const slice = items.slice(0, count);
+            const derived =
+                rows === undefined || this.derived === undefined
+                    ? undefined
+                    : { kind: this.derived, rows: new RowSet(rows.values, rows.complete), changes: slice.map(({ change }) => change) };
+            const plan = planAppend(
+                call.summary,
+                slice.map(({ event }) => event),
+                call.markers,
+                { windowSeconds: this.windowSeconds, rowCapacity: this.rowCapacity, ...(this.whenEnded === undefined ? {} : { whenEnded: this.whenEnded }) },
+                derived,
+            );
+            // The relay's claim goes into this plan's summary, so it is written by the transaction that stores the
+            // events (in a split commit, by the event's own last transaction, never by the staging before it).
             if (this.extendPlan !== undefined) plan.summary = this.extendPlan(callId, call.summary, plan.summary, plan.stored);
-            const actions: TransactionAction[] = [
-                call.etag === undefined ? ['create', summaryToEntity(plan.summary)] : ['update', summaryToEntity(plan.summary), 'Replace', { etag: call.etag }],
-                ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
-                ...plan.markers.map(({ prefix, row, exists }): TransactionAction => {
-                    const entity = markersToEntity(callId, prefix, row);
-                    // Without If-Match: the summary's If-Match already proves this is the row the plan read (see above).
-                    return exists ? ['upsert', entity, 'Replace'] : ['create', entity];
-                }),
-            ];
-            if (count === 1 || transactionFits(actions)) return { plan, actions };
+            const actions = [this.summaryAction(call, plan.summary, call.stagedCommit), ...this.recordActions(callId, plan), ...this.rowActions(callId, plan.rows, rows)];
+            if (transactionFits(actions)) return { plan, actions, staged: false };
+            if (count === 1) return { plan, actions, staged: plan.rows.length > 0 };
             count = actions.length > MAX_OPERATIONS ? count - Math.min(count - 1, actions.length - MAX_OPERATIONS) : Math.ceil(count / 2);
         }
+    }
+
+    /** The summary as one action: created when the row does not exist, else replaced under the ETag the plan read. */
+    private summaryAction(call: KnownCall, summary: CallSummary, stagedCommit: string | undefined, etag = call.etag): TransactionAction {
+        const entity = { ...summaryToEntity(summary), ...(stagedCommit === undefined ? {} : { [STAGED_COMMIT_COLUMN]: stagedCommit }) };
+        return etag === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag }];
+    }
+
+    /** The history rows and marker rows of a plan. */
+    private recordActions(callId: string, plan: AppendPlan): TransactionAction[] {
+        return [
+            ...plan.stored.map(({ sequence, event }): TransactionAction => ['create', eventToEntity(callId, sequence, event)]),
+            ...plan.markers.map(({ prefix, row, exists }): TransactionAction => {
+                const entity = markersToEntity(callId, prefix, row);
+                // Without If-Match: the summary's If-Match already proves this is the row the plan read (see above).
+                return exists ? ['upsert', entity, 'Replace'] : ['create', entity];
+            }),
+        ];
+    }
+
+    /** Derived rows as the values that count from this transaction on; like marker rows, replaced without If-Match. */
+    private rowActions(callId: string, writes: ReadonlyArray<{ key: string; row: DerivedRow }>, rows: LoadedRows | undefined): TransactionAction[] {
+        const kind = this.derived;
+        if (kind === undefined) return [];
+        return writes.map(({ key, row }): TransactionAction => {
+            const entity = rowEntity(kind, callId, key, row);
+            return rows?.existing.has(key) === true ? ['upsert', entity, 'Replace'] : ['create', entity];
+        });
+    }
+
+    /**
+     * One event whose derived rows do not fit beside it (derivedRows.ts): the rows that do not fit are staged
+     * first, with a fold of whatever still counts through an earlier split, each transaction under the summary's
+     * ETag and leaving the summary as it was; then the event is stored with the remaining rows, and the summary
+     * names this attempt. A conflict anywhere fails it all, and the caller plans again from reads.
+     */
+    private async commitStaged(kind: DerivedRowKind, callId: string, call: KnownCall, plan: AppendPlan, rows: LoadedRows): Promise<StagedCommit> {
+        const attempt = randomUUID();
+        const record = this.recordActions(callId, plan);
+        const written = new Set(plan.rows.map(({ key }) => key));
+        // What fits beside the event goes with it as the rows' own values; the rest is staged.
+        let inline = Math.min(plan.rows.length, MAX_OPERATIONS - 1 - record.length);
+        while (inline > 0 && !transactionFits([this.summaryAction(call, plan.summary, attempt), ...record, ...this.rowActions(callId, plan.rows.slice(0, inline), rows)])) {
+            inline -= 1;
+        }
+        const stagedRows = plan.rows.slice(inline);
+        const staging: TransactionAction[] = [
+            ...stagedRows.map(({ key, row }): TransactionAction => {
+                const entity = stagedRowEntity(kind, callId, key, rows.values.get(key), row, attempt);
+                return rows.existing.has(key) ? ['upsert', entity, 'Replace'] : ['create', entity];
+            }),
+            ...[...rows.values]
+                .filter(([key]) => rows.stagedValues.has(key) && !written.has(key))
+                .map(([key, row]): TransactionAction => ['upsert', rowEntity(kind, callId, key, row), 'Replace']),
+        ];
+        let etag = call.etag;
+        for (const chunk of chunksBeside(this.summaryAction(call, call.summary, call.stagedCommit, etag), staging)) {
+            const response = await this.table.submitTransaction([this.summaryAction(call, call.summary, call.stagedCommit, etag), ...chunk]);
+            etag = response.subResponses[0]?.etag;
+        }
+        const response = await this.table.submitTransaction([
+            this.summaryAction(call, plan.summary, attempt, etag),
+            ...record,
+            ...this.rowActions(callId, plan.rows.slice(0, inline), rows),
+        ]);
+        return { response, attempt, rows: stagedRows };
+    }
+
+    /**
+     * After a split: the staged values become the rows' own, a transaction at a time, the last one clearing the
+     * summary's `stagedCommit`. It changes nothing anyone reads, so it stops at the first failure (a conflict
+     * too): what is left keeps counting through `stagedCommit` until the next split folds it.
+     */
+    private async foldStaged(
+        kind: DerivedRowKind,
+        callId: string,
+        summary: CallSummary,
+        etag: string,
+        staged: StagedCommit,
+    ): Promise<{ etag: string; stagedCommit: string | undefined }> {
+        const call: KnownCall = { summary, markers: new Map() };
+        const folds = staged.rows.map(({ key, row }): TransactionAction => ['upsert', rowEntity(kind, callId, key, row), 'Replace']);
+        const chunks = chunksBeside(this.summaryAction(call, summary, staged.attempt, etag), folds);
+        let current = etag;
+        try {
+            for (const [index, chunk] of chunks.entries()) {
+                const last = index === chunks.length - 1;
+                const response = await this.table.submitTransaction([this.summaryAction(call, summary, last ? undefined : staged.attempt, current), ...chunk]);
+                const next = response.subResponses[0]?.etag;
+                if (next === undefined) break;
+                current = next;
+                if (last) return { etag: current, stagedCommit: undefined };
+            }
+        } catch {
+            // Left for the next split to fold; the values count as they are.
+        }
+        return { etag: current, stagedCommit: staged.attempt };
     }
 
     /**
@@ -400,7 +582,8 @@ export class CallStore {
      */
     private async afterCommit(callId: string, before: KnownCall, plan: AppendPlan): Promise<void> {
         if (callId.startsWith('_')) return;
-        const created = before.etag === undefined;
+        // A split's staging may have created the summary before the call's first event was stored.
+        const created = before.etag === undefined || before.summary.firstEventAt === undefined;
         const endedNow = !isCallEnded(before.summary) && isCallEnded(plan.summary);
         const redelivered = plan.outcomes.some((outcome) => outcome.outcome === 'duplicate');
         if (created || endedNow || redelivered) await this.propagate(plan.summary);
@@ -418,20 +601,21 @@ export class CallStore {
     }
 
     /** After a conflict: the summary first, then the marker rows, strictly after it (see the top of this file). */
-    private async readCall(callId: string, events: readonly NewCallEvent[]): Promise<KnownCall> {
+    private async readCall(callId: string, items: readonly Pending[]): Promise<KnownCall> {
         const read = await this.readSummary(callId);
         const summary = read?.summary ?? (await this.summaryFromStoredHistory(callId));
-        return { summary, ...(read === undefined ? {} : { etag: read.etag }), markers: await this.readMarkers(callId, events) };
+        return {
+            summary,
+            ...(read === undefined ? {} : { etag: read.etag, ...(read.stagedCommit === undefined ? {} : { stagedCommit: read.stagedCommit }) }),
+            markers: await this.readMarkers(
+                callId,
+                items.map(({ event }) => event),
+            ),
+        };
     }
 
-    private async readSummary(callId: string): Promise<{ summary: CallSummary; etag: string } | undefined> {
-        try {
-            const entity = await this.table.getEntity<Record<string, unknown>>(callId, SUMMARY_ROW_KEY);
-            return { summary: summaryFromEntity(entity), etag: entity.etag };
-        } catch (err) {
-            if (isNotFound(err)) return undefined;
-            throw new StorageUnavailableError(err);
-        }
+    private readSummary(callId: string): Promise<SummaryRow | undefined> {
+        return readSummaryRow(this.table, callId);
     }
 
     /**
@@ -478,7 +662,7 @@ export class CallStore {
     }
 
     /** The call as this transaction left it: what the plan started from, with the rows it wrote. */
-    private remember(callId: string, call: KnownCall, plan: AppendPlan, etag: string | undefined): void {
+    private remember(callId: string, call: KnownCall, plan: AppendPlan, etag: string | undefined, stagedCommit: string | undefined): void {
         if (etag === undefined) {
             this.known.delete(callId);
             return;
@@ -488,7 +672,31 @@ export class CallStore {
         // A copy, so the cache holds only its own strings: the ETag is a slice of the transaction's response
         // and the summary's strings are slices of the notifications' text, and V8 keeps the whole string a
         // slice was cut from alive. Kept as they come, a cached call held about 13 KiB instead of under 1.
-        this.known.set(callId, structuredClone({ summary: plan.summary, etag, markers }));
+        this.known.set(callId, structuredClone({ summary: plan.summary, etag, markers, ...(stagedCommit === undefined ? {} : { stagedCommit }) }));
+    }
+}
+
+/** A summary row as read: the summary, its ETag, and the attempt whose staged row values count (derivedRows.ts). */
+export interface SummaryRow {
+    summary: CallSummary;
+    etag: string;
+    stagedCommit?: string;
+}
+
+/**
+ * The call's summary row, or undefined when there is none.
+ *
+ * @example
+ * const row = await readSummaryRow(table, 'call-1'); // { summary: { callId: 'call-1', ... }, etag: 'W/"..."' }
+ */
+export async function readSummaryRow(table: TableClient, callId: string): Promise<SummaryRow | undefined> {
+    try {
+        const entity = await table.getEntity<Record<string, unknown>>(callId, SUMMARY_ROW_KEY);
+        const stagedCommit = entity[STAGED_COMMIT_COLUMN];
+        return { summary: summaryFromEntity(entity), etag: entity.etag, ...(typeof stagedCommit === 'string' ? { stagedCommit } : {}) };
+    } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw new StorageUnavailableError(err);
     }
 }
 
@@ -549,6 +757,26 @@ function fail(submission: Submission, err: unknown): void {
     if (submission.failed) return;
     submission.failed = true;
     submission.reject(err);
+}
+
+/**
+ * `actions` in groups that each fit one transaction beside `head` (the summary), in order.
+ *
+ * @example
+ * chunksBeside(summaryAction, rowActions) // [[...99 actions], [...the rest]]
+ */
+function chunksBeside(head: TransactionAction, actions: readonly TransactionAction[]): TransactionAction[][] {
+    const chunks: TransactionAction[][] = [];
+    let chunk: TransactionAction[] = [];
+    for (const action of actions) {
+        if (chunk.length > 0 && !transactionFits([head, ...chunk, action])) {
+            chunks.push(chunk);
+            chunk = [];
+        }
+        chunk.push(action);
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
 }
 
 /** Jittered, growing pause between attempts, so competing writers do not collide again in step. */

@@ -16,8 +16,8 @@ export const DEDUPE_ROW_PREFIX = 'dedupe-';
 const MARKER_KEY_LENGTH = 32;
 const SEQUENCE_DIGITS = 10;
 
-type Entity = TableEntity<Record<string, unknown>>;
-type StoredEntity = TableEntityResult<Record<string, unknown>>;
+export type Entity = TableEntity<Record<string, unknown>>;
+export type StoredEntity = TableEntityResult<Record<string, unknown>>;
 type Int = number | { type: 'Int64'; value: string };
 
 /** `event-0000000042`: zero-padded, so a range scan of the partition returns the history in order. */
@@ -73,7 +73,7 @@ export function markersFromEntity(entity: StoredEntity): MarkerRowContent {
 }
 
 /** The table columns of a model value: every known field, as its column type wants it. */
-function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
+export function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
     const columns: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(fields)) {
         const field = (value as Record<string, unknown>)[name];
@@ -83,7 +83,7 @@ function columnsOf(fields: FieldList, value: object): Record<string, unknown> {
 }
 
 /** The model fields of an entity; a column of the wrong type counts as missing. */
-function fieldsOf(fields: FieldList, entity: StoredEntity): Record<string, unknown> {
+export function fieldsOf(fields: FieldList, entity: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const values: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(fields)) {
         const value = fromColumn(spec, entity[name]) ?? (spec.fallback instanceof Date ? new Date(spec.fallback) : spec.fallback);
@@ -96,6 +96,8 @@ function toColumn(spec: FieldSpec, value: unknown): unknown {
     switch (spec.column) {
         case 'int':
             return int(value as number);
+        case 'double':
+            return { type: 'Double', value: String(value) };
         case 'names':
             return (value as string[]).join(',');
         default:
@@ -108,6 +110,7 @@ function fromColumn(spec: FieldSpec, value: unknown): unknown {
         case 'string':
             return typeof value === 'string' ? value : undefined;
         case 'int':
+        case 'double':
             return numberOf(value);
         case 'boolean':
             return typeof value === 'boolean' ? value : undefined;
@@ -123,12 +126,37 @@ function int(value: number): Int {
     return value >= -2147483648 && value <= 2147483647 ? value : { type: 'Int64', value: String(value) };
 }
 
-/** Table integers come back as numbers (Int32) or bigints (Int64); the model wants numbers. */
+/** Table numbers come back as numbers (Int32, Double) or bigints (Int64); the model wants numbers. */
 function numberOf(value: unknown): number | undefined {
     if (typeof value === 'number') return value;
     if (typeof value === 'bigint') return Number(value);
-    if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+    if (typeof value === 'string' && /^-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?$/.test(value)) return Number(value);
     return undefined;
+}
+
+/**
+ * Columns as JSON text and back (staged participant rows, a call record's facts on its event): times as ISO 8601,
+ * numbers the table would type (Int64, Double) as their digits, lists as the comma-separated text they are stored as.
+ *
+ * @example
+ * decodeColumns(SUMMARY_FIELDS, encodeColumns(SUMMARY_FIELDS, { quality: 'poor' })) // { quality: 'poor', deleted: false, ... }
+ */
+export function encodeColumns(fields: FieldList, value: object): string {
+    const columns = columnsOf(fields, value);
+    return JSON.stringify(Object.fromEntries(Object.entries(columns).map(([name, column]) => [name, isTyped(column) ? column.value : column])));
+}
+
+export function decodeColumns(fields: FieldList, text: string): Record<string, unknown> | undefined {
+    try {
+        const parsed: unknown = JSON.parse(text);
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? fieldsOf(fields, parsed as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+function isTyped(value: unknown): value is { type: string; value: string } {
+    return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && typeof (value as { value?: unknown }).value === 'string';
 }
 
 function dateOf(value: unknown): Date | undefined {

@@ -1,6 +1,7 @@
 // The app's settings, read from the environment and validated once; nothing else reads process.env.
 // A missing or malformed setting throws a ConfigError that names it, which stops start-up.
 
+import { defined } from '../defined';
 import { connectionStringParts, serviceEndpointOf } from './connectionString';
 import { ConfigError } from '../errors';
 
@@ -71,6 +72,11 @@ interface LifecycleConfig {
         /** 0 keeps everything. */
         days: number;
     };
+    /** keepAlive for every active call every `minutes` (0: off); the timer's schedule follows from it. */
+    keepAlive: {
+        minutes: number;
+        schedule: TimerScheduleConfig;
+    };
     callEvents?: CallEventsConfig;
 }
 
@@ -98,15 +104,37 @@ export interface TelemetryConfig {
     serviceInstanceId?: string;
 }
 
-/** The queue of the relay's retries (always on `AzureWebJobsStorage`, the connection its queue trigger uses). */
-type RelayQueueConfig = (
+/** `PARTICIPANT_DETAILS`: `full` keeps names and phone numbers; `ids` keeps ids only (no names, phone numbers masked). */
+export type ParticipantDetails = 'full' | 'ids';
+
+/**
+ * A Storage queue of the host's own account (`AzureWebJobsStorage`), which a queue trigger of the app reads: the
+ * relay's retries and the delayed call record fetches.
+ */
+type HostQueueConfig = (
     | { kind: 'connectionString'; setting: string; connectionString: string; queueEndpoint: string }
     | { kind: 'identity'; setting: string; queueServiceUri: string; credential: StorageCredentialConfig }
 ) & {
     queueName: string;
-    /** What the queue trigger registers: `%RELAY_QUEUE%` when the setting is given, else the default name. */
+    /** What the queue trigger registers: `%SETTING%` when the setting is given, else the default name. */
     binding: string;
 };
+
+/** Where whole call records are kept: a Blob Storage container, by connection string or by identity. */
+export type CallRecordBlobsConfig =
+    | { kind: 'connectionString'; setting: string; connectionString: string; blobEndpoint: string; containerName: string }
+    | { kind: 'identity'; setting: string; blobServiceUri: string; credential: StorageCredentialConfig; containerName: string };
+
+/** Graph's call record after the call (SPEC "After the call"); absent when `CALL_RECORDS` is off. */
+export interface CallRecordsConfig {
+    /** The first fetch this long after the call ended; then every 30, 60, 120, 240, ... minutes. */
+    delayMinutes: number;
+    /** No fetch later than this long after the call ended: then the record is `notFound`. */
+    giveUpHours: number;
+    /** The queue of delayed fetches. */
+    queue: HostQueueConfig;
+    blobs: CallRecordBlobsConfig;
+}
 
 /** The relay to the bot (SPEC "Relay to the bot"); absent when `RELAY_URL` is empty. */
 export interface RelayConfig {
@@ -119,7 +147,8 @@ export interface RelayConfig {
     maxAgeMs: number;
     /** Waits between attempts of one delivery; the last one repeats. */
     retrySchedule: readonly number[];
-    queue: RelayQueueConfig;
+    /** The queue of its retries. */
+    queue: HostQueueConfig;
 }
 
 /**
@@ -148,6 +177,8 @@ export interface AppConfig {
     relay?: RelayConfig;
     access: AccessConfig;
     dedupeWindowSeconds: number;
+    participantDetails: ParticipantDetails;
+    callRecords?: CallRecordsConfig;
     /** `WEBSITE_INSTANCE_ID` or `IDENTITY_ENDPOINT` is set: the app runs in Azure, with a managed identity at hand. */
     runningInAzure: boolean;
 }
@@ -167,11 +198,19 @@ export const DEFAULTS = {
     retentionDays: 0,
     callEventsQueue: 'call-events',
     serviceName: 'teams-call-record',
+    keepAliveMinutes: 0,
+    callRecordDelayMinutes: 15,
+    callRecordGiveUpHours: 6,
+    callRecordsQueue: 'call-record-fetches',
+    callRecordsContainer: 'call-records',
     relayInlineTimeoutMs: 2000,
     relayMaxAgeHours: 24,
     relayRetrySchedule: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
     relayQueue: 'relay-retries',
 } as const;
+
+/** Storage queue and blob container names: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit. */
+const QUEUE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
 
 /** An Entra tenant id as it appears in a token's `tid` (a GUID, like an application's client id); compared in lower case. */
 const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -196,6 +235,8 @@ export function loadConfig(env: Environment): AppConfig {
         ...(relay === undefined ? {} : { relay }),
         access: loadAccessConfig(env),
         dedupeWindowSeconds: integerSetting(env, 'DEDUPE_WINDOW_SECONDS', DEFAULTS.dedupeWindowSeconds, 0, 7 * 24 * 3600),
+        participantDetails: participantDetailsSetting(env),
+        ...defined({ callRecords: loadCallRecordsConfig(env) }),
         runningInAzure,
     };
 }
@@ -384,6 +425,7 @@ function loadLifecycleConfig(env: Environment): LifecycleConfig {
             schedule: scheduleSetting(env, 'RETENTION_SCHEDULE', DEFAULTS.retentionSchedule),
             days: integerSetting(env, 'RETENTION_DAYS', DEFAULTS.retentionDays, 0, 36_500),
         },
+        keepAlive: keepAliveSetting(env),
         ...(callEvents === undefined ? {} : { callEvents }),
     };
 }
@@ -445,7 +487,7 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
     const raw = env.CALL_EVENTS_QUEUE;
     if (raw !== undefined && raw.trim() === '') return undefined;
     const queueName = raw?.trim() ?? DEFAULTS.callEventsQueue;
-    if (!/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/.test(queueName)) {
+    if (!QUEUE_NAME.test(queueName)) {
         throw new ConfigError(
             'CALL_EVENTS_QUEUE',
             `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit), or set it empty to turn call-ended events off.`,
@@ -469,6 +511,55 @@ export function loadCallEventsConfig(env: Environment): CallEventsConfig | undef
         'CallEventsStorage',
         `is missing: call-ended events go to the queue "${queueName}" of CallEventsStorage (or AzureWebJobsStorage), a connection string or CallEventsStorage__queueServiceUri. Set CALL_EVENTS_QUEUE empty to turn them off.`,
     );
+}
+
+/**
+ * `CALL_RECORDS=on` (needs Graph's application permission CallRecords.Read.All): the delays, the fetch queue
+ * (`CALL_RECORDS_QUEUE` on `AzureWebJobsStorage`, read by the queue trigger) and the blob container
+ * (`CALL_RECORDS_CONTAINER` on `CallRecordsStorage`, which falls back to `AzureWebJobsStorage`; identity-based
+ * `CallRecordsStorage__blobServiceUri` works too).
+ */
+export function loadCallRecordsConfig(env: Environment): CallRecordsConfig | undefined {
+    const mode = (present(env, 'CALL_RECORDS') ?? 'off').toLowerCase();
+    if (mode !== 'on' && mode !== 'off') throw new ConfigError('CALL_RECORDS', `"${mode}" must be "on" or "off".`);
+    if (mode === 'off') return undefined;
+    const queue = hostQueueSetting(
+        env,
+        'CALL_RECORDS_QUEUE',
+        DEFAULTS.callRecordsQueue,
+        'the delayed call record fetches',
+        'with CALL_RECORDS=on the app keeps its delayed fetches',
+    );
+    const containerName = present(env, 'CALL_RECORDS_CONTAINER') ?? DEFAULTS.callRecordsContainer;
+    if (!QUEUE_NAME.test(containerName)) {
+        throw new ConfigError(
+            'CALL_RECORDS_CONTAINER',
+            `"${containerName}" is not a container name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
+        );
+    }
+    const blob = storageConnection(
+        env,
+        ['CallRecordsStorage', 'AzureWebJobsStorage'],
+        'blob',
+        'names no Blob Storage endpoint for the call records (BlobEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).',
+    );
+    if (blob === undefined) {
+        throw new ConfigError(
+            'CallRecordsStorage',
+            'is missing: with CALL_RECORDS=on whole call records go to Blob Storage: CallRecordsStorage (or AzureWebJobsStorage), a connection string or CallRecordsStorage__blobServiceUri.',
+        );
+    }
+    const blobs: CallRecordBlobsConfig =
+        blob.kind === 'connectionString'
+            ? { kind: 'connectionString', setting: blob.setting, connectionString: blob.connectionString, blobEndpoint: blob.endpoint, containerName }
+            : { kind: 'identity', setting: blob.setting, blobServiceUri: blob.serviceUri, credential: blob.credential, containerName };
+    return {
+        delayMinutes: integerSetting(env, 'CALL_RECORD_DELAY_MINUTES', DEFAULTS.callRecordDelayMinutes, 0, 1440),
+        // Graph keeps a call record for 30 days.
+        giveUpHours: integerSetting(env, 'CALL_RECORD_GIVE_UP_HOURS', DEFAULTS.callRecordGiveUpHours, 1, 720),
+        queue,
+        blobs,
+    };
 }
 
 /**
@@ -498,35 +589,10 @@ export function loadRelayConfig(env: Environment): RelayConfig | undefined {
         inlineTimeoutMs: integerSetting(env, 'RELAY_INLINE_TIMEOUT_MS', DEFAULTS.relayInlineTimeoutMs, 100, 30_000),
         maxAgeMs: hoursSetting(env, 'RELAY_MAX_AGE_HOURS', DEFAULTS.relayMaxAgeHours, 168),
         retrySchedule: retrySchedule(present(env, 'RELAY_RETRY_SCHEDULE') ?? DEFAULTS.relayRetrySchedule),
-        queue: loadRelayQueueConfig(env),
+        queue: hostQueueSetting(env, 'RELAY_QUEUE', DEFAULTS.relayQueue, "the relay's retries", 'the relay keeps its retries'),
     };
 }
 
-/** The relay's retry queue alone: `RELAY_QUEUE` on `AzureWebJobsStorage` (what `calls relay replay` writes to). */
-function loadRelayQueueConfig(env: Environment): RelayQueueConfig {
-    const queueName = present(env, 'RELAY_QUEUE') ?? DEFAULTS.relayQueue;
-    if (!QUEUE_NAME.test(queueName)) {
-        throw new ConfigError(
-            'RELAY_QUEUE',
-            `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`,
-        );
-    }
-    const connection = storageConnection(
-        env,
-        ['AzureWebJobsStorage'],
-        'queue',
-        "names no Queue Storage endpoint for the relay's retries (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).",
-    );
-    if (connection === undefined) {
-        throw new ConfigError('AzureWebJobsStorage', 'is missing: the relay keeps its retries on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).');
-    }
-    const queueBinding = { queueName, binding: present(env, 'RELAY_QUEUE') === undefined ? queueName : '%RELAY_QUEUE%' };
-    return connection.kind === 'connectionString'
-        ? { kind: 'connectionString', setting: connection.setting, connectionString: connection.connectionString, queueEndpoint: connection.endpoint, ...queueBinding }
-        : { kind: 'identity', setting: connection.setting, queueServiceUri: connection.serviceUri, credential: connection.credential, ...queueBinding };
-}
-
-const QUEUE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/;
 /** Standard Webhooks secrets: `whsec_` and base64; 16 bytes is the least that is not guessable. */
 const MIN_SECRET_BYTES = 16;
 
@@ -582,13 +648,42 @@ function hoursSetting(env: Environment, name: string, fallback: number, max: num
 }
 
 /**
+ * A queue of the host's own account (`AzureWebJobsStorage`, the connection the app's queue triggers use), named by
+ * `setting` (else `fallback`): the relay's retries (`RELAY_QUEUE`) and the delayed call record fetches
+ * (`CALL_RECORDS_QUEUE`). What the trigger registers is `%SETTING%` when the setting is given.
+ *
+ * @example
+ * hostQueueSetting({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, 'RELAY_QUEUE', 'relay-retries', "the relay's retries", 'the relay keeps its retries')
+ * // { kind: 'connectionString', setting: 'AzureWebJobsStorage', ..., queueName: 'relay-retries', binding: 'relay-retries' }
+ */
+function hostQueueSetting(env: Environment, setting: string, fallback: string, holds: string, why: string): HostQueueConfig {
+    const queueName = present(env, setting) ?? fallback;
+    if (!QUEUE_NAME.test(queueName)) {
+        throw new ConfigError(setting, `"${queueName}" is not a queue name (3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit).`);
+    }
+    const host = storageConnection(
+        env,
+        ['AzureWebJobsStorage'],
+        'queue',
+        `names no Queue Storage endpoint for ${holds} (QueueEndpoint, or AccountName with EndpointSuffix, or UseDevelopmentStorage=true).`,
+    );
+    if (host === undefined) {
+        throw new ConfigError('AzureWebJobsStorage', `is missing: ${why} on a queue of AzureWebJobsStorage (or AzureWebJobsStorage__queueServiceUri).`);
+    }
+    const queueBinding = { queueName, binding: present(env, setting) === undefined ? queueName : `%${setting}%` };
+    return host.kind === 'connectionString'
+        ? { kind: 'connectionString', setting: host.setting, connectionString: host.connectionString, queueEndpoint: host.endpoint, ...queueBinding }
+        : { kind: 'identity', setting: host.setting, queueServiceUri: host.serviceUri, credential: host.credential, ...queueBinding };
+}
+
+/**
  * The first of `prefixes` that names a storage connection for `service`, as the Functions host reads
  * connections: `<prefix>` as a connection string, or `<prefix>__<service>ServiceUri` reached by identity.
  */
 function storageConnection(
     env: Environment,
     prefixes: readonly string[],
-    service: 'table' | 'queue',
+    service: 'table' | 'queue' | 'blob',
     notAConnectionString: string,
 ):
     | { kind: 'connectionString'; setting: string; connectionString: string; endpoint: string }
@@ -609,6 +704,26 @@ function storageConnection(
         }
     }
     return undefined;
+}
+
+/** Read by the participants API and the CLI as well as the callback, so it is a setting of its own. */
+export function participantDetailsSetting(env: Environment): ParticipantDetails {
+    const value = (present(env, 'PARTICIPANT_DETAILS') ?? 'full').toLowerCase();
+    if (value !== 'full' && value !== 'ids') {
+        throw new ConfigError('PARTICIPANT_DETAILS', `"${value}" must be "full" (names and phone numbers kept) or "ids" (ids only: no names, phone numbers masked).`);
+    }
+    return value;
+}
+
+/**
+ * `KEEP_ALIVE_MINUTES`: 0 (off) or 1 to 30. Graph ends a call that gets no keepAlive within 45 minutes, and every
+ * active call gets one on every run, so an interval of 30 leaves a run 15 minutes to be late; 15 is Graph's advice.
+ */
+function keepAliveSetting(env: Environment): LifecycleConfig['keepAlive'] {
+    const minutes = integerSetting(env, 'KEEP_ALIVE_MINUTES', DEFAULTS.keepAliveMinutes, 0, 30);
+    // Every `minutes` minutes on the minute; the timer is registered only when keepAlive is on.
+    const expression = `0 */${Math.max(1, minutes)} * * * *`;
+    return { minutes, schedule: { expression, binding: expression } };
 }
 
 /** NCRONTAB: six fields, `{second} {minute} {hour} {day} {month} {day-of-week}` (the Functions host checks the rest). */

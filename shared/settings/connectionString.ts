@@ -6,6 +6,7 @@
 const DEVELOPMENT_STORAGE_ENDPOINTS = {
     table: 'http://127.0.0.1:10002/devstoreaccount1',
     queue: 'http://127.0.0.1:10001/devstoreaccount1',
+    blob: 'http://127.0.0.1:10000/devstoreaccount1',
 } as const;
 
 export type StorageService = keyof typeof DEVELOPMENT_STORAGE_ENDPOINTS;

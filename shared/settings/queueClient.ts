@@ -1,5 +1,6 @@
-// Builds a QueueClient from its settings (the call-ended events' queue, the relay's retries). `@azure/storage-queue`
-// is loaded on first use (a call ending, a delivery to retry), not when the app starts: most callbacks never need it.
+// Builds a QueueClient from its settings (the call-ended events' queue, the relay's retries, the delayed call record
+// fetches). `@azure/storage-queue` is loaded on first use (a call ending, a delivery to retry, a fetch to schedule),
+// not when the app starts: most callbacks never need it.
 
 import type { QueueClient, StoragePipelineOptions } from '@azure/storage-queue';
 import type { StorageCredentialConfig } from './config';

@@ -184,13 +184,15 @@ export const METRICS = {
             item: { description: 'what was deleted', values: ['call', 'row', 'unrouted_row'] },
         },
     },
-    callEndedMessages: {
-        name: 'callrecord.call_ended.messages',
+    callEventMessages: {
+        name: 'callrecord.call_events.messages',
         kind: 'counter',
         unit: '{message}',
-        label: 'call-ended messages',
-        description: 'Call-ended CloudEvents put on the queue (failed: the write that ended the call was answered 503 and is retried).',
+        label: 'call-event messages',
+        description:
+            'CloudEvents put on the call-events queue (CALL_EVENTS_QUEUE): a call ended, or its call record is there (failed: the write that asked for it was answered 503 and is retried).',
         attributes: {
+            type: { description: 'call_ended: teams-call-record.call.ended; record_available: teams-call-record.call.recordAvailable', values: ['call_ended', 'record_available'] },
             result: { description: 'whether the queue took the message', values: ['queued', 'failed'] },
         },
     },

@@ -28,7 +28,15 @@ const REFRESH_WAIT_MS = 30_000;
  * The run's settings: the reconciler checks every active call when it runs, and runs only when the test asks
  * (through the admin endpoint), never by its schedule in the middle of another test.
  */
-const RUN_SETTINGS = { RECONCILE_AFTER_MINUTES: '0', RECONCILE_SCHEDULE: '0 0 0 1 1 *' };
+const RUN_SETTINGS = {
+    RECONCILE_AFTER_MINUTES: '0',
+    RECONCILE_SCHEDULE: '0 0 0 1 1 *',
+    // Graph's call record is fetched at once after a call (the simulator is told to have it at once), and the queue
+    // of fetches is looked at every second.
+    CALL_RECORDS: 'on',
+    CALL_RECORD_DELAY_MINUTES: '0',
+    AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:01',
+};
 
 describe('operator console in Chromium', () => {
     let folders: LocalRunFolders;
@@ -205,6 +213,100 @@ describe('operator console in Chromium', () => {
         assert.equal(json.sequence, 5);
         assert.equal(json.changeType, 'deleted');
         assert.equal(json.resourceData.state, 'terminated');
+        assert.deepEqual(await consoleErrors(observed), []);
+        await assertStayedInApp(observed);
+    });
+
+    test('a call with a roster shows who was in it, when they joined and left, and the joins and leaves on the timeline', async () => {
+        // prepare: three people join, one leaves, as Graph's participants notifications tell it
+        const callId = await newCall();
+        await established(callId);
+        const roster = (change: Record<string, unknown>) => run.simulator('POST', `/_control/rosters/${callId}`, change);
+        assert.equal(
+            (
+                await roster({
+                    join: [
+                        { id: 'ada', name: 'Ada Lovelace' },
+                        { id: 'alan', name: 'Alan Turing' },
+                        { id: 'caller', kind: 'phone', identityId: '+14255550123' },
+                    ],
+                })
+            ).status,
+            200,
+        );
+        assert.equal((await roster({ leave: ['alan'] })).status, 200);
+        await eventually(
+            () => summary(callId),
+            (s) => s.participantCount === 3,
+            10_000,
+            'the roster being recorded',
+        );
+
+        // act
+        const observed = await open(`#/calls/${callId}`);
+        const { page } = observed;
+        await page.locator('table.participants-table tbody tr').nth(3).waitFor();
+
+        // assess
+        const rows = (await page.locator('table.participants-table tbody tr').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+        assert.equal(rows.length, 4, rows.join('\n'));
+        assert.ok(
+            rows.some((row) => /^Ada Lovelace user .* in the call$/.test(row)),
+            rows.join('\n'),
+        );
+        assert.ok(
+            rows.some((row) => /^Alan Turing user .*\(notInRoster\).* gone$/.test(row)),
+            rows.join('\n'),
+        );
+        assert.ok(
+            rows.some((row) => row.startsWith('+14255550123 phone')),
+            rows.join('\n'),
+        );
+        assert.match(await rowText(page, '.call-body .summary'), /Participants 3 in the call now, 4 at most/);
+        const changes = await page.locator('svg.timeline .roster-change').allTextContents();
+        assert.deepEqual(changes, ['+4', '−1'], 'the bot and three people joined, then one left');
+        if (SCREENSHOTS !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, 'console-participants.png'), fullPage: true });
+        assert.deepEqual(await consoleErrors(observed), []);
+        await assertStayedInApp(observed);
+    });
+
+    test("after the call, Graph's call record: its duration and the quality verdict with its reason, for the call and each participant", async () => {
+        // prepare: a call with a caller whose audio loses 12% of its packets, hung up; Graph has its record at once
+        assert.equal((await run.simulator('POST', '/_control/clock', { callRecordDelayMinutes: 0 })).status, 200);
+        const callId = await newCall();
+        await established(callId);
+        const roster = await run.simulator('POST', `/_control/rosters/${callId}`, {
+            join: [
+                { id: 'ada', name: 'Ada Lovelace' },
+                { id: 'caller', kind: 'phone', identityId: '+14255550123', quality: { packetLossRate: 0.12 } },
+            ],
+        });
+        assert.equal(roster.status, 200, roster.text);
+        await hungUp(callId);
+        await eventually(
+            () => summary(callId),
+            (s) => s.callRecordStatus === 'fetched',
+            30_000,
+            "Graph's call record being fetched",
+        );
+
+        // act
+        const observed = await open(`#/calls/${callId}`);
+        const { page } = observed;
+        await page.locator('table.quality-table tbody tr').first().waitFor();
+
+        // assess
+        const facts = await rowText(page, '.call-body .summary');
+        assert.match(facts, /Graph's call record version 1, groupCall, audio/);
+        assert.match(facts, /Graph's duration \d/);
+        assert.match(facts, /Quality poor: audio from \+14255550123 lost 12% of packets \(poor above 10%\)/);
+        const quality = (await page.locator('table.quality-table tbody tr').allInnerTexts()).map((text) => text.replace(/\s+/g, ' ').trim());
+        assert.match(quality[0] ?? '', /^\+14255550123 phone poor 1 of 1 audio from \+14255550123 lost 12% of packets/);
+        assert.ok(
+            quality.some((row) => /^Ada Lovelace user good/.test(row)),
+            quality.join('\n'),
+        );
+        if (SCREENSHOTS !== undefined) await page.screenshot({ path: path.join(SCREENSHOTS, 'console-call-record.png'), fullPage: true });
         assert.deepEqual(await consoleErrors(observed), []);
         await assertStayedInApp(observed);
     });

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { ContainerClient } from '@azure/storage-blob';
 import { QueueClient } from '@azure/storage-queue';
 import { formatSummary, formatTimeline } from '../../cli/timeline';
 import { devStorageConnectionString } from '../../dev/azurite';
@@ -214,7 +215,7 @@ describe('npm start, end to end', () => {
         assert.equal((await run.app('GET', `/calls/${callId}`)).status, 404);
     });
 
-    /** `npm run demo` against this run, run once for the tests of both its acts. */
+    /** `npm run demo` against this run, run once for the tests of its four acts. */
     let demoRun: ReturnType<typeof runScript> | undefined;
     const demo = () =>
         (demoRun ??= runScript(
@@ -330,25 +331,54 @@ describe('npm start, end to end', () => {
 
         // assess
         assert.equal(code, 0, stdout + stderr);
-        const actThree = stdout.slice(stdout.indexOf('\nAct three:'));
+        const actThree = stdout.slice(stdout.indexOf('\nAct three:'), stdout.indexOf('\nAct four:'));
         const callId = /incoming call ([0-9a-f-]{36})\./.exec(actThree)?.[1];
         assert.ok(callId, stdout);
-        assert.match(actThree, /answer -> 202\n {3}\(\d+\.\d\d s after it rang; Graph gives a bot 15 s\)\. The call is established\./);
+        assert.match(actThree, /answer -> 202\n {4}\(\d+\.\d\d s after it rang; Graph gives a bot 15 s\)\. The call is established\./);
         for (const [sequence, what] of [
             [1, 'created incoming'],
             [2, 'updated establishing'],
             [3, 'updated established'],
         ] as const) {
-            assert.match(actThree, new RegExp(`^ {5}${callId}/${sequence} +attempt 1 {2}${what}$`, 'm'));
+            assert.match(actThree, new RegExp(`^ {6}${callId}/${sequence} +attempt 1 {2}${what}$`, 'm'));
         }
-        assert.match(actThree, /The relay holds 2 notifications for the bot:\n {5}delivered through \d, last error "no answer: /);
+        assert.match(actThree, /The relay holds 2 notifications for the bot:\n {6}delivered through \d, last error "no answer: /);
         // The hang-up request is event 4 (not relayed); Graph's terminating and terminated are 5 and 6, after the outage.
-        assert.match(actThree, new RegExp(`^ {5}${callId}/5 +attempt \\d+ {2}updated terminating$`, 'm'));
-        assert.match(actThree, new RegExp(`^ {5}${callId}/6 +attempt \\d+ {2}deleted terminated$`, 'm'));
+        assert.match(actThree, new RegExp(`^ {6}${callId}/5 +attempt \\d+ {2}updated terminating$`, 'm'));
+        assert.match(actThree, new RegExp(`^ {6}${callId}/6 +attempt \\d+ {2}deleted terminated$`, 'm'));
         const summary = await getCall(run.table(), callId);
         assert.equal(summary.relayPending, 0);
         assert.equal(summary.relayedThrough, 6);
         assert.match(run.output(), new RegExp(`\\[bot\\] answered incoming call ${callId} \\(Graph 202\\)`));
+    });
+
+    test("npm run demo, act four: a three-person call's roster as Graph changes it, then its quality from Graph's call record a simulated quarter of an hour later", async () => {
+        // act
+        const { code, stdout, stderr } = await demo();
+
+        // assess: the roster, as the app answered it and as the table holds it
+        assert.equal(code, 0, stdout + stderr);
+        const actFour = stdout.slice(stdout.indexOf('\nAct four:'));
+        const callId = /^18\. Placed a fourth call, ([0-9a-f-]{36});/m.exec(actFour)?.[1];
+        assert.ok(callId, stdout);
+        assert.match(actFour, /^ {4}Graph sent the whole roster; the app recorded 4 participants, the bot among them\.$/m);
+        assert.match(actFour, /^19\. Ada left; .* Now 3 in the call, 4 at most:$/m);
+        assert.match(actFour, /^Ada Lovelace +user +\S+ +\S+ +gone +left$/m);
+        assert.match(actFour, /^Grace Hopper +guest +\S+ +- +in call +-$/m);
+        assert.match(actFour, /^\+14255550123 +phone +\S+ +- +in call +-$/m);
+        // Graph's call record: fetched through the admin API as the queue would deliver it, the whole JSON in Azurite's Blob Storage
+        const summary = await getCall(run.table(), callId);
+        assert.equal(summary.callRecordStatus, 'fetched');
+        assert.equal(summary.quality, 'poor');
+        assert.equal(summary.qualityReason, 'audio from +14255550123 lost 12% of packets (poor above 10%)');
+        assert.equal(summary.participantCount, 3);
+        assert.equal(summary.maxParticipants, 4);
+        assert.ok(actFour.includes(formatSummary(summary)), `the summary as the command line prints it:\n${formatSummary(summary)}\nin:\n${actFour}`);
+        assert.match(actFour, /^poor +\+14255550123 +phone +1\/1 +audio from \+14255550123 lost 12% of packets \(poor above 10%\)$/m);
+        const blob = new ContainerClient(devStorageConnectionString({ blob: run.ports.azuriteBlob }), 'call-records').getBlobClient(`${callId}/1.json`);
+        const record = JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { id?: string; participants_v2?: unknown[] };
+        assert.equal(record.id, summary.callChainId);
+        assert.equal(record.participants_v2?.length, 4);
     });
 
     test('npm run demo says what to start when the app or the simulator is not running', async () => {

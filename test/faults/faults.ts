@@ -1,4 +1,4 @@
-// `npm run faults [-- --small] [--seed N] [--only storm,hot,kill,cut,jwks,fuzz,bot-down,bot-errors,bot-slow,relay-twice,relay-kill] [--output bench/faults.json]`:
+// `npm run faults [-- --small] [--seed N] [--only storm,hot,kill,cut,jwks,fuzz,roster,bot-down,bot-errors,bot-slow,relay-twice,relay-kill] [--output bench/faults.json]`:
 // the fault suite at full size. Starts everything it needs itself (a throw-away certificate authority,
 // Azurite, the storage proxy, the callback signer, two hosts), prints the table, writes bench/faults.json,
 // and exits non-zero when any expectation failed.
@@ -14,7 +14,7 @@ import { runFaultSuite } from './suite';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const USAGE =
-    'Usage: npm run faults -- [--small] [--seed N] [--only storm,hot,kill,cut,jwks,fuzz,bot-down,bot-errors,bot-slow,relay-twice,relay-kill] [--output bench/faults.json]';
+    'Usage: npm run faults -- [--small] [--seed N] [--only storm,hot,kill,cut,jwks,fuzz,roster,bot-down,bot-errors,bot-slow,relay-twice,relay-kill] [--output bench/faults.json]';
 
 async function main(): Promise<number> {
     const { values } = parseArgs({

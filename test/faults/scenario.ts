@@ -26,6 +26,16 @@ export interface FaultSizes {
     cut: { calls: number; concurrency: number; cutAfter: number; cutMs: number };
     jwks: { calls: number; concurrency: number };
     fuzz: { bodies: number; concurrency: number; calls: number };
+    roster: {
+        calls: number;
+        /** Deltas after each call's first, whole roster. */
+        changes: number;
+        /** The first call's first roster: more people than one transaction holds rows for. */
+        bigRoster: number;
+        deliveriesEach: number;
+        concurrency: number;
+        storageLatencyMs: number;
+    };
     /** The relay scenarios (scenarios/relay*.ts). */
     relay: {
         /** The bot down for `downMs`, taken down once `downAfter` of the deliveries have started. */
@@ -48,6 +58,7 @@ export const FULL_SIZES: FaultSizes = {
     cut: { calls: 250, concurrency: 16, cutAfter: 0.3, cutMs: 2000 },
     jwks: { calls: 60, concurrency: 8 },
     fuzz: { bodies: 10_000, concurrency: 8, calls: 64 },
+    roster: { calls: 100, changes: 12, bigRoster: 250, deliveriesEach: 3, concurrency: 32, storageLatencyMs: 20 },
     relay: {
         down: { calls: 500, concurrency: 16, downAfter: 0.1, downMs: 60_000 },
         errors: { calls: 250, concurrency: 16, share: 1 / 3 },
@@ -65,6 +76,7 @@ export const SMALL_SIZES: FaultSizes = {
     cut: { calls: 40, concurrency: 16, cutAfter: 0.3, cutMs: 2000 },
     jwks: { calls: 10, concurrency: 8 },
     fuzz: { bodies: 200, concurrency: 8, calls: 16 },
+    roster: { calls: 8, changes: 10, bigRoster: 120, deliveriesEach: 3, concurrency: 16, storageLatencyMs: 20 },
     relay: {
         down: { calls: 24, concurrency: 8, downAfter: 0.1, downMs: 4000 },
         errors: { calls: 24, concurrency: 8, share: 1 / 3 },
@@ -119,7 +131,7 @@ interface RelayFindings {
 }
 
 export interface Scenario {
-    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz, bot-down, bot-errors, bot-slow, relay-twice, relay-kill. */
+    /** Short, for `--only`: storm, hot, kill, cut, jwks, fuzz, roster, bot-down, bot-errors, bot-slow, relay-twice, relay-kill. */
     id: string;
     name: string;
     /** The instances relay every notification to the environment's bot (FaultEnvironment.setRelay). */

@@ -11,6 +11,7 @@ import { hotCalls } from './scenarios/hotCalls';
 import { instanceKill } from './scenarios/instanceKill';
 import { jwksRotation } from './scenarios/jwksRotation';
 import { redeliveryStorm } from './scenarios/redeliveryStorm';
+import { rosterShuffle } from './scenarios/rosterShuffle';
 import { relayBotDown, relayBotErrors, relayInstanceKill, relaySlowBot, relayTwoInstances } from './scenarios/relayToBot';
 import { storageCut } from './scenarios/storageCut';
 
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
     storageCut,
     jwksRotation,
     fuzzBodies,
+    rosterShuffle,
     relayBotDown,
     relayBotErrors,
     relaySlowBot,

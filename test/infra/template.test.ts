@@ -62,10 +62,14 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         callEventsQueue: '',
         alertEmail: 'on-call@example.com',
         alertReconcilerClosedPercent: 35,
+        callRecords: 'on',
+        keepAliveMinutes: 15,
+        participantDetails: 'ids',
     },
     // No secret anywhere: the managed identity is the bot, and any tenant may call.
     identity: { environmentName: 'prod', location: LOCATION, graphCredential: 'managedIdentity', createBot: true, allowedTenantIds: '*' },
-    // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret.
+    // The app in front of the bot: the identity is the bot, the relay's secret is the vault's only secret; Graph's call
+    // records on too, so the relay's retries and the call record fetches share AzureWebJobsStorage's queues.
     relay: {
         environmentName: 'relay',
         location: LOCATION,
@@ -75,6 +79,7 @@ const SCENARIOS: Record<string, Record<string, ParameterValue>> = {
         relaySecret: RELAY_SECRET,
         relayMaxAgeHours: '12',
         alertRelayBacklog: 250,
+        callRecords: 'on',
     },
     // People sign in (API_AUTH=entra): the registration the script made, the identity as its credential (no secret).
     entra: { environmentName: 'ops', location: LOCATION, botAppId: BOT_APP_ID, botAppSecret: BOT_SECRET, principalId: DEPLOYER, authClientId: AUTH_CLIENT_ID },
@@ -114,6 +119,8 @@ const SPEC_SETTINGS = [
     'CallHistoryStorage__clientId',
     'CallEventsStorage__queueServiceUri',
     'CallEventsStorage__clientId',
+    'CallRecordsStorage__blobServiceUri',
+    'CallRecordsStorage__clientId',
     'CALL_HISTORY_TABLE',
     'CALL_EVENTS_QUEUE',
     'BOT_APP_ID',
@@ -127,6 +134,11 @@ const SPEC_SETTINGS = [
     'RECONCILE_MAX_CALLS',
     'RETENTION_SCHEDULE',
     'RETENTION_DAYS',
+    'PARTICIPANT_DETAILS',
+    'KEEP_ALIVE_MINUTES',
+    'CALL_RECORDS',
+    'CALL_RECORD_DELAY_MINUTES',
+    'CALL_RECORD_GIVE_UP_HOURS',
     'APPLICATIONINSIGHTS_CONNECTION_STRING',
     'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
 ];
@@ -142,10 +154,12 @@ const LEFT_TO_THE_APP: Record<string, string> = {
     DEDUPE_WINDOW_SECONDS: '600 s',
     TELEMETRY_SUMMARY_SECONDS: 'a local summary on the console: refused in Azure, where the console comes back as duplicate logs',
     OTEL_SERVICE_NAME: "the Function App's name (WEBSITE_SITE_NAME) as the telemetry's cloud role",
+    CALL_RECORDS_QUEUE: 'call-record-fetches, which the template creates',
+    CALL_RECORDS_CONTAINER: 'call-records, which the template creates',
     RELAY_RETRY_SCHEDULE: '5s,15s,30s,1m,2m,5m,10m,30m,1h',
 };
 /** Connection-string settings: an account key or SAS would be in them, so the template must never set them. */
-const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage'];
+const CONNECTION_STRING_SETTINGS = ['AzureWebJobsStorage', 'CallHistoryStorage', 'CallEventsStorage', 'CallRecordsStorage'];
 /** Refused on Flex Consumption (functionAppConfig replaces them) or only meaningful with shared keys. */
 const NOT_ON_FLEX_CONSUMPTION = [
     'FUNCTIONS_WORKER_RUNTIME',
@@ -267,6 +281,7 @@ before(async () => {
         return JSON.parse(result.stdout) as LoadedFunction[];
     };
     loadedFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(path.join(appDir, 'app'), d)]));
+    // The functions registered depend on settings (KEEP_ALIVE_MINUTES, CALL_RECORDS): compare each scenario with the build under its own settings.
     localBuildFunctions = new Map([...deployments].map(([scenario, d]) => [scenario, load(REPOSITORY_ROOT, d)]));
 });
 
@@ -332,17 +347,24 @@ describe('storage', () => {
             assert.equal(storage.properties?.supportsHttpsTrafficOnly, true);
             const settings = d.appSettings();
             const deploymentStorage = (d.one('Microsoft.Web/sites').properties!.functionAppConfig as { deployment: { storage: { value: string } } }).deployment.storage;
-            const container = d.one('Microsoft.Storage/storageAccounts/blobServices/containers');
-            assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${container.name.split('/').pop()}`);
+            // The deployment's container, and Graph's call records' container when CALL_RECORDS is on.
+            const callRecordsOn = settings.CALL_RECORDS === 'on';
+            const containers = d.all('Microsoft.Storage/storageAccounts/blobServices/containers').map((c) => c.name.split('/').pop() ?? '');
+            const deploymentContainers = containers.filter((name) => name !== 'call-records');
+            assert.equal(deploymentContainers.length, 1, `${scenario}: ${containers.join(', ')}`);
+            assert.equal(containers.includes('call-records'), callRecordsOn, `${scenario}: the call-records container exists exactly when CALL_RECORDS is on`);
+            assert.equal(deploymentStorage.value, `https://${storage.name}.blob.core.windows.net/${deploymentContainers[0]}`);
             assert.deepEqual(
                 d.all('Microsoft.Storage/storageAccounts/tableServices/tables').map((t) => t.name),
                 [`${storage.name}/default/${settings.CALL_HISTORY_TABLE}`],
             );
             const queues = d.all('Microsoft.Storage/storageAccounts/queueServices/queues').map((q) => q.name);
-            assert.deepEqual(queues, [
+            const expectedQueues = [
                 ...(settings.CALL_EVENTS_QUEUE === '' ? [] : [`${storage.name}/default/${settings.CALL_EVENTS_QUEUE}`]),
+                ...(callRecordsOn ? [`${storage.name}/default/call-record-fetches`] : []),
                 ...(relays(scenario) ? [`${storage.name}/default/relay-retries`] : []),
-            ]);
+            ];
+            assert.deepEqual(queues.sort(), expectedQueues.sort());
         });
     }
 });

@@ -52,6 +52,7 @@ const ALLOWED_STATUS: Record<string, number> = {
     listCalls: 200,
     getCall: 200,
     listCallHistory: 200,
+    listParticipants: 200,
     // A call Graph does not know: the hang-up is tried, recorded and answered like Graph.
     endCall: 404,
     console: 200,
@@ -184,6 +185,7 @@ describe('who may do what: every route in both modes', () => {
             endCall: APP_ROLES.operate,
             relayCall: APP_ROLES.operate,
             listCallHistory: APP_ROLES.read,
+            listParticipants: APP_ROLES.read,
             console: APP_ROLES.read,
             openapi: APP_ROLES.read,
             whoAmI: 'any principal',

@@ -115,6 +115,7 @@ describe('callNotifications: POST /api/callback', () => {
                 .sort();
 
         assert.deepEqual(own(state), [
+            'callChainId',
             'callState',
             'closedBy',
             'deleted',

@@ -172,7 +172,7 @@ describe("calls events against Azurite's queue", () => {
         assert.match(consumed.stderr, /is not a call-ended event: it is not base64; it stays on the queue\.\n/);
         assert.match(
             consumed.stderr,
-            /is not a call-ended event: it is not a CloudEvent of type teams-call-record\.call\.ended with an id, a subject and data; it stays on the queue\.\n/,
+            /is not a call-ended event: it is not a CloudEvent of type teams-call-record\.call\.ended or teams-call-record\.call\.recordAvailable with an id, a subject and data; it stays on the queue\.\n/,
         );
         assert.equal(left.approximateMessagesCount, 2, 'the two foreign messages are still there');
     });

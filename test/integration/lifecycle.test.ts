@@ -226,18 +226,25 @@ describe('call lifecycle: call-ended events and the reconciler', () => {
             assert.equal(event?.data.reconcileStatus, 404);
         });
 
-        test("Graph's state goes through the state rules: a new state is stored, an unchanged one only recorded", async () => {
+        test("Graph's state goes through the state rules: a new state is stored, an unchanged one only recorded; Graph's callChainId is kept", async () => {
             const setup = newSetup('rec200');
             const app = await host(setup);
             // Calls Graph has and never told the app about: they stay "establishing" in Graph.
-            const behind = sim.createCall({ callbackUri: 'https://localhost:9/nowhere', notify: false }).id;
-            const current = sim.createCall({ callbackUri: 'https://localhost:9/nowhere', notify: false }).id;
+            const behindCall = sim.createCall({ callbackUri: 'https://localhost:9/nowhere', notify: false });
+            const currentCall = sim.createCall({ callbackUri: 'https://localhost:9/nowhere', notify: false });
+            const [behind, current] = [behindCall.id, currentCall.id];
             await recordedCall(app, 'incoming', behind);
             await recordedCall(app, 'establishing', current);
+            // The notifications carried no callChainId (nor its header): the record does not know it yet.
+            assert.equal((await summary(setup, current))?.callChainId, undefined);
 
             await reconcile(app);
 
             assert.equal((await summary(setup, behind))?.callState, 'establishing');
+            // Graph's answer names the call's record after the call: the summary keeps it, changed state or not.
+            assert.equal((await summary(setup, behind))?.callChainId, behindCall.callChainId);
+            assert.equal((await summary(setup, current))?.callChainId, currentCall.callChainId);
+            assert.match(String(currentCall.callChainId), /^[0-9a-f-]{36}$/);
             assert.deepEqual(await historyKinds(setup, behind), ['notification', 'reconciliation']);
             const unchanged = await summary(setup, current);
             assert.deepEqual(await historyKinds(setup, current), ['notification'], 'no event when nothing changed');

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { simulatorAppSettings, startSimulator, type RunningSimulator } from '../../dev/simulator';
 import { HELP } from '../../cli/arguments';
+import type { ParticipantListJson } from '../../shared/participants/participantQueries';
 import type { CallListPageJson, CallSummaryJson, HistoryPageJson } from '../../shared/query/callJson';
 import type { NewCallEvent } from '../../shared/record/callModel';
 import { ACTIVE_PARTITION, indexRowKey } from '../../shared/record/callIndex';
@@ -96,13 +97,20 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             RECONCILE_SCHEDULE: NEVER,
             RETENTION_DAYS: String(RETENTION_DAYS),
             RETENTION_SCHEDULE: NEVER,
+            // Its schedule follows from the interval (every 30 minutes); the test runs it through the admin endpoint.
+            KEEP_ALIVE_MINUTES: '30',
+            // Graph's call record of every ended call, fetched at once by the queue trigger (the simulator has it at once).
+            CALL_RECORDS: 'on',
+            CALL_RECORDS_QUEUE: `noscan-fetches-${eventsQueue.slice(-8)}`,
+            CALL_RECORD_DELAY_MINUTES: '0',
+            AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
             GRAPH_TIMEOUT_SECONDS: '3',
             ...relaySettings(),
-            // A notification the bot refuses for 1.8 s is dead-lettered; retries every second, polled every 200 ms.
+            // A notification the bot refuses for 1.8 s is dead-lettered; retries every second, polled every 200 ms (above).
             RELAY_MAX_AGE_HOURS: '0.0005',
             RELAY_RETRY_SCHEDULE: '1s',
-            AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
         };
+        sim.clock({ callRecordDelayMinutes: 0 });
         [host, relay] = await Promise.all([
             startHostProcess({ env: settings, timerStatusDir: path.join(workDir, 'host-timers') }),
             startHostProcess({
@@ -319,6 +327,53 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assertNoScans('DELETE /api/calls');
     });
 
+    test('GET /api/calls/{callId}/participants: a roster of full and delta notifications, read in one range query', async () => {
+        // act
+        sim.roster(calls.live, {
+            join: [
+                { id: 'ada', name: 'Ada' },
+                { id: 'bob', name: 'Bob' },
+            ],
+        });
+        await sim.settled(20_000);
+        await step('POST /api/callback (a delta roster)', async () => {
+            sim.roster(calls.live, { leave: ['bob'], as: 'delta' });
+            await sim.settled(20_000);
+        });
+        const list = await step('GET /api/calls/{callId}/participants', () => appJson<ParticipantListJson>('GET', `/calls/${calls.live}/participants`));
+        await step('GET /api/calls/{callId}/participants (unknown)', () => appJson('GET', `/calls/${randomUUID()}/participants`, 404));
+
+        // assess
+        assert.deepEqual(
+            list.participants.filter((p) => p.key === 'ada' || p.key === 'bob').map((p) => [p.key, p.inCall]),
+            [
+                ['ada', true],
+                ['bob', false],
+            ],
+        );
+        assert.ok(queriesOf('GET /api/calls/{callId}/participants').length >= 1, 'the roster was read at the table');
+        assertNoScans('GET /api/calls/{callId}/participants', 'POST /api/callback (a delta roster)');
+    });
+
+    test("fetchCallRecords (a queue function): Graph's call record of an ended call, without a table scan", async () => {
+        // act: the hang-up's end scheduled the fetch, which the queue trigger runs; the test runs it once more itself
+        const deadline = Date.now() + 20_000;
+        let status: string | undefined;
+        while (status !== 'fetched' && Date.now() < deadline) {
+            status = (await appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`)).callRecordStatus;
+            if (status !== 'fetched') await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const log = await step('queue fetchCallRecords', () =>
+            host.runFunction('fetchCallRecords', 30_000, JSON.stringify({ callId: calls.answered, attempt: 2, endedAt: new Date().toISOString(), refresh: true })),
+        );
+
+        // assess
+        assert.equal(status, 'fetched');
+        assert.match(log, /Call record of call .*, try 2: fetched version 1 \(not newer than the one kept\)/);
+        assert.ok((steps.find((s) => s.name === 'queue fetchCallRecords')?.requests.length ?? 0) > 0, 'the fetch was seen at the table');
+        assertNoScans('queue fetchCallRecords');
+    });
+
     test('GET /api/calls/{callId} and GET /api/calls/{callId}/history, page by page', async () => {
         // act
         const summary = await step('GET /api/calls/{callId}', () => appJson<CallSummaryJson>('GET', `/calls/${calls.answered}`));
@@ -419,9 +474,11 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         );
     });
 
-    test('the timers through the admin endpoint: reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
+    test('the timers through the admin endpoint: keepCallsAlive keeps the live call alive, reconcileCalls closes the stuck call, purgeCalls deletes the old ended calls', async () => {
         // act
+        // The reconciler first: the stuck call is its to close (keepAlive would close it the same way).
         const reconciled = await step('timer reconcileCalls', () => runTimer('reconcileCalls'));
+        const keptAlive = await step('timer keepCallsAlive', () => runTimer('keepCallsAlive'));
         const purged = await step('timer purgeCalls', () => runTimer('purgeCalls'));
 
         // assess
@@ -429,10 +486,15 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         const stuck = await appJson<CallSummaryJson>('GET', `/calls/${calls.stuck}`);
         assert.equal(stuck.closedBy, 'reconciler');
         assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.live}`)).reconcileStatus, 200, 'the live call was asked about and left');
+        assert.match(keptAlive, /Kept calls alive: \d+ active calls, [1-9]\d* keepAlives sent/);
+        assert.equal((await appJson<CallSummaryJson>('GET', `/calls/${calls.live}`)).keepAliveStatus, 200);
         assert.match(purged, /Purged the ended calls that started before .*: 3 calls, \d+ rows, and 1 unrouted notifications/);
         for (const callId of old.timer) await appJson('GET', `/calls/${callId}`, 404);
         for (const callId of old.cli) await appJson('GET', `/calls/${callId}`);
-        assert.ok(queriesOf('timer reconcileCalls').length >= 1 && queriesOf('timer purgeCalls').length >= 1, 'both timers were seen at the table');
+        assert.ok(
+            queriesOf('timer keepCallsAlive').length >= 1 && queriesOf('timer reconcileCalls').length >= 1 && queriesOf('timer purgeCalls').length >= 1,
+            'every timer was seen at the table',
+        );
         assertNoScans('timer ');
     });
 
@@ -444,6 +506,8 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
         assert.match(await cliOk(['show', calls.answered]), /state\s+terminated/);
         assert.equal((JSON.parse(await cliOk(['show', calls.stuck, '--json'])) as CallSummaryJson).closedBy, 'reconciler');
         assert.match(await cliOk(['history', calls.answered]), /hangupRequest/);
+        assert.match(await cliOk(['participants', calls.live]), /Ada/);
+        assert.ok((JSON.parse(await cliOk(['participants', calls.answered, '--json'])) as ParticipantListJson).participants.length >= 2);
         assert.ok((JSON.parse(await cliOk(['history', calls.answered, '--json'])) as HistoryPageJson).events.length > 4);
         const listed = JSON.parse(await cliOk(['list', '--json'])) as CallListPageJson;
         assert.ok(listed.calls.some((call) => call.callId === calls.live));
@@ -488,7 +552,7 @@ describe('no request path scans the table: every HTTP route, timer and CLI comma
             steps.filter((s) => s.name.startsWith('calls events')).every((s) => s.requests.length === 0),
             'calls events sends the table nothing',
         );
-        assertNoScans('calls show', 'calls history', 'calls list', 'calls unrouted', 'calls purge', 'calls relay');
+        assertNoScans('calls show', 'calls history', 'calls participants', 'calls list', 'calls unrouted', 'calls purge', 'calls relay');
     });
 
     test('GET /api/doctor and calls doctor reach the table with one point read, never a scan', async () => {

@@ -7,6 +7,7 @@ import { DAYS_PARTITION } from '../../shared/record/callIndex';
 import { UNROUTED_PARTITION, type NewCallEvent } from '../../shared/record/callModel';
 import { CallStore } from '../../shared/record/callStore';
 import { purgeCalls } from '../../shared/lifecycle/purgeCalls';
+import { rosterRows } from '../../shared/participants/rosterRules';
 import { DEAD_LETTER_PARTITION, recordDeadLetters } from '../../shared/relay/deadLetterIndex';
 import { listedIds } from '../support/callListing';
 import { notificationEvent } from '../support/callStoreWriter';
@@ -19,9 +20,21 @@ function event(label: string, at: number, callState: string, changeType = 'updat
     return notificationEvent(`${label} ${callState}`, at, { receivedAt: new Date(at), callState, changeType, resourceData: JSON.stringify({ label, callState }) });
 }
 
+/** A full roster of `count` participants, as Graph sends it. */
+function rosterEvent(callId: string, at: number, count: number): NewCallEvent {
+    const participants = Array.from({ length: count }, (_, i) => ({ id: `p-${i}`, info: { identity: { user: { id: `u-${i}`, displayName: `Person ${i}` } } } }));
+    return notificationEvent(`roster ${callId}`, at, {
+        receivedAt: new Date(at),
+        resourceKind: 'participants',
+        resourceUrl: `/communications/calls/${callId}/participants`,
+        callState: undefined,
+        resourceData: JSON.stringify(participants),
+    });
+}
+
 describe('retention: purging old ended calls', () => {
     const table = testTableClient(uniqueTableName('purge'));
-    const store = new CallStore(table, { dedupeWindowSeconds: 600 });
+    const store = new CallStore(table, { dedupeWindowSeconds: 600, derivedRows: rosterRows('full') });
     const now = () => new Date(NOW);
     const OLD = NOW - 100 * DAY;
     const RECENT = NOW - 10 * DAY;
@@ -32,6 +45,8 @@ describe('retention: purging old ended calls', () => {
             const at = OLD + (n % 3) * DAY + n * 1000;
             await store.appendCallEvents(`old-ended-${n}`, [event(`o${n}`, at, 'established'), event(`o${n}`, at + 500, 'terminated', 'deleted')]);
         }
+        // ... and a roster of 120 participants: personal data that must go with the call.
+        await store.appendCallEvents('old-ended-long', [rosterEvent('old-ended-long', OLD - 1, 120)]);
         await store.appendCallEvents(
             'old-ended-long',
             Array.from({ length: 250 }, (_, i) => event('long', OLD + i, i === 249 ? 'terminated' : 'established')),
@@ -58,7 +73,9 @@ describe('retention: purging old ended calls', () => {
 
         assert.deepEqual(found.sort(), ['old-ended-0', 'old-ended-1', 'old-ended-2', 'old-ended-3', 'old-ended-4', 'old-ended-5', 'old-ended-long'].sort());
         assert.equal(result.unroutedRows, 2);
-        assert.ok((await partitionRows(table, 'old-ended-long')).length > 250, 'nothing deleted');
+        const rows = await partitionRows(table, 'old-ended-long');
+        assert.ok(rows.length > 250, 'nothing deleted');
+        assert.equal(rows.filter((row) => String(row.rowKey).startsWith('participant-')).length, 120, 'the roster is there to be purged');
     });
 
     test('a bounded run deletes some and says it is not finished; the next one goes on', async () => {
@@ -96,5 +113,36 @@ describe('retention: purging old ended calls', () => {
 
         const nothingLeft = await purgeCalls(table, { olderThanDays: 90, now });
         assert.deepEqual({ calls: nothingLeft.calls, unrouted: nothingLeft.unroutedRows, finished: nothingLeft.finished }, { calls: 0, unrouted: 0, finished: true });
+    });
+});
+
+describe('retention: what a call keeps outside the table goes first', () => {
+    test('a call whose records outside the table cannot be deleted keeps its rows, and the next run deletes both', async () => {
+        // prepare: two old ended calls; deleting outside the table fails once for one of them (Blob Storage down, say)
+        const table = testTableClient(uniqueTableName('purgeblobs'));
+        const store = new CallStore(table, { dedupeWindowSeconds: 600 });
+        const old = NOW - 100 * DAY;
+        for (const callId of ['blobs-a', 'blobs-b']) await store.appendCallEvents(callId, [event(callId, old, 'terminated', 'deleted')]);
+        const forgotten: string[] = [];
+        let failOnce = true;
+        const forgetOutsideTable = async (callId: string) => {
+            if (callId === 'blobs-b' && failOnce) {
+                failOnce = false;
+                throw new Error('blob storage is down');
+            }
+            forgotten.push(callId);
+        };
+
+        // act
+        const failed = await purgeCalls(table, { olderThanDays: 90, now: () => new Date(NOW), forgetOutsideTable }).catch((err: unknown) => err);
+        const kept = await partitionRows(table, 'blobs-b');
+        const second = await purgeCalls(table, { olderThanDays: 90, now: () => new Date(NOW), forgetOutsideTable });
+
+        // assess
+        assert.match(String((failed as Error).cause), /blob storage is down/);
+        assert.ok(kept.length > 0, 'its rows stay, so the next run finds it again');
+        assert.equal(second.finished, true);
+        assert.deepEqual(forgotten.sort(), ['blobs-a', 'blobs-b']);
+        assert.deepEqual(await partitionRows(table, 'blobs-b'), []);
     });
 });

@@ -743,7 +743,16 @@ describe('control API', () => {
             calls: {},
             faults: sim.stats().faults,
         });
-        assert.deepEqual(sim.stats().faults, { duplicate: false, reverse: false, delayMs: 0, signWithWrongKey: false, throttle: null, unavailable: null });
+        assert.deepEqual(sim.stats().faults, {
+            duplicate: false,
+            reverse: false,
+            delayMs: 0,
+            signWithWrongKey: false,
+            throttle: null,
+            unavailable: null,
+            callRecordsForbidden: false,
+            withoutChainId: false,
+        });
         assert.equal((await graph('DELETE', '/communications/calls/control-call')).status, 404);
     });
 
@@ -816,6 +825,126 @@ describe("Application Insights' ingestion stand-in", () => {
         } finally {
             await bare.stop();
         }
+    });
+});
+
+describe('keepAlive and the simulated clock', () => {
+    it('answers keepAlive 200 while the call lives and 404 after; ends a call that got none within the timeout, at the clock it is told', async () => {
+        // prepare
+        const kept = sim.createCall({ id: 'kept-call', callbackUri: receiver.url });
+        const left = sim.createCall({ id: 'left-call', callbackUri: receiver.url });
+        await sim.settled();
+        const clock = await simulatorRequest(sim, 'POST', '/_control/clock', { body: { speed: 600, keepAliveTimeoutMinutes: 45 } });
+
+        // act: keepAlives for one call only, every 5 simulated minutes or so, while an hour of simulated time passes
+        const answers: number[] = [];
+        const simulatedNow = () => Date.parse(sim.clock({}).now);
+        const started = simulatedNow();
+        while (simulatedNow() - started < 60 * 60_000) {
+            answers.push((await graph('POST', `/communications/calls/${kept.id}/keepAlive`)).status);
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        for (const deadline = Date.now() + 5000; sim.stats().calls[left.id]?.state !== 'terminated' && Date.now() < deadline; ) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await sim.settled();
+
+        // assess
+        assert.equal(clock.status, 200);
+        assert.equal((clock.json as { speed: number }).speed, 600);
+        assert.deepEqual(new Set(answers), new Set([200]));
+        assert.equal(sim.stats().calls[kept.id]?.state, 'established');
+        assert.equal(sim.stats().calls[left.id]?.state, 'terminated');
+        const end = receiver.received.map(({ body }) => body.value[0]).find((n) => n?.resourceUrl === `/communications/calls/${left.id}` && n.changeType === 'deleted');
+        assert.deepEqual((end?.resourceData as { resultInfo?: unknown } | undefined)?.resultInfo, {
+            '@odata.type': '#microsoft.graph.resultInfo',
+            code: 408,
+            subcode: 8537,
+            message: 'Keep Alive timeout',
+        });
+        assert.equal((await graph('POST', `/communications/calls/${left.id}/keepAlive`)).status, 404);
+        assert.equal((await graph('GET', `/communications/calls/${kept.id}/keepAlive`)).status, 405);
+    });
+
+    it('refuses a clock setting it does not know or cannot keep, with 400', async () => {
+        const answers = await Promise.all([
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { speed: 0 } }),
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { speeed: 2 } }),
+            simulatorRequest(sim, 'POST', '/_control/clock', { body: { keepAliveTimeoutMinutes: 'soon' } }),
+        ]);
+        assert.deepEqual(
+            answers.map((answer) => answer.status),
+            [400, 400, 400],
+        );
+    });
+});
+
+describe('rosters', () => {
+    it('sends the whole roster or a delta as Graph does, numbers each change, and can send an old roster again late', async () => {
+        // prepare
+        const call = sim.createCall({ id: 'roster-call', callbackUri: receiver.url, notify: false });
+
+        // act
+        const joined = await simulatorRequest(sim, 'POST', `/_control/rosters/${call.id}`, {
+            body: {
+                join: [
+                    { id: 'p1', name: 'Ada' },
+                    { id: 'p2', kind: 'phone', identityId: '+14255550123' },
+                ],
+            },
+        });
+        sim.roster(call.id, { mute: ['p1'], as: 'delta' });
+        sim.roster(call.id, { leave: [{ id: 'p2', reason: 'hungUp' }], as: 'delta' });
+        const stale = await simulatorRequest(sim, 'POST', `/_control/rosters/${call.id}`, { body: { resendVersion: 1 } });
+        await sim.settled();
+
+        // assess
+        assert.equal(joined.status, 200);
+        assert.deepEqual(joined.json, { version: 1, present: [String(call.myParticipantId), 'p1', 'p2'] });
+        assert.deepEqual(stale.json, { version: 3, present: [String(call.myParticipantId), 'p1'] });
+        const bodies = receiver.received.map(({ body }) => body.value[0]);
+        assert.deepEqual(
+            bodies.map((notification) => notification?.resourceUrl),
+            Array(4).fill(`/communications/calls/${call.id}/participants`),
+        );
+        const [full, muted, left, again] = bodies.map((notification) => notification?.resourceData) as [
+            Array<Record<string, unknown>>,
+            Record<string, unknown>,
+            Record<string, unknown>,
+            unknown,
+        ];
+        assert.deepEqual(
+            full.map((participant) => [participant.id, participant.rosterSequenceNumber]),
+            [
+                [call.myParticipantId, 1],
+                ['p1', 1],
+                ['p2', 1],
+            ],
+        );
+        assert.equal(muted['@odata.type'], '#microsoft.graph.deltaParticipants');
+        assert.equal(muted.sequenceNumber, 2);
+        assert.deepEqual(
+            (muted.participants as Array<Record<string, unknown>>).map((participant) => [participant.id, participant.isMuted]),
+            [['p1', true]],
+        );
+        assert.deepEqual((left.participants as Array<Record<string, unknown>>)[0]?.removedState, { '@odata.type': '#microsoft.graph.removedState', reason: 'hungUp' });
+        assert.deepEqual(again, full, 'the stale roster is the first one, unchanged');
+    });
+
+    it('refuses what it cannot do with 400: an unknown call, a rejoin with the same id, an unknown version, a typo', async () => {
+        sim.createCall({ id: 'roster-bad', callbackUri: receiver.url, notify: false });
+        sim.roster('roster-bad', { join: [{ id: 'p1' }] });
+        const answers = await Promise.all([
+            simulatorRequest(sim, 'POST', '/_control/rosters/no-such-call', { body: { join: [{}] } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { join: [{ id: 'p1' }] } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { resendVersion: 9 } }),
+            simulatorRequest(sim, 'POST', '/_control/rosters/roster-bad', { body: { joins: [] } }),
+        ]);
+        assert.deepEqual(
+            answers.map((answer) => answer.status),
+            [400, 400, 400, 400],
+        );
+        assert.match(String((answers[1]?.json as { error?: string } | undefined)?.error), /rejoin gets a new participant id/);
     });
 });
 

@@ -274,7 +274,7 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         // Graph, and closes them; the second checks the call stored since, and Graph refuses it.
         assert.equal(total(points, METRICS.reconcilerCalls, { outcome: 'checked' }), 4);
         assert.equal(total(points, METRICS.reconcilerCalls, { outcome: 'closed' }), 3);
-        assert.equal(total(points, METRICS.callEndedMessages, { result: 'queued' }), 3, 'one call-ended message per closed call');
+        assert.equal(total(points, METRICS.callEventMessages, { type: 'call_ended', result: 'queued' }), 3, 'one call-ended message per closed call');
         assert.equal(total(points, METRICS.reconcilerRuns, { result: 'completed' }), 1);
         assert.equal(total(points, METRICS.reconcilerRuns, { result: 'refused' }), 1);
         assert.ok(

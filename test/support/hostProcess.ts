@@ -42,10 +42,11 @@ export interface HostProcess {
     /** Resolves once the output contains `text`; rejects with the output after `timeoutMs`. */
     waitForLog(text: string | RegExp, timeoutMs?: number): Promise<void>;
     /**
-     * Runs a non-HTTP function (a timer) through the host's admin endpoint, as `POST /admin/functions/{name}` does in
-     * Azure, and resolves with what the host printed from then until the run ended.
+     * Runs a non-HTTP function (a timer, a queue function) through the host's admin endpoint, as `POST
+     * /admin/functions/{name}` does in Azure, with `input` as a queue function's message, and resolves with what the
+     * host printed from then until the run ended.
      */
-    runFunction(name: string, timeoutMs?: number): Promise<string>;
+    runFunction(name: string, timeoutMs?: number, input?: string): Promise<string>;
     stop(): Promise<void>;
 }
 
@@ -135,16 +136,22 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Hos
         process: child,
         logs: () => output,
         waitForLog,
-        runFunction: async (name, timeoutMs = 30_000) => {
+        runFunction: async (name, timeoutMs = 30_000, input = '') => {
             const from = output.length;
             const answer = await fetch(`http://127.0.0.1:${port}/admin/functions/${encodeURIComponent(name)}`, {
                 method: 'POST',
                 headers: { 'Content-Type': 'application/json' },
-                body: '{"input":""}',
+                body: JSON.stringify({ input }),
             });
             if (answer.status !== 202) throw new Error(`The host answered ${answer.status} to running ${name}: ${await answer.text()}`);
-            // Anchored, so the search starts where this run began and only there.
-            await waitForLog(new RegExp(`^[\\s\\S]{${from}}[\\s\\S]*?Executed 'Functions\\.${escapeRegExp(name)}'`), timeoutMs);
+            // This run, not another of the same function (a queue message, a timer) that ends meanwhile: its invocation
+            // id is on the Executing line the admin call logs. Anchored, so the search starts where this run began.
+            const executing = new RegExp(
+                `^[\\s\\S]{${from}}[\\s\\S]*?Executing 'Functions\\.${escapeRegExp(name)}' \\(Reason='This function was programmatically called via the host APIs\\.', Id=([^)]+)\\)`,
+            );
+            await waitForLog(executing, timeoutMs);
+            const id = executing.exec(output)?.[1] ?? '';
+            await waitForLog(new RegExp(`^[\\s\\S]{${from}}[\\s\\S]*?Executed 'Functions\\.${escapeRegExp(name)}' \\([^)]*Id=${escapeRegExp(id)}`), timeoutMs);
             return output.slice(from);
         },
         stop: () => stopChild(child, STOP_GRACE_MS),

@@ -240,3 +240,53 @@ describe('planAppend', () => {
         assert.equal(plan.markers.length, 0);
     });
 });
+
+describe('keepAlive in the state rules', () => {
+    const keepAlive = (httpStatus: number, fields: Partial<NewCallEvent> = {}): NewCallEvent => ({
+        kind: 'reconciliation',
+        checkedBy: 'keepAlive',
+        receivedAt: t0,
+        httpStatus,
+        ...fields,
+    });
+
+    test("a keepAlive Graph answered 200 records keptAliveAt and stores no event; the reconciler's fields stay as they were", () => {
+        const summary = stateAfter(callEvent('established'));
+        const plan = planAppend(summary, [keepAlive(200)], new Map(), { windowSeconds: 600, rowCapacity: DEFAULT_MARKER_ROW_CAPACITY });
+        assert.deepEqual(plan.outcomes, [{ outcome: 'unchanged' }]);
+        assert.deepEqual(plan.summary.keptAliveAt, t0);
+        assert.equal(plan.summary.keepAliveStatus, 200);
+        assert.equal(plan.summary.reconciledAt, undefined);
+        assert.equal(plan.summary.eventCount, 1);
+    });
+
+    test('a keepAlive Graph answered 404 for closes the call: stored, closedBy keepAlive; a refused one changes no time', () => {
+        const summary = stateAfter(callEvent('established'));
+        const plan = planAppend(summary, [keepAlive(404, { callState: 'terminated' })], new Map(), { windowSeconds: 600, rowCapacity: DEFAULT_MARKER_ROW_CAPACITY });
+        assert.deepEqual(plan.outcomes, [{ outcome: 'stored', sequence: 2 }]);
+        assert.equal(plan.summary.callState, 'terminated');
+        assert.equal(plan.summary.closedBy, 'keepAlive');
+        assert.equal(plan.summary.keepAliveStatus, 404);
+        assert.equal(plan.summary.keptAliveAt, undefined);
+    });
+});
+
+describe("Graph's callChainId from the app's own GETs", () => {
+    const CHAIN = 'f6ae1338-4b2a-4aaf-80f9-80d9f2833afb';
+    const reconciled = (fields: Partial<NewCallEvent> = {}): NewCallEvent => ({ kind: 'reconciliation', checkedBy: 'reconciler', receivedAt: t0, httpStatus: 200, ...fields });
+
+    test("a reconciler's GET that changes nothing else still keeps Graph's chain id on the summary, without a history event", () => {
+        const summary = stateAfter(callEvent('established'));
+        const plan = planAppend(summary, [reconciled({ callState: 'established', callChainId: CHAIN })], new Map(), {
+            windowSeconds: 600,
+            rowCapacity: DEFAULT_MARKER_ROW_CAPACITY,
+        });
+        assert.deepEqual(plan.outcomes, [{ outcome: 'unchanged' }]);
+        assert.equal(plan.summary.callChainId, CHAIN);
+    });
+
+    test('a hang-up that read the chain id first keeps it; a value that cannot name a call record is not kept', () => {
+        assert.equal(stateAfter(callEvent('established'), { kind: 'hangupRequest', receivedAt: t0, httpStatus: 204, callChainId: CHAIN }).callChainId, CHAIN);
+        assert.equal(stateAfter(callEvent('established'), reconciled({ callChainId: 'not a chain id' })).callChainId, undefined);
+    });
+});

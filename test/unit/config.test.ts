@@ -151,6 +151,8 @@ describe('loadConfig', () => {
         failsOn({ ...base, RECONCILE_MAX_CALLS: '0' }, 'RECONCILE_MAX_CALLS');
         failsOn({ ...base, RETENTION_DAYS: '-1' }, 'RETENTION_DAYS');
         failsOn({ ...base, CALL_EVENTS_QUEUE: 'Call_Events' }, 'CALL_EVENTS_QUEUE');
+        failsOn({ ...base, KEEP_ALIVE_MINUTES: '31' }, 'KEEP_ALIVE_MINUTES', /0 to 30/);
+        failsOn({ ...base, PARTICIPANT_DETAILS: 'names' }, 'PARTICIPANT_DETAILS', /"full".*"ids"/);
         failsOn({ CallHistoryStorage: 'UseDevelopmentStorage=true', BOT_APP_ID: 'b' }, 'CallEventsStorage', /CALL_EVENTS_QUEUE empty/);
         failsOn(
             { ...base, CallEventsStorage: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;TableEndpoint=https://a.table.core.windows.net' },
@@ -174,6 +176,16 @@ describe('loadConfig', () => {
         assert.deepEqual(set.reconcile.schedule, { expression: '30 */2 * * * *', binding: '%RECONCILE_SCHEDULE%' });
         assert.equal(set.reconcile.afterMinutes, 0);
         assert.equal(set.retention.days, 90);
+    });
+
+    test('keepAlive is off by default; KEEP_ALIVE_MINUTES=15 runs the timer every 15 minutes; PARTICIPANT_DETAILS defaults to full', () => {
+        assert.equal(loadConfig(base).lifecycle.keepAlive.minutes, 0);
+        assert.deepEqual(loadConfig({ ...base, KEEP_ALIVE_MINUTES: '15' }).lifecycle.keepAlive, {
+            minutes: 15,
+            schedule: { expression: '0 */15 * * * *', binding: '0 */15 * * * *' },
+        });
+        assert.equal(loadConfig(base).participantDetails, 'full');
+        assert.equal(loadConfig({ ...base, PARTICIPANT_DETAILS: 'IDS' }).participantDetails, 'ids');
     });
 
     test('call-ended events: CallEventsStorage first, by identity too; CALL_EVENTS_QUEUE empty turns them off', () => {

@@ -100,13 +100,14 @@ describe('console timeline model', () => {
         assert.ok(isLabelled(model.gaps[0]!), 'the 46-minute silence is labelled');
     });
 
-    test('an active call runs on to now; sub-resources and failed hang-ups are marked as such', () => {
+    test('an active call runs on to now; rosters, sub-resources and failed hang-ups are marked as such', () => {
         // prepare
         const events = [
             event(1, 0, { callState: 'established' }),
             event(2, 100, { resourceUrl: `${CALL}/participants`, changeType: 'updated' }),
             event(3, 200, { kind: 'hangupRequest', httpStatus: 503 }),
             event(4, 300, { kind: 'hangupRequest' }),
+            event(5, 400, { resourceUrl: `${CALL}/operations/op-1`, changeType: 'deleted' }),
         ];
 
         // act
@@ -117,9 +118,10 @@ describe('console timeline model', () => {
             model.marks.map((mark) => [mark.shape, mark.ok]),
             [
                 ['call', undefined],
+                ['roster', undefined],
+                ['hangup', false],
+                ['hangup', false],
                 ['subResource', undefined],
-                ['hangup', false],
-                ['hangup', false],
             ],
         );
         assert.equal(model.ended, undefined);
@@ -165,5 +167,31 @@ describe('console timeline model', () => {
         assert.equal(isCallResource('/communications/calls/abc/participants'), false);
         assert.equal(isCallResource('/communications/calls/abc/operations/op1'), false);
         assert.equal(isCallResource(undefined), false);
+    });
+
+    test('joins and leaves are drawn at the roster notification that brought them', () => {
+        // prepare: joinedAt and leftAt are the receive times of the notifications that said so
+        const events = [
+            event(1, 0, { callState: 'established' }),
+            event(2, 1000, { resourceUrl: `${CALL}/participants` }),
+            event(3, 2000, { resourceUrl: `${CALL}/participants` }),
+            event(4, 3000, { resourceUrl: `${CALL}/participants` }),
+        ];
+        const at = (ms: number) => new Date(T0 + ms).toISOString();
+        const roster = [{ joinedAt: at(1000) }, { joinedAt: at(1000), leftAt: at(3000) }, { joinedAt: at(2000), leftAt: at(3000) }, { joinedAt: at(1000) }];
+
+        // act
+        const model = timelineModel(events, { now: T0 + 5000, roster });
+
+        // assess
+        assert.deepEqual(
+            model.marks.map((mark) => [mark.shape, mark.joined, mark.left]),
+            [
+                ['call', undefined, undefined],
+                ['roster', 3, undefined],
+                ['roster', 1, undefined],
+                ['roster', undefined, 2],
+            ],
+        );
     });
 });

@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewCallEvent } from '../../shared/record/callModel';
+import { emptySummary, type CallSummary, type NewCallEvent } from '../../shared/record/callModel';
 import { endCall, type EndCallDependencies } from '../../shared/graph/endCall';
 import { BadRequestError, CallRecordError } from '../../shared/errors';
-import type { HangupOutcome } from '../../shared/graph/graphCalls';
+import type { GraphCallOutcome, HangupOutcome } from '../../shared/graph/graphCalls';
 import { requestAudit, type RequestAudit } from '../../shared/access/requester';
 
 const CALL = 'c0ffee00-1111-4222-8333-444455556666';
@@ -21,14 +21,30 @@ interface Run {
     logged: unknown[][];
 }
 
+interface RunOptions {
+    callId?: string;
+    storeFails?: boolean;
+    audit?: RequestAudit;
+    /** Call records on: the chain id is read from Graph before the hang-up when the record has none. */
+    readChainId?: boolean;
+    /** The call's summary as the store has it (none: nothing recorded). */
+    summary?: CallSummary;
+    /** What Graph answers the GET of the call. */
+    getOutcome?: GraphCallOutcome;
+}
+
 /** Runs endCall against a Graph client that gives `outcome` and a store that keeps (or refuses) the events. */
-async function run(outcome: HangupOutcome, options: { callId?: string; storeFails?: boolean; audit?: RequestAudit } = {}): Promise<Run> {
+async function run(outcome: HangupOutcome, options: RunOptions = {}): Promise<Run> {
     const result: Run = { error: undefined, events: [], graphCalls: [], logged: [] };
     const deps: EndCallDependencies = {
         graph: {
             deleteCall: async (callId) => {
                 result.graphCalls.push(callId);
                 return outcome;
+            },
+            getCall: async (callId) => {
+                result.graphCalls.push(`GET ${callId}`);
+                return options.getOutcome ?? answered(404);
             },
         },
         store: {
@@ -37,9 +53,14 @@ async function run(outcome: HangupOutcome, options: { callId?: string; storeFail
                 result.events.push(...events);
                 return { stored: events.map((event, i) => ({ ...event, callId, sequence: i + 1 })), duplicates: 0, outcomes: [] };
             },
+            getCallSummary: async () => {
+                if (options.storeFails) throw new Error('storage is down');
+                return options.summary;
+            },
         },
         log: { warn: (...args) => result.logged.push(args), error: (...args) => result.logged.push(args) },
         now: () => NOW,
+        ...(options.readChainId === undefined ? {} : { readChainId: options.readChainId }),
     };
     try {
         await endCall(options.callId ?? CALL, deps, options.audit ?? requestAudit({ kind: 'functionKey' }));
@@ -215,6 +236,47 @@ describe('endCall outcome mapping', () => {
             assert.match(String(result.logged[0]?.[0]), new RegExp(`HANG-UP NOT RECORDED: call ${CALL}.* by function key .*${CLIENT_REQUEST_ID}`));
             assert.match(String(result.logged[0]?.[1]), /storage is down/);
         }
+    });
+
+    test("call records on: a call without a callChainId is read from Graph before the hang-up, and the event carries Graph's chain id", async () => {
+        // prepare
+        const chainId = 'f6ae1338-4b2a-4aaf-80f9-80d9f2833afb';
+        const live = { ...emptySummary(CALL), callState: 'established', eventCount: 2 };
+
+        // act
+        const unknown = await run(answered(204), { readChainId: true, summary: live, getOutcome: answered(200, { callState: 'established', callChainId: chainId }) });
+        const neverSeen = await run(answered(204), { readChainId: true, getOutcome: answered(200, { callChainId: chainId }) });
+
+        // assess: GET first, then DELETE
+        for (const result of [unknown, neverSeen]) {
+            assert.equal(result.error, undefined);
+            assert.deepEqual(result.graphCalls, [`GET ${CALL}`, CALL]);
+            assert.equal(result.events[0]?.callChainId, chainId);
+        }
+    });
+
+    test('no GET before the hang-up when the record has the chain id, the call has ended, or call records are off; a failed GET does not stop the hang-up', async () => {
+        // prepare
+        const live = { ...emptySummary(CALL), callState: 'established', eventCount: 2 };
+        const withChain = { ...live, callChainId: 'f6ae1338-4b2a-4aaf-80f9-80d9f2833afb' };
+        const ended = { ...live, callState: 'terminated' };
+
+        // act
+        const known = await run(answered(204), { readChainId: true, summary: withChain });
+        const over = await run(answered(404), { readChainId: true, summary: ended });
+        const off = await run(answered(204), { summary: live });
+        const refused = await run(answered(204), { readChainId: true, summary: live, getOutcome: answered(403) });
+        const storeDown = await run(answered(204), { readChainId: true, storeFails: true });
+
+        // assess
+        assert.deepEqual(known.graphCalls, [CALL]);
+        assert.deepEqual(over.graphCalls, [CALL]);
+        assert.deepEqual(off.graphCalls, [CALL]);
+        assert.deepEqual(refused.graphCalls, [`GET ${CALL}`, CALL]);
+        assert.equal(refused.error, undefined);
+        assert.equal(refused.events[0]?.callChainId, undefined);
+        assert.deepEqual(storeDown.graphCalls, [CALL]);
+        assert.equal(storeDown.error, undefined);
     });
 
     test('a bad id is refused before Graph or the store is asked', async () => {

@@ -95,6 +95,32 @@ describe('relay: what a commit claims', () => {
         assert.equal(onlyHangup.relayPending, 0);
     });
 
+    test("what the app adds to a call's history is never relayed: hang-ups, reconciliations and keepAlive, call records, replays, refused stand-ins", () => {
+        // prepare: every event kind but Graph's notifications, each between two notifications
+        const added = Object.values(EVENT_KIND).filter((kind) => kind !== EVENT_KIND.notification);
+        assert.deepEqual(added.sort(), ['callRecord', 'hangupRequest', 'reconciliation', 'rejected', 'relayReplay']);
+        for (const kind of added) {
+            const rows = [notification(1), { ...notification(2), kind }, notification(3)];
+
+            // act
+            const onlyAdded = claimOnCommit(CALL, summary({ relayedThrough: 0, relayPending: 0 }), summary({ eventCount: 1 }), stored({ ...notification(1), kind }), 'own', T0);
+            const mixed = claimOnCommit(CALL, summary({ relayedThrough: 0, relayPending: 0 }), summary({ eventCount: 3 }), stored(...rows), 'own', T0);
+            const next = nextBatch(CALL, rows);
+
+            // assess
+            assert.equal(claimedRange(onlyAdded), undefined, kind);
+            assert.equal(onlyAdded.relayPending, 0, kind);
+            assert.equal(mixed.relayPending, 2, kind);
+            assert.ok(next !== undefined && 'batch' in next, kind);
+            assert.deepEqual(
+                next.batch.events.map((event) => event.sequence),
+                [1, 3],
+                kind,
+            );
+            assert.deepEqual(nextBatch(CALL, [{ ...notification(4), kind }]), { skipTo: 4 }, kind);
+        }
+    });
+
     test('nothing is claimed for the unrouted partition', () => {
         const planned = summary({ eventCount: 1 });
         assert.equal(claimOnCommit('_unrouted', summary({}), planned, stored({ ...notification(1), callId: '_unrouted', kind: EVENT_KIND.rejected }), 'own', T0), planned);
