@@ -21,7 +21,10 @@ if (config.lifecycle.keepAlive.minutes > 0) {
 
 export async function keepAlive(timer: Timer, context: InvocationContext): Promise<void> {
     const store = callStore();
-    const result = await keepCallsAlive({ table: store.table, store, graph: graphCalls(), log: context }, { maxCalls: MAX_CALLS, timeBudgetMs: TIME_BUDGET_MS });
+    const result = await keepCallsAlive(
+        { table: store.table, store, graph: graphCalls(), log: context, trace: context.traceContext },
+        { maxCalls: MAX_CALLS, timeBudgetMs: TIME_BUDGET_MS },
+    );
     const late = timer.isPastDue ? ' (this run was past due)' : '';
     context.log(
         `Kept calls alive${late}: ${result.active} active calls, ${result.sent} keepAlives sent: ${result.keptAlive} kept alive, ` +

@@ -44,7 +44,10 @@ var signals = {
 | extend closedPercent = 100.0 * closed / checked
 '''
   graphRefused: '''
-| where (Name == "callrecord.hangups" and tostring(Properties.graph_status) in ("401", "403")) or (Name == "callrecord.reconciler.runs" and tostring(Properties.result) == "refused")
+| where (Name == "callrecord.hangups" and tostring(Properties.graph_status) in ("401", "403"))
+    or (Name == "callrecord.reconciler.runs" and tostring(Properties.result) == "refused")
+    or (Name == "callrecord.keepalive.runs" and tostring(Properties.result) == "refused")
+    or (Name == "callrecord.call_records.fetches" and tostring(Properties.result) == "forbidden")
 | summarize refused = sum(Sum) by signal = Name
 '''
   functionFailures: '''
@@ -106,8 +109,8 @@ var baseRules = [
   }
   {
     name: 'graph-refused'
-    displayName: 'Graph refuses the app (401/403): hang-ups and the reconciler fail'
-    description: 'The app\'s Graph token or its application permissions were refused. Grant a calling permission (Calls.Initiate.All) with admin consent, check the client secret. docs/operations.md#graph-refused'
+    displayName: 'Graph refuses the app (401/403): hang-ups, the reconciler, keepAlive or call records fail'
+    description: 'The app\'s Graph token or its application permissions were refused (the signal says where: hang-ups, the reconciler, keepAlive, call records). Grant a calling permission (Calls.Initiate.All), and CallRecords.Read.All with CALL_RECORDS=on, with admin consent; check the client secret. docs/operations.md#graph-refused'
     severity: 1
     frequency: 'PT5M'
     window: 'PT15M'
@@ -258,6 +261,18 @@ var charts = [
     query: '| where Name == "callrecord.purge.deleted"\n| summarize deleted = sum(Sum) by item = tostring(Properties.item), bin(TimeGenerated, 1h)'
   }
   {
+    title: 'keepAlive: requests by Graph\'s answer (404 closes the call)'
+    query: '| where Name == "callrecord.keepalive.requests"\n| summarize requests = sum(Sum) by graphStatus = tostring(Properties.graph_status), bin(TimeGenerated, 15m)'
+  }
+  {
+    title: 'keepAlive runs refused by Graph'
+    query: '| where Name == "callrecord.keepalive.runs"\n| summarize runs = sum(Sum) by result = tostring(Properties.result), bin(TimeGenerated, 15m)'
+  }
+  {
+    title: 'Call records: fetches by what came of them'
+    query: '| where Name == "callrecord.call_records.fetches"\n| summarize fetches = sum(Sum) by result = tostring(Properties.result), bin(TimeGenerated, 1h)'
+  }
+  {
     title: 'Relay: requests to the bot, by how they were sent and what became of them'
     query: '| where Name == "callrecord.relay.deliveries"\n| summarize requests = sum(Sum) by kind = strcat(tostring(Properties.attempt), " ", tostring(Properties.result)), bin(TimeGenerated, 5m)'
   }
@@ -341,7 +356,7 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   tags: tags
   kind: 'shared'
   properties: {
-    displayName: 'Call record: callbacks, relay, hang-ups, reconciler'
+    displayName: 'Call record: callbacks, relay, hang-ups, reconciler, keepAlive, call records'
     category: 'workbook'
     sourceId: workspaceId
     serializedData: string(workbookContent)

@@ -13,7 +13,7 @@ export const SIMULATOR_DEFAULTS = {
     graphScope: 'https://graph.microsoft.com/.default',
     graphAudience: 'https://graph.microsoft.com',
     /** Application permissions a calling bot holds; written into the access token's `roles`. */
-    graphRoles: ['Calls.Initiate.All', 'Calls.AccessMedia.All', 'Calls.JoinGroupCall.All'],
+    graphRoles: ['Calls.Initiate.All', 'Calls.AccessMedia.All', 'Calls.JoinGroupCall.All', 'CallRecords.Read.All'],
     /** The instrumentation key of the simulated Application Insights component (`InstrumentationKey=` of its connection string). */
     instrumentationKey: '33333333-3333-4333-8333-333333333333',
     callbackIssuer: 'https://api.botframework.com',

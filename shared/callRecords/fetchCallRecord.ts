@@ -23,6 +23,8 @@ import type { CallRecordBlobs } from './callRecordBlobs';
 import { callRecordFacts, type GatheredCallRecord } from './callRecordFacts';
 import { nextAttempt, type FetchMessage, type FetchSchedule } from './fetchSchedule';
 import type { CallRecordFetchQueue } from './fetchQueue';
+import { METRICS } from '../telemetry/catalogue';
+import { record } from '../telemetry/telemetry';
 
 export interface FetchDependencies {
     store: Pick<CallStore, 'appendCallEvents' | 'getCallSummary'>;
@@ -40,7 +42,8 @@ export interface FetchDependencies {
 /** What one fetch did, for the log line. */
 export type FetchOutcome =
     | { kind: 'fetched'; version: number; stored: boolean; blob: string; quality?: string }
-    | { kind: 'pending'; nextAttempt: number; nextAt: Date; reason: string }
+    /** `cause`: Graph has none yet (404), throttled (429: the same try again), or failed (5xx, no answer). */
+    | { kind: 'pending'; cause: 'not_yet' | 'throttled' | 'failed'; nextAttempt: number; nextAt: Date; reason: string }
     | { kind: 'notFound'; reason: string }
     | { kind: 'forbidden'; reason: string }
     | { kind: 'skipped'; reason: string };
@@ -55,6 +58,15 @@ const MAX_PAGES = 2000;
  * const outcome = await fetchCallRecord({ callId: 'c1', attempt: 1, endedAt }, deps); // { kind: 'fetched', version: 1, ... }
  */
 export async function fetchCallRecord(message: FetchMessage, deps: FetchDependencies): Promise<FetchOutcome> {
+    const outcome = await fetchOnce(message, deps);
+    record(METRICS.callRecordFetches, { result: outcome.kind === 'pending' ? outcome.cause : FETCH_RESULTS[outcome.kind] });
+    return outcome;
+}
+
+/** What the fetches metric says of each outcome (a pending one says its cause). */
+const FETCH_RESULTS = { fetched: 'found', notFound: 'not_found', forbidden: 'forbidden', skipped: 'skipped' } as const;
+
+async function fetchOnce(message: FetchMessage, deps: FetchDependencies): Promise<FetchOutcome> {
     const now = deps.now ?? (() => new Date());
     const summary = await deps.store.getCallSummary(message.callId);
     if (summary === undefined) return { kind: 'skipped', reason: 'the call is not in the record (purged?)' };
@@ -66,7 +78,7 @@ export async function fetchCallRecord(message: FetchMessage, deps: FetchDependen
     if (chainId === undefined) {
         const reason =
             'No callChainId is known for this call (no notification carried one, and Graph was not asked for it before the call ended), so its call record cannot be asked for.';
-        await record(deps, message.callId, now(), { callRecordStatus: 'notFound', callRecordError: reason, callRecordAttempts: attempts }, undefined);
+        await recordFacts(deps, message.callId, now(), { callRecordStatus: 'notFound', callRecordError: reason, callRecordAttempts: attempts }, undefined);
         return { kind: 'notFound', reason };
     }
 
@@ -75,7 +87,7 @@ export async function fetchCallRecord(message: FetchMessage, deps: FetchDependen
         const facts = callRecordFacts(gathered.record, deps.details);
         const version = facts.callRecordVersion ?? 0;
         const blob = await deps.blobs.put(message.callId, version, JSON.stringify(wholeRecord(gathered.record, deps.details)));
-        const appended = await record(deps, message.callId, now(), { ...facts, callRecordBlob: blob, callRecordAttempts: attempts }, gathered.answer);
+        const appended = await recordFacts(deps, message.callId, now(), { ...facts, callRecordBlob: blob, callRecordAttempts: attempts }, gathered.answer);
         const stored = appended.outcomes[0]?.outcome === 'stored';
         // Only the version the summary keeps stays: a newer one replaces the older, a late older one (another
         // instance fetched a newer one meanwhile) goes again.
@@ -98,14 +110,14 @@ export async function fetchCallRecord(message: FetchMessage, deps: FetchDependen
             `Graph answered ${status}${answer?.errorCode ? ` ${answer.errorCode}` : ''} to GET callRecords/${chainId}${answer?.graphRequestId ? ` (request-id ${answer.graphRequestId})` : ''}: ` +
             "the app's token or its permissions were refused. Grant the app the Graph application permission CallRecords.Read.All, with admin consent.";
         deps.log.error(`CALL RECORDS REFUSED: ${reason}`);
-        await record(deps, message.callId, now(), { callRecordStatus: 'forbidden', callRecordError: reason, callRecordAttempts: attempts }, answer);
+        await recordFacts(deps, message.callId, now(), { callRecordStatus: 'forbidden', callRecordError: reason, callRecordAttempts: attempts }, answer);
         return { kind: 'forbidden', reason };
     }
     if (status === 429) {
         // Throttled: the same try again once Graph says so; it does not count against the schedule.
         const at = new Date(now().getTime() + (answer?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) * 1000);
         await deps.queue.schedule(message, at);
-        return { kind: 'pending', nextAttempt: message.attempt, nextAt: at, reason: 'Graph throttled the request (429)' };
+        return { kind: 'pending', cause: 'throttled', nextAttempt: message.attempt, nextAt: at, reason: 'Graph throttled the request (429)' };
     }
     const reason =
         status === 404
@@ -114,16 +126,16 @@ export async function fetchCallRecord(message: FetchMessage, deps: FetchDependen
     const next = nextAttempt(deps.schedule, message);
     if (next === undefined) {
         const given = `Graph had no call record ${chainId} within ${deps.schedule.giveUpHours} h of the call's end; the last try: ${reason}`;
-        await record(deps, message.callId, now(), { callRecordStatus: 'notFound', callRecordError: given, callRecordAttempts: attempts }, answer);
+        await recordFacts(deps, message.callId, now(), { callRecordStatus: 'notFound', callRecordError: given, callRecordAttempts: attempts }, answer);
         return { kind: 'notFound', reason: given };
     }
-    await record(deps, message.callId, now(), { callRecordStatus: 'pending', callRecordError: reason, callRecordAttempts: attempts }, answer);
+    await recordFacts(deps, message.callId, now(), { callRecordStatus: 'pending', callRecordError: reason, callRecordAttempts: attempts }, answer);
     await deps.queue.schedule({ ...message, attempt: next.attempt }, next.at);
-    return { kind: 'pending', nextAttempt: next.attempt, nextAt: next.at, reason };
+    return { kind: 'pending', cause: status === 404 ? 'not_yet' : 'failed', nextAttempt: next.attempt, nextAt: next.at, reason };
 }
 
 /** Writes what a fetch found as a `callRecord` event (stored only when it changes the record: see callState.ts). */
-function record(deps: FetchDependencies, callId: string, at: Date, facts: CallRecordFacts, answer: GraphAnswer | undefined): Promise<AppendResult> {
+function recordFacts(deps: FetchDependencies, callId: string, at: Date, facts: CallRecordFacts, answer: GraphAnswer | undefined): Promise<AppendResult> {
     const event: NewCallEvent = {
         kind: EVENT_KIND.callRecord,
         receivedAt: at,

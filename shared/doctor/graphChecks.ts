@@ -22,8 +22,11 @@ interface GraphPermissionNeed {
     needed(config: AppConfig): boolean;
 }
 
-/** One entry per feature that calls Graph; a new feature adds its own (call records: CallRecords.Read.All). */
-const GRAPH_PERMISSION_NEEDS: readonly GraphPermissionNeed[] = [{ feature: 'hang-ups and the reconciler', anyOf: CALLING_ROLES, grant: 'Calls.Initiate.All', needed: () => true }];
+/** One entry per feature that calls Graph. */
+const GRAPH_PERMISSION_NEEDS: readonly GraphPermissionNeed[] = [
+    { feature: 'hang-ups, the reconciler and keepAlive', anyOf: CALLING_ROLES, grant: 'Calls.Initiate.All', needed: () => true },
+    { feature: "Graph's call records (CALL_RECORDS=on)", anyOf: ['CallRecords.Read.All'], grant: 'CallRecords.Read.All', needed: (config) => config.callRecords !== undefined },
+];
 
 export const graphTokenCheck: DoctorCheck = {
     id: 'graph-token',

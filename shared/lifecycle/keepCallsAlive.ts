@@ -9,8 +9,11 @@
 
 import type { UpstreamError } from '../errors';
 import type { GraphCallsClient } from '../graph/graphCalls';
+import { graphStatusOf } from '../graph/graphStatus';
 import { inParallel } from '../inParallel';
 import type { CallSummary } from '../record/callModel';
+import { METRICS, SPANS } from '../telemetry/catalogue';
+import { inSpan, record, type InvocationTrace } from '../telemetry/telemetry';
 import { activeCalls, checkEvent, recordCheck, refusal, verdictOf, type GraphCheckDependencies } from './graphChecks';
 
 export interface KeepAliveSettings {
@@ -24,6 +27,8 @@ export interface KeepAliveSettings {
 
 export interface KeepAliveDependencies extends GraphCheckDependencies {
     graph: Pick<GraphCallsClient, 'keepAlive'>;
+    /** The invocation's trace, the parent of the run's span. */
+    trace?: InvocationTrace;
 }
 
 export interface KeepAliveResult {
@@ -49,7 +54,16 @@ export interface KeepAliveResult {
  * @example
  * const result = await keepCallsAlive({ table, store, graph, log: context }, { maxCalls: 5000, timeBudgetMs: 240_000 });
  */
-export async function keepCallsAlive(deps: KeepAliveDependencies, settings: KeepAliveSettings): Promise<KeepAliveResult> {
+export function keepCallsAlive(deps: KeepAliveDependencies, settings: KeepAliveSettings): Promise<KeepAliveResult> {
+    return inSpan(SPANS.keepAlive, deps.trace, async (span) => {
+        const result = await runKeepAlive(deps, settings);
+        record(METRICS.keepAliveRuns, { result: result.refused === undefined ? 'completed' : 'refused' });
+        span.set({ active: result.active, sent: result.sent, kept_alive: result.keptAlive, closed: result.closed, deferred: result.deferred });
+        return result;
+    });
+}
+
+async function runKeepAlive(deps: KeepAliveDependencies, settings: KeepAliveSettings): Promise<KeepAliveResult> {
     const now = deps.now ?? (() => new Date());
     const deadline = Date.now() + settings.timeBudgetMs;
     const { active, summaries, mended, deferred } = await activeCalls(deps, 'keepAlive', deadline);
@@ -61,6 +75,7 @@ export async function keepCallsAlive(deps: KeepAliveDependencies, settings: Keep
         if (refused !== undefined || Date.now() > deadline) return;
         const outcome = await deps.graph.keepAlive(summary.callId);
         result.sent += 1;
+        record(METRICS.keepAliveRequests, { graph_status: graphStatusOf(outcome) });
         const verdict = verdictOf(outcome);
         if (verdict === 'refused') {
             refused ??= refusal('keepAlive', summary.callId, outcome);

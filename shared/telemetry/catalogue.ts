@@ -196,6 +196,39 @@ export const METRICS = {
             result: { description: 'whether the queue took the message', values: ['queued', 'failed'] },
         },
     },
+    keepAliveRequests: {
+        name: 'callrecord.keepalive.requests',
+        kind: 'counter',
+        unit: '{request}',
+        label: 'keepAlives',
+        description: 'keepAlives sent to Graph for active calls (KEEP_ALIVE_MINUTES), by what Graph answered last: 404 closes the call, 401/403 stop the run.',
+        attributes: {
+            graph_status: { description: "Graph's last answer, bucketed as the hang-ups'", values: GRAPH_STATUSES },
+        },
+    },
+    keepAliveRuns: {
+        name: 'callrecord.keepalive.runs',
+        kind: 'counter',
+        unit: '{run}',
+        label: 'keepAlive runs',
+        description: 'keepAlive runs, by how they ended: refused means Graph answered 401 or 403 and the run stopped.',
+        attributes: {
+            result: { description: 'how the run ended', values: ['completed', 'refused'] },
+        },
+    },
+    callRecordFetches: {
+        name: 'callrecord.call_records.fetches',
+        kind: 'counter',
+        unit: '{fetch}',
+        label: 'call record fetches',
+        description:
+            "Tries to fetch Graph's call record of an ended call (CALL_RECORDS=on), by what came of each: found; not_yet (404: Graph has none yet, the next try is scheduled); " +
+            'not_found (given up after CALL_RECORD_GIVE_UP_HOURS, or no chain id to ask with); forbidden (401/403: CallRecords.Read.All missing); throttled (429: the same try after Retry-After); ' +
+            'failed (5xx or no answer: the next try is scheduled); skipped (the record is settled already, or a refresh found nothing newer).',
+        attributes: {
+            result: { description: 'what came of the try', values: ['found', 'not_yet', 'not_found', 'forbidden', 'throttled', 'failed', 'skipped'] },
+        },
+    },
     relayDeliveries: {
         name: 'callrecord.relay.deliveries',
         kind: 'counter',
@@ -358,6 +391,17 @@ export const SPANS = {
             closed: { description: 'calls closed because Graph had no such call', type: 'number' },
             deferred: { description: 'calls left for the next run', type: 'number' },
             relay_backlog: { description: "with the relay on: the retry queue's approximate message count (callrecord.relay.backlog)", type: 'number' },
+        },
+    },
+    keepAlive: {
+        name: 'keepalive',
+        description: 'One keepAlive run: a keepAlive for every active call, the longest without one first.',
+        attributes: {
+            active: { description: 'calls in the active index', type: 'number' },
+            sent: { description: 'keepAlives sent', type: 'number' },
+            kept_alive: { description: 'Graph answered 200', type: 'number' },
+            closed: { description: 'calls closed because Graph had no such call', type: 'number' },
+            deferred: { description: 'calls left for the next run', type: 'number' },
         },
     },
     purge: {

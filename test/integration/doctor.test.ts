@@ -3,7 +3,8 @@
 // same when the app runs the checks itself (GET /api/doctor, `--app`); the relay's bot gets a signed test delivery
 // it verifies with `standardwebhooks`. Then one broken thing at a time, each failing its own check and no other,
 // with what to do: a wrong BOT_APP_ID, storage that cannot be reached, the signing keys down, a Graph app without a
-// calling permission, a bot refusing the relay's signature, sign-in without the platform's. No run prints a secret.
+// calling permission, call records without CallRecords.Read.All, a bot refusing the relay's signature, sign-in
+// without the platform's. No run prints a secret.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -34,6 +35,8 @@ interface Run {
 describe('calls doctor', () => {
     let sim: RunningSimulator;
     let withoutRoles: RunningSimulator;
+    /** An app granted the calling permissions only. */
+    let callingOnly: RunningSimulator;
     let issuer: CallbackIssuer;
     /** The bot behind the relay, with the app's secret; and one that was given another secret. */
     let bot: TestBot;
@@ -75,9 +78,10 @@ describe('calls doctor', () => {
 
     before(async () => {
         emptyDir = mkdtempSync(path.join(os.tmpdir(), 'calls-doctor-'));
-        [sim, withoutRoles, issuer, bot, strangerBot] = await Promise.all([
+        [sim, withoutRoles, callingOnly, issuer, bot, strangerBot] = await Promise.all([
             startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET }),
             startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET, graphRoles: [] }),
+            startSimulator({ port: 0, tls: testTls(), clientSecret: CLIENT_SECRET, graphRoles: ['Calls.Initiate.All', 'Calls.AccessMedia.All'] }),
             startCallbackIssuer(),
             startTestBot(relaySecret),
             startTestBot(newRelaySecret()),
@@ -88,7 +92,7 @@ describe('calls doctor', () => {
     });
     after(async () => {
         await host?.stop();
-        await Promise.all([sim?.stop(), withoutRoles?.stop(), issuer?.stop(), bot?.stop(), strangerBot?.stop()]);
+        await Promise.all([sim?.stop(), withoutRoles?.stop(), callingOnly?.stop(), issuer?.stop(), bot?.stop(), strangerBot?.stop()]);
         if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
     });
 
@@ -170,7 +174,13 @@ describe('calls doctor', () => {
             name: 'a Graph app without a calling permission',
             check: 'graph-permissions',
             env: () => settings(withoutRoles),
-            says: /The token carries no application permissions: nothing for hang-ups and the reconciler[\s\S]*What to do: Add the Microsoft Graph application permission Calls\.Initiate\.All/,
+            says: /The token carries no application permissions: nothing for hang-ups, the reconciler and keepAlive[\s\S]*What to do: Add the Microsoft Graph application permission Calls\.Initiate\.All/,
+        },
+        {
+            name: 'call records on (CALL_RECORDS=on) for an app without CallRecords.Read.All',
+            check: 'graph-permissions',
+            env: () => ({ ...settings(callingOnly), CALL_RECORDS: 'on' }),
+            says: /nothing for Graph's call records \(CALL_RECORDS=on\) \(one of CallRecords\.Read\.All\)[\s\S]*What to do: Add the Microsoft Graph application permission CallRecords\.Read\.All/,
         },
         {
             name: "a bot that refuses the relay's signature (it was given another secret)",

@@ -93,6 +93,10 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
     let bot: TestBot;
     let host: HostProcess;
     let items: TelemetryEnvelope[];
+    /** The second deployment's: keepAlive and call records. */
+    let lifecycleSim: RunningSimulator;
+    let lifecycleHost: HostProcess;
+    let lifecycleItems: TelemetryEnvelope[];
     const tableName = uniqueTableName('telemetry');
     const queueName = `telemetry-${randomUUID().slice(0, 8)}`;
     /** The trace id the stored callback was sent with, and the call it stored. */
@@ -226,11 +230,50 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         // The host's terminate hook exports the last interval's metrics and the pending spans.
         await host.stop();
         items = sim.telemetry();
+
+        // A second deployment, on its own simulator (Graph and ingestion): keepAlive and Graph's call records on. A
+        // call kept alive, then hung up: its end schedules the fetch of its record, which Graph does not have yet.
+        lifecycleSim = await startSimulator({ port: 0, tls: testTls() });
+        const suffix = randomUUID().slice(0, 8);
+        lifecycleHost = await startHostProcess({
+            env: {
+                ...simulatorAppSettings(lifecycleSim),
+                ...identity.env,
+                CallHistoryStorage: testConnectionString(),
+                CALL_HISTORY_TABLE: uniqueTableName('telemetrylifecycle'),
+                CALL_EVENTS_QUEUE: `telemetry-events-${suffix}`,
+                CALL_RECORDS: 'on',
+                CALL_RECORDS_QUEUE: `telemetry-fetches-${suffix}`,
+                CALL_RECORDS_CONTAINER: `telemetry-records-${suffix}`,
+                CALL_RECORD_DELAY_MINUTES: '0',
+                KEEP_ALIVE_MINUTES: '15',
+                RECONCILE_SCHEDULE: NEVER,
+                RETENTION_SCHEDULE: NEVER,
+                GRAPH_TIMEOUT_SECONDS: '5',
+                APPLICATIONINSIGHTS_CONNECTION_STRING: lifecycleSim.applicationInsightsConnectionString,
+                APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${IDENTITY_CLIENT_ID};Authorization=AAD`,
+                APPLICATION_INSIGHTS_NO_STATSBEAT: 'true',
+                AzureFunctionsJobHost__extensions__queues__maxPollingInterval: '00:00:00.200',
+            },
+        });
+        const kept = lifecycleSim.createCall({ callbackUri: `${lifecycleHost.baseUrl}/callback` });
+        await lifecycleSim.settled();
+        await lifecycleHost.runFunction('keepCallsAlive');
+        assert.equal((await fetch(`${lifecycleHost.baseUrl}/calls/${kept.id}`, { method: 'DELETE' })).status, 204);
+        await lifecycleSim.settled();
+        await eventually(
+            'the first try at its call record',
+            () => (lifecycleHost.logs().includes(`Call record of call ${kept.id}, try 1:`) ? true : undefined),
+            20_000,
+            () => lifecycleHost.logs(),
+        );
+        await lifecycleHost.stop();
+        lifecycleItems = lifecycleSim.telemetry();
     });
 
     after(async () => {
-        await host?.stop();
-        await Promise.all([sim?.stop(), issuer?.stop(), identity?.stop(), bot?.stop()]);
+        await Promise.all([host?.stop(), lifecycleHost?.stop()]);
+        await Promise.all([sim?.stop(), lifecycleSim?.stop(), issuer?.stop(), identity?.stop(), bot?.stop()]);
     });
 
     test('the exporter signed in with the managed identity named by APPLICATIONINSIGHTS_AUTHENTICATION_STRING, and ingestion refused nothing', () => {
@@ -316,9 +359,18 @@ describe('telemetry: metrics and traces as Application Insights receives them', 
         assert.equal(total(points, METRICS.accessRefused), 2);
     });
 
-    test('every data point carries exactly the attributes its catalogue entry lists, with listed values, and every instrument was written', () => {
+    test('keepAlive counts its requests by what Graph answered and its runs; a call record fetch by what came of it', () => {
         // assess
-        const points = metricPoints(items);
+        const points = metricPoints(lifecycleItems);
+        assert.equal(total(points, METRICS.keepAliveRequests, { graph_status: '2xx' }), 1);
+        assert.equal(total(points, METRICS.keepAliveRuns, { result: 'completed' }), 1);
+        assert.equal(total(points, METRICS.callRecordFetches, { result: 'not_yet' }), 1, "Graph has a call's record minutes after the call");
+        assert.ok(spans(lifecycleItems).some((span) => span.name === SPANS.keepAlive.name && span.properties.kept_alive === '1'));
+    });
+
+    test('every data point carries exactly the attributes its catalogue entry lists, with listed values, and every instrument was written', () => {
+        // assess: both deployments' together
+        const points = metricPoints([...items, ...lifecycleItems]);
         const byName = new Map<string, MetricDefinition>(Object.values(METRICS).map((metric) => [metric.name, metric]));
         for (const point of points) {
             const metric = byName.get(point.name);
