@@ -480,7 +480,10 @@ describe('operator console in Chromium', () => {
         const { page } = observed;
         await page.locator(`dd:has-text("delivered through event ${relayed.relayedThrough} of ${relayed.eventCount}, 0 pending")`).waitFor();
         await page.locator('dd:has-text("the bot answered 200")').waitFor();
-        assert.equal(await page.locator('table.events td.relay:has-text("delivered (1 attempt)")').count(), relayed.eventCount);
+        // The summary shows first; the history is loaded after it.
+        const deliveredRows = page.locator('table.events td.relay:has-text("delivered (1 attempt)")');
+        await deliveredRows.nth(relayed.eventCount - 1).waitFor();
+        assert.equal(await deliveredRows.count(), relayed.eventCount);
         const replay = page.locator('button:has-text("Replay to the bot…")');
 
         // act 1: back out of the confirmation

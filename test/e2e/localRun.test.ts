@@ -442,7 +442,8 @@ describe('npm start, end to end', () => {
         assert.match(checked.stdout, /the npm start running here \(pid \d+\)/);
         assert.match(checked.stdout, new RegExp(`^ {2}ok {4}settings {11}They load: table \\w+ at http://127\\.0\\.0\\.1:${run.ports.azurite}/`, 'm'));
         assert.match(checked.stdout, /^ {2}ok {4}graph-permissions {2}The token carries roles Calls\.Initiate\.All/m);
-        assert.match(checked.stdout, /^All is well: 8 checks passed, 1 did not apply\.$/m);
+        assert.match(checked.stdout, /^ {2}ok {4}relay-endpoint {5}http:\/\/localhost:\d+\/api\/calling accepted a test delivery/m);
+        assert.match(checked.stdout, /^All is well: 11 checks passed, 1 did not apply\.$/m);
     });
 
     test('a call told to drop its last notifications stays established after its hang-up, while Graph answers 404 for it', async () => {
