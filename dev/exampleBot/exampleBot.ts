@@ -42,6 +42,8 @@ export interface RunningExampleBot {
     answered: string[];
     /** Stops listening for `seconds` (connections are refused), then listens again. */
     outage(seconds: number): Promise<void>;
+    /** Ends an outage now: listens again (nothing when it is up). */
+    backUp(): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -179,6 +181,12 @@ export async function startExampleBot(options: ExampleBotOptions): Promise<Runni
         received,
         answered,
         outage,
+        backUp: async () => {
+            clearTimeout(back);
+            if (server.listening) return;
+            await listen(port);
+            log('back up');
+        },
         stop: async () => {
             clearTimeout(back);
             await close();

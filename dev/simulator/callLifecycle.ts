@@ -82,10 +82,10 @@ export function createCall(ctx: SimulatorContext, input: NewCall): SimulatedCall
  * Sends what Graph sends after a call is placed: `establishing` then `established` (or, for an inbound call, one
  * `created` with state `incoming`, the whole call object, and the ring starts), and optionally the roster.
  */
-export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options: { participants?: boolean; startAfter?: Promise<unknown> } = {}): void {
+export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options: { participants?: boolean; startAfter?: Promise<unknown>; ringTimeoutMs?: number } = {}): void {
     if (call.direction === 'incoming') {
         ctx.deliveries.send(call, [callStateNotification(call, 'created', 'incoming', callObject(call))], options.startAfter);
-        ringIncomingCall(ctx, call);
+        ringIncomingCall(ctx, call, options.ringTimeoutMs ?? ctx.settings.ringTimeoutMs);
         return;
     }
     const notifications: CommsNotification[] = [callStateNotification(call, 'updated', 'establishing'), callStateNotification(call, 'updated', 'established')];
@@ -97,19 +97,19 @@ export function announceCall(ctx: SimulatorContext, call: SimulatedCall, options
 }
 
 /**
- * An incoming call rings for the ring timeout (Graph: 15 s). Unless the bot answers it in that time, Graph ends it:
+ * An incoming call rings for the ring timeout (Graph: 15 s; the simulator's setting, or the call's own). Unless the bot answers it in that time, Graph ends it:
  * `deleted` with state `terminated` and a not-answered result (and, as for every ended call, its call record).
  */
-function ringIncomingCall(ctx: SimulatorContext, call: SimulatedCall): void {
+function ringIncomingCall(ctx: SimulatorContext, call: SimulatedCall, ringTimeoutMs: number): void {
     clearTimeout(call.ringTimer);
     call.ringTimer = setTimeout(() => {
         call.ringTimer = undefined;
         if (call.state !== 'incoming') return;
-        ctx.log(`incoming call ${call.id} was not answered within ${ctx.settings.ringTimeoutMs} ms; Graph ends it`);
+        ctx.log(`incoming call ${call.id} was not answered within ${ringTimeoutMs} ms; Graph ends it`);
         call.resource.resultInfo = NOT_ANSWERED;
         recordEndedCall(ctx, call);
         ctx.deliveries.send(call, [callStateNotification(call, 'deleted', 'terminated', { resultInfo: { '@odata.type': '#microsoft.graph.resultInfo', ...NOT_ANSWERED } })]);
-    }, ctx.settings.ringTimeoutMs);
+    }, ringTimeoutMs);
     call.ringTimer.unref();
 }
 

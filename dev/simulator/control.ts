@@ -125,7 +125,7 @@ function info(ctx: SimulatorContext): Record<string, unknown> {
  * `notify` is false.
  */
 export function createTestCall(ctx: SimulatorContext, body: Record<string, unknown>): SimulatedCall {
-    const { id, callbackUri, direction, notify, participants } = body;
+    const { id, callbackUri, direction, notify, participants, ringTimeoutMs } = body;
     const dropLastNotifications = body.dropLastNotifications === undefined ? undefined : dropCount(body.dropLastNotifications, 'dropLastNotifications');
     if (id !== undefined && (typeof id !== 'string' || !/^[^/?#\s]{1,256}$/.test(id))) {
         throw new SimulatorInputError('id must be a string of 1-256 characters without "/", "?", "#" or spaces.');
@@ -139,6 +139,9 @@ export function createTestCall(ctx: SimulatorContext, body: Record<string, unkno
     for (const [name, value] of Object.entries({ notify, participants })) {
         if (value !== undefined && typeof value !== 'boolean') throw new SimulatorInputError(`${name} must be true or false.`);
     }
+    if (ringTimeoutMs !== undefined && (typeof ringTimeoutMs !== 'number' || !Number.isInteger(ringTimeoutMs) || ringTimeoutMs < 1)) {
+        throw new SimulatorInputError('ringTimeoutMs must be a whole number of milliseconds, at least 1.');
+    }
     const call = createCall(ctx, {
         callbackUri,
         ...(id !== undefined ? { id } : {}),
@@ -146,7 +149,7 @@ export function createTestCall(ctx: SimulatorContext, body: Record<string, unkno
         ...(dropLastNotifications !== undefined ? { dropLastNotifications } : {}),
     });
     if (notify !== false) {
-        announceCall(ctx, call, { participants: participants === true });
+        announceCall(ctx, call, { participants: participants === true, ...(ringTimeoutMs !== undefined ? { ringTimeoutMs } : {}) });
     }
     return call;
 }

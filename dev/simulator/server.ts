@@ -56,6 +56,8 @@ interface TestCallInput {
     participants?: boolean;
     /** Never send the last N (0-2) notifications of the call's end, so the app never hears it ended. */
     dropLastNotifications?: number;
+    /** How long this incoming call rings before Graph ends it unanswered (default: the simulator's ring timeout). */
+    ringTimeoutMs?: number;
 }
 
 export interface RunningSimulator extends SimulatorEndpoints {

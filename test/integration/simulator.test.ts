@@ -688,6 +688,24 @@ describe('an incoming call: it rings, the bot answers it or Graph ends it', () =
         assert.equal(late.status, 404);
     });
 
+    it("a call's own ring timeout (POST /_control/calls ringTimeoutMs) ends it unanswered where the simulator's would ring 15 s", async () => {
+        // prepare: the shared simulator rings Graph's 15 s; this call rings 50 ms
+        const created = await simulatorRequest(sim, 'POST', '/_control/calls', { body: { callbackUri: bot.url, direction: 'incoming', ringTimeoutMs: 50 } });
+        const callId = (created.json as { id: string }).id;
+
+        // act: wait for Graph's end of it, far less than the 15 s the simulator's own timeout would take
+        const deadline = Date.now() + 10_000;
+        while (receivedStates(bot).length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        const invalid = await simulatorRequest(sim, 'POST', '/_control/calls', { body: { callbackUri: bot.url, direction: 'incoming', ringTimeoutMs: 0 } });
+
+        // assess
+        assert.equal(created.status, 201);
+        assert.deepEqual(receivedStates(bot), ['incoming', 'terminated']);
+        assert.equal(sim.stats().calls[callId]?.state, 'terminated');
+        assert.equal(invalid.status, 400);
+        assert.match((invalid.json as { error: string }).error, /ringTimeoutMs/);
+    });
+
     it('refuses an answer Graph would refuse: a call not ringing, or a body without mediaConfig or modalities', async () => {
         // prepare
         const outgoing = ringing.createCall({ callbackUri: bot.url, notify: false });
