@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort, waitForPort, portInUse } from './ports';
+import { freePorts, waitForPort, portInUse } from './ports';
 
 /** Azurite's own defaults, which `UseDevelopmentStorage=true` stands for. */
 export const DEVELOPMENT_STORAGE_PORTS = { blob: 10000, queue: 10001, table: 10002 } as const;
@@ -132,18 +132,23 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
 }
 
 async function choosePorts(options: AzuriteOptions): Promise<AzuritePorts> {
-    const table = options.port === 0 ? await freePort() : (options.port ?? DEVELOPMENT_STORAGE_PORTS.table);
+    // 0 asks for a free port; the three are picked together, so they are never the same port.
+    const table = options.port ?? DEVELOPMENT_STORAGE_PORTS.table;
     const defaults = table === DEVELOPMENT_STORAGE_PORTS.table;
-    const pick = async (port: number | undefined, developmentDefault: number): Promise<number> => {
-        if (port === undefined) return defaults ? developmentDefault : freePort();
-        return port === 0 ? freePort() : port;
+    const requested: AzuritePorts = {
+        blob: options.blobPort ?? (defaults ? DEVELOPMENT_STORAGE_PORTS.blob : 0),
+        queue: options.queuePort ?? (defaults ? DEVELOPMENT_STORAGE_PORTS.queue : 0),
+        table,
     };
-    const blob = await pick(options.blobPort, DEVELOPMENT_STORAGE_PORTS.blob);
-    const queue = await pick(options.queuePort, DEVELOPMENT_STORAGE_PORTS.queue);
-    if (new Set([blob, queue, table]).size !== 3) {
-        throw new Error(`Azurite's Blob, Queue and Table services need three different ports, not ${blob}, ${queue}, ${table}.`);
+    const picked = await freePorts(SERVICES.filter((service) => requested[service] === 0).length);
+    const ports: AzuritePorts = { ...requested };
+    for (const service of SERVICES) {
+        if (ports[service] === 0) ports[service] = picked.shift() as number;
     }
-    return { blob, queue, table };
+    if (new Set([ports.blob, ports.queue, ports.table]).size !== 3) {
+        throw new Error(`Azurite's Blob, Queue and Table services need three different ports, not ${ports.blob}, ${ports.queue}, ${ports.table}.`);
+    }
+    return ports;
 }
 
 /** Ends a child process politely, then firmly. */

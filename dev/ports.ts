@@ -4,18 +4,35 @@ import net from 'node:net';
 
 /** A port that was free a moment ago (the OS picked it). */
 export async function freePort(): Promise<number> {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-        server.once('listening', resolve);
-        server.once('error', reject);
-    });
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (address === null || typeof address === 'string') {
-        throw new Error('Could not pick a free port.');
+    const [port] = await freePorts(1);
+    if (port === undefined) throw new Error('Could not pick a free port.');
+    return port;
+}
+
+/**
+ * `count` different ports that were free a moment ago. Each is held open until the OS has picked them all: ports
+ * picked one after another, each closed at once, can come back the same.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+    const servers: net.Server[] = [];
+    try {
+        const ports: number[] = [];
+        for (let i = 0; i < count; i++) {
+            const server = net.createServer();
+            servers.push(server);
+            server.listen(0, '127.0.0.1');
+            await new Promise<void>((resolve, reject) => {
+                server.once('listening', resolve);
+                server.once('error', reject);
+            });
+            const address = server.address();
+            if (address === null || typeof address === 'string') throw new Error('Could not pick a free port.');
+            ports.push(address.port);
+        }
+        return ports;
+    } finally {
+        await Promise.all(servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
     }
-    return address.port;
 }
 
 /** True when something accepts connections on 127.0.0.1:port. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { devStorageConnectionString, stopChild } from '../../dev/azurite';
 import { jsonRequest, type JsonResponse } from '../../dev/demo/client';
-import { freePort } from '../../dev/ports';
+import { freePorts } from '../../dev/ports';
 import { REPOSITORY_ROOT } from './hostProcess';
 import { appOpenApi } from './openApi';
 
@@ -76,15 +76,10 @@ export function removeFolders(folders: LocalRunFolders): void {
     rmSync(path.dirname(folders.settingsFile), { recursive: true, force: true });
 }
 
+/** Six different free ports, picked together (one after another, the OS can give the same port twice). */
 export async function newPorts(): Promise<LocalRunPorts> {
-    return {
-        functions: await freePort(),
-        simulator: await freePort(),
-        azurite: await freePort(),
-        azuriteBlob: await freePort(),
-        azuriteQueue: await freePort(),
-        bot: await freePort(),
-    };
+    const [functions, simulator, azurite, azuriteBlob, azuriteQueue, bot] = (await freePorts(6)) as [number, number, number, number, number, number];
+    return { functions, simulator, azurite, azuriteBlob, azuriteQueue, bot };
 }
 
 export function startArguments(ports: LocalRunPorts, folders: LocalRunFolders): string[] {
